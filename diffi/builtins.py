@@ -1,0 +1,62 @@
+"""Built-in names: the table's functions as values, constants, and procedures like print."""
+from __future__ import annotations
+
+import math
+
+from . import ops
+from .graph import Node
+from .values import Builtin, format_value
+
+CONSTANT = ops.Primitive("const", 0, None, None, numeric=False)
+
+
+def constant(value, name: str | None = None, span=None) -> Node:
+    """A leaf node holding a value."""
+    return Node(CONSTANT, (), value, span, name)
+
+
+def _print(evaluator, args, keywords, span):
+    parts = [a.value if isinstance(a.value, str) else format_value(a.value, evaluator.precision)
+             for a in args]
+    evaluator.output(" ".join(parts))
+    return constant(None, span=span)
+
+
+def _extremum(primitive):
+    def call(evaluator, args, keywords, span):
+        if len(args) == 2:
+            return evaluator.apply(primitive, args, span)
+        if ops._is_array(args[0].value):
+            raise evaluator.unsupported(f"{primitive.name} of a tensor", span)
+        return args[0]
+    return call
+
+
+def _from_table(name: str, prim: ops.Primitive) -> Builtin:
+    return Builtin(name, prim.signature.replace(prim.name, name, 1), prim.doc, primitive=prim,
+                   min_args=prim.arity, max_args=prim.arity)
+
+
+def make_builtins() -> dict[str, Node]:
+    """The built-in scope: one constant node per name."""
+    functions = {}
+    for name, prim in ops.TABLE.items():
+        if prim.symbol is None and prim.numeric:
+            functions[name] = _from_table(name, prim)
+    for alias, target in ops.ALIASES.items():
+        functions[alias] = _from_table(alias, ops.TABLE[target])
+    for name in ("max", "min"):
+        prim = ops.TABLE[name]
+        functions[name] = Builtin(name, f"{name}(a, b)", prim.doc, call=_extremum(prim),
+                                  min_args=1, max_args=2)
+    functions["print"] = Builtin("print", "print(a, b, …)",
+                                 "print values and strings separated by spaces",
+                                 call=_print, min_args=0, max_args=-1)
+    scope = {name: constant(fn, name) for name, fn in functions.items()}
+    for name, value in [("pi", math.pi), ("π", math.pi), ("e", math.e), ("inf", math.inf),
+                        ("nan", math.nan), ("true", True), ("false", False)]:
+        scope[name] = constant(value, name)
+    return scope
+
+
+BUILTINS = make_builtins()

@@ -1,0 +1,109 @@
+"""The `diffi` command (SPEC §8): scripts, -c, -i, piped input and the REPL.
+
+Running a script imports nothing of the REPL (prompt_toolkit loads only for a terminal).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import __version__
+from .errors import DiffiError, format_warning
+from .interpreter import Interpreter
+from .values import format_value
+
+USAGE_ERROR = 2
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="diffi",
+        description="diffi: a math language that differentiates its programs "
+                    "(forward, reverse, numeric and symbolic).",
+        epilog="With no FILE and no -c, diffi starts the REPL "
+               "(or runs standard input as a script when it is not a terminal).")
+    parser.add_argument("file", nargs="?", metavar="FILE", help="a .dfi script to run")
+    parser.add_argument("-c", dest="source", metavar="SOURCE", help="run SOURCE and exit")
+    parser.add_argument("-i", dest="interactive", action="store_true",
+                        help="run FILE, then stay in the REPL with its variables")
+    parser.add_argument("--version", action="version", version=f"diffi {__version__}")
+    return parser
+
+
+class Console:
+    """Where results, warnings and errors go: stdout for results, stderr for the rest."""
+
+    def __init__(self, stdout=None, stderr=None):
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+
+    def result(self, text: str) -> None:
+        print(text, file=self.stdout)
+
+    def warning(self, message: str, span) -> None:
+        self.stdout.flush()
+        print(f"warning: {format_warning(message, span)}", file=self.stderr)
+        self.stderr.flush()
+
+    def error(self, error: DiffiError) -> None:
+        self.stdout.flush()
+        print(error.render(), file=self.stderr)
+        self.stderr.flush()
+
+
+def make_interpreter(console: Console) -> Interpreter:
+    return Interpreter(output=console.result, warn=console.warning)
+
+
+def run_source(interpreter: Interpreter, console: Console, source: str, filename: str) -> int:
+    """Run a whole program as a script; the exit status (0 or 1)."""
+    def show(node):
+        console.result(format_value(node.value, interpreter.precision))
+    try:
+        interpreter.execute(source, filename, show)
+    except DiffiError as error:
+        console.error(error)
+        return 1
+    except KeyboardInterrupt:
+        console.stdout.flush()
+        print("interrupted", file=console.stderr)
+        return 130
+    return 0
+
+
+def read_script(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `diffi` command; returns the exit status."""
+    args = make_parser().parse_args(argv)
+    console = Console()
+    interpreter = make_interpreter(console)
+    if args.source is not None:
+        if args.file:
+            print("diffi: error: give either FILE or -c SOURCE, not both", file=sys.stderr)
+            return USAGE_ERROR
+        status = run_source(interpreter, console, args.source, "<string>")
+        return repl(interpreter, console) if args.interactive else status
+    if args.file:
+        try:
+            source = read_script(args.file)
+        except (OSError, UnicodeDecodeError) as error:
+            print(f"diffi: error: cannot read {args.file}: "
+                  f"{getattr(error, 'strerror', None) or error}", file=sys.stderr)
+            return USAGE_ERROR
+        interpreter.base_dir = os.path.dirname(os.path.abspath(args.file))
+        status = run_source(interpreter, console, source, args.file)
+        return repl(interpreter, console) if args.interactive else status
+    return repl(interpreter, console)
+
+
+def repl(interpreter: Interpreter, console: Console) -> int:
+    """The REPL on a terminal; standard input runs as a script when it is not one."""
+    if not sys.stdin.isatty():
+        return run_source(interpreter, console, sys.stdin.read(), "<stdin>")
+    from .plainrepl import plain_repl
+    return plain_repl(interpreter, console)

@@ -1,0 +1,125 @@
+"""Errors and warnings with source spans, and the one renderer that draws them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A stretch of source text: 1-based line and column of its start, and its end."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int  # exclusive
+
+    def to(self, other: "Span | None") -> "Span":
+        """The span from the start of this one to the end of `other`."""
+        if other is None:
+            return self
+        return Span(self.line, self.column, other.end_line, other.end_column)
+
+
+class DiffiError(Exception):
+    """Any error in a diffi program or in a call of the Python API."""
+
+    kind = "error"
+
+    def __init__(self, message: str, span: Span | None = None):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.source: str | None = None
+        self.filename: str | None = None
+
+    @property
+    def line(self) -> int:
+        return self.span.line if self.span else 1
+
+    @property
+    def column(self) -> int:
+        return self.span.column if self.span else 1
+
+    def locate(self, source: str, filename: str) -> "DiffiError":
+        """Attach the source the error happened in (once: the innermost wins)."""
+        if self.source is None:
+            self.source, self.filename = source, filename
+        return self
+
+    def render(self) -> str:
+        """The message as the command line shows it: header, location, line and caret."""
+        return render("error", self.message, self.span, self.source, self.filename)
+
+    def __str__(self) -> str:
+        if self.span is None:
+            return self.message
+        return f"{self.message} (line {self.span.line}, column {self.span.column})"
+
+
+class DiffiSyntaxError(DiffiError):
+    """The source does not parse."""
+
+    kind = "syntax"
+    incomplete = False  # True when more input could complete it (an open bracket)
+
+
+class DiffiNameError(DiffiError):
+    """A name is not defined, or cannot be assigned."""
+
+    kind = "name"
+
+
+class DiffiTypeError(DiffiError):
+    """A value of the wrong type or shape for an operation."""
+
+    kind = "type"
+
+
+class ArityError(DiffiTypeError):
+    """A call with the wrong number of arguments."""
+
+    kind = "arity"
+
+
+class ShapeError(DiffiTypeError):
+    """Tensor shapes that do not fit together."""
+
+    kind = "shape"
+
+
+class LimitError(DiffiError):
+    """A resource limit (depth, nodes, elements, time) was reached."""
+
+    kind = "limit"
+
+
+class DiffiWarning(UserWarning):
+    """A warning from diffi (non-finite values, non-differentiable points)."""
+
+
+def render(level: str, message: str, span: Span | None, source: str | None,
+           filename: str | None) -> str:
+    """Draw `level: message`, then ` --> file:line:col` and the line with a caret."""
+    head = f"{level}: {message}"
+    if span is None:
+        return head
+    where = f" --> {filename or '<input>'}:{span.line}:{span.column}"
+    lines = (source or "").splitlines()
+    if not 1 <= span.line <= len(lines):
+        return f"{head}\n{where}"
+    text = lines[span.line - 1]
+    number = str(span.line)
+    pad = " " * len(number)
+    width = span.end_column - span.column if span.end_line == span.line else 1
+    width = max(1, min(width, len(text) - span.column + 1))
+    # Keep tabs so that the caret lines up under the culprit.
+    lead = "".join(c if c == "\t" else " " for c in text[: span.column - 1])
+    return "\n".join([head, where, f"{pad} |", f"{number} | {text}",
+                      f"{pad} | {lead}{'^' * width}"])
+
+
+def format_warning(message: str, span: Span | None) -> str:
+    """The one-line form of a warning: `message (line L, column C)`."""
+    if span is None:
+        return message
+    return f"{message} (line {span.line}, column {span.column})"

@@ -1,0 +1,437 @@
+"""Evaluation of syntax trees into graph nodes.
+
+Every operation goes through `Evaluator.apply`, which evaluates a primitive of the
+table and records a Node. Chains of operators (`a + b + c + …`, `x^y^z`, `- - x`)
+are walked in loops, so long formulas do not grow Python's stack.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import time
+
+from . import ops
+from . import syntax as S
+from .builtins import BUILTINS, CONSTANT, constant
+from .errors import ArityError, DiffiError, DiffiNameError, DiffiTypeError, LimitError, ShapeError, Span
+from .graph import Binding, Node
+from .parser import start_of
+from .values import Builtin, Function, UserFunction, format_value, kind_of
+
+SELECT = ops.Primitive("select", 2, None, None, numeric=False)     # if: (cond, branch)
+LOGIC = ops.Primitive("logic", 2, None, None, numeric=False)       # and / or
+TUPLE = ops.Primitive("tuple", -1, None, None, numeric=False)
+ALIAS = ops.Primitive("alias", 1, None, None, numeric=False)      # b = a
+VECTOR = ops.Primitive("vector", -1, None, None, numeric=False)    # [a, b, c]
+INDEX = ops.Primitive("index", 1, None, None, numeric=False)       # v[i], A[:, 0]
+
+NUMERIC_TYPES = (float, bool)
+
+
+class Scope:
+    """Names bound in a block or a call, in front of an enclosing scope."""
+
+    __slots__ = ("vars", "parent")
+
+    def __init__(self, vars: dict, parent: "Scope | None" = None):
+        self.vars = vars
+        self.parent = parent
+
+    def lookup(self, name: str):
+        scope = self
+        while scope is not None:
+            binding = scope.vars.get(name)
+            if binding is not None:
+                return binding
+            scope = scope.parent
+        return None
+
+    def names(self) -> set[str]:
+        found, scope = set(), self
+        while scope is not None:
+            found.update(scope.vars)
+            scope = scope.parent
+        return found
+
+
+class Limits:
+    """Resource limits of an interpreter (SPEC §9)."""
+
+    def __init__(self, max_depth=1000, max_nodes=20_000_000, max_elements=100_000_000,
+                 timeout=None):
+        self.max_depth = max_depth
+        self.max_nodes = max_nodes
+        self.max_elements = max_elements
+        self.timeout = timeout
+
+
+class Evaluator:
+    """Runs statements against a global scope, recording the graph as it goes."""
+
+    def __init__(self, globals_: dict, limits: Limits, output, warn, precision=15):
+        self.globals = Scope(globals_)
+        self.limits = limits
+        self.output = output          # output(text): print's sink
+        self.warn = warn              # warn(message, span)
+        self.precision = precision
+        self.origin = None            # the function being inlined, if any
+        self.depth = 0
+        self.nodes = 0
+        self.deadline = None
+        self.warned = False
+        self._eval = {S.Num: self.eval_num, S.Name: self.eval_name, S.Str: self.eval_str,
+                      S.Binary: self.eval_binary, S.Unary: self.eval_unary,
+                      S.Logic: self.eval_logic, S.IfElse: self.eval_if,
+                      S.Call: self.eval_call, S.Index: self.eval_index,
+                      S.Vector: self.eval_vector, S.TupleLit: self.eval_tuple,
+                      S.Block: self.eval_block, S.Directive: self.eval_directive}
+
+    # Statements ------------------------------------------------------------------
+
+    def begin_statement(self) -> None:
+        """Reset the per-statement budgets: nodes, time, the first-warning flag."""
+        self.nodes = 0
+        self.depth = 0
+        self.origin = None
+        self.warned = False
+        timeout = self.limits.timeout
+        self.deadline = time.monotonic() + timeout if timeout else None
+
+    def execute(self, stmt, scope: Scope) -> Node | None:
+        """Run one statement; return the node of an expression statement's value."""
+        kind = type(stmt)
+        if kind is S.ExprStmt:
+            return self.eval(stmt.expr, scope)
+        if kind is S.Assign:
+            node = self.eval(stmt.value, scope)
+            scope.vars[stmt.target.id] = Binding(stmt.target.id, self.label(node, stmt.target.id), stmt.value)
+        elif kind is S.FuncDef:
+            fn = UserFunction(stmt.name.id, [p.id for p in stmt.params], stmt.body,
+                              None if scope is self.globals else scope)
+            scope.vars[fn.name] = Binding(fn.name, constant(fn, fn.name, stmt.span), stmt)
+        elif kind is S.Destructure:
+            self.destructure(stmt, scope)
+        return None
+
+    def label(self, node: Node, name: str) -> Node:
+        """Give a node the user's name; a node that has one already gets an alias."""
+        if node.name is None:
+            node.name = name
+            return node
+        return Node(ALIAS, (node,), node.value, node.span, name, self.origin)
+
+    def destructure(self, stmt, scope: Scope) -> None:
+        node = self.eval(stmt.value, scope)
+        if not isinstance(node.value, tuple):
+            raise DiffiTypeError(f"cannot unpack a {kind_of(node.value)} into "
+                                 f"{len(stmt.targets)} names", stmt.span)
+        parts = node.inputs if node.op is TUPLE else [constant(v) for v in node.value]
+        if len(parts) != len(stmt.targets):
+            raise DiffiTypeError(f"cannot unpack {len(parts)} values into "
+                                 f"{len(stmt.targets)} names", stmt.span)
+        for target, part in zip(stmt.targets, parts):
+            scope.vars[target.id] = Binding(target.id, self.label(part, target.id), stmt.value)
+
+    # Expressions -------------------------------------------------------------------
+
+    def eval(self, ast, scope: Scope) -> Node:
+        return self._eval[type(ast)](ast, scope)
+
+    def eval_num(self, ast, scope):
+        return Node(CONSTANT, (), ast.value, ast.span, None, self.origin)
+
+    def eval_str(self, ast, scope):
+        return Node(CONSTANT, (), ast.value, ast.span, None, self.origin)
+
+    def eval_name(self, ast, scope):
+        binding = scope.lookup(ast.id)
+        if binding is not None:
+            return binding.node
+        node = BUILTINS.get(ast.id)
+        if node is None:
+            raise self.undefined(ast.id, ast.span, scope)
+        return node
+
+    def undefined(self, name: str, span, scope: Scope) -> DiffiNameError:
+        known = scope.names() | set(BUILTINS)
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return DiffiNameError(f"name '{name}' is not defined{hint}", span)
+
+    def eval_binary(self, ast, scope):
+        if ast.op == "^":
+            return self._eval_power_chain(ast, scope)
+        spine = []
+        while type(ast) is S.Binary and ast.op != "^":
+            spine.append(ast)
+            ast = ast.left
+        acc = self.eval(ast, scope)
+        for node in reversed(spine):
+            right = self.eval(node.right, scope)
+            acc = self.apply(ops.BINARY[node.op], (acc, right), node.span)
+        return acc
+
+    def _eval_power_chain(self, ast, scope):
+        spine = []
+        while type(ast) is S.Binary and ast.op == "^":
+            spine.append((ast, self.eval(ast.left, scope)))
+            ast = ast.right
+        acc = self.eval(ast, scope)
+        for node, base in reversed(spine):
+            acc = self.apply(ops.POW, (base, acc), node.span)
+        return acc
+
+    def eval_unary(self, ast, scope):
+        spine = []
+        while type(ast) is S.Unary:
+            spine.append(ast)
+            ast = ast.operand
+        acc = self.eval(ast, scope)
+        for node in reversed(spine):
+            if node.op == "not":
+                acc = self.apply(ops.NOT, (self.truth_node(acc, node.span),), node.span)
+            else:
+                acc = self.apply(ops.UNARY[node.op], (acc,), node.span)
+        return acc
+
+    def truth(self, node: Node, span) -> bool:
+        """A condition's truth: booleans, or numbers (non-zero is true)."""
+        value = node.value
+        if type(value) is bool:
+            return value
+        if type(value) is float:
+            return value != 0
+        if ops._is_array(value) and value.size == 1:
+            return bool(value.reshape(-1)[0])
+        what = f"a tensor of shape {tuple(value.shape)}" if ops._is_array(value) else \
+            f"a {kind_of(value)}"
+        raise DiffiTypeError(f"a condition must be a boolean or a number, not {what}", span)
+
+    def truth_node(self, node: Node, span) -> Node:
+        self.truth(node, span)
+        return node
+
+    def eval_logic(self, ast, scope):
+        left = self.eval(ast.left, scope)
+        decided = self.truth(left, ast.span)
+        if decided == (ast.op == "or"):
+            return self.record(LOGIC, (left,), decided, ast.span, params=ast.op)
+        right = self.eval(ast.right, scope)
+        return self.record(LOGIC, (left, right), self.truth(right, ast.span), ast.span,
+                           params=ast.op)
+
+    def eval_if(self, ast, scope):
+        cond = self.eval(ast.cond, scope)
+        taken = self.truth(cond, start_of(ast.cond))
+        branch = self.eval(ast.then if taken else ast.other, scope)
+        if not isinstance(branch.value, (float, bool)) and not ops._is_array(branch.value):
+            return branch
+        return self.record(SELECT, (cond, branch), branch.value, ast.span,
+                           params="then" if taken else "else")
+
+    def eval_call(self, ast, scope):
+        callee = self.eval(ast.func, scope)
+        fn = callee.value
+        if not isinstance(fn, Function):
+            raise DiffiTypeError(f"a {kind_of(fn)} is not a function; "
+                                 f"write '*' to multiply", ast.span)
+        args = [self.eval(a, scope) for a in ast.args]
+        keywords = {k.name: self.eval(k.value, scope) for k in ast.keywords}
+        return self.call(fn, args, keywords, ast.span)
+
+    def call(self, fn: Function, args: list, keywords: dict, span) -> Node:
+        """Call a function value on argument nodes."""
+        if isinstance(fn, UserFunction):
+            return self.call_user(fn, args, keywords, span)
+        self.check_arity(fn.name, fn.min_args, fn.max_args, len(args), span)
+        if fn.call is not None:
+            return fn.call(self, args, keywords, span)
+        if keywords:
+            name = next(iter(keywords))
+            raise DiffiTypeError(f"{fn.name} takes no keyword argument '{name}'", span)
+        return self.apply(fn.primitive, args, span)
+
+    @staticmethod
+    def check_arity(name, low, high, given, span) -> None:
+        if low <= given and (high < 0 or given <= high):
+            return
+        if low == high:
+            wanted = f"{low} argument{'s' if low != 1 else ''}"
+        elif high < 0:
+            wanted = f"at least {low} argument{'s' if low != 1 else ''}"
+        else:
+            wanted = f"{low} to {high} arguments"
+        raise ArityError(f"{name} takes {wanted}, got {given}", span)
+
+    def call_user(self, fn: UserFunction, args, keywords, span) -> Node:
+        params = fn.params
+        if len(args) > len(params):
+            self.check_arity(fn.name, len(params), len(params), len(args), span)
+        bound = dict(zip(params, args))
+        for name, node in keywords.items():
+            if name not in params:
+                raise DiffiTypeError(f"{fn.name} has no parameter '{name}'", span)
+            if name in bound:
+                raise DiffiTypeError(f"{fn.name} got two values for '{name}'", span)
+            bound[name] = node
+        if len(bound) != len(params):
+            missing = ", ".join(p for p in params if p not in bound)
+            raise ArityError(f"{fn.name} takes {len(params)} argument"
+                             f"{'s' if len(params) != 1 else ''} ({', '.join(params)}), "
+                             f"missing {missing}", span)
+        local = Scope({p: Binding(p, bound[p]) for p in params}, fn.scope or self.globals)
+        self.depth += 1
+        if self.depth > self.limits.max_depth:
+            raise LimitError(f"recursion deeper than {self.limits.max_depth} calls "
+                             f"(max_depth) in {fn.name}", span)
+        saved, self.origin = self.origin, fn.name
+        try:
+            return self.eval(fn.body, local)
+        finally:
+            self.origin = saved
+            self.depth -= 1
+
+    def eval_index(self, ast, scope):
+        target = self.eval(ast.target, scope)
+        if target.op is TUPLE or isinstance(target.value, tuple):
+            return self.index_tuple(target, ast, scope)
+        if not ops._is_array(target.value):
+            raise DiffiTypeError(f"a {kind_of(target.value)} cannot be indexed", ast.span)
+        key = tuple(self.index_item(item, scope) for item in ast.items)
+        try:
+            value = target.value[key]
+        except IndexError as error:
+            raise DiffiTypeError(f"index out of range: {error}", ast.span) from None
+        return self.record(INDEX, (target,), ops.as_value(value), ast.span, params=key)
+
+    def index_tuple(self, target, ast, scope):
+        if len(ast.items) != 1 or isinstance(ast.items[0], S.Slice):
+            raise DiffiTypeError("a tuple takes one index", ast.span)
+        i = self.integer(self.eval(ast.items[0], scope), ast.items[0])
+        parts = target.inputs if target.op is TUPLE else target.value
+        if not -len(parts) <= i < len(parts):
+            raise DiffiTypeError(f"index {i} is out of range for a tuple of "
+                                 f"{len(parts)}", start_of(ast.items[0]))
+        part = parts[i]
+        return part if isinstance(part, Node) else constant(part, span=ast.span)
+
+    def index_item(self, item, scope):
+        if isinstance(item, S.Slice):
+            parts = [None if p is None else self.integer(self.eval(p, scope), p)
+                     for p in (item.start, item.stop, item.step)]
+            return slice(*parts)
+        return self.integer(self.eval(item, scope), item)
+
+    def integer(self, node: Node, ast) -> int:
+        value = node.value
+        if type(value) is float and math.isfinite(value) and value == int(value):
+            return int(value)
+        raise DiffiTypeError(f"an index must be a whole number, not {format_value(value)}",
+                             start_of(ast))
+
+    def eval_vector(self, ast, scope):
+        items = [self.eval(i, scope) for i in ast.items]
+        numpy = ops.np()
+        for item, item_ast in zip(items, ast.items):
+            if not isinstance(item.value, NUMERIC_TYPES) and not ops._is_array(item.value):
+                raise DiffiTypeError(f"a {kind_of(item.value)} cannot be an element of a "
+                                     f"vector", start_of(item_ast))
+        shapes = {numpy.shape(i.value) for i in items}
+        if len(shapes) > 1:
+            raise ShapeError("the rows of a matrix must have the same shape; got "
+                             + ", ".join(str(s) for s in sorted(shapes)), ast.span)
+        value = numpy.array([i.value for i in items], dtype=float)
+        self.check_elements(value, ast.span)
+        return self.record(VECTOR, tuple(items), value, ast.span)
+
+    def eval_tuple(self, ast, scope):
+        items = tuple(self.eval(i, scope) for i in ast.items)
+        return self.record(TUPLE, items, tuple(i.value for i in items), ast.span)
+
+    def eval_block(self, ast, scope):
+        local = Scope({}, scope)
+        for stmt in ast.body:
+            self.execute(stmt, local)
+        return self.eval(ast.result, local)
+
+    def eval_directive(self, ast, scope):
+        raise self.unsupported(f"the '{ast.kind if ast.kind != 'd' else 'd/dx'}' directive",
+                               ast.span)
+
+    def unsupported(self, what: str, span) -> DiffiError:
+        return DiffiError(f"{what} is not yet supported", span)
+
+    # Recording operations -------------------------------------------------------------
+
+    def apply(self, prim: ops.Primitive, inputs, span) -> Node:
+        """Evaluate a primitive on input nodes and record the result in the graph."""
+        values = [n.value for n in inputs]
+        for v in values:
+            if type(v) is not float and not isinstance(v, bool) and not ops._is_array(v):
+                raise DiffiTypeError(f"{_describe_op(prim)} needs numbers, "
+                                     f"got a {kind_of(v)}", span)
+        try:
+            value = prim.evaluate(*values)
+        except ValueError as error:
+            raise ShapeError(_shape_message(prim, values, error), span) from None
+        except TypeError as error:
+            raise DiffiTypeError(f"{_describe_op(prim)}: {error}", span) from None
+        node = self.record(prim, tuple(inputs), value, span)
+        if not self.warned and not _finite(value) and all(_finite(v) for v in values):
+            self.warned = True
+            self.warn(f"value of {_op_label(prim)} is {_nonfinite_word(value)} at "
+                      f"{_format_args(values)}", span)
+        return node
+
+    def record(self, op, inputs, value, span, params=None) -> Node:
+        """Add a node to the graph, counting it against the limits."""
+        self.nodes += 1
+        if self.nodes > self.limits.max_nodes:
+            raise LimitError(f"the statement made more than {self.limits.max_nodes} graph "
+                             f"nodes (max_nodes)", span)
+        if self.deadline is not None and not self.nodes & 1023 \
+                and time.monotonic() > self.deadline:
+            raise LimitError(f"the statement ran longer than {self.limits.timeout} s "
+                             f"(timeout)", span)
+        if ops._is_array(value):
+            self.check_elements(value, span)
+        return Node(op, inputs, value, span, None, self.origin, params)
+
+    def check_elements(self, value, span) -> None:
+        if value.size > self.limits.max_elements:
+            raise LimitError(f"a tensor of {value.size} elements is larger than "
+                             f"{self.limits.max_elements} (max_elements)", span)
+
+
+def _finite(value) -> bool:
+    if type(value) is float:
+        return value - value == 0
+    if ops._is_array(value) and value.dtype != bool:
+        return bool(ops.np().isfinite(value).all())
+    return True
+
+
+def _nonfinite_word(value) -> str:
+    if type(value) is float:
+        return "nan" if value != value else "infinite"
+    numpy = ops.np()
+    return "nan" if numpy.isnan(value).any() else "infinite"
+
+
+def _op_label(prim) -> str:
+    return prim.symbol if prim.symbol else prim.name
+
+
+def _describe_op(prim) -> str:
+    return f"'{prim.symbol}'" if prim.symbol else prim.name
+
+
+def _format_args(values) -> str:
+    parts = [format_value(v) if not ops._is_array(v) else f"a tensor of shape {v.shape}"
+             for v in values]
+    return parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ")"
+
+
+def _shape_message(prim, values, error) -> str:
+    shapes = " and ".join(str(tuple(ops.np().shape(v))) for v in values)
+    return f"shapes {shapes} do not fit {_describe_op(prim)}"

@@ -1,0 +1,225 @@
+"""The Python API (SPEC §9): Interpreter, evaluate, and conversions to Python values.
+
+Every entry point turns any failure into a DiffiError: for any input string, no
+other exception escapes, and a failing statement leaves every binding as it was.
+"""
+from __future__ import annotations
+
+import sys
+import warnings
+from contextlib import contextmanager
+
+from . import ops
+from . import syntax as S
+from .builtins import BUILTINS, constant
+from .errors import DiffiError, DiffiTypeError, DiffiWarning, LimitError, Span, format_warning
+from .evaluator import TUPLE, Evaluator, Limits, Scope
+from .graph import Binding, Node
+from .parser import parse, parse_prefix
+from .values import Function, format_value, kind_of
+
+STACK_DEPTH = 200_000  # Python frames allowed while evaluating deeply nested input
+
+
+@contextmanager
+def deep_stack():
+    """Let deeply nested programs evaluate; Python 3.11 frames live on the heap."""
+    old = sys.getrecursionlimit()
+    if old < STACK_DEPTH:
+        sys.setrecursionlimit(STACK_DEPTH)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def _python_warning(message: str, span) -> None:
+    warnings.warn(format_warning(message, span), DiffiWarning, stacklevel=4)
+
+
+class Interpreter:
+    """A diffi session: variables, functions and the graph that made them."""
+
+    def __init__(self, *, max_depth: int = 1000, max_nodes: int = 20_000_000,
+                 max_elements: int = 100_000_000, timeout: float | None = None,
+                 files: bool = True, precision: int = 15, output=None, warn=None):
+        self.limits = Limits(max_depth, max_nodes, max_elements, timeout)
+        self.files = files
+        self.globals: dict[str, Binding] = {}
+        self._output = output or (lambda text: print(text))
+        self._warn = warn or _python_warning
+        self.evaluator = Evaluator(self.globals, self.limits, self._output, self._warn,
+                                   precision)
+
+    @property
+    def precision(self) -> int:
+        return self.evaluator.precision
+
+    @precision.setter
+    def precision(self, digits: int) -> None:
+        self.evaluator.precision = max(1, min(17, int(digits)))
+
+    # Running source -------------------------------------------------------------------
+
+    def run(self, source: str, filename: str = "<input>") -> list:
+        """Run statements; return the values the statements would print, in order."""
+        results = []
+        self.execute(source, filename, lambda node: results.append(to_python(node.value)))
+        return results
+
+    def eval(self, source: str):
+        """The value of the last expression statement of `source` (None if there is none)."""
+        last = []
+        self.execute(source, "<input>", last.append, echo_silent=True)
+        return to_python(last[-1].value) if last else None
+
+    def execute(self, source: str, filename: str, on_result, echo_silent: bool = False) -> None:
+        """Run a program statement by statement, calling on_result(node) for each result.
+
+        The statements before a syntax error run first, as in a script; then the
+        error is raised. Errors carry the source so that they can be rendered.
+        """
+        if not isinstance(source, str):
+            raise DiffiTypeError(f"source must be a string, not {type(source).__name__}")
+        statements, error = parse_prefix(source)
+        for stmt in statements:
+            node = self.execute_statement(stmt, source, filename)
+            if node is not None and node.value is not None and (echo_silent or not stmt.silent):
+                on_result(node)
+        if error is not None:
+            raise error.locate(source, filename)
+
+    def execute_statement(self, stmt, source: str = "", filename: str = "<input>"):
+        """Run one parsed statement with the session's limits; errors leave no trace."""
+        evaluator = self.evaluator
+        evaluator.begin_statement()
+        try:
+            with deep_stack():
+                return evaluator.execute(stmt, evaluator.globals)
+        except DiffiError as error:
+            raise error.locate(source, filename)
+        except RecursionError:
+            raise LimitError("the program is nested too deeply to evaluate",
+                             getattr(stmt, "span", None)).locate(source, filename) from None
+        except MemoryError:
+            raise LimitError("out of memory", getattr(stmt, "span", None)).locate(
+                source, filename) from None
+        except Exception as error:  # a bug in diffi: still a DiffiError for the caller
+            raise DiffiError(f"internal error ({type(error).__name__}: {error})",
+                             getattr(stmt, "span", None)).locate(source, filename) from error
+
+    def format(self, value) -> str:
+        """A value printed as diffi prints it, at the session's precision."""
+        return format_value(from_python(value) if not isinstance(value, Node) else value.value,
+                            self.precision)
+
+    # Variables ---------------------------------------------------------------------------
+
+    def __getitem__(self, name: str):
+        binding = self.globals.get(name)
+        node = binding.node if binding is not None else BUILTINS.get(name)
+        if node is None:
+            raise DiffiError(f"name '{name}' is not defined")
+        return to_python(node.value, self)
+
+    def __setitem__(self, name: str, value) -> None:
+        if not isinstance(name, str) or not name.isidentifier() or name in S.RESERVED:
+            raise DiffiTypeError(f"{name!r} is not a valid diffi name")
+        node = constant(from_python(value), name)
+        self.globals[name] = Binding(name, node)
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self.globals:
+            raise DiffiError(f"name '{name}' is not defined")
+        del self.globals[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.globals
+
+    def names(self) -> list[str]:
+        """The names the session has defined, in the order they were first bound."""
+        return list(self.globals)
+
+    def variables(self) -> list[tuple[str, str, str]]:
+        """(name, kind, printed value) for each defined name."""
+        return [(n, kind_of(b.node.value), format_value(b.node.value, self.precision))
+                for n, b in self.globals.items()]
+
+    def reset(self) -> None:
+        """Forget every name the session defined."""
+        self.globals.clear()
+
+    def call(self, fn: Function, args) -> object:
+        """Call a diffi function from Python with Python values."""
+        nodes = [constant(from_python(a)) for a in args]
+        evaluator = self.evaluator
+        evaluator.begin_statement()
+        try:
+            with deep_stack():
+                return to_python(evaluator.call(fn, nodes, {}, None).value, self)
+        except DiffiError:
+            raise
+        except RecursionError:
+            raise LimitError("the program is nested too deeply to evaluate") from None
+        except Exception as error:
+            raise DiffiError(f"internal error ({type(error).__name__}: {error})") from error
+
+
+class DiffiFunction:
+    """A diffi function seen from Python: call it with numbers or arrays."""
+
+    def __init__(self, fn: Function, interpreter: Interpreter):
+        self.function = fn
+        self.interpreter = interpreter
+
+    def __call__(self, *args):
+        return self.interpreter.call(self.function, args)
+
+    def __str__(self) -> str:
+        return str(self.function)
+
+    def __repr__(self) -> str:
+        return f"<diffi function {self.function}>"
+
+
+def to_python(value, interpreter: Interpreter | None = None):
+    """A diffi value as a Python value: float, bool, numpy array, tuple, str, function."""
+    if type(value) in (float, bool, str) or value is None:
+        return value
+    if isinstance(value, tuple):
+        return tuple(to_python(v, interpreter) for v in value)
+    if isinstance(value, Function):
+        return DiffiFunction(value, interpreter) if interpreter else value
+    if ops._is_array(value):
+        return value.copy()
+    return value
+
+
+def from_python(value):
+    """A Python value as a diffi value; anything else is a DiffiTypeError."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, DiffiFunction):
+        return value.function
+    if isinstance(value, Function):
+        return value
+    if isinstance(value, tuple):
+        return tuple(from_python(v) for v in value)
+    if isinstance(value, str):
+        return value
+    numpy = ops.np()
+    if isinstance(value, (list, numpy.ndarray, numpy.generic)):
+        try:
+            array = numpy.asarray(value, dtype=float)
+        except (TypeError, ValueError) as error:
+            raise DiffiTypeError(f"cannot use {type(value).__name__} as a tensor: {error}") from None
+        return ops.as_value(array.copy())
+    raise DiffiTypeError(f"a Python {type(value).__name__} is not a diffi value "
+                         f"(use numbers, booleans, NumPy arrays or tuples)")
+
+
+def evaluate(source: str, **options):
+    """The value of `source` in a fresh interpreter: `evaluate("d/dx x^2 at x = 3")`."""
+    return Interpreter(**options).eval(source)

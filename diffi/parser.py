@@ -1,0 +1,458 @@
+"""Source text → syntax tree: the Lark LALR parser, built once and cached.
+
+The tree is built by an embedded transformer while parsing, so no recursion
+over the parse tree happens and deeply nested input parses in linear time.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from . import syntax as S
+from .errors import DiffiSyntaxError, Span
+
+OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
+CLOSERS = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}
+
+
+def grammar_path() -> Path:
+    """The grammar shipped in the package, or the repository's own in a checkout."""
+    here = Path(__file__).resolve().parent
+    shipped = here / "grammar" / "diffi.lark"
+    return shipped if shipped.exists() else here.parent / "grammar" / "diffi.lark"
+
+
+def span_of(token: Token) -> Span:
+    """The span of a Lark token."""
+    return Span(token.line, token.column, token.end_line, token.end_column)
+
+
+class ParseState:
+    """What the post-lexer saw in one parse: open brackets, last tokens, statement ends."""
+
+    def __init__(self):
+        self.open: list[Token] = []
+        self.previous: Token | None = None
+        self.current: Token | None = None
+        self.boundary = 0  # offset just past the last top-level separator accepted
+
+
+class Brackets:
+    """Post-lexer: drops newlines inside () and [], keeps them inside {} and at top level."""
+
+    always_accept = ("_NL",)
+
+    def __init__(self):
+        self._local = threading.local()
+
+    @property
+    def state(self) -> ParseState:
+        return self._local.state
+
+    def process(self, stream):
+        state = self._local.state = ParseState()
+        for token in stream:
+            kind = token.type
+            if kind in OPENERS:
+                state.open.append(token)
+            elif kind in CLOSERS and state.open and state.open[-1].type == CLOSERS[kind]:
+                state.open.pop()
+            elif kind == "_NL" and state.open and state.open[-1].type != "LBRACE":
+                continue
+            state.previous, state.current = state.current, token
+            yield token
+            if not state.open and kind in ("_NL", "SEMI"):
+                state.boundary = token.end_pos
+
+
+@v_args(inline=True)
+class AstBuilder(Transformer):
+    """Embedded Lark transformer: one method per rule alias in grammar/diffi.lark."""
+
+    def start(self, *items):
+        return _statements(items)
+
+    def name(self, token):
+        if token.value in S.RESERVED:
+            raise DiffiSyntaxError(
+                f"'{token.value}' is a reserved word and cannot name a variable",
+                span_of(token))
+        return S.Name(token.value, span_of(token))
+
+    def number(self, token):
+        return S.Num(float(token.value), span_of(token))
+
+    def string(self, token):
+        return S.Str(_unescape(token.value[1:-1]), span_of(token))
+
+    def binary(self, left, op, right):
+        symbol = "^" if op.value == "**" else op.value
+        return S.Binary(symbol, left, right, span_of(op))
+
+    def logic(self, left, op, right):
+        return S.Logic(op.value, left, right, span_of(op))
+
+    def unary(self, op, operand):
+        return S.Unary(op.value, operand, span_of(op))
+
+    def ifelse(self, token, cond, then, other):
+        return S.IfElse(cond, then, other, span_of(token))
+
+    def call(self, func, args):
+        positional, keywords = _split_args(args)
+        return S.Call(func, positional, keywords, start_of(func))
+
+    def index(self, target, *items):
+        return S.Index(target, list(items), start_of(target))
+
+    def slice(self, start, colon, stop, colon2=None, step=None):
+        return S.Slice(start, stop, step, span_of(colon))
+
+    def keyword(self, name, value):
+        return S.Keyword(name.id, value, name.span)
+
+    def args(self, *items):
+        return list(items)
+
+    def group(self, paren, inner):
+        return inner
+
+    def tuple(self, paren, *items):
+        return S.TupleLit(list(items), span_of(paren))
+
+    def vector(self, bracket, *items):
+        return S.Vector([i for i in items if i is not None], span_of(bracket))
+
+    def block(self, brace, *items):
+        body = _statements(items)
+        if not body or not isinstance(body[-1], S.ExprStmt):
+            raise DiffiSyntaxError("a block must end with an expression (its value)",
+                                   span_of(brace))
+        return S.Block(body[:-1], body[-1].expr, span_of(brace))
+
+    # Statements ------------------------------------------------------------
+
+    def assign(self, target, value):
+        if isinstance(target, S.Name):
+            return S.Assign(target, value, target.span)
+        if isinstance(target, S.Call) and isinstance(target.func, S.Name):
+            return S.FuncDef(target.func, _parameters(target), value, target.func.span)
+        raise DiffiSyntaxError(
+            "can only assign to a name (x = …) or define a function (f(x) = …)",
+            start_of(target))
+
+    def destructure(self, *items):
+        *targets, value = items
+        for target in targets:
+            if not isinstance(target, S.Name):
+                raise DiffiSyntaxError("can only destructure into names (a, b = …)",
+                                       start_of(target))
+        _check_unique(targets, "name")
+        return S.Destructure(list(targets), value, targets[0].span)
+
+    # Directives -------------------------------------------------------------
+
+    def derivative(self, token, expr, *rest):
+        order, var = parse_deriv(token)
+        return _directive("d", token, expr, rest, var=var, order=order)
+
+    def grad(self, token, expr, *rest):
+        return _directive("grad", token, expr, rest)
+
+    def backprop(self, token, expr, *rest):
+        return _directive("backprop", token, expr, rest)
+
+    def hessian(self, token, expr, *rest):
+        return _directive("hessian", token, expr, rest)
+
+    def jacobian(self, token, expr, *rest):
+        return _directive("jacobian", token, expr, rest)
+
+    def check(self, token, expr, *rest):
+        return _directive("check", token, expr, rest)
+
+    def minimize(self, token, expr, *rest):
+        return _directive("minimize", token, expr, rest)
+
+    def explain(self, token, inner):
+        return S.Directive("explain", None, inner=inner, span=span_of(token))
+
+    def graph(self, token, expr, file=None):
+        target = None if file is None else S.Str(_unescape(file.value[1:-1]), span_of(file))
+        return S.Directive("graph", expr, file=target, span=span_of(token))
+
+    def wrt(self, *names):
+        _check_unique(names, "variable")
+        return list(names)
+
+    def point_named(self, *bindings):
+        _check_unique([S.Name(b.name, b.span) for b in bindings], "variable")
+        return S.Point(list(bindings), None, bindings[0].span)
+
+    def point_positional(self, expr):
+        return S.Point([], expr, start_of(expr))
+
+    def binding(self, name, value):
+        return S.Keyword(name.id, value, name.span)
+
+    def mode(self, name, args=None):
+        positional, keywords = _split_args(args or [])
+        return S.Mode(name.id, positional, keywords, name.span)
+
+
+def _unescape(text: str) -> str:
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text):
+            out.append({"n": "\n", "t": "\t"}.get(text[i + 1], text[i + 1]))
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def _statements(items) -> list:
+    """Statements from a sequence of statement nodes and ';' tokens."""
+    out = []
+    for i, item in enumerate(items):
+        if isinstance(item, Token):
+            continue
+        silent = i + 1 < len(items) and isinstance(items[i + 1], Token) \
+            and items[i + 1].type == "SEMI"
+        if not isinstance(item, S.STATEMENTS):
+            item = S.ExprStmt(item, silent, start_of(item))
+        out.append(item)
+    return out
+
+
+def _split_args(args):
+    positional = [a for a in args if not isinstance(a, S.Keyword)]
+    keywords = [a for a in args if isinstance(a, S.Keyword)]
+    seen_keyword = False
+    for a in args:
+        if isinstance(a, S.Keyword):
+            seen_keyword = True
+        elif seen_keyword:
+            raise DiffiSyntaxError("a positional argument cannot follow a keyword argument",
+                                   start_of(a))
+    _check_unique([S.Name(k.name, k.span) for k in keywords], "keyword argument")
+    return positional, keywords
+
+
+def _parameters(call: S.Call) -> list:
+    for arg in call.args + call.keywords:
+        if not isinstance(arg, S.Name):
+            raise DiffiSyntaxError(
+                "a function's parameters must be names: f(x, y) = …", start_of(arg))
+    _check_unique(call.args, "parameter")
+    return list(call.args)
+
+
+def _check_unique(names, what: str) -> None:
+    seen = set()
+    for n in names:
+        if n.id in seen:
+            raise DiffiSyntaxError(f"{what} '{n.id}' appears twice", n.span)
+        seen.add(n.id)
+
+
+def _directive(kind, token, expr, rest, **extra):
+    parts = {"wrt": None, "point": None, "mode": None}
+    for item in rest:
+        if isinstance(item, list):
+            parts["wrt"] = item
+        elif isinstance(item, S.Point):
+            parts["point"] = item
+        elif isinstance(item, S.Mode):
+            parts["mode"] = item
+    return S.Directive(kind, expr, span=span_of(token), **parts, **extra)
+
+
+def parse_deriv(token: Token) -> tuple[int, str]:
+    """`d2/dx2` → (2, 'x'); `d2/dx1^2` → (2, 'x1'); `d/dx2` → (1, 'x2')."""
+    top, bottom = token.value.split("/", 1)
+    order = int(top[1:] or 1)
+    var, _, power = bottom[1:].partition("^")
+    if power:
+        if int(power) != order:
+            raise DiffiSyntaxError(
+                f"the orders in '{token.value}' differ: write d{power}/d{var}^{power}",
+                span_of(token))
+    elif order > 1:
+        suffix = str(order)
+        if not (var.endswith(suffix) and len(var) > len(suffix)):
+            raise DiffiSyntaxError(
+                f"write the order on both sides: d{order}/d{var}{order} "
+                f"(or d{order}/d{var}^{order} for a name ending in a digit)",
+                span_of(token))
+        var = var[: -len(suffix)]
+    if var in S.RESERVED:
+        raise DiffiSyntaxError(f"'{var}' is a reserved word", span_of(token))
+    return order, var
+
+
+def start_of(node) -> Span | None:
+    """The span where a syntax node starts (its leftmost token), found without recursion."""
+    while True:
+        kind = type(node)
+        if kind in (S.Binary, S.Logic):
+            node = node.left
+        elif kind is S.Call:
+            node = node.func
+        elif kind is S.Index:
+            node = node.target
+        else:
+            return node.span
+
+
+# ----------------------------------------------------------------------------
+# The parser object and error translation.
+
+_lock = threading.Lock()
+_parsers: dict[str, Lark] = {}
+_postlex = Brackets()
+
+
+def _lark(start: str = "start") -> Lark:
+    with _lock:
+        if start not in _parsers:
+            _parsers[start] = Lark(
+                grammar_path().read_text(encoding="utf-8"), parser="lalr",
+                lexer="contextual", postlex=_postlex, transformer=AstBuilder(),
+                maybe_placeholders=True, cache=True, start=start)
+        return _parsers[start]
+
+
+def parse(source: str) -> list:
+    """Parse a program into a list of statements; raise DiffiSyntaxError."""
+    try:
+        return _lark().parse(source)
+    except UnexpectedInput as error:
+        raise translate(error, source, _postlex.state) from None
+
+
+
+def parse_prefix(source: str) -> tuple[list, DiffiSyntaxError | None]:
+    """Parse as many whole statements as come before a syntax error.
+
+    Returns the statements and the error (or None). A script runs the statements
+    before its first error, so that their output and effects come first.
+    """
+    try:
+        return parse(source), None
+    except DiffiSyntaxError as error:
+        boundary = _postlex.state.boundary if hasattr(_postlex._local, "state") else 0
+        prefix = source[:boundary]
+        if not prefix.strip():
+            return [], error
+        try:
+            return parse(prefix), error
+        except DiffiSyntaxError:
+            return [], error
+
+
+def is_incomplete(source: str) -> bool:
+    """True when the source ends inside an open bracket or block (the REPL reads on)."""
+    try:
+        parse(source)
+    except DiffiSyntaxError as error:
+        return error.incomplete
+    return False
+
+
+TERMINAL_NAMES = {
+    "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "RPAR": "')'",
+    "RSQB": "']'", "RBRACE": "'}'", "LPAR": "'('", "LSQB": "'['", "LBRACE": "'{'",
+    "COMMA": "','", "EQUAL": "'='", "ADD": "'+' or '-'", "MUL": "'*', '/' or '@'",
+    "POW": "'^'", "COMPARE": "a comparison", "SEMI": "';'", "_NL": "a new line",
+    "$END": "the end of the input", "COLON": "':'", "DERIV": "a derivative d/dx",
+    "THEN": "'then'", "ELSE": "'else'", "AT": "'at'", "WRT": "'wrt'",
+    "USING": "'using'", "TO": "'to'",
+}
+EXPRESSION_STARTS = {"NAME", "NUMBER", "LPAR", "LSQB", "LBRACE", "STRING", "ADD",
+                     "IF", "NOT"}
+
+
+def describe_expected(expected) -> str:
+    """A short human list of what the parser would have accepted."""
+    expected = set(expected)
+    words = []
+    if {"NAME", "NUMBER", "LPAR"} <= expected:
+        words.append("an expression")
+        expected -= EXPRESSION_STARTS | {"DERIV", "GRAD", "BACKPROP", "HESSIAN",
+                                         "JACOBIAN", "CHECK", "EXPLAIN", "GRAPH",
+                                         "MINIMIZE"}
+    for name in sorted(expected):
+        words.append(TERMINAL_NAMES.get(name, f"'{name.lower()}'"))
+    words = list(dict.fromkeys(words))[:6]
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _describe_token(token: Token) -> str:
+    if token.type == "$END":
+        return "end of input"
+    if token.type == "_NL":
+        return "end of line"
+    return f"'{token.value}'"
+
+
+def translate(error: UnexpectedInput, source: str, state: ParseState) -> DiffiSyntaxError:
+    """Turn a Lark error into a DiffiSyntaxError with a position and a useful message."""
+    if isinstance(error, UnexpectedCharacters):
+        char = source[error.pos_in_stream] if error.pos_in_stream < len(source) else ""
+        span = Span(error.line, error.column, error.line, error.column + 1)
+        return DiffiSyntaxError(f"unexpected character '{char}'", span)
+    token = getattr(error, "token", None)
+    at_end = isinstance(error, UnexpectedEOF) or token is None or token.type == "$END"
+    if at_end:
+        result = _end_error(error, source, state)
+        result.incomplete = bool(state.open)
+        return result
+    span = span_of(token)
+    previous = state.previous if token is state.current else state.current
+    special = _special_message(token, previous)
+    if special:
+        return DiffiSyntaxError(special[0], special[1] or span)
+    expected = describe_expected(getattr(error, "expected", ()) or ())
+    message = f"unexpected {_describe_token(token)}"
+    if expected:
+        message += f"; expected {expected}"
+    if token.type == "_NL" and state.open:
+        opener = state.open[-1]
+        message += f" (the '{opener.value}' at line {opener.line}, column {opener.column} is not closed)"
+    return DiffiSyntaxError(message, span)
+
+
+def _special_message(token: Token, previous: Token | None):
+    """Friendlier messages for the common slips: 2x, a < b < c, reserved names."""
+    adjacent = previous is not None and previous.end_pos == token.start_pos
+    if previous is not None and previous.type == "NUMBER" and adjacent \
+            and token.type in ("NAME", "LPAR"):
+        write = f"{previous.value}*{token.value}"
+        return f"implicit multiplication is not supported: write {write}", None
+    if token.type == "COMPARE":
+        return "comparisons cannot be chained: write a < b and b < c", None
+    if previous is not None and previous.value in S.RESERVED and token.type == "EQUAL":
+        return (f"'{previous.value}' is a reserved word and cannot name a variable",
+                span_of(previous))
+    return None
+
+
+def _end_error(error, source: str, state: ParseState) -> DiffiSyntaxError:
+    lines = source.splitlines() or [""]
+    line = len(lines)
+    span = Span(line, len(lines[-1]) + 1, line, len(lines[-1]) + 2)
+    if state.open:
+        opener = state.open[-1]
+        closer = {"LPAR": ")", "LSQB": "]", "LBRACE": "}"}[opener.type]
+        return DiffiSyntaxError(f"'{opener.value}' is never closed: expected '{closer}'",
+                                span_of(opener))
+    expected = describe_expected(getattr(error, "expected", ()) or ())
+    message = "unexpected end of input"
+    return DiffiSyntaxError(message + (f"; expected {expected}" if expected else ""), span)

@@ -1,0 +1,113 @@
+"""Values that are not numbers (functions), and how every value prints (SPEC §7)."""
+from __future__ import annotations
+
+from . import ops
+from . import syntax as S
+
+
+class Function:
+    """Base of diffi's callable values."""
+
+    name = "function"
+
+
+class UserFunction(Function):
+    """A function defined in diffi: `f(x, y) = x*y + sin(x)`."""
+
+    def __init__(self, name: str, params: list[str], body, scope=None):
+        self.name = name
+        self.params = params
+        self.body = body      # syntax node
+        self.scope = scope    # the enclosing block's scope; None: the globals at call time
+
+    def definition(self) -> str:
+        params = ", ".join(self.params)
+        return f"{self.name}({params}) = {S.unparse(self.body)}"
+
+    __str__ = definition
+
+
+class Builtin(Function):
+    """A built-in function; `primitive` when it is one graph operation."""
+
+    def __init__(self, name: str, signature: str, doc: str, primitive=None,
+                 call=None, min_args: int = 0, max_args: int = 0):
+        self.name = name
+        self.signature = signature
+        self.doc = doc
+        self.primitive = primitive
+        self.call = call          # call(evaluator, args, keywords, span) for the others
+        self.min_args = min_args
+        self.max_args = max_args
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def kind_of(value) -> str:
+    """A word for the type of a value, for messages and :vars."""
+    if type(value) is float:
+        return "number"
+    if type(value) is bool:
+        return "boolean"
+    if isinstance(value, tuple):
+        return "tuple"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Function):
+        return "function"
+    if value is None:
+        return "nothing"
+    if ops._is_array(value):
+        return "vector" if value.ndim == 1 else "matrix" if value.ndim == 2 else "tensor"
+    return type(value).__name__
+
+
+def format_number(value: float, digits: int = 15) -> str:
+    """Up to `digits` significant digits, trailing zeros dropped: 6, 0.5, inf, nan."""
+    if value != value:
+        return "nan"
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def format_value(value, digits: int = 15) -> str:
+    """A value as diffi prints it: numbers, booleans, tensors, tuples, functions, strings."""
+    kind = type(value)
+    if kind is float:
+        return format_number(value, digits)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is tuple:
+        items = [format_value(v, digits) for v in value]
+        return f"({items[0]},)" if len(items) == 1 else "(" + ", ".join(items) + ")"
+    if kind is str:
+        return S.unparse(S.Str(value))
+    if isinstance(value, Function):
+        return str(value)
+    if ops._is_array(value):
+        return format_array(value, digits)
+    return repr(value)
+
+
+def format_array(array, digits: int = 15) -> str:
+    """Vectors on one line `[1, 2.5, 3]`; matrices one row per line, columns aligned."""
+    if array.ndim == 0:
+        return format_value(ops.as_value(array), digits)
+    cells = [format_value(ops.as_value(x), digits) for x in array.reshape(-1)]
+    width = max((len(c) for c in cells), default=0)
+    if array.ndim > 1:
+        cells = [c.rjust(width) for c in cells]
+    return _nest(cells, array.shape, 1)
+
+
+def _nest(cells: list[str], shape: tuple, depth: int) -> str:
+    if len(shape) == 1:
+        return "[" + ", ".join(cells) + "]"
+    step = len(cells) // shape[0] if shape[0] else 0
+    rows = [_nest(cells[i * step:(i + 1) * step], shape[1:], depth + 1) for i in range(shape[0])]
+    separator = "," + "\n" * (len(shape) - 1) + " " * depth
+    return "[" + separator.join(rows) + "]"

@@ -75,18 +75,22 @@ class AstBuilder(Transformer):
     def start(self, *items):
         return _statements(items)
 
-    def name(self, token):
+    # Terminals become syntax nodes as they are shifted (no unit rule to reduce).
+    def NAME(self, token):
         if token.value in S.RESERVED:
             raise DiffiSyntaxError(
                 f"'{token.value}' is a reserved word and cannot name a variable",
                 span_of(token))
         return S.Name(token.value, span_of(token))
 
-    def number(self, token):
+    def NUMBER(self, token):
         return S.Num(float(token.value), span_of(token))
 
-    def string(self, token):
+    def STRING(self, token):
         return S.Str(_unescape(token.value[1:-1]), span_of(token))
+
+    def name(self, name):
+        return name
 
     def binary(self, left, op, right):
         symbol = "^" if op.value == "**" else op.value
@@ -181,8 +185,7 @@ class AstBuilder(Transformer):
         return S.Directive("explain", None, inner=inner, span=span_of(token))
 
     def graph(self, token, expr, file=None):
-        target = None if file is None else S.Str(_unescape(file.value[1:-1]), span_of(file))
-        return S.Directive("graph", expr, file=target, span=span_of(token))
+        return S.Directive("graph", expr, file=file, span=span_of(token))
 
     def wrt(self, *names):
         _check_unique(names, "variable")

@@ -77,6 +77,19 @@ def read_script(path: str) -> str:
         return handle.read()
 
 
+def run_file(path: str, console: Console, interpreter: Interpreter | None = None) -> int:
+    """Run a script file; the exit status (2 when it cannot be read)."""
+    interpreter = interpreter or make_interpreter(console)
+    try:
+        source = read_script(path)
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"diffi: error: cannot read {path}: "
+              f"{getattr(error, 'strerror', None) or error}", file=console.stderr)
+        return USAGE_ERROR
+    interpreter.base_dir = os.path.dirname(os.path.abspath(path))
+    return run_source(interpreter, console, source, path)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `diffi` command; returns the exit status."""
     args = make_parser().parse_args(argv)
@@ -89,14 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         status = run_source(interpreter, console, args.source, "<string>")
         return repl(interpreter, console) if args.interactive else status
     if args.file:
-        try:
-            source = read_script(args.file)
-        except (OSError, UnicodeDecodeError) as error:
-            print(f"diffi: error: cannot read {args.file}: "
-                  f"{getattr(error, 'strerror', None) or error}", file=sys.stderr)
-            return USAGE_ERROR
-        interpreter.base_dir = os.path.dirname(os.path.abspath(args.file))
-        status = run_source(interpreter, console, source, args.file)
+        status = run_file(args.file, console, interpreter)
+        if status == USAGE_ERROR:
+            return status
         return repl(interpreter, console) if args.interactive else status
     return repl(interpreter, console)
 

@@ -59,7 +59,7 @@ def make_interpreter(console: Console) -> Interpreter:
 def run_source(interpreter: Interpreter, console: Console, source: str, filename: str) -> int:
     """Run a whole program as a script; the exit status (0 or 1)."""
     def show(node):
-        console.result(format_value(node.value, interpreter.precision))
+        console.result(interpreter.format_result(node))
     try:
         interpreter.execute(source, filename, show)
     except DiffiError as error:
@@ -69,7 +69,7 @@ def run_source(interpreter: Interpreter, console: Console, source: str, filename
         console.stdout.flush()
         print("interrupted", file=console.stderr)
         return 130
-    return 0
+    return 1 if interpreter.failed_checks else 0
 
 
 def read_script(path: str) -> str:
@@ -92,6 +92,11 @@ def run_file(path: str, console: Console, interpreter: Interpreter | None = None
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `diffi` command; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "-c" in argv:  # like python -c: the next word is the source, even if it starts with -
+        i = argv.index("-c")
+        if i + 1 < len(argv):
+            argv[i:i + 2] = ["-c" + argv[i + 1]] if argv[i + 1] else ["-c", ""]
     args = make_parser().parse_args(argv)
     console = Console()
     interpreter = make_interpreter(console)

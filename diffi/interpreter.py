@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from . import ops
 from . import syntax as S
 from .builtins import BUILTINS, constant
-from .errors import DiffiError, DiffiTypeError, DiffiWarning, LimitError, Span, format_warning
+from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, LimitError, Span, format_warning
 from .evaluator import TUPLE, Evaluator, Limits, Scope
 from .graph import Binding, Node
 from .parser import parse, parse_prefix
@@ -50,6 +50,20 @@ class Interpreter:
         self._warn = warn or _python_warning
         self.evaluator = Evaluator(self.globals, self.limits, self._output, self._warn,
                                    precision)
+        self.evaluator.files = files
+
+    @property
+    def base_dir(self):
+        return self.evaluator.base_dir
+
+    @base_dir.setter
+    def base_dir(self, folder) -> None:
+        self.evaluator.base_dir = folder
+
+    @property
+    def failed_checks(self) -> int:
+        """How many `check` directives found the modes disagreeing."""
+        return self.evaluator.failed_checks
 
     @property
     def precision(self) -> int:
@@ -64,14 +78,15 @@ class Interpreter:
     def run(self, source: str, filename: str = "<input>") -> list:
         """Run statements; return the values the statements would print, in order."""
         results = []
-        self.execute(source, filename, lambda node: results.append(to_python(node.value)))
+        self.execute(source, filename,
+                     lambda node: results.append(to_python(node.value, self)))
         return results
 
     def eval(self, source: str):
         """The value of the last expression statement of `source` (None if there is none)."""
         last = []
         self.execute(source, "<input>", last.append, echo_silent=True)
-        return to_python(last[-1].value) if last else None
+        return to_python(last[-1].value, self) if last else None
 
     def execute(self, source: str, filename: str, on_result, echo_silent: bool = False) -> None:
         """Run a program statement by statement, calling on_result(node) for each result.
@@ -81,7 +96,16 @@ class Interpreter:
         """
         if not isinstance(source, str):
             raise DiffiTypeError(f"source must be a string, not {type(source).__name__}")
-        statements, error = parse_prefix(source)
+        try:
+            statements, error = parse_prefix(source)
+        except RecursionError:
+            raise LimitError("the program is nested too deeply to parse").locate(
+                source, filename) from None
+        except DiffiError as error:
+            raise error.locate(source, filename)
+        except Exception as error:  # a bug in diffi: still a DiffiError for the caller
+            raise DiffiError(f"internal error while parsing ({type(error).__name__}: "
+                             f"{error})").locate(source, filename) from error
         for stmt in statements:
             node = self.execute_statement(stmt, source, filename)
             if node is not None and node.value is not None and (echo_silent or not stmt.silent):
@@ -108,6 +132,12 @@ class Interpreter:
             raise DiffiError(f"internal error ({type(error).__name__}: {error})",
                              getattr(stmt, "span", None)).locate(source, filename) from error
 
+    def format_result(self, node) -> str:
+        """How a statement's result prints: a directive's report, or the value."""
+        if node.op is ops.REPORT:
+            return str(node.params)
+        return format_value(node.value, self.precision)
+
     def format(self, value) -> str:
         """A value printed as diffi prints it, at the session's precision."""
         return format_value(from_python(value) if not isinstance(value, Node) else value.value,
@@ -119,7 +149,7 @@ class Interpreter:
         binding = self.globals.get(name)
         node = binding.node if binding is not None else BUILTINS.get(name)
         if node is None:
-            raise DiffiError(f"name '{name}' is not defined")
+            raise DiffiNameError(f"name '{name}' is not defined")
         return to_python(node.value, self)
 
     def __setitem__(self, name: str, value) -> None:
@@ -130,7 +160,7 @@ class Interpreter:
 
     def __delitem__(self, name: str) -> None:
         if name not in self.globals:
-            raise DiffiError(f"name '{name}' is not defined")
+            raise DiffiNameError(f"name '{name}' is not defined")
         del self.globals[name]
 
     def __contains__(self, name: str) -> bool:

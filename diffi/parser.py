@@ -106,7 +106,7 @@ class AstBuilder(Transformer):
         return S.IfElse(cond, then, other, span_of(token))
 
     def call(self, func, args):
-        positional, keywords = _split_args(args)
+        positional, keywords = _split_args(args or [])
         return S.Call(func, positional, keywords, start_of(func))
 
     def index(self, target, *items):
@@ -126,6 +126,9 @@ class AstBuilder(Transformer):
 
     def tuple(self, paren, *items):
         return S.TupleLit(list(items), span_of(paren))
+
+    def single(self, paren, item):
+        return S.TupleLit([item], span_of(paren))
 
     def vector(self, bracket, *items):
         return S.Vector([i for i in items if i is not None], span_of(bracket))
@@ -376,6 +379,8 @@ TERMINAL_NAMES = {
     "THEN": "'then'", "ELSE": "'else'", "AT": "'at'", "WRT": "'wrt'",
     "USING": "'using'", "TO": "'to'",
 }
+NOT_AFTER_KEYWORD = {"EQUAL", "COMMA", "RPAR", "RSQB", "MUL", "POW", "COMPARE", "SEMI"}
+OPERATORS = {"ADD", "MUL", "POW", "COMPARE", "AND", "OR", "LPAR", "LSQB"}
 EXPRESSION_STARTS = {"NAME", "NUMBER", "LPAR", "LSQB", "LBRACE", "STRING", "ADD",
                      "IF", "NOT"}
 
@@ -389,6 +394,10 @@ def describe_expected(expected) -> str:
         expected -= EXPRESSION_STARTS | {"DERIV", "GRAD", "BACKPROP", "HESSIAN",
                                          "JACOBIAN", "CHECK", "EXPLAIN", "GRAPH",
                                          "MINIMIZE"}
+    elif len(expected & OPERATORS) >= 3:
+        expected -= OPERATORS
+        expected.discard("_NL")
+        words.append("an operator")
     for name in sorted(expected):
         words.append(TERMINAL_NAMES.get(name, f"'{name.lower()}'"))
     words = list(dict.fromkeys(words))[:6]
@@ -422,7 +431,7 @@ def translate(error: UnexpectedInput, source: str, state: ParseState) -> DiffiSy
     special = _special_message(token, previous)
     if special:
         return DiffiSyntaxError(special[0], special[1] or span)
-    expected = describe_expected(getattr(error, "expected", ()) or ())
+    expected = describe_expected(_acceptable(error))
     message = f"unexpected {_describe_token(token)}"
     if expected:
         message += f"; expected {expected}"
@@ -430,6 +439,17 @@ def translate(error: UnexpectedInput, source: str, state: ParseState) -> DiffiSy
         opener = state.open[-1]
         message += f" (the '{opener.value}' at line {opener.line}, column {opener.column} is not closed)"
     return DiffiSyntaxError(message, span)
+
+
+def _acceptable(error) -> set:
+    """The tokens the parser would really accept here (LALR's table lists more)."""
+    parser = getattr(error, "interactive_parser", None)
+    if parser is not None:
+        try:
+            return set(parser.accepts())
+        except Exception:  # the table's own list is the fallback
+            pass
+    return set(getattr(error, "expected", ()) or ())
 
 
 def _special_message(token: Token, previous: Token | None):
@@ -441,7 +461,8 @@ def _special_message(token: Token, previous: Token | None):
         return f"implicit multiplication is not supported: write {write}", None
     if token.type == "COMPARE":
         return "comparisons cannot be chained: write a < b and b < c", None
-    if previous is not None and previous.value in S.RESERVED and token.type == "EQUAL":
+    if previous is not None and previous.value in S.RESERVED \
+            and token.type in NOT_AFTER_KEYWORD:
         return (f"'{previous.value}' is a reserved word and cannot name a variable",
                 span_of(previous))
     return None

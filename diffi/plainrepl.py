@@ -12,7 +12,7 @@ PROMPT, MORE = "diffi> ", "  ...> "
 def plain_repl(interpreter, console) -> int:
     """Read, evaluate, print until :quit or end of input."""
     def show(node):
-        console.result(format_value(node.value, interpreter.precision))
+        console.result(interpreter.format_result(node))
 
     def run(source: str, filename: str) -> None:
         try:

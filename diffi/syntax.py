@@ -6,6 +6,7 @@ Binary and unary operators keep the span of their operator token.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, fields
 
 from .errors import Span
@@ -259,9 +260,14 @@ def _binary(node) -> str:
         left, right = unparse(node.left, prec), unparse(node.right, prec + 1)
     if node.op == "and":
         right = unparse(node.right, NOT)
-    if node.op in SPACED:
+    if node.op in SPACED or node.op == "/" and _reads_as_derivative(left, right):
         return f"{left} {node.op} {right}"
     return f"{left}{node.op}{right}"
+
+
+def _reads_as_derivative(left: str, right: str) -> bool:
+    """`d/dx` written tight would read back as a derivative, not a division."""
+    return bool(re.search(r"(?<![\w])d\d*$", left)) and right[:1] == "d"
 
 
 def _unary(node) -> str:
@@ -291,7 +297,8 @@ def _tuple(node) -> str:
 
 
 def _block(node) -> str:
-    parts = [unparse_statement(s) for s in node.body] + [unparse(node.result, DIRECTIVE)]
+    parts = [unparse_statement(s, in_block=True) for s in node.body]
+    parts.append(unparse(node.result, DIRECTIVE))
     return "{ " + "; ".join(parts) + " }"
 
 
@@ -333,7 +340,8 @@ def _mode(mode) -> str:
 
 
 def _string(node) -> str:
-    escaped = node.value.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = (node.value.replace("\\", "\\\\").replace('"', '\\"')
+               .replace("\n", "\\n").replace("\t", "\\t"))
     return f'"{escaped}"'
 
 
@@ -357,7 +365,7 @@ _PRINTERS = {
 }
 
 
-def unparse_statement(stmt) -> str:
+def unparse_statement(stmt, in_block: bool = False) -> str:
     """diffi source for one statement."""
     kind = type(stmt)
     if kind is Assign:
@@ -368,4 +376,4 @@ def unparse_statement(stmt) -> str:
     if kind is Destructure:
         return ", ".join(t.id for t in stmt.targets) + f" = {unparse(stmt.value)}"
     text = unparse(stmt.expr)
-    return text + ";" if stmt.silent else text
+    return text + ";" if stmt.silent and not in_block else text

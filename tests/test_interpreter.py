@@ -1,0 +1,448 @@
+"""The Python API of SPEC §9: evaluate, Interpreter.run/eval/[], functions from Python,
+errors, and the safety properties (only DiffiError escapes; failures change nothing)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import diffi
+from diffi import (ArityError, DiffiError, DiffiFunction, DiffiNameError, DiffiSyntaxError,
+                   DiffiTypeError, DiffiWarning, Interpreter, LimitError, ShapeError)
+
+
+def quiet(**options) -> Interpreter:
+    return Interpreter(warn=lambda message, span: None, **options)
+
+
+# evaluate, run, eval ------------------------------------------------------------------------
+
+def test_evaluate():
+    assert diffi.evaluate("1 + 2") == 3.0
+    assert type(diffi.evaluate("1 + 2")) is float
+    assert diffi.evaluate("f(x) = x^2; f(3)") == 9.0
+    assert diffi.evaluate("x = 1") is None
+    assert diffi.evaluate("sin(3)") == 0.1411200080598672
+
+
+def test_evaluate_takes_interpreter_options():
+    with pytest.raises(LimitError, match="max_depth"):
+        diffi.evaluate("f(n) = f(n); f(1)", max_depth=5)
+
+
+def test_evaluate_raises_diffi_errors():
+    with pytest.raises(DiffiNameError):
+        diffi.evaluate("x")
+
+
+def test_run_returns_what_would_print():
+    it = quiet()
+    assert it.run("f(x, y) = x*y + sin(x)") == []
+    assert it.run("x = 2\nx * 3\n1; 2\n3;\n(1, 2.5)\n1 < 2") == [6.0, 2.0, (1.0, 2.5), True]
+    results = it.run("f(3, 0)")
+    assert results == [0.1411200080598672] and type(results[0]) is float
+
+
+def test_run_returns_python_types():
+    it = quiet()
+    number, boolean, pair, vector = it.run("2\nfalse\n(1, (2, 3))\n[1, 2]")
+    assert type(number) is float and boolean is False
+    assert pair == (1.0, (2.0, 3.0)) and type(pair) is tuple and type(pair[1]) is tuple
+    assert isinstance(vector, np.ndarray) and vector.tolist() == [1.0, 2.0]
+
+
+def test_run_returns_functions_as_callables():
+    it = quiet()
+    it.run("f(x, y) = x*y + sin(x)")
+    (f,) = it.run("f")
+    assert str(f) == "f(x, y) = x*y + sin(x)"
+    assert callable(f)
+    assert f(3.0, 0.0) == 0.1411200080598672
+
+
+def test_eval_returns_the_last_expression_value():
+    it = quiet()
+    assert it.eval("f(x, y) = x*y + sin(x)") is None
+    assert it.eval("f(3, 0)") == 0.1411200080598672
+    assert it.eval("1\n2\nx = 5") == 2.0
+    assert it.eval("x = 2; x * 3;") == 6.0      # a ';' only silences printing
+    assert it.eval("# nothing") is None
+    assert it.eval("") is None
+
+
+def test_eval_returns_functions_as_callables():
+    it = quiet()
+    it.run("g(t) = 2*t")
+    g = it.eval("g")
+    assert str(g) == "g(t) = 2*t"
+    assert g(4) == 8.0
+
+
+def test_run_reports_output_through_the_callable():
+    lines = []
+    it = Interpreter(output=lines.append)
+    assert it.run('print("accuracy:", 0.5, (1, 2), true)\n1') == [1.0]
+    assert lines == ["accuracy: 0.5 (1, 2) true"]
+
+
+def test_statements_before_a_syntax_error_run():
+    it = quiet()
+    with pytest.raises(DiffiSyntaxError) as info:
+        it.run("x = 1\ny = 2\nz = (")
+    assert (info.value.line, info.value.column) == (3, 5)
+    assert (it["x"], it["y"]) == (1.0, 2.0)
+    assert "z" not in it
+
+
+def test_statements_before_a_runtime_error_keep_their_effects():
+    it = quiet()
+    with pytest.raises(DiffiNameError):
+        it.run("x = 1\ny = x + nope\nz = 3")
+    assert it["x"] == 1.0 and "y" not in it and "z" not in it
+
+
+def test_default_warning_is_a_python_warning():
+    it = Interpreter()
+    with pytest.warns(DiffiWarning, match=r"value of log is nan at -1 \(line 1, column 1\)"):
+        assert math.isnan(it.eval("log(-1)"))
+
+
+def test_session_state():
+    it = quiet()
+    it.run("a = 1\nf(x) = x\nb = 2")
+    assert it.names() == ["a", "f", "b"]
+    assert "a" in it and "zzz" not in it
+    assert it.variables() == [("a", "number", "1"), ("f", "function", "f(x) = x"),
+                              ("b", "number", "2")]
+    del it["a"]
+    assert "a" not in it
+    it.reset()
+    assert it.names() == []
+    assert it.eval("pi") == math.pi
+
+
+# [] get and set ----------------------------------------------------------------------------
+
+def test_set_and_get_numbers():
+    it = quiet()
+    it["w"] = 3
+    assert it["w"] == 3.0 and type(it["w"]) is float
+    assert it.eval("w * 2") == 6.0
+    it["flag"] = True
+    assert it.eval("if flag then 1 else 2") == 1.0
+    it["pair"] = (1, 2.5)
+    assert it.eval("pair[1]") == 2.5
+
+
+def test_set_and_get_arrays():
+    it = quiet()
+    weights = np.ones((2, 3))
+    it["w"] = weights
+    weights[0, 0] = 99.0                       # the session holds its own copy
+    got = it["w"]
+    assert isinstance(got, np.ndarray) and got.dtype == np.float64
+    np.testing.assert_array_equal(got, np.ones((2, 3)))
+    got[1, 1] = -5.0                           # and hands out copies
+    np.testing.assert_array_equal(it["w"], np.ones((2, 3)))
+    np.testing.assert_array_equal(it.eval("w * 2"), np.full((2, 3), 2.0))
+    it["v"] = [1, 2, 3]
+    np.testing.assert_array_equal(it["v"], np.array([1.0, 2.0, 3.0]))
+    it["i"] = np.arange(3)                     # integers become float64
+    assert it["i"].dtype == np.float64
+
+
+def test_get_builtins_and_constants():
+    it = quiet()
+    assert it["pi"] == math.pi
+    assert it["sin"](0.5) == math.sin(0.5)
+
+
+def test_get_undefined_name_is_a_name_error():
+    with pytest.raises(DiffiNameError, match="'nope' is not defined"):
+        quiet()["nope"]
+
+
+@pytest.mark.parametrize("name", ["if", "not", "2x", "a b", ""])
+def test_set_rejects_invalid_names(name):
+    it = quiet()
+    with pytest.raises(DiffiTypeError, match="not a valid diffi name"):
+        it[name] = 1.0
+    assert it.names() == []
+
+
+@pytest.mark.parametrize("value", [{}, object(), None, [[1, 2], [3]], {1}])
+def test_set_rejects_non_diffi_values(value):
+    it = quiet()
+    with pytest.raises(DiffiTypeError):
+        it["v"] = value
+    assert "v" not in it
+
+
+# Functions from Python ----------------------------------------------------------------------
+
+def test_diffi_function_from_python():
+    it = quiet()
+    it.run("f(x, y) = x*y + sin(x)")
+    f = it["f"]
+    assert isinstance(f, DiffiFunction)
+    assert str(f) == "f(x, y) = x*y + sin(x)"
+    assert f(3.0, 0.0) == 0.1411200080598672
+    assert f(3, 0) == 0.1411200080598672 and type(f(3, 0)) is float
+    np.testing.assert_allclose(f(np.array([1.0, 2.0]), 2.0),
+                               [2 + math.sin(1), 4 + math.sin(2)], rtol=1e-15)
+
+
+def test_diffi_function_returns_tuples_and_reads_globals():
+    it = quiet()
+    it.run("k = 10\ng(x) = (x, x * k)")
+    assert it["g"](2) == (2.0, 20.0)
+    it["k"] = 100
+    assert it["g"](2) == (2.0, 200.0)
+
+
+def test_diffi_function_passed_back_in():
+    it = quiet()
+    it.run("twice(h, v) = h(h(v))\nsq(t) = t * t")
+    assert it["twice"](it["sq"], 3) == 81.0
+    it["p"] = it["sq"]
+    assert it.eval("p(4)") == 16.0
+
+
+@pytest.mark.parametrize("args, error, words", [
+    ((1.0,), ArityError, "missing y"),
+    ((1.0, 2.0, 3.0), ArityError, "got 3"),
+    (("a", 1.0), DiffiTypeError, "needs numbers"),
+    ((object(), 1.0), DiffiTypeError, "not a diffi value"),
+])
+def test_diffi_function_errors(args, error, words):
+    it = quiet()
+    it.run("f(x, y) = x*y + sin(x)")
+    with pytest.raises(error, match=words):
+        it["f"](*args)
+
+
+def test_diffi_function_recursion_limit():
+    it = quiet(max_depth=20)
+    it.run("down(n) = if n <= 1 then 1 else down(n - 1)")
+    assert it["down"](20) == 1.0
+    with pytest.raises(LimitError, match="max_depth"):
+        it["down"](21)
+
+
+# Errors ---------------------------------------------------------------------------------------
+
+def test_error_hierarchy():
+    for cls in (DiffiSyntaxError, DiffiNameError, DiffiTypeError, ArityError, ShapeError,
+                LimitError):
+        assert issubclass(cls, DiffiError)
+    assert issubclass(ArityError, DiffiTypeError) and issubclass(ShapeError, DiffiTypeError)
+    assert issubclass(DiffiError, Exception)
+
+
+@pytest.mark.parametrize("source, error, line, column, words", [
+    ("x = 1 +* 2", DiffiSyntaxError, 1, 8, "unexpected '*'"),
+    ("x = 1\n2x", DiffiSyntaxError, 2, 2, "2*x"),
+    ("\n\nz = x + y", DiffiNameError, 3, 5, "name 'x' is not defined"),
+    ("x = 1\ny = (1, 2) + 1", DiffiTypeError, 2, 12, "needs numbers"),
+    ("x = 1\n  sin(1, 2)", ArityError, 2, 3, "sin takes 1 argument"),
+    ("x = [1, 2] + [1, 2, 3]", ShapeError, 1, 12, "shapes"),
+    ("f(n) = f(n)\nf(1)", LimitError, 1, 8, "max_depth"),
+    ("x = (1, 2", DiffiSyntaxError, 1, 5, "never closed"),
+])
+def test_errors_have_kind_position_and_message(source, error, line, column, words):
+    it = quiet()
+    with pytest.raises(error) as info:
+        it.run(source)
+    e = info.value
+    assert type(e) is error
+    assert (e.line, e.column) == (line, column)
+    assert words in e.message
+    assert str(e) == f"{e.message} (line {line}, column {column})"
+
+
+def test_error_renders_with_caret():
+    it = quiet()
+    with pytest.raises(DiffiNameError) as info:
+        it.run("x = 1\nw = 2\nz = x + y", "model.dfi")
+    assert info.value.render() == (
+        "error: name 'y' is not defined\n"
+        " --> model.dfi:3:9\n"
+        "  |\n"
+        "3 | z = x + y\n"
+        "  |         ^")
+
+
+@pytest.mark.parametrize("source, error", [
+    ("max()", ArityError),                       # a call with no arguments parses
+    ("sin()", ArityError),
+    ("[1, 2, 3][::0]", DiffiTypeError),          # NumPy's ValueError for a zero step
+    ("[1, 2, 3][0:2:0]", DiffiTypeError),
+    ("[" * 70 + "1" + "]" * 70, DiffiError),      # NumPy allows at most 64 dimensions
+])
+def test_bad_input_gets_a_proper_error_not_an_internal_one(source, error):
+    with pytest.raises(error) as info:
+        quiet().run(source)
+    assert not info.value.message.startswith("internal error"), info.value.message
+    assert info.value.line == 1
+
+
+def test_non_string_source_is_a_diffi_error():
+    with pytest.raises(DiffiTypeError, match="string"):
+        quiet().run(42)
+
+
+# Properties: only DiffiError escapes, and a failing statement changes nothing ---------------
+
+NAMES = ["x", "y", "f", "g", "t", "sin", "max", "print", "pi", "e", "true", "false",
+         "inf", "nan", "π", "σ", "_a1"]
+TOKENS = NAMES + [
+    "0", "1", "2.5", ".5", "1e-3", "2.5E+4", "1e400", "0.0",
+    "+", "-", "*", "/", "^", "**", "@", "<", "<=", ">", ">=", "==", "!=",
+    "(", ")", "[", "]", "{", "}", ",", "=", ":", ";", "\n", "#", "\"s\"", "\"",
+    "if", "then", "else", "and", "or", "not", "at", "wrt", "using", "to",
+    "d/dx", "d2/dx2", "grad", "backprop", "hessian", "jacobian", "check", "graph",
+    "explain", "minimize", "forward", "numeric",
+]
+SETUP = "x = 2\ny = -1\nt = (1, 2)\nf(a, b) = a * b + sin(a)\ng(u) = if u > 0 then g(u - 1) else u"
+
+soups = st.lists(st.sampled_from(TOKENS), max_size=30).map(" ".join)
+tight_soups = st.lists(st.sampled_from(TOKENS), max_size=30).map("".join)
+
+# Programs that mostly parse, so that the evaluator is exercised too.
+ATOMS = ["x", "y", "t", "f", "g", "sin", "max", "atan2", "print", "pi", "true", "nan",
+         "inf", "0", "1", "-2", "2.5", "1e400", '"s"', "q"]
+names = st.sampled_from(["x", "y", "z", "f", "g", "q"])
+
+
+@st.composite
+def expressions(draw, depth: int = 3) -> str:
+    """An expression of the language, nested up to `depth` deep (it may not type-check)."""
+    if depth == 0 or draw(st.integers(0, 3)) == 0:
+        return draw(st.sampled_from(ATOMS))
+    sub = expressions(depth - 1)
+    form = draw(st.integers(0, 9))
+    if form == 0:
+        return draw(st.sampled_from(["-", "+", "not "])) + draw(sub)
+    if form == 1:
+        op = draw(st.sampled_from(["+", "-", "*", "/", "^", "@", "<", "==", "and", "or"]))
+        return f"{draw(sub)} {op} {draw(sub)}"
+    if form == 2:
+        return f"{draw(sub)}({', '.join(draw(st.lists(sub, max_size=3)))})"
+    if form == 3:
+        return f"{draw(sub)}({draw(names)} = {draw(sub)})"
+    if form == 4:
+        part = st.one_of(st.just(""), sub)
+        item = st.one_of(sub, st.tuples(part, part, part).map(":".join))
+        return f"{draw(sub)}[{', '.join(draw(st.lists(item, min_size=1, max_size=3)))}]"
+    if form == 5:
+        return f"[{', '.join(draw(st.lists(sub, max_size=4)))}]"
+    if form == 6:
+        return f"({', '.join(draw(st.lists(sub, min_size=2, max_size=3)))})"
+    if form == 7:
+        return f"({draw(sub)})"
+    if form == 8:
+        return f"if {draw(sub)} then {draw(sub)} else {draw(sub)}"
+    return f"{{ {draw(names)} = {draw(sub)}; {draw(sub)} }}"
+
+
+statements = st.one_of(
+    expressions(),
+    st.tuples(names, expressions()).map(lambda p: f"{p[0]} = {p[1]}"),
+    st.tuples(names, st.lists(st.sampled_from(["a", "b", "x"]), max_size=2, unique=True),
+              expressions()).map(lambda p: f"{p[0]}({', '.join(p[1])}) = {p[2]}"),
+    st.tuples(names, names, expressions()).map(lambda p: f"{p[0]}, {p[1]} = {p[2]}"),
+)
+programs = st.lists(statements, min_size=1, max_size=4).map("\n".join)
+PROPERTY = settings(max_examples=300, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def fresh() -> Interpreter:
+    it = Interpreter(warn=lambda message, span: None, output=lambda text: None,
+                     max_nodes=100_000, timeout=2)
+    it.run(SETUP)
+    return it
+
+
+def run_only_diffi_errors(it: Interpreter, text: str) -> None:
+    try:
+        it.run(text)
+    except DiffiError as error:
+        # A DiffiError is the contract; an "internal error" is diffi wrapping its own bug.
+        assert not error.message.startswith("internal error"), (text, error.message)
+        assert isinstance(error.line, int) and isinstance(error.column, int)
+        assert error.line >= 1 and error.column >= 1
+
+
+@PROPERTY
+@given(st.text())
+def test_arbitrary_text_raises_only_diffi_errors(text):
+    run_only_diffi_errors(fresh(), text)
+
+
+@PROPERTY
+@given(st.one_of(soups, tight_soups))
+def test_token_soup_raises_only_diffi_errors(text):
+    run_only_diffi_errors(fresh(), text)
+
+
+@PROPERTY
+@given(programs)
+def test_generated_programs_raise_only_diffi_errors(text):
+    run_only_diffi_errors(fresh(), text)
+
+
+def snapshot(it: Interpreter) -> dict:
+    """Each name's binding, node, node label and printed value."""
+    return {name: (id(b), id(b.node), b.node.name, it.format(b.node))
+            for name, b in it.globals.items()}
+
+
+def _same(before: dict, after: dict) -> bool:
+    return before == after
+
+
+one_statement = st.lists(st.sampled_from([t for t in TOKENS if t not in (";", "\n")]),
+                         min_size=1, max_size=25).map(" ".join)
+
+
+@PROPERTY
+@given(st.sampled_from(["x", "y", "t", "f", "fresh_name"]), one_statement)
+def test_failing_assignment_leaves_bindings_as_they_were(target, soup):
+    it = fresh()
+    before = snapshot(it)
+    try:
+        it.run(f"{target} = {soup}")
+    except DiffiError:
+        assert _same(before, snapshot(it)), soup
+    else:
+        assert target in it
+
+
+@PROPERTY
+@given(st.lists(st.sampled_from(["x", "y", "z"]), min_size=2, max_size=3, unique=True),
+       one_statement)
+def test_failing_destructuring_leaves_bindings_as_they_were(targets, soup):
+    it = fresh()
+    before = snapshot(it)
+    try:
+        it.run(f"{', '.join(targets)} = {soup}")
+    except DiffiError:
+        assert _same(before, snapshot(it)), soup
+
+
+@pytest.mark.parametrize("statement", [
+    "x = x + nope", "x = (1, 2) * 3", "x = f(1)", "x = g(1, 2)", "x, y = (y, x, 1)",
+    "x, y = 5", "x = { x = 1; y = 2; zz }", "x = max(1, 2, 3)", "y = 1 +",
+    'x = d/dx x^2 at x = "a"', "t = t[7]", "f(a) = ", "x = grad sin at (1, 2)",
+])
+def test_failing_statement_changes_nothing(statement):
+    it = fresh()
+    before = snapshot(it)
+    with pytest.raises(DiffiError):
+        it.run(statement)
+    assert _same(before, snapshot(it))
+    assert it.eval("x") == 2.0 and it.eval("y") == -1.0

@@ -7,12 +7,9 @@ from . import ops
 from .graph import Node
 from .values import Builtin, format_value
 
-CONSTANT = ops.Primitive("const", 0, None, None, numeric=False)
-
-
 def constant(value, name: str | None = None, span=None) -> Node:
     """A leaf node holding a value."""
-    return Node(CONSTANT, (), value, span, name)
+    return Node(ops.CONST, (), value, span, name)
 
 
 def _print(evaluator, args, keywords, span):

@@ -12,18 +12,13 @@ import time
 
 from . import ops
 from . import syntax as S
-from .builtins import BUILTINS, CONSTANT, constant
+from .builtins import BUILTINS, constant
 from .errors import ArityError, DiffiError, DiffiNameError, DiffiTypeError, LimitError, ShapeError, Span
 from .graph import Binding, Node
 from .parser import start_of
 from .values import Builtin, Function, UserFunction, format_value, kind_of
 
-SELECT = ops.Primitive("select", 2, None, None, numeric=False)     # if: (cond, branch)
-LOGIC = ops.Primitive("logic", 2, None, None, numeric=False)       # and / or
-TUPLE = ops.Primitive("tuple", -1, None, None, numeric=False)
-ALIAS = ops.Primitive("alias", 1, None, None, numeric=False)      # b = a
-VECTOR = ops.Primitive("vector", -1, None, None, numeric=False)    # [a, b, c]
-INDEX = ops.Primitive("index", 1, None, None, numeric=False)       # v[i], A[:, 0]
+from .ops import ALIAS, IFELSE, INDEX, LOGIC, SELECT, TUPLE, VECTOR  # noqa: E402
 
 NUMERIC_TYPES = (float, bool)
 
@@ -79,6 +74,11 @@ class Evaluator:
         self.nodes = 0
         self.deadline = None
         self.warned = False
+        self.point = None             # the point a directive evaluates at (tape.Overrides)
+        self.files = True             # may `load` and `graph … to` touch files
+        self.base_dir = None          # where relative file names start (a script's folder)
+        self.failed_checks = 0        # `check` directives that found modes disagreeing
+        self.last_gradient = {}       # node id -> adjoint of the last reverse pass (graph)
         self._eval = {S.Num: self.eval_num, S.Name: self.eval_name, S.Str: self.eval_str,
                       S.Binary: self.eval_binary, S.Unary: self.eval_unary,
                       S.Logic: self.eval_logic, S.IfElse: self.eval_if,
@@ -94,6 +94,7 @@ class Evaluator:
         self.depth = 0
         self.origin = None
         self.warned = False
+        self.point = None
         timeout = self.limits.timeout
         self.deadline = time.monotonic() + timeout if timeout else None
 
@@ -138,14 +139,16 @@ class Evaluator:
         return self._eval[type(ast)](ast, scope)
 
     def eval_num(self, ast, scope):
-        return Node(CONSTANT, (), ast.value, ast.span, None, self.origin)
+        return Node(ops.CONST, (), ast.value, ast.span, None, self.origin)
 
     def eval_str(self, ast, scope):
-        return Node(CONSTANT, (), ast.value, ast.span, None, self.origin)
+        return Node(ops.CONST, (), ast.value, ast.span, None, self.origin)
 
     def eval_name(self, ast, scope):
         binding = scope.lookup(ast.id)
         if binding is not None:
+            if self.point is not None:
+                return self.point.resolve(binding)
             return binding.node
         node = BUILTINS.get(ast.id)
         if node is None:
@@ -213,15 +216,21 @@ class Evaluator:
 
     def eval_logic(self, ast, scope):
         left = self.eval(ast.left, scope)
+        if left.value is None:  # a formula: keep both sides
+            right = self.eval(ast.right, scope)
+            return self.record(LOGIC, (left, right), None, ast.span, params=ast.op)
         decided = self.truth(left, ast.span)
         if decided == (ast.op == "or"):
             return self.record(LOGIC, (left,), decided, ast.span, params=ast.op)
         right = self.eval(ast.right, scope)
-        return self.record(LOGIC, (left, right), self.truth(right, ast.span), ast.span,
-                           params=ast.op)
+        value = None if right.value is None else self.truth(right, ast.span)
+        return self.record(LOGIC, (left, right), value, ast.span, params=ast.op)
 
     def eval_if(self, ast, scope):
         cond = self.eval(ast.cond, scope)
+        if cond.value is None:  # a formula: its condition is unknown, keep both branches
+            then, other = self.eval(ast.then, scope), self.eval(ast.other, scope)
+            return self.record(IFELSE, (cond, then, other), None, ast.span)
         taken = self.truth(cond, start_of(ast.cond))
         branch = self.eval(ast.then if taken else ast.other, scope)
         if not isinstance(branch.value, (float, bool)) and not ops._is_array(branch.value):
@@ -300,8 +309,8 @@ class Evaluator:
         key = tuple(self.index_item(item, scope) for item in ast.items)
         try:
             value = target.value[key]
-        except IndexError as error:
-            raise DiffiTypeError(f"index out of range: {error}", ast.span) from None
+        except (IndexError, ValueError) as error:
+            raise DiffiTypeError(f"bad index: {error}", ast.span) from None
         return self.record(INDEX, (target,), ops.as_value(value), ast.span, params=key)
 
     def index_tuple(self, target, ast, scope):
@@ -340,6 +349,8 @@ class Evaluator:
         if len(shapes) > 1:
             raise ShapeError("the rows of a matrix must have the same shape; got "
                              + ", ".join(str(s) for s in sorted(shapes)), ast.span)
+        if max((len(s) for s in shapes), default=0) >= 32:
+            raise ShapeError("tensors have at most 32 dimensions", ast.span)
         value = numpy.array([i.value for i in items], dtype=float)
         self.check_elements(value, ast.span)
         return self.record(VECTOR, tuple(items), value, ast.span)
@@ -355,8 +366,8 @@ class Evaluator:
         return self.eval(ast.result, local)
 
     def eval_directive(self, ast, scope):
-        raise self.unsupported(f"the '{ast.kind if ast.kind != 'd' else 'd/dx'}' directive",
-                               ast.span)
+        from . import directives
+        return directives.run(self, ast, scope)
 
     def unsupported(self, what: str, span) -> DiffiError:
         return DiffiError(f"{what} is not yet supported", span)
@@ -368,6 +379,8 @@ class Evaluator:
         values = [n.value for n in inputs]
         for v in values:
             if type(v) is not float and not isinstance(v, bool) and not ops._is_array(v):
+                if v is None:  # a formula in unbound variables: no value yet
+                    return self.record(prim, tuple(inputs), None, span)
                 raise DiffiTypeError(f"{_describe_op(prim)} needs numbers, "
                                      f"got a {kind_of(v)}", span)
         try:

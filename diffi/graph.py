@@ -35,7 +35,7 @@ class Node:
         return f"<node {label} = {self.op.name} {self.value!r}>"
 
 
-@dataclass
+@dataclass(eq=False)
 class Binding:
     """A name bound to a node; it remembers the statement (the formula) that made it."""
 

@@ -8,8 +8,10 @@ or a float exception needs it, so scalar scripts start fast.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
+
+from . import series as T
 
 _numpy = None
 
@@ -36,10 +38,17 @@ class Primitive:
     symbol: str | None = None       # infix or prefix operator, for printing
     kinks: bool = False             # has points where it is not differentiable
     numeric: bool = True            # takes and gives numbers (else: structure ops)
-    rules: dict = field(default_factory=dict)  # derivative rules, filled by the modes' table
+    # partials(ap, *inputs, output) -> one partial derivative per input (None: zero),
+    # written with `ap(primitive, *args)` so that every mode can run it: on numbers,
+    # on graph nodes (to differentiate again, or print symbolically), or as code.
+    partials: Callable | None = None
+    # taylor(output_value, *input_series) -> the output's truncated Taylor series.
+    taylor: Callable | None = None
 
     def evaluate(self, *values):
         """The value of this operation on input values (floats, bools or arrays)."""
+        if self.scalar is None:
+            return as_value(self._numpy(values))
         for v in values:
             if type(v) is not float:
                 return self._general(values)
@@ -100,6 +109,30 @@ def _ufunc(name):
     return lambda *args: getattr(np(), name)(*args)
 
 
+def _sgn(v):
+    """sign of a float or, elementwise, of an array (for Taylor rules at kinks)."""
+    if type(v) is float or type(v) is bool:
+        return float((v > 0) - (v < 0))
+    return np().sign(v)
+
+
+def _positive(v):
+    """1 where v > 0, else 0 (a float, or an array elementwise)."""
+    if type(v) is float or type(v) is bool:
+        return 1.0 if v > 0 else 0.0
+    return (np().asarray(v) > 0).astype(float)
+
+
+def _steps(n):
+    """The order n of a series (its length minus one)."""
+    return len(n) - 1
+
+
+def _weighted(a, b, w):
+    """w·a + (1 - w)·b for series, with w a float or array of 0, 0.5 or 1."""
+    return T.add(T.scale(a, w), T.scale(b, 1.0 - w))
+
+
 # Scalar helpers with IEEE edge cases -------------------------------------------
 
 def _sigmoid(x):
@@ -148,57 +181,310 @@ def _erf_t(x):
 
 
 # Operators ---------------------------------------------------------------------
+# Each entry: name, arity, float evaluation, NumPy evaluation, then its derivative rules.
 
-ADD = define("add", 2, lambda a, b: a + b, _ufunc("add"), "a + b", "sum", symbol="+")
-SUB = define("sub", 2, lambda a, b: a - b, _ufunc("subtract"), "a - b", "difference", symbol="-")
-MUL = define("mul", 2, lambda a, b: a * b, _ufunc("multiply"), "a * b", "product", symbol="*")
-DIV = define("div", 2, _div, _ufunc("divide"), "a / b", "quotient", symbol="/")
-POW = define("pow", 2, _pow, _ufunc("power"), "a ^ b", "power (also a ** b)", symbol="^")
+ADD = define("add", 2, lambda a, b: a + b, _ufunc("add"), "a + b", "sum", symbol="+",
+             partials=lambda ap, a, b, y: (1.0, 1.0),
+             taylor=lambda y, a, b: T.add(a, b))
+SUB = define("sub", 2, lambda a, b: a - b, _ufunc("subtract"), "a - b", "difference",
+             symbol="-",
+             partials=lambda ap, a, b, y: (1.0, -1.0),
+             taylor=lambda y, a, b: T.sub(a, b))
+MUL = define("mul", 2, lambda a, b: a * b, _ufunc("multiply"), "a * b", "product",
+             symbol="*",
+             partials=lambda ap, a, b, y: (b, a),
+             taylor=lambda y, a, b: T.mul(a, b))
+DIV = define("div", 2, _div, _ufunc("divide"), "a / b", "quotient", symbol="/",
+             partials=lambda ap, a, b, y: (ap(DIV, 1.0, b), ap(NEG, ap(DIV, y, b))),
+             taylor=lambda y, a, b: [y] + T.div(a, b)[1:])
+
+
+def _pow_taylor(y, a, b):
+    if all(_is_zero_coefficient(c) for c in b[1:]):
+        return T.power(a, b[0], y)
+    log_a = T.log(a, ap_value(LOG, a[0]))
+    return T.exp(T.mul(b, log_a), y)
+
+
+def _is_zero_coefficient(c) -> bool:
+    return T._is_zero(c)
+
+
+POW = define("pow", 2, _pow, _ufunc("power"), "a ^ b", "power (also a ** b)", symbol="^",
+             partials=lambda ap, a, b, y: (ap(MUL, b, ap(POW, a, ap(SUB, b, 1.0))),
+                                           ap(MUL, y, ap(LOG, a))),
+             taylor=_pow_taylor)
 MATMUL = define("matmul", 2, None, _ufunc("matmul"), "A @ B", "matrix product", symbol="@")
-NEG = define("neg", 1, lambda a: -a, _ufunc("negative"), "-a", "negation", symbol="-")
-POS = define("pos", 1, lambda a: +a, _ufunc("positive"), "+a", "identity", symbol="+")
+NEG = define("neg", 1, lambda a: -a, _ufunc("negative"), "-a", "negation", symbol="-",
+             partials=lambda ap, a, y: (-1.0,),
+             taylor=lambda y, a: T.neg(a))
+POS = define("pos", 1, lambda a: +a, _ufunc("positive"), "+a", "identity", symbol="+",
+             partials=lambda ap, a, y: (1.0,),
+             taylor=lambda y, a: list(a))
 
-LT = define("lt", 2, lambda a, b: a < b, _ufunc("less"), "a < b", symbol="<")
-LE = define("le", 2, lambda a, b: a <= b, _ufunc("less_equal"), "a <= b", symbol="<=")
-GT = define("gt", 2, lambda a, b: a > b, _ufunc("greater"), "a > b", symbol=">")
-GE = define("ge", 2, lambda a, b: a >= b, _ufunc("greater_equal"), "a >= b", symbol=">=")
-EQ = define("eq", 2, lambda a, b: a == b, _ufunc("equal"), "a == b", symbol="==")
-NE = define("ne", 2, lambda a, b: a != b, _ufunc("not_equal"), "a != b", symbol="!=")
-NOT = define("not", 1, lambda a: not a, _ufunc("logical_not"), "not a", symbol="not")
+
+def _flat(y, *series):
+    """Taylor rule of a piecewise-constant operation: its value, then zeros."""
+    return T.constant(y, _steps(series[0]))
+
+
+def _comparison(name, scalar, ufunc, symbol):
+    return define(name, 2, scalar, _ufunc(ufunc), f"a {symbol} b", symbol=symbol,
+                  taylor=_flat)
+
+
+LT = _comparison("lt", lambda a, b: a < b, "less", "<")
+LE = _comparison("le", lambda a, b: a <= b, "less_equal", "<=")
+GT = _comparison("gt", lambda a, b: a > b, "greater", ">")
+GE = _comparison("ge", lambda a, b: a >= b, "greater_equal", ">=")
+EQ = _comparison("eq", lambda a, b: a == b, "equal", "==")
+NE = _comparison("ne", lambda a, b: a != b, "not_equal", "!=")
+NOT = define("not", 1, lambda a: not a, _ufunc("logical_not"), "not a", symbol="not",
+             taylor=_flat)
 
 BINARY = {"+": ADD, "-": SUB, "*": MUL, "/": DIV, "^": POW, "@": MATMUL,
           "<": LT, "<=": LE, ">": GT, ">=": GE, "==": EQ, "!=": NE}
 UNARY = {"-": NEG, "+": POS, "not": NOT}
 
+
+def ap_value(prim, *args):
+    """Apply a primitive to numbers: the numeric backend of the rules."""
+    fn = getattr(prim, "compute", None)
+    if fn is not None:
+        return fn(args, None)
+    return prim.evaluate(*args)
+
+
 # Scalar functions (SPEC §5) ------------------------------------------------------
 
-for _name, _doc in [
-        ("sin", "sine (radians)"), ("cos", "cosine (radians)"), ("tan", "tangent (radians)"),
-        ("asin", "inverse sine"), ("acos", "inverse cosine"), ("atan", "inverse tangent"),
-        ("sinh", "hyperbolic sine"), ("cosh", "hyperbolic cosine"),
-        ("tanh", "hyperbolic tangent"), ("exp", "exponential e^x"),
-        ("log", "natural logarithm"), ("log2", "base-2 logarithm"),
-        ("log10", "base-10 logarithm"), ("sqrt", "square root"), ("cbrt", "cube root"),
-        ("log1p", "log(1 + x), accurate near 0"), ("expm1", "exp(x) - 1, accurate near 0"),
-        ("erf", "error function")]:
-    _np_name = {"asin": "arcsin", "acos": "arccos", "atan": "arctan"}.get(_name, _name)
-    define(_name, 1, getattr(math, _name),
-           _erf_t if _name == "erf" else _ufunc(_np_name), doc=_doc)
+SIN = define("sin", 1, math.sin, _ufunc("sin"), doc="sine (radians)",
+             partials=lambda ap, x, y: (ap(COS, x),),
+             taylor=lambda y, x: T.sin_cos(x, y, ap_value(COS, x[0]))[0])
+COS = define("cos", 1, math.cos, _ufunc("cos"), doc="cosine (radians)",
+             partials=lambda ap, x, y: (ap(NEG, ap(SIN, x)),),
+             taylor=lambda y, x: T.sin_cos(x, ap_value(SIN, x[0]), y)[1])
+TAN = define("tan", 1, math.tan, _ufunc("tan"), doc="tangent (radians)",
+             partials=lambda ap, x, y: (ap(ADD, 1.0, ap(POW, y, 2.0)),),
+             taylor=lambda y, x: T.riccati(x, y, 1.0))
 
-define("abs", 1, abs, _ufunc("abs"), doc="absolute value (abs'(0) = 0)", kinks=True)
-define("sign", 1, _sign, _ufunc("sign"), doc="sign: -1, 0 or 1 (derivative 0)")
-define("floor", 1, lambda x: float(math.floor(x)) if math.isfinite(x) else x,
-       _ufunc("floor"), doc="round down (derivative 0)")
-define("ceil", 1, lambda x: float(math.ceil(x)) if math.isfinite(x) else x,
-       _ufunc("ceil"), doc="round up (derivative 0)")
-define("atan2", 2, math.atan2, _ufunc("arctan2"), "atan2(y, x)", "angle of the point (x, y)")
-define("hypot", 2, math.hypot, _ufunc("hypot"), "hypot(x, y)", "sqrt(x^2 + y^2) without overflow")
-define("sigmoid", 1, _sigmoid, _sigmoid_t, doc="logistic function 1/(1 + exp(-x))")
-define("relu", 1, _relu, lambda x: np().maximum(x, 0.0), doc="max(x, 0) (relu'(0) = 0)", kinks=True)
-define("softplus", 1, _softplus, lambda x: np().logaddexp(0.0, x), doc="log(1 + exp(x)), stable")
-define("max", 2, _max2, _ufunc("maximum"), "max(a, b)", "larger of a and b (ties split the derivative)", kinks=True)
-define("min", 2, _min2, _ufunc("minimum"), "min(a, b)", "smaller of a and b (ties split the derivative)", kinks=True)
+
+def _arcsin_slope(x):
+    """The series of 1/sqrt(1 - x^2)."""
+    u = T.sub(T.constant(1.0 + 0.0 * x[0], _steps(x)), T.mul(x, x))
+    return T.power(u, -0.5, ap_value(POW, u[0], -0.5))
+
+
+ASIN = define("asin", 1, math.asin, _ufunc("arcsin"), doc="inverse sine",
+              partials=lambda ap, x, y: (ap(DIV, 1.0, ap(SQRT, ap(SUB, 1.0, ap(POW, x, 2.0)))),),
+              taylor=lambda y, x: T.from_derivative(x, y, _arcsin_slope(x)))
+ACOS = define("acos", 1, math.acos, _ufunc("arccos"), doc="inverse cosine",
+              partials=lambda ap, x, y: (ap(NEG, ap(DIV, 1.0, ap(SQRT, ap(SUB, 1.0, ap(POW, x, 2.0))))),),
+              taylor=lambda y, x: T.from_derivative(x, y, T.neg(_arcsin_slope(x))))
+ATAN = define("atan", 1, math.atan, _ufunc("arctan"), doc="inverse tangent",
+              partials=lambda ap, x, y: (ap(DIV, 1.0, ap(ADD, 1.0, ap(POW, x, 2.0))),),
+              taylor=lambda y, x: T.from_derivative(
+                  x, y, T.div(T.constant(1.0 + 0.0 * x[0], _steps(x)),
+                              T.add(T.constant(1.0 + 0.0 * x[0], _steps(x)), T.mul(x, x)))))
+SINH = define("sinh", 1, math.sinh, _ufunc("sinh"), doc="hyperbolic sine",
+              partials=lambda ap, x, y: (ap(COSH, x),),
+              taylor=lambda y, x: T.sinh_cosh(x, y, ap_value(COSH, x[0]))[0])
+COSH = define("cosh", 1, math.cosh, _ufunc("cosh"), doc="hyperbolic cosine",
+              partials=lambda ap, x, y: (ap(SINH, x),),
+              taylor=lambda y, x: T.sinh_cosh(x, ap_value(SINH, x[0]), y)[1])
+# 1/cosh² rather than 1 - tanh²: the latter is 0 in floating point once tanh rounds to 1.
+TANH = define("tanh", 1, math.tanh, _ufunc("tanh"), doc="hyperbolic tangent",
+              partials=lambda ap, x, y: (ap(DIV, 1.0, ap(POW, ap(COSH, x), 2.0)),),
+              taylor=lambda y, x: T.riccati(x, y, -1.0))
+EXP = define("exp", 1, math.exp, _ufunc("exp"), doc="exponential e^x",
+             partials=lambda ap, x, y: (y,),
+             taylor=lambda y, x: T.exp(x, y))
+LOG = define("log", 1, math.log, _ufunc("log"), doc="natural logarithm",
+             partials=lambda ap, x, y: (ap(DIV, 1.0, x),),
+             taylor=lambda y, x: T.log(x, y))
+
+
+def _log_base(x, y, base):
+    return [y] + T.scale(T.log(x, 0.0 * y), 1.0 / math.log(base))[1:]
+
+
+LOG2 = define("log2", 1, math.log2, _ufunc("log2"), doc="base-2 logarithm",
+              partials=lambda ap, x, y: (ap(DIV, 1.0, ap(MUL, x, ap(LOG, 2.0))),),
+              taylor=lambda y, x: _log_base(x, y, 2.0))
+LOG10 = define("log10", 1, math.log10, _ufunc("log10"), doc="base-10 logarithm",
+               partials=lambda ap, x, y: (ap(DIV, 1.0, ap(MUL, x, ap(LOG, 10.0))),),
+               taylor=lambda y, x: _log_base(x, y, 10.0))
+SQRT = define("sqrt", 1, math.sqrt, _ufunc("sqrt"), doc="square root",
+              partials=lambda ap, x, y: (ap(DIV, 0.5, y),),
+              taylor=lambda y, x: T.sqrt(x, y))
+CBRT = define("cbrt", 1, math.cbrt, _ufunc("cbrt"), doc="cube root",
+              partials=lambda ap, x, y: (ap(DIV, 1.0, ap(MUL, 3.0, ap(POW, y, 2.0))),),
+              taylor=lambda y, x: T.power(x, 1.0 / 3.0, y))
+LOG1P = define("log1p", 1, math.log1p, _ufunc("log1p"), doc="log(1 + x), accurate near 0",
+               partials=lambda ap, x, y: (ap(DIV, 1.0, ap(ADD, 1.0, x)),),
+               taylor=lambda y, x: T.log([x[0] + 1.0] + x[1:], y))
+EXPM1 = define("expm1", 1, math.expm1, _ufunc("expm1"), doc="exp(x) - 1, accurate near 0",
+               partials=lambda ap, x, y: (ap(ADD, y, 1.0),),
+               taylor=lambda y, x: [y] + T.exp(x, y + 1.0)[1:])
+_TWO_OVER_ROOT_PI = 2.0 / math.sqrt(math.pi)
+ERF = define("erf", 1, math.erf, lambda x: np().vectorize(math.erf, otypes=[float])(x),
+             doc="error function",
+             partials=lambda ap, x, y: (ap(MUL, _TWO_OVER_ROOT_PI,
+                                           ap(EXP, ap(NEG, ap(POW, x, 2.0)))),),
+             taylor=lambda y, x: T.from_derivative(
+                 x, y, T.scale(T.exp(T.neg(T.mul(x, x)), ap_value(EXP, -x[0] * x[0])),
+                               _TWO_OVER_ROOT_PI)))
+
+ABS = define("abs", 1, abs, _ufunc("abs"), doc="absolute value (abs'(0) = 0)", kinks=True,
+             partials=lambda ap, x, y: (ap(SIGN, x),),
+             taylor=lambda y, x: [y] + T.scale(x, _sgn(x[0]))[1:])
+SIGN = define("sign", 1, _sign, _ufunc("sign"), doc="sign: -1, 0 or 1 (derivative 0)",
+              taylor=_flat)
+FLOOR = define("floor", 1, lambda x: float(math.floor(x)) if math.isfinite(x) else x,
+               _ufunc("floor"), doc="round down (derivative 0)", taylor=_flat)
+CEIL = define("ceil", 1, lambda x: float(math.ceil(x)) if math.isfinite(x) else x,
+              _ufunc("ceil"), doc="round up (derivative 0)", taylor=_flat)
+
+
+def _atan2_taylor(y, a, b):
+    slope = T.div(T.sub(T.mul(b, T.derivative(a)), T.mul(a, T.derivative(b))),
+                  T.add(T.mul(a, a), T.mul(b, b)))
+    return T.integrate(slope, y)
+
+
+ATAN2 = define("atan2", 2, math.atan2, _ufunc("arctan2"), "atan2(y, x)",
+               "angle of the point (x, y)",
+               partials=lambda ap, a, b, y: (
+                   ap(DIV, b, ap(ADD, ap(POW, a, 2.0), ap(POW, b, 2.0))),
+                   ap(NEG, ap(DIV, a, ap(ADD, ap(POW, a, 2.0), ap(POW, b, 2.0))))),
+               taylor=_atan2_taylor)
+HYPOT = define("hypot", 2, math.hypot, _ufunc("hypot"), "hypot(x, y)",
+               "sqrt(x^2 + y^2) without overflow",
+               partials=lambda ap, a, b, y: (ap(DIV, a, y), ap(DIV, b, y)),
+               taylor=lambda y, a, b: T.sqrt(T.add(T.mul(a, a), T.mul(b, b)), y))
+# sigmoid' = y·sigmoid(-x), which keeps its accuracy in the tails where 1 - y rounds to 0.
+SIGMOID = define("sigmoid", 1, _sigmoid, _sigmoid_t, doc="logistic function 1/(1 + exp(-x))",
+                 partials=lambda ap, x, y: (ap(MUL, y, ap(SIGMOID, ap(NEG, x))),),
+                 taylor=lambda y, x: T.logistic(x, y))
+# relu' = sign(relu(x)): 1 where x > 0 and 0 elsewhere, so relu'(0) = 0.
+RELU = define("relu", 1, _relu, lambda x: np().maximum(x, 0.0),
+              doc="max(x, 0) (relu'(0) = 0)", kinks=True,
+              partials=lambda ap, x, y: (ap(SIGN, y),),
+              taylor=lambda y, x: [y] + T.scale(x, _positive(x[0]))[1:])
+SOFTPLUS = define("softplus", 1, _softplus, lambda x: np().logaddexp(0.0, x),
+                  doc="log(1 + exp(x)), stable",
+                  partials=lambda ap, x, y: (ap(SIGMOID, x),),
+                  taylor=lambda y, x: T.from_derivative(
+                      x, y, T.logistic(x, ap_value(SIGMOID, x[0]))))
+
+
+def _tie_split(ap, a, b, sign):
+    """(1 ± sign(a - b))/2: 1 for the larger (smaller), 0.5 each on a tie."""
+    s = ap(SIGN, ap(SUB, a, b))
+    return ap(DIV, ap(ADD, 1.0, s) if sign > 0 else ap(SUB, 1.0, s), 2.0)
+
+
+MAX = define("max", 2, _max2, _ufunc("maximum"), "max(a, b)",
+             "larger of a and b (ties split the derivative)", kinks=True,
+             partials=lambda ap, a, b, y: (_tie_split(ap, a, b, 1), _tie_split(ap, a, b, -1)),
+             taylor=lambda y, a, b: [y] + _weighted(a, b, (1.0 + _sgn(a[0] - b[0])) / 2.0)[1:])
+MIN = define("min", 2, _min2, _ufunc("minimum"), "min(a, b)",
+             "smaller of a and b (ties split the derivative)", kinks=True,
+             partials=lambda ap, a, b, y: (_tie_split(ap, a, b, -1), _tie_split(ap, a, b, 1)),
+             taylor=lambda y, a, b: [y] + _weighted(a, b, (1.0 - _sgn(a[0] - b[0])) / 2.0)[1:])
 
 ALIASES = {"logistic": "sigmoid"}
 SCALAR_FUNCTIONS = sorted(n for n, p in TABLE.items()
                           if p.symbol is None and p.numeric) + sorted(ALIASES)
+
+
+# Structure: graph operations that are not built-in functions ------------------------
+# `compute(values, params)` evaluates them; their rules pass derivatives through.
+
+def structural(name, arity, compute, **rules) -> Primitive:
+    """Declare an operation of the graph's structure (not callable by name)."""
+    prim = define(name, arity, None, None, numeric=False, **rules)
+    prim.compute = compute
+    return prim
+
+
+def _truth(value) -> bool:
+    if type(value) is bool or type(value) is float:
+        return bool(value)
+    return bool(np().asarray(value).reshape(-1)[0])
+
+
+CONST = structural("const", 0, lambda values, params: params)
+ALIAS = structural("alias", 1, lambda values, params: values[0],
+                   partials=lambda ap, x, y: (1.0,), taylor=lambda y, x: list(x))
+# if C then A else B, as recorded: (condition, branch taken); params: "then" or "else".
+SELECT = structural("select", 2, lambda values, params: values[1],
+                    partials=lambda ap, c, b, y: (None, 1.0),
+                    taylor=lambda y, c, b: list(b))
+# if C then A else B with both branches (symbolic formulas, whose condition is unknown).
+IFELSE = structural("ifelse", 3,
+                    lambda values, params: values[1] if _truth(values[0]) else values[2],
+                    partials=lambda ap, c, a, b, y: (None, ap(IFELSE, c, 1.0, 0.0),
+                                                     ap(IFELSE, c, 0.0, 1.0)),
+                    taylor=lambda y, c, a, b: list(a) if _truth(c[0]) else list(b))
+LOGIC = structural("logic", -1, lambda values, params: (
+    any(_truth(v) for v in values) if params == "or" else all(_truth(v) for v in values)),
+    taylor=_flat)
+TUPLE = structural("tuple", -1, lambda values, params: tuple(values))
+VECTOR = structural("vector", -1, lambda values, params: np().array(values, dtype=float))
+INDEX = structural("index", 1, lambda values, params: as_value(values[0][params]))
+
+
+def _zero_like(value):
+    return 0.0 if type(value) in (float, bool) else np().zeros_like(value, dtype=float)
+
+
+def _vector_jvp(tangents, values, params, y):
+    return np().array([_zero_like(v) if t is None else t for t, v in zip(tangents, values)],
+                      dtype=float)
+
+
+def _index_vjp(g, values, params, y):
+    out = np().zeros_like(values[0], dtype=float)
+    np().add.at(out, params, g)
+    return (out,)
+
+
+# jvp(tangents, values, params, output) and vjp(cotangent, values, params, output):
+# the rules of operations whose derivative is not elementwise.
+VECTOR.jvp = _vector_jvp
+VECTOR.vjp = lambda g, values, params, y: tuple(as_value(g[i]) for i in range(len(values)))
+VECTOR.taylor = lambda y, *series: [np().array([s[k] for s in series], dtype=float)
+                                    for k in range(len(series[0]))]
+TUPLE.jvp = lambda tangents, values, params, y: tuple(
+    _zero_like(v) if t is None else t for t, v in zip(tangents, values))
+TUPLE.vjp = lambda g, values, params, y: tuple(g)
+INDEX.jvp = lambda tangents, values, params, y: as_value(np().asarray(tangents[0])[params])
+INDEX.vjp = _index_vjp
+
+
+# A directive's result shown with its work (params: the diffi.directives.Report).
+REPORT = structural("report", 1, lambda values, params: values[0],
+                    partials=lambda ap, x, y: (1.0,), taylor=lambda y, x: list(x))
+
+
+def _at_zero(x, *rest):
+    return x == 0
+
+
+def _tie(a, b, *rest):
+    return a == b
+
+
+# Where operations are not differentiable, and the convention diffi uses there (SPEC §4).
+ABS.at_kink, ABS.kink_convention = _at_zero, "using abs'(0) = 0"
+RELU.at_kink, RELU.kink_convention = _at_zero, "using relu'(0) = 0"
+MAX.at_kink, MAX.kink_convention = _tie, "a tie: the derivative is split evenly"
+MIN.at_kink, MIN.kink_convention = _tie, "a tie: the derivative is split evenly"
+for _comparison_op in (LT, LE, GT, GE):
+    _comparison_op.at_kink = _tie
+
+
+def compute(op: Primitive, values, params=None):
+    """The value of any graph operation on input values."""
+    fn = getattr(op, "compute", None)
+    return fn(values, params) if fn is not None else op.evaluate(*values)

@@ -1,0 +1,343 @@
+"""The differentiation directives of SPEC §4: d/dx, grad, backprop, hessian, jacobian,
+check, explain and graph. Each builds a Problem (what to differentiate, at which
+point) and hands its tape to a mode (forward, reverse, numeric, symbolic).
+"""
+from __future__ import annotations
+
+import math
+
+from . import forward, numeric, ops, reverse, symbolic
+from . import syntax as S
+from .errors import DiffiError, DiffiTypeError, format_warning
+from .graph import Node
+from .problem import Problem, build
+from .tape import Tape
+from .values import UserFunction, format_value, kind_of
+
+MODES = ("forward", "reverse", "numeric", "symbolic")
+DEFAULT_MODE = {"d": "forward", "grad": "reverse", "backprop": "reverse",
+                "hessian": "forward-over-reverse", "jacobian": "auto", "check": "all"}
+
+
+class Formula(UserFunction):
+    """A symbolic result: a function of its variables that prints as its formula alone."""
+
+    def __init__(self, params, body):
+        super().__init__("formula", params, body)
+
+    def __str__(self) -> str:
+        return S.unparse(self.body)
+
+
+class Report:
+    """A directive's value together with the text that shows its work."""
+
+    def __init__(self, value, text: str, ok: bool = True):
+        self.value = value
+        self.text = text
+        self.ok = ok
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# Modes and options -----------------------------------------------------------------
+
+def mode_of(ev, ast, scope) -> tuple[str | None, dict]:
+    """The mode named by `using …` (None: the directive's default) and its options."""
+    if ast.mode is None:
+        return None, {}
+    name = ast.mode.name
+    if name not in MODES:
+        raise DiffiTypeError(f"unknown mode '{name}'; use one of {', '.join(MODES)}",
+                             ast.mode.span)
+    if ast.mode.args:
+        raise DiffiTypeError("mode options are named: using numeric(step = 1e-6)",
+                             ast.mode.span)
+    options = {k.name: ev.eval(k.value, scope).value for k in ast.mode.keywords}
+    allowed = {"step", "method"} if name == "numeric" else set()
+    for key, value in options.items():
+        if key not in allowed:
+            raise DiffiTypeError(f"mode {name} takes no option '{key}'", ast.mode.span)
+    if "method" in options and options["method"] not in numeric.METHODS:
+        raise DiffiTypeError(f"method must be one of {', '.join(map(repr, numeric.METHODS))}",
+                             ast.mode.span)
+    step = options.get("step")
+    if step is not None and not (type(step) is float and step > 0 and math.isfinite(step)):
+        raise DiffiTypeError("step must be a positive number", ast.mode.span)
+    return name, options
+
+
+class Context:
+    """One directive's run: the evaluator, warnings about derivatives, nesting."""
+
+    def __init__(self, ev, ast):
+        self.ev = ev
+        self.ast = ast
+        self.warned = False
+
+    @property
+    def nested(self) -> bool:
+        """Inside another directive's trace or a function: results must stay graphs."""
+        return self.ev.point is not None or self.ev.depth > 0
+
+    def on_partial(self, node, index, part, args) -> None:
+        """Warn once about the first non-finite derivative from finite inputs."""
+        if self.warned or _finite(part) or not all(_finite(a) for a in args):
+            return
+        self.warned = True
+        where = args[0] if len(args) == 1 else tuple(args)
+        self.ev.warn(f"derivative of {_label(node.op)} is "
+                     f"{'nan' if _is_nan(part) else 'infinite'} at "
+                     f"{format_value(where)}", node.span)
+
+
+def _label(op) -> str:
+    return op.symbol or op.name
+
+
+def _finite(value) -> bool:
+    if type(value) is float:
+        return value - value == 0
+    if ops._is_array(value):
+        return bool(ops.np().isfinite(value).all())
+    return True
+
+
+def _is_nan(value) -> bool:
+    if type(value) is float:
+        return value != value
+    return bool(ops.np().isnan(value).any())
+
+
+# d/dx -------------------------------------------------------------------------------
+
+def derivative(ev, ast, scope):
+    """d/dx E, dn/dxn E: a number (or tensor), or a formula when x has no value."""
+    problem = build(ev, ast, scope)
+    mode, options = mode_of(ev, ast, scope)
+    ctx = Context(ev, ast)
+    if problem.symbolic:
+        _symbolic_only(mode, ast)
+        return symbolic_derivative_function(problem, ast.order)
+    mode = mode or "forward"
+    return derivative_value(ctx, problem, mode, options, ast.order)
+
+
+def _symbolic_only(mode, ast):
+    if mode not in (None, "symbolic"):
+        raise DiffiTypeError(f"mode {mode} needs a point: give one with at "
+                             f"(for example at {ast.var if ast.var else 'x'} = 1)", ast.span)
+
+
+def derivative_value(ctx, problem: Problem, mode: str, options: dict, order: int):
+    """The value of d^order/dx^order at the problem's point in the given mode."""
+    var = problem.variables[0]
+    if mode == "numeric":
+        estimate = numeric_estimate(problem, var, order, options)
+        return estimate.value
+    inputs, output = problem.trace()
+    x = problem.variable_nodes(inputs)[0]
+    tape = Tape([output], [x])
+    if mode == "symbolic" or ctx.nested and order == 1:
+        return symbolic_at_point(tape, x, order, keep_graph=ctx.nested)
+    if order > 1:
+        if mode == "reverse":
+            raise DiffiTypeError("reverse mode gives first derivatives; higher orders use "
+                                 "forward (Taylor) mode", ctx.ast.span)
+        coefficients = forward.taylor(tape, x, order).get(output.id)
+        return _zero_like(output.value) if coefficients is None else \
+            forward.nth_derivative(coefficients, order)
+    if mode == "reverse":
+        adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
+        return adj.get(x.id, _zero_like(x.value))
+    tangent = forward.tangents(tape, {x.id: _one_like(x.value)}, ctx.on_partial)
+    return tangent.get(output.id, _zero_like(output.value))
+
+
+def numeric_estimate(problem: Problem, var: str, order: int, options: dict):
+    method = options.get("method", "central")
+    x0 = problem.values[var]
+    if ops._is_array(x0):
+        raise DiffiTypeError("numeric mode differentiates by scalar variables",
+                             problem.ast.span)
+    return numeric.derivative(lambda t: problem.output_at(problem.with_variable(var, t)),
+                              x0, order, method, options.get("step"))
+
+
+def _zero_like(value):
+    return 0.0 if not ops._is_array(value) else ops.np().zeros_like(value, dtype=float)
+
+
+def _one_like(value):
+    return 1.0 if not ops._is_array(value) else ops.np().ones_like(value, dtype=float)
+
+
+def symbolic_at_point(tape: Tape, x: Node, order: int, keep_graph: bool = False):
+    """A derivative by building its formula graph at the point; a node if keep_graph."""
+    b = symbolic.Builder()
+    rebuilt = symbolic.rebuild(tape, b, {x.id: x}, keep_inactive=keep_graph)
+    result = rebuilt[tape.outputs[0].id]
+    for _ in range(order):
+        step_tape = Tape([result], [x])
+        rebuilt = symbolic.rebuild(step_tape, b, {x.id: x}, keep_inactive=True)
+        result = symbolic.forward_derivative(step_tape, rebuilt, x, b)
+    return result if keep_graph else result.value
+
+
+def symbolic_derivative_function(problem: Problem, order: int) -> Formula:
+    """d^n/dx^n E as a formula in the problem's inputs."""
+    inputs, output = problem.trace()
+    x = problem.variable_nodes(inputs)[0]
+    b = symbolic.Builder()
+    leaves = {n.id: n for n in inputs}
+    result = symbolic.rebuild(Tape([output], inputs), b, leaves)[output.id]
+    for _ in range(order):
+        tape = Tape([result], inputs)
+        rebuilt = symbolic.rebuild(tape, b, leaves, keep_inactive=True)
+        result = symbolic.forward_derivative(tape, rebuilt, x, b)
+    return formula_function(problem, inputs, [result], vector=False)
+
+
+def formula_function(problem, inputs, outputs, vector: bool, matrix: int = 0) -> Formula:
+    names = {n.id: n.name for n in inputs}
+    taken = set(problem.ev.globals.names())
+    assignments, exprs = symbolic.to_syntax(outputs, names, taken)
+    if matrix:
+        rows = [S.Vector(exprs[i:i + matrix]) for i in range(0, len(exprs), matrix)]
+        result = S.Vector(rows)
+    else:
+        result = S.Vector(exprs) if vector else exprs[0]
+    body = S.Block(assignments, result) if assignments else result
+    return Formula(list(problem.names), body)
+
+
+# grad and backprop ---------------------------------------------------------------------
+
+def gradient(ctx, problem: Problem, mode: str, options: dict):
+    """The gradient at the problem's point: a vector for scalar variables, else a tuple."""
+    if mode == "numeric":
+        parts = [numeric_estimate(problem, v, 1, options).value for v in problem.variables]
+        return pack(parts, problem)
+    inputs, output = problem.trace()
+    xs = problem.variable_nodes(inputs)
+    _require_scalar(output, ctx.ast)
+    tape = Tape([output], xs)
+    if mode == "symbolic" or ctx.nested:
+        b = symbolic.Builder()
+        rebuilt = symbolic.rebuild(tape, b, {x.id: x for x in xs}, keep_inactive=ctx.nested)
+        adj = symbolic.reverse_derivatives(tape, rebuilt, b)
+        parts = [adj.get(x.id, b.const(_zero_like(x.value))) for x in xs]
+        if ctx.nested:
+            return pack_nodes(ctx, parts, problem)
+        return pack([p.value for p in parts], problem)
+    if mode == "forward":
+        parts = []
+        for x in xs:
+            tangent = forward.tangents(tape, {x.id: _one_like(x.value)}, ctx.on_partial)
+            parts.append(tangent.get(output.id, 0.0))
+        return pack(parts, problem)
+    adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
+    return pack([adj.get(x.id, _zero_like(x.value)) for x in xs], problem)
+
+
+def _require_scalar(output, ast):
+    if output.value is not None and type(output.value) not in (float, bool):
+        if ops._is_array(output.value) and output.value.size == 1:
+            return
+        raise DiffiTypeError(f"{ast.kind} needs a scalar expression, not a "
+                             f"{kind_of(output.value)}; use jacobian", ast.span)
+
+
+def pack(parts: list, problem: Problem):
+    """Partials in wrt order: a vector when all are scalars, else a tuple."""
+    if all(type(p) in (float, bool) for p in parts):
+        return ops.np().array([float(p) for p in parts])
+    return tuple(parts)
+
+
+def pack_nodes(ctx, parts: list, problem: Problem):
+    """Gradient nodes as one graph node (so that an outer directive can differentiate)."""
+    values = [p.value for p in parts]
+    if all(type(v) in (float, bool) for v in values):
+        return ctx.ev.record(ops.VECTOR, tuple(parts), ops.np().array(values, dtype=float),
+                             ctx.ast.span)
+    return ctx.ev.record(ops.TUPLE, tuple(parts), tuple(values), ctx.ast.span)
+
+
+def grad(ev, ast, scope):
+    """grad E wrt x, y / grad f: the gradient, or its formula without a point."""
+    problem = build(ev, ast, scope)
+    mode, options = mode_of(ev, ast, scope)
+    if problem.symbolic:
+        _symbolic_only(mode, ast)
+        return symbolic_gradient_function(problem)
+    return gradient(Context(ev, ast), problem, mode or "reverse", options)
+
+
+def symbolic_gradient_function(problem: Problem) -> Formula:
+    inputs, output = problem.trace()
+    xs = problem.variable_nodes(inputs)
+    b = symbolic.Builder()
+    tape = Tape([output], inputs)
+    rebuilt = symbolic.rebuild(tape, b, {n.id: n for n in inputs})
+    adj = symbolic.reverse_derivatives(tape, rebuilt, b)
+    parts = [adj.get(x.id, b.const(0.0)) for x in xs]
+    return formula_function(problem, inputs, parts, vector=True)
+
+
+def backprop(ev, ast, scope):
+    """The gradient with the full trace: forward values, then backward adjoints."""
+    from .traces import backprop_table
+    problem = build(ev, ast, scope)
+    mode, options = mode_of(ev, ast, scope)
+    if problem.symbolic:
+        raise DiffiTypeError("backprop needs values: give a point with at", ast.span)
+    if mode not in (None, "reverse"):
+        raise DiffiTypeError("backprop is reverse mode; use grad … using " + mode, ast.span)
+    ctx = Context(ev, ast)
+    inputs, output = problem.trace()
+    xs = problem.variable_nodes(inputs)
+    _require_scalar(output, ast)
+    tape = Tape([output], xs)
+    adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
+    value = pack([adj.get(x.id, _zero_like(x.value)) for x in xs], problem)
+    text = backprop_table(tape, adj, xs, ev.precision)
+    return Report(value, text + f"\ngradient: {format_value(value, ev.precision)}")
+
+
+# Dispatch ------------------------------------------------------------------------------
+
+def run(ev, ast, scope) -> Node:
+    """Evaluate a directive; its result as a graph node."""
+    handler = HANDLERS.get(ast.kind)
+    if handler is None:
+        raise DiffiError(f"the '{ast.kind}' directive is not yet supported", ast.span)
+    result = handler(ev, ast, scope)
+    if isinstance(result, Node):
+        return result
+    if isinstance(result, Report):
+        return ev.record(ops.REPORT, (_leaf(ev, result.value, ast),), result.value, ast.span,
+                         params=result)
+    return _leaf(ev, result, ast)
+
+
+def _leaf(ev, value, ast) -> Node:
+    return ev.record(ops.CONST, (), value, ast.span)
+
+
+def _load_handlers():
+    from . import traces
+    return {"d": derivative, "grad": grad, "backprop": backprop,
+            "hessian": traces.hessian, "jacobian": traces.jacobian, "check": traces.check,
+            "explain": traces.explain, "graph": traces.graph}
+
+
+class _Handlers(dict):
+    def get(self, key, default=None):
+        if not self:
+            self.update(_load_handlers())
+        return super().get(key, default)
+
+
+HANDLERS = _Handlers()

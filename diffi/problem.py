@@ -1,0 +1,214 @@
+"""What a directive differentiates: a function of named inputs, at a point or symbolic.
+
+`Problem.trace(values)` evaluates the directive's expression (or calls its function)
+with the inputs set to `values`, recording a fresh graph. Bound names that depend on
+an input are re-evaluated along their graph (diffi.tape.Overrides); `if` is decided
+at the point, so numeric mode sees the branch taken at every perturbed point.
+"""
+from __future__ import annotations
+
+import re
+
+from . import ops
+from . import syntax as S
+from .errors import ArityError, DiffiError, DiffiNameError, DiffiTypeError
+from .graph import Binding, Node
+from .tape import Overrides
+from .values import Builtin, Function, UserFunction, kind_of
+
+
+class Problem:
+    """Inputs (names, values), the variables to differentiate by, and how to trace."""
+
+    def __init__(self, ev, ast, scope, function: Function | None, names: list[str],
+                 variables: list[str], values: dict | None, direct: list | None = None):
+        self.ev = ev
+        self.ast = ast
+        self.scope = scope
+        self.function = function
+        self.names = names            # every input, in order (parameters for a function)
+        self.variables = variables    # the ones to differentiate by (a subset, in order)
+        self.values = values          # name -> value; None: symbolic (no point)
+        self.direct = direct          # existing nodes to differentiate by, if no re-trace
+
+    @property
+    def symbolic(self) -> bool:
+        return self.values is None
+
+    def variable_nodes(self, inputs: list[Node]) -> list[Node]:
+        by_name = dict(zip(self.names, inputs))
+        return [by_name[v] for v in self.variables]
+
+    def trace(self, values: dict | None = None):
+        """(input nodes in `names` order, output node) for the inputs set to values."""
+        if values is None and self.direct is not None:
+            return self.direct, self.ev.eval(self.ast.expr, self.scope)
+        values = self.values if values is None else values
+        span = self.ast.span
+        inputs = [Node(ops.CONST, (), None if values is None else values[n], span, n)
+                  for n in self.names]
+        if self.function is not None:
+            return inputs, self.ev.call(self.function, inputs, {}, span)
+        local, replaced = {}, {}
+        for name, node in zip(self.names, inputs):
+            binding = self.scope.lookup(name)
+            if binding is None:
+                local[name] = Binding(name, node)
+            else:
+                replaced[binding] = node
+        saved = self.ev.point
+        self.ev.point = Overrides(replaced, saved)
+        try:
+            return inputs, self.ev.eval(self.ast.expr, _scope(local, self.scope))
+        finally:
+            self.ev.point = saved
+
+    def output_at(self, values: dict):
+        """The output's value with the inputs set to values (for numeric mode)."""
+        return self.trace(values)[1].value
+
+    def with_variable(self, name: str, value) -> dict:
+        values = dict(self.values)
+        values[name] = value
+        return values
+
+
+def _scope(local, parent):
+    from .evaluator import Scope
+    return Scope(local, parent) if local else parent
+
+
+def parameters(fn: Function) -> list[str]:
+    """A function's parameter names (built-ins: from their signature)."""
+    if isinstance(fn, UserFunction):
+        return list(fn.params)
+    match = re.search(r"\((.*)\)", fn.signature or "")
+    names = [p.strip() for p in match.group(1).split(",")] if match else []
+    names = [n for n in names if n.isidentifier()]
+    return names[: fn.max_args] if fn.max_args >= 0 else names
+
+
+def build(ev, ast, scope) -> Problem:
+    """The Problem of a directive: its function or expression, variables and point."""
+    fn = _function_of(ev, ast.expr, scope)
+    if fn is not None:
+        return _function_problem(ev, ast, scope, fn)
+    return _expression_problem(ev, ast, scope)
+
+
+def _function_of(ev, expr, scope):
+    if isinstance(expr, S.Name):
+        binding = scope.lookup(expr.id)
+        node = binding.node if binding is not None else None
+        if node is None:
+            from .builtins import BUILTINS
+            node = BUILTINS.get(expr.id)
+        if node is not None and isinstance(node.value, Function):
+            if isinstance(node.value, Builtin) and node.value.primitive is None:
+                raise DiffiTypeError(f"'{expr.id}' cannot be differentiated", expr.span)
+            return node.value
+    return None
+
+
+def _function_problem(ev, ast, scope, fn) -> Problem:
+    params = parameters(fn)
+    variables = _requested(ast) or params
+    for v in variables:
+        if v not in params:
+            raise DiffiNameError(f"{fn.name} has no parameter '{v}' (its parameters: "
+                                 f"{', '.join(params)})", ast.span)
+    point = ast.point
+    if point is None:
+        return Problem(ev, ast, scope, fn, params, variables, None)
+    if point.positional is not None:
+        given = _positional(ev, point.positional, scope)
+        if len(given) != len(params):
+            raise ArityError(f"{fn.name} takes {len(params)} argument"
+                             f"{'s' if len(params) != 1 else ''}, the point gives "
+                             f"{len(given)}", point.span)
+        values = dict(zip(params, given))
+    else:
+        values = _named(ev, point, scope)
+        missing = [p for p in params if p not in values]
+        if missing:
+            raise DiffiTypeError(f"the point gives no value for {', '.join(missing)}",
+                                 point.span)
+    return Problem(ev, ast, scope, fn, params, variables, values)
+
+
+def _requested(ast) -> list[str]:
+    if ast.kind == "d":
+        return [ast.var]
+    return [n.id for n in ast.wrt] if ast.wrt else []
+
+
+def _expression_problem(ev, ast, scope) -> Problem:
+    point = ast.point
+    named = _named(ev, point, scope) if point is not None and point.positional is None else {}
+    variables = _requested(ast) or list(named) or _free_names(ast.expr, scope)
+    if not variables:
+        raise DiffiTypeError(f"say what to differentiate by: {ast.kind} E wrt x, y",
+                             ast.span)
+    names = variables + [n for n in named if n not in variables]
+    if point is not None and point.positional is not None:
+        given = _positional(ev, point.positional, scope)
+        if len(given) != len(variables):
+            raise ArityError(f"the point gives {len(given)} value"
+                             f"{'s' if len(given) != 1 else ''} for {len(variables)} "
+                             f"variable{'s' if len(variables) != 1 else ''}", point.span)
+        return Problem(ev, ast, scope, None, names, variables, dict(zip(variables, given)))
+    values = dict(named)
+    for name in names:
+        if name not in values:
+            binding = scope.lookup(name)
+            if binding is None:
+                return Problem(ev, ast, scope, None, names, variables, None)
+            values[name] = _number(resolve(ev, binding).value, name, ast.span)
+    direct = None
+    if not named:
+        direct = [resolve(ev, scope.lookup(n)) for n in names]
+    return Problem(ev, ast, scope, None, names, variables, values, direct)
+
+
+def resolve(ev, binding) -> Node:
+    return ev.point.resolve(binding) if ev.point is not None else binding.node
+
+
+def _named(ev, point, scope) -> dict:
+    return {k.name: _number(ev.eval(k.value, scope).value, k.name, k.span)
+            for k in point.named}
+
+
+def _positional(ev, expr, scope) -> list:
+    node = ev.eval(expr, scope)
+    values = list(node.value) if isinstance(node.value, tuple) else [node.value]
+    return [_number(v, None, expr.span) for v in values]
+
+
+def _number(value, name, span):
+    if type(value) is float or ops._is_array(value):
+        return value
+    if type(value) is bool:
+        return float(value)
+    what = f" for {name}" if name else ""
+    raise DiffiTypeError(f"a point needs numbers{what}, not a {kind_of(value)}", span)
+
+
+def _free_names(expr, scope) -> list[str]:
+    """Unbound names an expression reads, in order of first appearance."""
+    from .builtins import BUILTINS
+    found: list[str] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, S.Name):
+            if node.id not in found and scope.lookup(node.id) is None \
+                    and node.id not in BUILTINS:
+                found.append(node.id)
+        elif isinstance(node, S.Node):
+            for value in reversed([getattr(node, f) for f in node.__slots__]):
+                if isinstance(value, list):
+                    stack.extend(reversed(value))
+                elif isinstance(value, S.Node):
+                    stack.append(value)
+    return found

@@ -1,0 +1,158 @@
+"""Truncated Taylor series arithmetic, for higher derivatives in time polynomial in the order.
+
+A series is a list [c0, c1, …, cn] of normalised coefficients (c_k = f^(k)/k!) of
+floats or NumPy arrays (elementwise). Every function here costs O(n^2) at most.
+The primitive table's `taylor` rules are written with these.
+"""
+from __future__ import annotations
+
+import math
+
+
+def constant(value, n: int) -> list:
+    """The series of a constant."""
+    return [value] + [0.0 * value] * n
+
+
+def variable(value, n: int) -> list:
+    """The series of the variable itself: x0 + t."""
+    out = constant(value, n)
+    if n >= 1:
+        out[1] = out[1] + 1.0
+    return out
+
+
+def add(a: list, b: list) -> list:
+    return [x + y for x, y in zip(a, b)]
+
+
+def sub(a: list, b: list) -> list:
+    return [x - y for x, y in zip(a, b)]
+
+
+def neg(a: list) -> list:
+    return [-x for x in a]
+
+
+def scale(a: list, factor) -> list:
+    return [x * factor for x in a]
+
+
+def mul(a: list, b: list) -> list:
+    """Cauchy product."""
+    n = len(a)
+    return [sum(a[j] * b[k - j] for j in range(k + 1)) for k in range(n)]
+
+
+def div(a: list, b: list) -> list:
+    """a / b, by y_k = (a_k - sum_{j>=1} b_j y_{k-j}) / b_0."""
+    y: list = []
+    for k in range(len(a)):
+        y.append((a[k] - sum(b[j] * y[k - j] for j in range(1, k + 1))) / b[0])
+    return y
+
+
+def derivative(a: list) -> list:
+    """The series of the derivative d/dt (one order shorter, padded with 0)."""
+    return [(k + 1) * a[k + 1] for k in range(len(a) - 1)] + [0.0 * a[0]]
+
+
+def integrate(d: list, start) -> list:
+    """The series whose derivative is d and whose value is `start`."""
+    return [start] + [d[k - 1] / k for k in range(1, len(d))]
+
+
+def from_derivative(x: list, value, dfdx: list) -> list:
+    """Series of f(x) given f(x0) and the series of f'(x): y' = f'(x)·x'."""
+    return integrate(mul(dfdx, derivative(x)), value)
+
+
+def exp(x: list, value) -> list:
+    """y = exp(x): y_k = (1/k) sum_j j x_j y_{k-j}."""
+    y = [value]
+    for k in range(1, len(x)):
+        y.append(sum(j * x[j] * y[k - j] for j in range(1, k + 1)) / k)
+    return y
+
+
+def log(x: list, value) -> list:
+    """y = log(x): y_k = (x_k - (1/k) sum_{j<k} j y_j x_{k-j}) / x_0."""
+    y = [value]
+    for k in range(1, len(x)):
+        y.append((x[k] - sum(j * y[j] * x[k - j] for j in range(1, k)) / k) / x[0])
+    return y
+
+
+def sin_cos(x: list, s0, c0) -> tuple[list, list]:
+    """sin(x) and cos(x) together: s' = c·x', c' = -s·x'."""
+    s, c = [s0], [c0]
+    for k in range(1, len(x)):
+        s.append(sum(j * x[j] * c[k - j] for j in range(1, k + 1)) / k)
+        c.append(-sum(j * x[j] * s[k - j] for j in range(1, k + 1)) / k)
+    return s, c
+
+
+def sinh_cosh(x: list, s0, c0) -> tuple[list, list]:
+    """sinh(x) and cosh(x) together: s' = c·x', c' = s·x'."""
+    s, c = [s0], [c0]
+    for k in range(1, len(x)):
+        s.append(sum(j * x[j] * c[k - j] for j in range(1, k + 1)) / k)
+        c.append(sum(j * x[j] * s[k - j] for j in range(1, k + 1)) / k)
+    return s, c
+
+
+def riccati(x: list, value, sign: float) -> list:
+    """y with y' = (1 + sign·y²)·x': tan (sign +1) and tanh (sign -1)."""
+    y, z = [value], [1.0 + sign * value * value]
+    for k in range(1, len(x)):
+        y.append(sum(j * x[j] * z[k - j] for j in range(1, k + 1)) / k)
+        z.append(sign * sum(y[i] * y[k - i] for i in range(k + 1)))
+    return y
+
+
+def logistic(x: list, value) -> list:
+    """y = sigmoid(x): y' = (y - y²)·x'."""
+    y, z = [value], [value - value * value]
+    for k in range(1, len(x)):
+        y.append(sum(j * x[j] * z[k - j] for j in range(1, k + 1)) / k)
+        z.append(y[k] - sum(y[i] * y[k - i] for i in range(k + 1)))
+    return y
+
+
+def power(x: list, p: float, value) -> list:
+    """y = x^p for a constant p: y_k = (1/(k x_0)) sum_j (p·j - (k - j)) x_j y_{k-j}."""
+    n = len(x)
+    if _is_zero(x[0]):
+        return _power_at_zero(x, p, value)
+    y = [value]
+    for k in range(1, n):
+        y.append(sum((p * j - (k - j)) * x[j] * y[k - j] for j in range(1, k + 1)) / (k * x[0]))
+    return y
+
+
+def _power_at_zero(x: list, p: float, value) -> list:
+    """x^p where x0 = 0: exact for whole p >= 0 (repeated products), else inf/nan."""
+    if p == int(p) and p >= 0:
+        out = constant(1.0 + 0.0 * x[0], len(x) - 1)
+        for _ in range(int(p)):
+            out = mul(out, x)
+        return out
+    y = [value]
+    for k in range(1, len(x)):
+        y.append(math.nan * (1.0 + 0.0 * x[0]))
+    return y
+
+
+def sqrt(x: list, value) -> list:
+    """y = sqrt(x): y_k = (x_k - sum_{0<j<k} y_j y_{k-j}) / (2 y_0)."""
+    y = [value]
+    for k in range(1, len(x)):
+        y.append((x[k] - sum(y[j] * y[k - j] for j in range(1, k))) / (2.0 * y[0]))
+    return y
+
+
+def _is_zero(v) -> bool:
+    try:
+        return v == 0
+    except ValueError:  # an array: zero only if all are (elementwise rules handle the rest)
+        return bool((v == 0).all())

@@ -1,0 +1,429 @@
+"""Symbolic mode: derivatives as graphs of formulas, simplified and printed as source.
+
+The table's `partials` rules run with a Builder as their backend, so a derivative is
+itself a graph of table operations: it can be printed, evaluated, or differentiated
+again. The Builder folds constants, applies cheap identities (0*x, 1*x, x+0, x^1,
+--x, like terms) and shares equal subexpressions, so a formula stays a DAG; the
+printer names the shared parts, so the printed size stays linear in the graph.
+"""
+from __future__ import annotations
+
+import math
+
+from . import ops
+from . import syntax as S
+from .forward import MissingRule
+from .graph import Node
+from .tape import Tape
+
+
+class Builder:
+    """Makes formula nodes, simplified and hash-consed; computes values when it can."""
+
+    def __init__(self):
+        self.memo: dict = {}
+
+    def const(self, value) -> Node:
+        value = float(value) if type(value) is int else value
+        key = ("const", type(value).__name__, repr(value))
+        node = self.memo.get(key)
+        if node is None:
+            node = self.memo[key] = Node(ops.CONST, (), value)
+        return node
+
+    def node(self, arg) -> Node:
+        return arg if isinstance(arg, Node) else self.const(arg)
+
+    def ap(self, prim, *args, params=None) -> Node:
+        """The node for prim(*args), simplified."""
+        inputs = tuple(self.node(a) for a in args)
+        simplified = _simplify(self, prim, inputs)
+        if simplified is not None:
+            return simplified
+        if prim.numeric and all(is_constant(i) for i in inputs):
+            return self.const(ops.compute(prim, [i.value for i in inputs], params))
+        key = (prim.name, tuple(i.id for i in inputs), repr(params))
+        node = self.memo.get(key)
+        if node is None:
+            values = [i.value for i in inputs]
+            value = None if any(v is None for v in values) else ops.compute(prim, values, params)
+            node = self.memo[key] = Node(prim, inputs, value, params=params)
+        return node
+
+
+def _numeric_value(value) -> bool:
+    return type(value) in (float, bool) or ops._is_array(value)
+
+
+def is_constant(node: Node) -> bool:
+    """A literal number (not a variable)."""
+    return node.op is ops.CONST and node.name is None and _numeric_value(node.value)
+
+
+def _value_is(node: Node, number: float) -> bool:
+    return is_constant(node) and type(node.value) is float and node.value == number
+
+
+def _negated(node: Node):
+    """x when node is -x or a negative constant's magnitude; else None."""
+    if node.op is ops.NEG:
+        return node.inputs[0]
+    return None
+
+
+def _coefficient(node: Node):
+    """(c, x) when node is c*x with a constant c; else (1, node)."""
+    if node.op is ops.MUL and is_constant(node.inputs[0]) and type(node.inputs[0].value) is float:
+        return node.inputs[0].value, node.inputs[1]
+    if node.op is ops.NEG:
+        c, x = _coefficient(node.inputs[0])
+        return -c, x
+    return 1.0, node
+
+
+def _scaled(b: Builder, c: float, x: Node) -> Node:
+    if c == 0:
+        return b.const(0.0)
+    if c == 1:
+        return x
+    if c == -1:
+        return b.ap(ops.NEG, x)
+    return b.ap(ops.MUL, c, x)
+
+
+def _simplify_add(b, a, c):
+    if _value_is(a, 0):
+        return c
+    if _value_is(c, 0):
+        return a
+    negated = _negated(c)
+    if negated is not None:
+        return b.ap(ops.SUB, a, negated)
+    if is_constant(c) and not is_constant(a):
+        return b.ap(ops.ADD, c, a)
+    return _like_terms(b, a, c, 1.0)
+
+
+def _like_terms(b, a, c, sign):
+    (ka, xa), (kc, xc) = _coefficient(a), _coefficient(c)
+    if xa is xc and not is_constant(xa):
+        return _scaled(b, ka + sign * kc, xa)
+    return None
+
+
+def _simplify_sub(b, a, c):
+    if _value_is(c, 0):
+        return a
+    if _value_is(a, 0):
+        return b.ap(ops.NEG, c)
+    negated = _negated(c)
+    if negated is not None:
+        return b.ap(ops.ADD, a, negated)
+    return _like_terms(b, a, c, -1.0)
+
+
+def _simplify_mul(b, a, c):
+    if _value_is(a, 0) or _value_is(c, 0):
+        return b.const(0.0)
+    if _value_is(a, 1):
+        return c
+    if _value_is(c, 1):
+        return a
+    if _value_is(a, -1):
+        return b.ap(ops.NEG, c)
+    if _value_is(c, -1):
+        return b.ap(ops.NEG, a)
+    for x, y in ((a, c), (c, a)):
+        negated = _negated(y)
+        if negated is not None:
+            return b.ap(ops.NEG, b.ap(ops.MUL, x, negated))
+    if is_constant(c) and not is_constant(a):
+        return b.ap(ops.MUL, c, a)
+    if is_constant(a) and c.op is ops.MUL and is_constant(c.inputs[0]):
+        return b.ap(ops.MUL, a.value * c.inputs[0].value, c.inputs[1])
+    if not is_constant(a) and c.op is ops.MUL and is_constant(c.inputs[0]):
+        return b.ap(ops.MUL, c.inputs[0], b.ap(ops.MUL, a, c.inputs[1]))
+    if _rank(c) < _rank(a):  # variables and powers before function calls: 2*x*sin(x)
+        return b.ap(ops.MUL, c, a)
+    if a is c:
+        return b.ap(ops.POW, a, 2.0)
+    return None
+
+
+def _rank(node: Node) -> int:
+    """Order of factors in a printed product: numbers, names, powers, then the rest."""
+    if is_constant(node):
+        return 0
+    if node.op is ops.CONST:
+        return 1
+    if node.op is ops.POW and node.inputs[0].op is ops.CONST:
+        return 2
+    if node.op is ops.MUL:
+        return min(_rank(node.inputs[0]), _rank(node.inputs[1]))
+    return 3
+
+
+def _simplify_div(b, a, c):
+    if _value_is(c, 1):
+        return a
+    if _value_is(a, 0):
+        return b.const(0.0)
+    negated = _negated(a)
+    if negated is not None:
+        return b.ap(ops.NEG, b.ap(ops.DIV, negated, c))
+    return None
+
+
+def _simplify_pow(b, a, c):
+    if _value_is(c, 1):
+        return a
+    if _value_is(c, 0):
+        return b.const(1.0)
+    return None
+
+
+def _simplify_neg(b, a):
+    negated = _negated(a)
+    if negated is not None:
+        return negated
+    if a.op is ops.SUB:
+        return b.ap(ops.SUB, a.inputs[1], a.inputs[0])
+    return None
+
+
+def _simplify_alias(b, a):
+    return a
+
+
+def _simplify_select(b, cond, branch):
+    return branch
+
+
+# Algebraic identities of the arithmetic primitives (keyed by primitive, not by name).
+SIMPLIFY = {ops.ADD: _simplify_add, ops.SUB: _simplify_sub, ops.MUL: _simplify_mul,
+            ops.DIV: _simplify_div, ops.POW: _simplify_pow, ops.NEG: _simplify_neg,
+            ops.POS: _simplify_alias, ops.ALIAS: _simplify_alias,
+            ops.SELECT: _simplify_select}
+
+
+def _simplify(b, prim, inputs):
+    rule = SIMPLIFY.get(prim)
+    return rule(b, *inputs) if rule is not None else None
+
+
+# Derivative graphs ------------------------------------------------------------------
+
+def rebuild(tape: Tape, b: Builder, leaves: dict, keep_inactive: bool = False) -> dict:
+    """The tape's nodes rebuilt through the builder (simplified, shared).
+
+    `leaves` maps ids of input nodes to the symbol nodes that stand for them. Nodes
+    without active inputs become constants, or stay themselves with keep_inactive
+    (so that a result keeps its link to an enclosing directive's inputs).
+    """
+    out = dict(leaves)
+    for node in tape.nodes:
+        if node.id in out:
+            continue
+        if node.id not in tape.active:
+            keep = keep_inactive or node.value is None or not _numeric_value(node.value)
+            out[node.id] = node if keep else b.const(node.value)
+            continue
+        out[node.id] = b.ap(node.op, *[out[i.id] for i in node.inputs], params=node.params)
+    return out
+
+
+def forward_derivative(tape: Tape, rebuilt: dict, variable, b: Builder) -> Node:
+    """d output / d variable as a formula node (forward mode over formulas)."""
+    tangent = {variable.id: b.const(1.0)}
+    inputs = {n.id for n in tape.inputs}
+    for node in tape.nodes:
+        if node.id in tangent or node.id in inputs or node.id not in tape.active:
+            continue
+        tangent[node.id] = _tangent(node, rebuilt, tangent, b)
+    return tangent.get(tape.outputs[0].id, b.const(0.0))
+
+
+def _tangent(node, rebuilt, tangent, b):
+    op = node.op
+    if op.partials is None:
+        if op.taylor is None or getattr(op, "jvp", None) is not None:
+            raise MissingRule(f"'{op.name}' has no symbolic derivative rule", node.span)
+        return b.const(0.0)
+    inputs = [rebuilt[i.id] for i in node.inputs]
+    total = b.const(0.0)
+    for inp, part in zip(node.inputs, op.partials(b.ap, *inputs, rebuilt[node.id])):
+        t = tangent.get(inp.id)
+        if t is not None and part is not None:
+            total = b.ap(ops.ADD, total, b.ap(ops.MUL, part, t))
+    return total
+
+
+def reverse_derivatives(tape: Tape, rebuilt: dict, b: Builder) -> dict:
+    """Adjoint formulas of every active node for the tape's (scalar) output."""
+    adjoint = {tape.outputs[0].id: b.const(1.0)}
+    inputs = {n.id for n in tape.inputs}
+    for node in reversed(tape.nodes):
+        g = adjoint.get(node.id)
+        if g is None or node.id in inputs or node.id not in tape.active:
+            continue
+        op = node.op
+        if op.partials is None:
+            if op.taylor is None or getattr(op, "vjp", None) is not None:
+                raise MissingRule(f"'{op.name}' has no symbolic derivative rule", node.span)
+            continue
+        args = [rebuilt[i.id] for i in node.inputs]
+        for inp, part in zip(node.inputs, op.partials(b.ap, *args, rebuilt[node.id])):
+            if part is None or inp.id not in tape.active:
+                continue
+            term = b.ap(ops.MUL, g, part)
+            previous = adjoint.get(inp.id)
+            adjoint[inp.id] = term if previous is None else b.ap(ops.ADD, previous, term)
+    return adjoint
+
+
+# Printing formulas -----------------------------------------------------------------
+
+def to_syntax(outputs: list[Node], names: dict[int, str], taken: set[str] = frozenset(),
+              share: bool = True):
+    """Syntax for formula nodes: (intermediate assignments, one expression per output).
+
+    `names` gives the names of variables (by node id). A non-trivial node used more
+    than once becomes a named intermediate (t1, t2, …), so shared parts print once.
+    """
+    order = _topological(outputs)
+    uses = _uses(order, outputs)
+    prefix = _fresh_prefix(taken | set(names.values()))
+    syntax: dict[int, S.Node] = {}
+    assignments = []
+    for node in order:
+        if node.id in names:
+            syntax[node.id] = S.Name(names[node.id])
+            continue
+        expr = _node_syntax(node, syntax)
+        if share and uses.get(node.id, 0) > 1 and _worth_naming(node):
+            name = f"{prefix}{len(assignments) + 1}"
+            assignments.append(S.Assign(S.Name(name), expr))
+            expr = S.Name(name)
+        syntax[node.id] = expr
+    return assignments, [syntax[o.id] for o in outputs]
+
+
+def formula_syntax(outputs: list[Node], names: dict[int, str], vector: bool = False):
+    """One syntax node for formulas: a block with named intermediates when shared."""
+    assignments, exprs = to_syntax(outputs, names)
+    result = S.Vector(exprs) if vector else exprs[0]
+    return S.Block(assignments, result) if assignments else result
+
+
+def _fresh_prefix(taken: set[str]) -> str:
+    for prefix in ("t", "u", "tmp", "_t"):
+        if not any(n.startswith(prefix) and n[len(prefix):].isdigit() for n in taken):
+            return prefix
+    return "_tmp"
+
+
+def _topological(outputs: list[Node]) -> list[Node]:
+    seen: dict[int, Node] = {}
+    stack = list(outputs)
+    while stack:
+        node = stack.pop()
+        if node.id not in seen:
+            seen[node.id] = node
+            stack.extend(node.inputs)
+    return [seen[k] for k in sorted(seen)]
+
+
+def _uses(order: list[Node], outputs: list[Node]) -> dict[int, int]:
+    uses: dict[int, int] = {}
+    for node in order:
+        for i in node.inputs:
+            uses[i.id] = uses.get(i.id, 0) + 1
+    for o in outputs:
+        uses[o.id] = uses.get(o.id, 0) + 1
+    return uses
+
+
+def _worth_naming(node: Node) -> bool:
+    if not node.inputs:
+        return False
+    if node.op is ops.NEG and not node.inputs[0].inputs:
+        return False
+    return True
+
+
+def _constant_syntax(value) -> S.Node:
+    if type(value) is bool:
+        return S.Name("true" if value else "false")
+    if ops._is_array(value):
+        return S.Vector([_constant_syntax(ops.as_value(v)) for v in value])
+    if isinstance(value, str):
+        return S.Str(value)
+    return S.Num(float(value))
+
+
+def _node_syntax(node: Node, syntax: dict) -> S.Node:
+    op = node.op
+    args = [syntax[i.id] for i in node.inputs]
+    if op is ops.CONST:
+        if node.value is None:
+            return S.Name(node.name or "_")
+        return _constant_syntax(node.value)
+    printer = _PRINTERS.get(op)
+    if printer is not None:
+        return printer(node, args)
+    if op is ops.NEG and isinstance(args[0], S.Binary) and args[0].op in ("*", "/"):
+        # -(a*b) prints as -a*b, which reads back as (-a)*b: the same value
+        product = args[0]
+        return S.Binary(product.op, _negate(product.left), product.right)
+    if op.symbol is not None:
+        if len(args) == 2:
+            return _binary_syntax(op.symbol, args[0], args[1])
+        return S.Unary(op.symbol, args[0])
+    return S.Call(S.Name(op.name), args)
+
+
+def _binary_syntax(symbol: str, left: S.Node, right: S.Node) -> S.Node:
+    """a*(b*c) prints as a*b*c: products and sums are re-associated to the left."""
+    if symbol in ("*", "+") and isinstance(right, S.Binary) and right.op == symbol:
+        return S.Binary(symbol, _binary_syntax(symbol, left, right.left), right.right)
+    return S.Binary(symbol, left, right)
+
+
+def _negate(expr: S.Node) -> S.Node:
+    if isinstance(expr, S.Binary) and expr.op in ("*", "/"):
+        return S.Binary(expr.op, _negate(expr.left), expr.right)
+    if isinstance(expr, S.Num):
+        return S.Num(-expr.value)
+    return S.Unary("-", expr)
+
+
+def _index_syntax(node, args):
+    items = []
+    for p in node.params if isinstance(node.params, tuple) else (node.params,):
+        if isinstance(p, slice):
+            items.append(S.Slice(*[None if v is None else S.Num(float(v))
+                                   for v in (p.start, p.stop, p.step)]))
+        else:
+            items.append(S.Num(float(p)))
+    return S.Index(args[0], items)
+
+
+_PRINTERS = {
+    ops.ALIAS: lambda node, args: args[0],
+    ops.SELECT: lambda node, args: args[1],
+    ops.IFELSE: lambda node, args: S.IfElse(*args),
+    ops.LOGIC: lambda node, args: (S.Logic(node.params, args[0], args[1]) if len(args) == 2
+                                   else args[0]),
+    ops.VECTOR: lambda node, args: S.Vector(args),
+    ops.TUPLE: lambda node, args: S.TupleLit(args),
+    ops.INDEX: _index_syntax,
+}
+
+
+def formula_text(outputs: list[Node], names: dict[int, str], vector: bool = False) -> str:
+    """The printed formula (valid diffi source)."""
+    return S.unparse(formula_syntax(outputs, names, vector))
+
+
+def is_finite_number(value) -> bool:
+    return type(value) is float and math.isfinite(value)

@@ -1,0 +1,119 @@
+"""Tapes: the slice of the graph between a directive's inputs and its output.
+
+A Tape lists the nodes an output depends on, in topological order, and marks the
+"active" ones (those that depend on an input): only they carry derivatives, and only
+they are recomputed when the graph is re-evaluated at another point. Everything here
+is a loop over the list, never a recursion.
+"""
+from __future__ import annotations
+
+from . import ops
+from .errors import DiffiError
+from .graph import Node, ancestors
+
+
+class BranchChanged(DiffiError):
+    """Re-evaluating a recorded graph at another point would take another `if` branch."""
+
+
+class Tape:
+    """Nodes from inputs to outputs in topological order, with the active ones marked."""
+
+    def __init__(self, outputs: list[Node], inputs: list[Node]):
+        self.inputs = inputs
+        self.outputs = outputs
+        input_ids = {n.id for n in inputs}
+        self.nodes = ancestors(*outputs, *inputs, stop=input_ids)
+        self.position = {n.id: i for i, n in enumerate(self.nodes)}
+        active = set(input_ids)
+        for node in self.nodes:
+            if node.id not in input_ids and any(i.id in active for i in node.inputs):
+                active.add(node.id)
+        self.active = active
+
+    def is_active(self, node: Node) -> bool:
+        return node.id in self.active
+
+    def active_nodes(self) -> list[Node]:
+        return [n for n in self.nodes if n.id in self.active]
+
+    def values_at(self, input_values) -> dict[int, object]:
+        """Every active node's value with the inputs set to `input_values`."""
+        values = {n.id: v for n, v in zip(self.inputs, input_values)}
+        for node in self.nodes:
+            if node.id in values or node.id not in self.active:
+                continue
+            args = [values.get(i.id, i.value) for i in node.inputs]
+            check_branch(node, args)
+            values[node.id] = ops.compute(node.op, args, node.params)
+        return values
+
+
+def check_branch(node: Node, args) -> None:
+    """Refuse to re-use a recorded `if` whose condition changed at the new point."""
+    if node.op is ops.SELECT and ops._truth(args[0]) != (node.params == "then"):
+        line = f" at line {node.span.line}" if node.span else ""
+        raise BranchChanged(
+            f"at this point the 'if'{line} takes the other branch than the one recorded "
+            f"when its value was computed; define a function to re-evaluate it",
+            node.span)
+
+
+def replay(node: Node, substitute: dict[int, Node], memo: dict[int, Node]) -> Node:
+    """A copy of the graph of `node` with some nodes replaced, values recomputed.
+
+    Nodes that depend on no substituted node are shared, not copied. `memo` maps
+    node ids to their copies and is shared between calls for the same point.
+    """
+    for old in _unvisited(node, substitute, memo):
+        if old.id in substitute:
+            memo[old.id] = substitute[old.id]
+            continue
+        inputs = tuple(memo.get(i.id, i) for i in old.inputs)
+        if all(a is b for a, b in zip(inputs, old.inputs)):
+            memo[old.id] = old
+            continue
+        args = [i.value for i in inputs]
+        if any(a is None for a in args):
+            value = None
+        else:
+            check_branch(old, args)
+            value = ops.compute(old.op, args, old.params)
+        memo[old.id] = Node(old.op, inputs, value, old.span, old.name, old.origin, old.params)
+    return memo[node.id]
+
+
+def _unvisited(node: Node, substitute, memo) -> list[Node]:
+    """The ancestors of node not yet in memo, in topological order (not past substitutes)."""
+    seen: dict[int, Node] = {}
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.id in seen or current.id in memo:
+            continue
+        seen[current.id] = current
+        if current.id not in substitute:
+            stack.extend(current.inputs)
+    return [seen[k] for k in sorted(seen)]
+
+
+class Overrides:
+    """Name resolution at a point: some bindings replaced by input nodes.
+
+    The evaluator asks `resolve(binding)` for every name it reads; a binding that
+    depends on a replaced one is replayed with the new inputs (SPEC §3: "re-evaluated
+    along the graph").
+    """
+
+    def __init__(self, replaced: dict, parent: "Overrides | None" = None):
+        self.replaced = replaced                        # Binding -> input Node
+        self.parent = parent                            # an enclosing point, if any
+        self.substitute = {b.node.id: n for b, n in replaced.items()}
+        self.memo: dict[int, Node] = {}
+
+    def resolve(self, binding) -> Node:
+        node = self.replaced.get(binding)
+        if node is not None:
+            return node
+        node = self.parent.resolve(binding) if self.parent is not None else binding.node
+        return replay(node, self.substitute, self.memo) if self.substitute else node

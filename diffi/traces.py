@@ -1,0 +1,711 @@
+"""Showing the work: backprop and tangent tables, explain, check, hessian, jacobian, graph.
+
+Trace rows use the user's names (generated v1, v2, … for unnamed nodes); formulas
+are built with the table's rules over symbols and printed like diffi source, with
+`·` for products and `−` for minus as in the lecture tables.
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+
+from . import forward, numeric, ops, reverse, symbolic
+from . import syntax as S
+from .directives import (Context, Report, _require_scalar, _zero_like, build, derivative_value,
+                         formula_function, gradient, mode_of, numeric_estimate, pack)
+from .errors import DiffiError, DiffiTypeError
+from .graph import Node, ancestors
+from .tape import Tape
+from .values import format_value
+
+BAR, DOT = "\u0304", "\u0307"
+TOLERANCE = 1e-6
+
+
+# Row names and formulas -------------------------------------------------------------
+
+def row_names(nodes: list[Node]) -> dict[int, str]:
+    """A unique display name for every node that gets a row."""
+    names, used, count = {}, set(), 0
+    for node in nodes:
+        if _is_literal(node):
+            continue
+        name = node.name
+        if name is None or name in used:
+            while True:
+                count += 1
+                candidate = f"v{count}"
+                if candidate not in used:
+                    break
+            name = candidate if node.name is None else f"{node.name}_{count}"
+        used.add(name)
+        names[node.id] = name
+    return names
+
+
+def _is_literal(node: Node) -> bool:
+    return node.op is ops.CONST and node.name is None
+
+
+def accent(name: str, mark: str) -> str:
+    """ā5 from a5: the mark on the name's first letter."""
+    return name[0] + mark + name[1:]
+
+
+def pretty(text: str) -> str:
+    return text.replace("*", "·").replace(" - ", " − ")
+
+
+def width(text: str) -> int:
+    return len(text) - text.count(BAR) - text.count(DOT)
+
+
+def _symbols(nodes, names) -> dict[int, Node]:
+    """A formula leaf for each row (named) and each literal (its number)."""
+    b = symbolic.Builder()
+    out = {}
+    for node in nodes:
+        if node.id in names:
+            out[node.id] = Node(ops.CONST, (), None, name=names[node.id])
+        else:
+            out[node.id] = b.const(node.value)
+    return out
+
+
+def operation_text(node: Node, symbols: dict, names: dict) -> str:
+    """The node's operation in terms of earlier rows: `w1*x`, `cos(a5)`."""
+    syntax = {i.id: symbolic._node_syntax(symbols[i.id], {}) for i in node.inputs}
+    return S.unparse(symbolic._node_syntax(node, syntax))
+
+
+def _print(expr: Node) -> str:
+    names = {}
+    for n in symbolic._topological([expr]):
+        if n.op is ops.CONST and n.value is None:
+            names[n.id] = n.name
+    _, [syntax] = symbolic.to_syntax([expr], names, share=False)
+    return pretty(S.unparse(syntax))
+
+
+def _table(rows: list[tuple[str, str, str]]) -> list[str]:
+    """Aligned `name = formula = value` lines."""
+    left = max((width(a) for a, _, _ in rows), default=0)
+    mid = max((width(b) for _, b, _ in rows), default=0)
+    lines = []
+    for a, b, c in rows:
+        text = f"  {a}{' ' * (left - width(a))} = "
+        if b:
+            text += f"{b}{' ' * (mid - width(b))} = {c}"
+        else:
+            text += c
+        lines.append(text.rstrip())
+    return lines
+
+
+def forward_rows(tape: Tape, names: dict, symbols: dict, precision: int) -> list[str]:
+    rows = []
+    for node in tape.nodes:
+        if node.id not in names:
+            continue
+        formula = "" if not node.inputs else pretty(operation_text(node, symbols, names))
+        rows.append((names[node.id], formula, _short(node.value, precision)))
+    return _table(rows)
+
+
+def _short(value, precision: int) -> str:
+    """A value for a table row: tensors summarised by shape, first values and norm."""
+    if ops._is_array(value) and value.size > 6:
+        np = ops.np()
+        head = ", ".join(format_value(float(v), 6) for v in value.reshape(-1)[:3])
+        return f"{value.shape} [{head}, …] norm {format_value(float(np.linalg.norm(value)), 6)}"
+    return " ".join(format_value(value, precision).split())
+
+
+# backprop and the forward tangent table ------------------------------------------------
+
+def backprop_table(tape: Tape, adjoint: dict, xs: list[Node], precision: int) -> str:
+    """Forward values, then backward adjoints with the rule that made each."""
+    names = row_names(tape.nodes)
+    symbols = _symbols(tape.nodes, names)
+    bars = {i: Node(ops.CONST, (), None, name=accent(n, BAR)) for i, n in names.items()}
+    consumers = _consumers(tape)
+    inputs = {x.id for x in xs}
+    output = tape.outputs[0]
+    rows = []
+    for node in reversed(tape.nodes):
+        if node.id not in adjoint or node.id not in names:
+            continue
+        if node is output:
+            formula = ""
+        else:
+            formula = _adjoint_formula(node, consumers, symbols, bars, inputs)
+        rows.append((accent(names[node.id], BAR), formula, _short(adjoint[node.id], precision)))
+    return "\n".join(["forward pass", *forward_rows(tape, names, symbols, precision),
+                      "backward pass", *_table(rows)])
+
+
+def _consumers(tape: Tape) -> dict[int, list]:
+    out: dict[int, list] = {}
+    inputs = {x.id for x in tape.inputs}
+    for node in tape.nodes:
+        if node.id not in tape.active or node.id in inputs:
+            continue
+        for k, inp in enumerate(node.inputs):
+            if inp.id in tape.active:
+                out.setdefault(inp.id, []).append((node, k))
+    return out
+
+
+def _adjoint_formula(node, consumers, symbols, bars, inputs) -> str:
+    b = symbolic.Builder()
+    total = None
+    for consumer, k in consumers.get(node.id, []):
+        part = _partial(consumer, k, symbols, b)
+        if part is None:
+            continue
+        term = b.ap(ops.MUL, bars[consumer.id], part)
+        total = term if total is None else b.ap(ops.ADD, total, term)
+    return "0" if total is None else _print(total)
+
+
+def _partial(node, k, symbols, b):
+    op = node.op
+    if op.partials is None:
+        return None if getattr(op, "vjp", None) is None else b.const(1.0)
+    args = [symbols[i.id] for i in node.inputs]
+    return op.partials(b.ap, *args, symbols[node.id])[k]
+
+
+def tangent_table(tape: Tape, tangent: dict, x: Node, precision: int) -> str:
+    """The forward pass with each node's tangent ẏ = Σ ∂y/∂u · u̇."""
+    names = row_names(tape.nodes)
+    symbols = _symbols(tape.nodes, names)
+    dots = {i: Node(ops.CONST, (), None, name=accent(n, DOT)) for i, n in names.items()}
+    rows = []
+    for node in tape.nodes:
+        if node.id not in names or node.id not in tape.active:
+            continue
+        if node is x:
+            formula = ""
+        else:
+            formula = _tangent_formula(node, symbols, dots, tape)
+        rows.append((accent(names[node.id], DOT), formula,
+                     _short(tangent.get(node.id, 0.0), precision)))
+    return "\n".join(["forward pass", *forward_rows(tape, names, symbols, precision),
+                      f"tangents (d/d{names.get(x.id, 'x')})", *_table(rows)])
+
+
+def _tangent_formula(node, symbols, dots, tape) -> str:
+    b = symbolic.Builder()
+    total = None
+    for k, inp in enumerate(node.inputs):
+        if inp.id not in tape.active:
+            continue
+        part = _partial(node, k, symbols, b)
+        if part is None:
+            continue
+        term = b.ap(ops.MUL, part, dots[inp.id])
+        total = term if total is None else b.ap(ops.ADD, total, term)
+    return "0" if total is None else _print(total)
+
+
+# Kinks ----------------------------------------------------------------------------------
+
+def kinks(tape: Tape) -> list[tuple[Node, str]]:
+    """Active operations evaluated exactly at a point where they are not differentiable."""
+    found = []
+    for node in tape.nodes:
+        if node.id not in tape.active:
+            continue
+        test = getattr(node.op, "at_kink", None)
+        args = [i.value for i in node.inputs]
+        if test is not None and _all_scalar(args) and test(*args):
+            found.append((node, f"{_label(node.op)} at {format_value(args[0] if len(args) == 1 else tuple(args))}: "
+                                f"{node.op.kink_convention}"))
+        elif node.op is ops.SELECT:
+            cond = node.inputs[0]
+            test = getattr(cond.op, "at_kink", None)
+            cargs = [i.value for i in cond.inputs]
+            if test is not None and _all_scalar(cargs) and test(*cargs):
+                found.append((node, "an 'if' on its boundary "
+                                    f"({format_value(cargs[0])} {cond.op.symbol} "
+                                    f"{format_value(cargs[1])}): the branch taken is "
+                                    "differentiated"))
+    return found
+
+
+def _label(op) -> str:
+    return op.symbol or op.name
+
+
+def _all_scalar(values) -> bool:
+    return all(type(v) in (float, bool) for v in values)
+
+
+def one_sided(problem, var: str) -> tuple[float, float]:
+    """Left and right derivatives by one-sided differences."""
+    x0 = problem.values[var]
+    h = 1e-7 * max(1.0, abs(x0))
+    f0 = problem.output_at(problem.values)
+    left = (f0 - problem.output_at(problem.with_variable(var, x0 - h))) / h
+    right = (problem.output_at(problem.with_variable(var, x0 + h)) - f0) / h
+    return left, right
+
+
+def kink_lines(problem, tape: Tape, ev) -> list[str]:
+    lines = []
+    for node, text in kinks(tape):
+        where = f" (line {node.span.line}, column {node.span.column})" if node.span else ""
+        lines.append(f"warning: non-differentiable point: {text}{where}")
+    if lines and problem.values is not None:
+        for var in problem.variables:
+            if type(problem.values[var]) is float:
+                left, right = one_sided(problem, var)
+                lines.append(f"  d/d{var}: left derivative {format_value(_round(left))}, "
+                             f"right derivative {format_value(_round(right))}")
+    return lines
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.6g}")
+
+
+# explain ------------------------------------------------------------------------------
+
+def explain(ev, ast, scope):
+    """A directive's result with its step-by-step trace."""
+    inner = ast.inner
+    if inner.kind in ("check", "graph", "explain"):
+        from .directives import run
+        node = run(ev, inner, scope)
+        return node
+    if inner.kind in ("grad", "backprop"):
+        return _explain_reverse(ev, inner, scope)
+    if inner.kind == "d":
+        return _explain_derivative(ev, inner, scope)
+    from .directives import run
+    node = run(ev, inner, scope)
+    return Report(node.value, f"{inner.kind} (no step-by-step trace)\nresult: "
+                              f"{format_value(node.value, ev.precision)}")
+
+
+def _explain_reverse(ev, ast, scope):
+    problem = build(ev, ast, scope)
+    mode, options = mode_of(ev, ast, scope)
+    if problem.symbolic:
+        return _explain_symbolic(ev, ast, problem)
+    if mode == "numeric":
+        return _explain_numeric(ev, ast, problem, options, 1)
+    ctx = Context(ev, ast)
+    inputs, output = problem.trace()
+    xs = problem.variable_nodes(inputs)
+    _require_scalar(output, ast)
+    tape = Tape([output], xs)
+    adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
+    value = pack([adj.get(x.id, _zero_like(x.value)) for x in xs], problem)
+    lines = [backprop_table(tape, adj, xs, ev.precision), *kink_lines(problem, tape, ev),
+             f"gradient: {format_value(value, ev.precision)}"]
+    return Report(value, "\n".join(lines))
+
+
+def _explain_derivative(ev, ast, scope):
+    problem = build(ev, ast, scope)
+    mode, options = mode_of(ev, ast, scope)
+    if problem.symbolic or mode == "symbolic":
+        return _explain_symbolic(ev, ast, problem)
+    if mode == "numeric":
+        return _explain_numeric(ev, ast, problem, options, ast.order)
+    ctx = Context(ev, ast)
+    inputs, output = problem.trace()
+    x = problem.variable_nodes(inputs)[0]
+    tape = Tape([output], [x])
+    if ast.order > 1:
+        coefficients = forward.taylor(tape, x, ast.order)
+        lines = [f"Taylor mode: series to order {ast.order} in {x.name} "
+                 f"(c_k = f^(k)/k! at {format_value(x.value)})"]
+        names = row_names(tape.nodes)
+        for node in tape.nodes:
+            if node.id in coefficients and node.id in names:
+                c = coefficients[node.id]
+                lines.append(f"  {names[node.id]}: " + ", ".join(
+                    format_value(v, 6) for v in c[: min(len(c), 6)]) +
+                    (", …" if len(c) > 6 else ""))
+        value = derivative_value(ctx, problem, mode or "forward", options, ast.order)
+        lines.append(f"d{ast.order}/d{x.name}{ast.order} = {format_value(value, ev.precision)}")
+        return Report(value, "\n".join(lines))
+    if mode == "reverse":
+        adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
+        value = adj.get(x.id, _zero_like(x.value))
+        text = backprop_table(tape, adj, [x], ev.precision)
+    else:
+        tangent = forward.tangents(tape, {x.id: 1.0}, ctx.on_partial)
+        value = tangent.get(output.id, _zero_like(output.value))
+        text = tangent_table(tape, tangent, x, ev.precision)
+    lines = [text, *kink_lines(problem, tape, ev),
+             f"d/d{x.name} = {format_value(value, ev.precision)}"]
+    return Report(value, "\n".join(lines))
+
+
+def _explain_numeric(ev, ast, problem, options, order):
+    lines, values = [], []
+    for var in problem.variables:
+        estimate = numeric_estimate(problem, var, order, options)
+        values.append(estimate.value)
+        lines.append(f"numeric d/d{var} by {estimate.method} differences, "
+                     f"step h = {format_value(estimate.step, 3)}")
+        for point, value in estimate.evaluations[:12]:
+            lines.append(f"  f({var} = {format_value(point)}) = {format_value(value, ev.precision)}")
+        if len(estimate.evaluations) > 12:
+            lines.append(f"  … {len(estimate.evaluations) - 12} more evaluations")
+        lines.append(f"  estimate {format_value(estimate.value, ev.precision)}, error about "
+                     f"{format_value(estimate.error, 2)}")
+        if order == 1 and type(problem.values[var]) is float:
+            lines += _sweep_lines(ev, ast, problem, var)
+    value = values[0] if ast.kind == "d" else pack(values, problem)
+    return Report(value, "\n".join(lines))
+
+
+def _sweep_lines(ev, ast, problem, var) -> list[str]:
+    """Central differences for h = 1e-1 … 1e-15 against the exact (forward) value."""
+    ctx = Context(ev, ast)
+    exact_problem = problem
+    exact = derivative_value(ctx, _single(exact_problem, var), "forward", {}, 1)
+    f = lambda t: problem.output_at(problem.with_variable(var, t))  # noqa: E731
+    lines = ["  step size sweep (central differences; error against forward mode "
+             f"{format_value(exact, ev.precision)}):",
+             "       h   estimate               error"]
+    for h, value, error in numeric.sweep(f, problem.values[var], exact):
+        lines.append(f"  {h:6.0e}   {format_value(value, 15):<21}  {error:.1e}")
+    lines.append("  (truncation error falls like h^2 as h shrinks; round-off error "
+                 "grows like eps/h)")
+    return lines
+
+
+def _single(problem, var):
+    from .problem import Problem
+    return Problem(problem.ev, problem.ast, problem.scope, problem.function, problem.names,
+                   [var], problem.values)
+
+
+def _explain_symbolic(ev, ast, problem):
+    inputs, output = problem.trace()
+    xs = problem.variable_nodes(inputs)
+    tape = Tape([output], inputs)
+    b = symbolic.Builder()
+    leaves = {n.id: Node(ops.CONST, (), None, name=n.name) for n in inputs}
+    rebuilt = symbolic.rebuild(tape, b, leaves)
+    names = {n.id: n.name for n in leaves.values()}
+    lines = ["rules applied (u' is the derivative of u):"]
+    for node in tape.nodes:
+        if node.id not in tape.active or node.id in leaves or node.op.partials is None:
+            continue
+        expr = rebuilt[node.id]
+        if expr.op is not node.op:
+            continue
+        args = list(expr.inputs)
+        parts = node.op.partials(b.ap, *args, expr)
+        terms = []
+        for arg, part in zip(args, parts):
+            if part is None or not _depends(arg, leaves):
+                continue
+            terms.append(f"({_print(part)})·({_print(arg)})'")
+        if terms:
+            lines.append(f"  ({_print(expr)})' = " + " + ".join(terms))
+    from .directives import grad as grad_directive, derivative as d_directive
+    result = (d_directive if ast.kind == "d" else grad_directive)(ev, ast, problem.scope)
+    lines.append(f"result: {format_value(result, ev.precision)}")
+    return Report(result, "\n".join(lines))
+
+
+def _depends(node: Node, leaves: dict) -> bool:
+    return any(n.op is ops.CONST and n.value is None for n in symbolic._topological([node]))
+
+
+# check ----------------------------------------------------------------------------------
+
+def check(ev, ast, scope):
+    """Every mode side by side, with the largest relative difference."""
+    problem = build(ev, ast, scope)
+    if problem.symbolic:
+        raise DiffiTypeError("check needs a point: give one with at", ast.span)
+    ctx = Context(ev, ast)
+    results = {}
+    for mode, options in (("forward", {}), ("reverse", {}),
+                          ("numeric", {"method": "richardson"}), ("symbolic", {})):
+        try:
+            results[mode] = _flat(gradient(ctx, problem, mode, options))
+        except DiffiError as error:
+            results[mode] = error
+    inputs, output = problem.trace()
+    tape = Tape([output], problem.variable_nodes(inputs))
+    worst, pair = _largest_difference(results)
+    ok = worst <= TOLERANCE
+    lines = _check_table(problem, results, ev.precision)
+    verdict = "agree" if ok else "DISAGREE"
+    lines.append(f"largest relative difference: {worst:.1e} ({pair}): {verdict} "
+                 f"(tolerance {TOLERANCE:g})")
+    found = kinks(tape)
+    if not ok:
+        lines.append("likely cause: " + _likely_cause(found, results))
+    elif found:
+        lines.append("note: a non-differentiable point was met: " + found[0][1])
+    if not ok:
+        ev.failed_checks += 1
+    return Report(worst, "\n".join(lines), ok)
+
+
+def _flat(value) -> list[float]:
+    if ops._is_array(value):
+        return [float(v) for v in value.reshape(-1)]
+    if isinstance(value, tuple):
+        out = []
+        for v in value:
+            out += _flat(v)
+        return out
+    return [float(value)]
+
+
+def _largest_difference(results) -> tuple[float, str]:
+    worst, pair = 0.0, "all modes"
+    modes = [m for m, r in results.items() if not isinstance(r, Exception)]
+    for i, a in enumerate(modes):
+        for b in modes[i + 1:]:
+            for x, y in zip(results[a], results[b]):
+                d = _relative(x, y)
+                if d > worst:
+                    worst, pair = d, f"{b} vs {a}"
+    return worst, pair
+
+
+def _relative(x: float, y: float) -> float:
+    if x == y or (math.isnan(x) and math.isnan(y)):
+        return 0.0
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return math.inf
+    return abs(x - y) / max(abs(x), abs(y), 1.0)
+
+
+def _check_table(problem, results, precision) -> list[str]:
+    header = ["mode"] + [f"d/d{v}" for v in problem.variables]
+    rows = [header]
+    for mode, values in results.items():
+        if isinstance(values, Exception):
+            rows.append([mode, f"(not available: {values.message})"])
+        else:
+            rows.append([mode] + [format_value(v, precision) for v in values])
+    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(len(header))]
+    return ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
+
+
+def _likely_cause(found, results) -> str:
+    if found:
+        return f"a non-differentiable point ({found[0][1]}): the modes see different sides"
+    exact = [r for m, r in results.items() if m != "numeric" and not isinstance(r, Exception)]
+    numeric_values = results.get("numeric")
+    if exact and not isinstance(numeric_values, Exception):
+        if all(_relative(a, b) <= 1e-12 for a, b in zip(exact[0], exact[-1])):
+            big = max(abs(v) for v in exact[0]) if exact[0] else 0.0
+            if big > 1e8:
+                return "round-off in the numeric differences (large values)"
+            return "numeric truncation or round-off error (a step too large or too small)"
+    return "forward and reverse differ: a derivative rule may be wrong"
+
+
+# hessian and jacobian ------------------------------------------------------------------
+
+def hessian(ev, ast, scope):
+    """The matrix of second derivatives, forward over reverse."""
+    problem = build(ev, ast, scope)
+    mode, options = mode_of(ev, ast, scope)
+    inputs, output = problem.trace()
+    xs = problem.variable_nodes(inputs)
+    _require_scalar(output, ast)
+    tape = Tape([output], xs)
+    b = symbolic.Builder()
+    leaves = {x.id: x for x in xs}
+    rebuilt = symbolic.rebuild(tape, b, leaves)
+    adj = symbolic.reverse_derivatives(tape, rebuilt, b)
+    grads = [adj.get(x.id, b.const(0.0)) for x in xs]
+    n = len(xs)
+    if problem.symbolic or mode == "symbolic":
+        entries = [_symbolic_partial(g, x, xs, b) for g in grads for x in xs]
+        if problem.symbolic:
+            return formula_function(problem, inputs, entries, vector=False, matrix=n)
+        return ops.np().array([e.value for e in entries], dtype=float).reshape(n, n)
+    if mode == "numeric":
+        return _numeric_hessian(problem, options)
+    gtape = Tape(grads, xs)
+    matrix = ops.np().zeros((n, n))
+    for j, x in enumerate(xs):
+        tangent = forward.tangents(gtape, {x.id: 1.0})
+        for i, g in enumerate(grads):
+            matrix[i, j] = float(tangent.get(g.id, 0.0))
+    return matrix
+
+
+def _symbolic_partial(g: Node, x: Node, xs, b) -> Node:
+    tape = Tape([g], xs)
+    rebuilt = symbolic.rebuild(tape, b, {v.id: v for v in xs}, keep_inactive=True)
+    return symbolic.forward_derivative(tape, rebuilt, x, b)
+
+
+def _numeric_hessian(problem, options):
+    np = ops.np()
+    n = len(problem.variables)
+    matrix = np.zeros((n, n))
+    for i, vi in enumerate(problem.variables):
+        for j, vj in enumerate(problem.variables):
+            if i == j:
+                matrix[i, i] = numeric_estimate(problem, vi, 2, options).value
+                continue
+            xi, xj = problem.values[vi], problem.values[vj]
+            hi = numeric.default_step(xi, "central", 2)
+            hj = numeric.default_step(xj, "central", 2)
+
+            def f(di, dj):
+                values = dict(problem.values)
+                values[vi], values[vj] = xi + di, xj + dj
+                return problem.output_at(values)
+            matrix[i, j] = (f(hi, hj) - f(hi, -hj) - f(-hi, hj) + f(-hi, -hj)) / (4 * hi * hj)
+    return matrix
+
+
+def jacobian(ev, ast, scope):
+    """The matrix of first derivatives of a vector-valued expression."""
+    problem = build(ev, ast, scope)
+    mode, options = mode_of(ev, ast, scope)
+    if problem.symbolic:
+        raise DiffiTypeError("jacobian needs a point: give one with at", ast.span)
+    np = ops.np()
+    inputs, output = problem.trace()
+    xs = problem.variable_nodes(inputs)
+    outputs, m = _components(output)
+    n = len(xs)
+    matrix = np.zeros((m, n))
+    if mode == "numeric":
+        for j, var in enumerate(problem.variables):
+            column = numeric_estimate(problem, var, 1, options).value
+            matrix[:, j] = np.asarray(column, dtype=float).reshape(-1)
+        return matrix
+    tape = Tape(outputs, xs)
+    use_forward = mode == "forward" or (mode is None and n < m)
+    if use_forward:
+        for j, x in enumerate(xs):
+            tangent = forward.tangents(tape, {x.id: 1.0})
+            matrix[:, j] = _column(outputs, tangent, m)
+    else:
+        for i in range(m):
+            node, seed = _seed(outputs, output, i)
+            adj = reverse.adjoints(Tape([node], xs), node, seed)
+            matrix[i, :] = [float(np.sum(adj.get(x.id, 0.0))) for x in xs]
+    return matrix
+
+
+def _components(output: Node):
+    if output.op in (ops.VECTOR, ops.TUPLE) and all(
+            type(i.value) in (float, bool) for i in output.inputs):
+        return list(output.inputs), len(output.inputs)
+    value = output.value
+    if ops._is_array(value):
+        return [output], value.size
+    return [output], 1
+
+
+def _column(outputs, tangent, m):
+    np = ops.np()
+    if len(outputs) == m and m != 1 or (len(outputs) == 1 and m == 1):
+        return [float(np.sum(tangent.get(o.id, 0.0))) for o in outputs]
+    return np.asarray(tangent.get(outputs[0].id, np.zeros(m)), dtype=float).reshape(-1)
+
+
+def _seed(outputs, output, i):
+    np = ops.np()
+    if len(outputs) > 1 or not ops._is_array(output.value):
+        return outputs[i], 1.0
+    seed = np.zeros(output.value.size)
+    seed[i] = 1.0
+    return output, seed.reshape(output.value.shape)
+
+
+# graph ----------------------------------------------------------------------------------
+
+def graph(ev, ast, scope):
+    """The computation graph of E: text, or Graphviz DOT / SVG / PNG in a file."""
+    node = ev.eval(ast.expr, scope)
+    nodes = ancestors(node)
+    if ast.file is None:
+        return Report(node.value, graph_text(nodes, ev))
+    return Report(node.value, write_graph(nodes, ev, ast.file))
+
+
+def graph_text(nodes: list[Node], ev) -> str:
+    names = row_names(nodes)
+    symbols = _symbols(nodes, names)
+    gradients = getattr(ev, "last_gradient", {})
+    rows = []
+    for node in nodes:
+        if node.id not in names:
+            continue
+        formula = pretty(operation_text(node, symbols, names)) if node.inputs else ""
+        value = _short(node.value, ev.precision) if node.value is not None else "?"
+        if node.id in gradients:
+            value += f"   (gradient {_short(gradients[node.id], ev.precision)})"
+        rows.append((names[node.id], formula, value))
+    return "\n".join([f"graph ({len(names)} nodes)", *_table(rows)])
+
+
+def to_dot(nodes: list[Node], ev) -> str:
+    """Graphviz DOT: nodes labelled by operation, name and value (and gradient)."""
+    names = row_names(nodes)
+    gradients = getattr(ev, "last_gradient", {})
+    lines = ["digraph diffi {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
+    for node in nodes:
+        label = [names.get(node.id, "")] if node.id in names and node.name else []
+        label.append(node.op.symbol or node.op.name if node.inputs else "input"
+                     if node.name else "const")
+        if node.value is not None and not callable(getattr(node.value, "call", None)):
+            label.append(_short(node.value, 6))
+        if node.id in gradients:
+            label.append(f"grad {_short(gradients[node.id], 6)}")
+        text = "\\n".join(x.replace('"', '\\"') for x in label if x)
+        lines.append(f'  n{node.id} [label="{text}"];')
+    for node in nodes:
+        for inp in node.inputs:
+            lines.append(f"  n{inp.id} -> n{node.id};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def write_graph(nodes, ev, file: S.Str) -> str:
+    if not ev.files:
+        raise DiffiError("writing files is switched off in this interpreter", file.span)
+    path = file.value
+    if not os.path.isabs(path):
+        path = os.path.join(ev.base_dir or os.getcwd(), path)
+    dot = to_dot(nodes, ev)
+    extension = os.path.splitext(path)[1].lower()
+    if extension in ("", ".dot", ".gv"):
+        _write(path, dot, file)
+        return f"wrote the graph ({len(nodes)} nodes) to {file.value}"
+    if extension not in (".svg", ".png", ".pdf"):
+        raise DiffiError(f"cannot write a graph as '{extension}': use .dot, .svg or .png",
+                         file.span)
+    if shutil.which("dot") is None:
+        raise DiffiError(f"rendering {extension} needs Graphviz's 'dot' program: install "
+                         "Graphviz (apt-get install graphviz, brew install graphviz), "
+                         "or write a .dot file", file.span)
+    done = subprocess.run(["dot", f"-T{extension[1:]}", "-o", path], input=dot, text=True,
+                          capture_output=True, timeout=60)
+    if done.returncode != 0:
+        raise DiffiError(f"dot failed: {done.stderr.strip()}", file.span)
+    return f"wrote the graph ({len(nodes)} nodes) to {file.value}"
+
+
+def _write(path, text, file):
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    except OSError as error:
+        raise DiffiError(f"cannot write {file.value}: {error.strerror}", file.span) from None

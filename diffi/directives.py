@@ -32,10 +32,11 @@ class Formula(UserFunction):
 class Report:
     """A directive's value together with the text that shows its work."""
 
-    def __init__(self, value, text: str, ok: bool = True):
+    def __init__(self, value, text: str, ok: bool = True, detail=None):
         self.value = value
         self.text = text
         self.ok = ok
+        self.detail = detail  # a structured form (a Trace, a Graph), for the Python API
 
     def __str__(self) -> str:
         return self.text
@@ -302,8 +303,10 @@ def backprop(ev, ast, scope):
     tape = Tape([output], xs)
     adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
     value = pack([adj.get(x.id, _zero_like(x.value)) for x in xs], problem)
-    text = backprop_table(tape, adj, xs, ev.precision)
-    return Report(value, text + f"\ngradient: {format_value(value, ev.precision)}")
+    ev.last_gradient = {n.id: a for n, a in zip(tape.nodes, map(adj.get, (n.id for n in tape.nodes)))
+                        if a is not None}
+    trace = backprop_table(tape, adj, xs, ev.precision, value)
+    return Report(value, str(trace), detail=trace)
 
 
 # Dispatch ------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ class Evaluator:
         self.base_dir = None          # where relative file names start (a script's folder)
         self.failed_checks = 0        # `check` directives that found modes disagreeing
         self.last_gradient = {}       # node id -> adjoint of the last reverse pass (graph)
-        self._eval = {S.Num: self.eval_num, S.Name: self.eval_name, S.Str: self.eval_str,
+        self._eval = {S.Num: self.eval_num, S.Literal: self.eval_num, S.Name: self.eval_name, S.Str: self.eval_str,
                       S.Binary: self.eval_binary, S.Unary: self.eval_unary,
                       S.Logic: self.eval_logic, S.IfElse: self.eval_if,
                       S.Call: self.eval_call, S.Index: self.eval_index,

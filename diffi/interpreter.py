@@ -179,6 +179,60 @@ class Interpreter:
         """Forget every name the session defined."""
         self.globals.clear()
 
+    # Differentiation (SPEC §4 and §9) ----------------------------------------------------
+
+    def derivative(self, expr: str, wrt: str, at=None, mode: str | None = None,
+                   order: int = 1, **options):
+        """d^order/d wrt^order of expr: a number or array, or a formula without a point."""
+        if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+            raise DiffiTypeError(f"order must be a whole number >= 1, not {order!r}")
+        if not isinstance(wrt, str):
+            raise DiffiTypeError("wrt names one variable, as a string")
+        return self._directive("d", expr, None, at, mode, options, var=wrt, order=order)
+
+    def grad(self, expr: str, wrt=None, at=None, mode: str | None = None, **options):
+        """The gradient: an array for scalar variables, a tuple for tensors."""
+        return self._directive("grad", expr, wrt, at, mode, options)
+
+    def backprop(self, expr: str, wrt=None, at=None):
+        """The gradient's Trace: rows of the forward and backward passes (str() prints it)."""
+        return self._directive("backprop", expr, wrt, at, None, {}, detail=True)
+
+    def hessian(self, expr: str, wrt=None, at=None, mode: str | None = None, **options):
+        """The matrix of second derivatives (forward over reverse)."""
+        return self._directive("hessian", expr, wrt, at, mode, options)
+
+    def jacobian(self, expr: str, wrt=None, at=None, mode: str | None = None, **options):
+        """The m × n matrix of first derivatives of a vector-valued expression."""
+        return self._directive("jacobian", expr, wrt, at, mode, options)
+
+    def check(self, expr: str, wrt=None, at=None):
+        """Every mode side by side: a report with .ok, .value (largest difference), str()."""
+        return self._directive("check", expr, wrt, at, None, {}, report=True)
+
+    def graph(self, expr: str):
+        """The computation graph of expr (`.to_dot()`, `.to_text()`); unbound names are inputs."""
+        return self._directive("graph", expr, None, None, None, {}, detail=True)
+
+    def _directive(self, kind, expr, wrt, at, mode, options, detail=False, report=False,
+                   **extra):
+        ast = S.Directive(kind, self._expression(expr), wrt=_names(wrt), point=_point(at),
+                          mode=_mode(mode, options), **extra)
+        node = self.execute_statement(S.ExprStmt(ast), expr, "<input>")
+        if node.op is ops.REPORT and (detail or report):
+            result = node.params
+            return result.detail if detail and result.detail is not None else result
+        return to_python(node.value, self)
+
+    def _expression(self, source: str):
+        if not isinstance(source, str):
+            raise DiffiTypeError(f"the expression must be a string, not "
+                                 f"{type(source).__name__}")
+        statements = parse(source)
+        if len(statements) != 1 or not isinstance(statements[0], S.ExprStmt):
+            raise DiffiTypeError("give one expression, like \"f(x, y)\" or \"f\"")
+        return statements[0].expr
+
     def call(self, fn: Function, args) -> object:
         """Call a diffi function from Python with Python values."""
         nodes = [constant(from_python(a)) for a in args]
@@ -210,6 +264,38 @@ class DiffiFunction:
 
     def __repr__(self) -> str:
         return f"<diffi function {self.function}>"
+
+
+def _names(wrt) -> list | None:
+    if wrt is None:
+        return None
+    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    for name in names:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise DiffiTypeError(f"wrt takes variable names, not {name!r}")
+    return [S.Name(n) for n in names]
+
+
+def _point(at):
+    """`at` from Python: a dict binds by name; a number or tuple binds by position."""
+    if at is None:
+        return None
+    if isinstance(at, dict):
+        return S.Point([S.Keyword(str(k), S.Literal(from_python(v))) for k, v in at.items()])
+    if isinstance(at, list):
+        at = tuple(at)
+    return S.Point([], S.Literal(from_python(at)))
+
+
+def _mode(mode, options) -> S.Mode | None:
+    if mode is None and not options:
+        return None
+    if mode is None:
+        mode = "numeric"
+    if not isinstance(mode, str):
+        raise DiffiTypeError(f"mode is a name like 'forward', not {mode!r}")
+    return S.Mode(mode, [], [S.Keyword(k, S.Literal(from_python(v)))
+                             for k, v in options.items()])
 
 
 def to_python(value, interpreter: Interpreter | None = None):

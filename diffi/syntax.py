@@ -55,6 +55,14 @@ class Str(Node):
 
 
 @_node
+class Literal(Node):
+    """A value given from Python (the API's points); never produced by the parser."""
+
+    value: object
+    span: Span | None = None
+
+
+@_node
 class Unary(Node):
     op: str  # '-', '+', 'not'
     operand: Node
@@ -345,7 +353,26 @@ def _string(node) -> str:
     return f'"{escaped}"'
 
 
+def _literal(value) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format_number(value)
+    if hasattr(value, "tolist"):
+        return _literal_list(value.tolist())
+    return str(value)
+
+
+def _literal_list(items) -> str:
+    if isinstance(items, list):
+        return "[" + ", ".join(_literal_list(i) for i in items) + "]"
+    return format_number(float(items))
+
+
 _PRINTERS = {
+    Literal: lambda n: _literal(n.value),
     Num: lambda n: format_number(n.value),
     Name: lambda n: n.id,
     Str: _string,

@@ -104,14 +104,52 @@ def _table(rows: list[tuple[str, str, str]]) -> list[str]:
     return lines
 
 
-def forward_rows(tape: Tape, names: dict, symbols: dict, precision: int) -> list[str]:
+class Row:
+    """One line of a trace: `name = formula = value`."""
+
+    __slots__ = ("name", "formula", "value", "text")
+
+    def __init__(self, name: str, formula: str, value, text: str):
+        self.name, self.formula, self.value, self.text = name, formula, value, text
+
+    def __iter__(self):
+        return iter((self.name, self.formula, self.text))
+
+    def __repr__(self) -> str:
+        return f"Row({self.name!r}, {self.formula!r}, {self.text!r})"
+
+
+class Trace:
+    """The forward and backward passes of a backprop, row by row, and the gradient."""
+
+    def __init__(self, forward: list[Row], backward: list[Row], gradient, precision: int,
+                 backward_title: str = "backward pass"):
+        self.forward = forward
+        self.backward = backward
+        self.gradient = gradient
+        self.precision = precision
+        self.backward_title = backward_title
+
+    @property
+    def rows(self) -> list[Row]:
+        return self.forward + self.backward
+
+    def __str__(self) -> str:
+        lines = ["forward pass", *_table(self.forward), self.backward_title,
+                 *_table(self.backward)]
+        if self.gradient is not None:
+            lines.append(f"gradient: {format_value(self.gradient, self.precision)}")
+        return "\n".join(lines)
+
+
+def forward_rows(tape: Tape, names: dict, symbols: dict, precision: int) -> list[Row]:
     rows = []
     for node in tape.nodes:
         if node.id not in names:
             continue
         formula = "" if not node.inputs else pretty(operation_text(node, symbols, names))
-        rows.append((names[node.id], formula, _short(node.value, precision)))
-    return _table(rows)
+        rows.append(Row(names[node.id], formula, node.value, _short(node.value, precision)))
+    return rows
 
 
 def _short(value, precision: int) -> str:
@@ -125,7 +163,8 @@ def _short(value, precision: int) -> str:
 
 # backprop and the forward tangent table ------------------------------------------------
 
-def backprop_table(tape: Tape, adjoint: dict, xs: list[Node], precision: int) -> str:
+def backprop_table(tape: Tape, adjoint: dict, xs: list[Node], precision: int,
+                   gradient=None) -> Trace:
     """Forward values, then backward adjoints with the rule that made each."""
     names = row_names(tape.nodes)
     symbols = _symbols(tape.nodes, names)
@@ -141,9 +180,9 @@ def backprop_table(tape: Tape, adjoint: dict, xs: list[Node], precision: int) ->
             formula = ""
         else:
             formula = _adjoint_formula(node, consumers, symbols, bars, inputs)
-        rows.append((accent(names[node.id], BAR), formula, _short(adjoint[node.id], precision)))
-    return "\n".join(["forward pass", *forward_rows(tape, names, symbols, precision),
-                      "backward pass", *_table(rows)])
+        rows.append(Row(accent(names[node.id], BAR), formula, adjoint[node.id],
+                        _short(adjoint[node.id], precision)))
+    return Trace(forward_rows(tape, names, symbols, precision), rows, gradient, precision)
 
 
 def _consumers(tape: Tape) -> dict[int, list]:
@@ -191,10 +230,10 @@ def tangent_table(tape: Tape, tangent: dict, x: Node, precision: int) -> str:
             formula = ""
         else:
             formula = _tangent_formula(node, symbols, dots, tape)
-        rows.append((accent(names[node.id], DOT), formula,
-                     _short(tangent.get(node.id, 0.0), precision)))
-    return "\n".join(["forward pass", *forward_rows(tape, names, symbols, precision),
-                      f"tangents (d/d{names.get(x.id, 'x')})", *_table(rows)])
+        value = tangent.get(node.id, 0.0)
+        rows.append(Row(accent(names[node.id], DOT), formula, value, _short(value, precision)))
+    return str(Trace(forward_rows(tape, names, symbols, precision), rows, None, precision,
+                     f"tangents (d/d{names.get(x.id, 'x')})"))
 
 
 def _tangent_formula(node, symbols, dots, tape) -> str:
@@ -305,7 +344,7 @@ def _explain_reverse(ev, ast, scope):
     tape = Tape([output], xs)
     adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
     value = pack([adj.get(x.id, _zero_like(x.value)) for x in xs], problem)
-    lines = [backprop_table(tape, adj, xs, ev.precision), *kink_lines(problem, tape, ev),
+    lines = [str(backprop_table(tape, adj, xs, ev.precision)), *kink_lines(problem, tape, ev),
              f"gradient: {format_value(value, ev.precision)}"]
     return Report(value, "\n".join(lines))
 
@@ -338,7 +377,7 @@ def _explain_derivative(ev, ast, scope):
     if mode == "reverse":
         adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
         value = adj.get(x.id, _zero_like(x.value))
-        text = backprop_table(tape, adj, [x], ev.precision)
+        text = str(backprop_table(tape, adj, [x], ev.precision))
     else:
         tangent = forward.tangents(tape, {x.id: 1.0}, ctx.on_partial)
         value = tangent.get(output.id, _zero_like(output.value))
@@ -631,13 +670,37 @@ def _seed(outputs, output, i):
 
 # graph ----------------------------------------------------------------------------------
 
+class Graph:
+    """A computation graph to show: as text, or as Graphviz DOT."""
+
+    def __init__(self, nodes: list[Node], ev):
+        self.nodes = nodes
+        self._ev = ev
+
+    def to_text(self) -> str:
+        return graph_text(self.nodes, self._ev)
+
+    def to_dot(self) -> str:
+        return to_dot(self.nodes, self._ev)
+
+    __str__ = to_text
+
+
 def graph(ev, ast, scope):
-    """The computation graph of E: text, or Graphviz DOT / SVG / PNG in a file."""
-    node = ev.eval(ast.expr, scope)
-    nodes = ancestors(node)
+    """The computation graph of E: text, or Graphviz DOT / SVG / PNG in a file.
+
+    Names E uses that have no value become inputs of the graph (shown with value ?).
+    """
+    from .evaluator import Scope
+    from .graph import Binding
+    from .problem import _free_names
+    free = {n: Binding(n, Node(ops.CONST, (), None, ast.span, n))
+            for n in _free_names(ast.expr, scope)}
+    node = ev.eval(ast.expr, Scope(free, scope) if free else scope)
+    shown = Graph(ancestors(node), ev)
     if ast.file is None:
-        return Report(node.value, graph_text(nodes, ev))
-    return Report(node.value, write_graph(nodes, ev, ast.file))
+        return Report(node.value, shown.to_text(), detail=shown)
+    return Report(node.value, write_graph(shown.nodes, ev, ast.file), detail=shown)
 
 
 def graph_text(nodes: list[Node], ev) -> str:
@@ -649,7 +712,7 @@ def graph_text(nodes: list[Node], ev) -> str:
         if node.id not in names:
             continue
         formula = pretty(operation_text(node, symbols, names)) if node.inputs else ""
-        value = _short(node.value, ev.precision) if node.value is not None else "?"
+        value = "?" if node.value is None else _short(node.value, ev.precision)
         if node.id in gradients:
             value += f"   (gradient {_short(gradients[node.id], ev.precision)})"
         rows.append((names[node.id], formula, value))

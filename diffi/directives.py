@@ -220,6 +220,10 @@ def gradient(ctx, problem: Problem, mode: str, options: dict):
     if mode == "numeric":
         parts = [numeric_estimate(problem, v, 1, options).value for v in problem.variables]
         return pack(parts, problem)
+    if mode == "reverse" and not ctx.nested:
+        fast = compiled_gradient(ctx.ev, problem)
+        if fast is not None:
+            return fast
     inputs, output = problem.trace()
     xs = problem.variable_nodes(inputs)
     _require_scalar(output, ctx.ast)
@@ -240,6 +244,19 @@ def gradient(ctx, problem: Problem, mode: str, options: dict):
         return pack(parts, problem)
     adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
     return pack([adj.get(x.id, _zero_like(x.value)) for x in xs], problem)
+
+
+def compiled_gradient(ev, problem: Problem):
+    """The gradient of a user function by its compiled tape, or None (then: trace)."""
+    fn = problem.function
+    if not isinstance(fn, UserFunction) or isinstance(fn, Formula):
+        return None
+    args = tuple(problem.values[n] for n in problem.names)
+    result = ev.compiled.run(ev, fn, args, gradient=True)
+    if result is None:
+        return None
+    grads = dict(zip(problem.names, result[1]))
+    return pack([grads[v] for v in problem.variables], problem)
 
 
 def _require_scalar(output, ast):
@@ -313,7 +330,7 @@ def backprop(ev, ast, scope):
 
 def run(ev, ast, scope) -> Node:
     """Evaluate a directive; its result as a graph node."""
-    handler = HANDLERS.get(ast.kind)
+    handler = _handler(ast.kind)
     if handler is None:
         raise DiffiError(f"the '{ast.kind}' directive is not yet supported", ast.span)
     result = handler(ev, ast, scope)
@@ -329,18 +346,14 @@ def _leaf(ev, value, ast) -> Node:
     return ev.record(ops.CONST, (), value, ast.span)
 
 
-def _load_handlers():
-    from . import traces
-    return {"d": derivative, "grad": grad, "backprop": backprop,
-            "hessian": traces.hessian, "jacobian": traces.jacobian, "check": traces.check,
-            "explain": traces.explain, "graph": traces.graph}
+HANDLERS: dict = {}
 
 
-class _Handlers(dict):
-    def get(self, key, default=None):
-        if not self:
-            self.update(_load_handlers())
-        return super().get(key, default)
-
-
-HANDLERS = _Handlers()
+def _handler(kind: str):
+    if not HANDLERS:  # traces imports this module, so its handlers join on first use
+        from . import traces
+        HANDLERS.update({"d": derivative, "grad": grad, "backprop": backprop,
+                         "hessian": traces.hessian, "jacobian": traces.jacobian,
+                         "check": traces.check, "explain": traces.explain,
+                         "graph": traces.graph})
+    return HANDLERS.get(kind)

@@ -79,6 +79,9 @@ class Evaluator:
         self.base_dir = None          # where relative file names start (a script's folder)
         self.failed_checks = 0        # `check` directives that found modes disagreeing
         self.last_gradient = {}       # node id -> adjoint of the last reverse pass (graph)
+        self.recording = None         # global name -> Binding read, while compiling
+        from .compiler import Cache
+        self.compiled = Cache()       # compiled tapes of user functions
         self._eval = {S.Num: self.eval_num, S.Literal: self.eval_num, S.Name: self.eval_name, S.Str: self.eval_str,
                       S.Binary: self.eval_binary, S.Unary: self.eval_unary,
                       S.Logic: self.eval_logic, S.IfElse: self.eval_if,
@@ -147,12 +150,16 @@ class Evaluator:
     def eval_name(self, ast, scope):
         binding = scope.lookup(ast.id)
         if binding is not None:
+            if self.recording is not None and self.globals.vars.get(ast.id) is binding:
+                self.recording[ast.id] = binding
             if self.point is not None:
                 return self.point.resolve(binding)
             return binding.node
         node = BUILTINS.get(ast.id)
         if node is None:
             raise self.undefined(ast.id, ast.span, scope)
+        if self.recording is not None:  # a later global of this name must invalidate
+            self.recording[ast.id] = None
         return node
 
     def undefined(self, name: str, span, scope: Scope) -> DiffiNameError:

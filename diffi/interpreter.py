@@ -16,7 +16,7 @@ from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, Li
 from .evaluator import TUPLE, Evaluator, Limits, Scope
 from .graph import Binding, Node
 from .parser import parse, parse_prefix
-from .values import Function, format_value, kind_of
+from .values import Function, UserFunction, format_value, kind_of
 
 STACK_DEPTH = 200_000  # Python frames allowed while evaluating deeply nested input
 
@@ -51,6 +51,7 @@ class Interpreter:
         self.evaluator = Evaluator(self.globals, self.limits, self._output, self._warn,
                                    precision)
         self.evaluator.files = files
+        self._parsed: dict = {}  # expression strings of API calls -> syntax (immutable)
 
     @property
     def base_dir(self):
@@ -192,7 +193,27 @@ class Interpreter:
 
     def grad(self, expr: str, wrt=None, at=None, mode: str | None = None, **options):
         """The gradient: an array for scalar variables, a tuple for tensors."""
+        if wrt is None and mode in (None, "reverse") and not options:
+            fast = self._compiled_gradient(expr, at)
+            if fast is not None:
+                return fast
         return self._directive("grad", expr, wrt, at, mode, options)
+
+    def _compiled_gradient(self, name, at):
+        """grad of a user function at a tuple of floats by its compiled tape (or None).
+
+        The same result as the directive `grad f at (…)` (which also uses the compiled
+        tape), without building the directive: the cheap path for repeated calls.
+        """
+        binding = self.globals.get(name) if isinstance(name, str) else None
+        fn = binding.node.value if binding is not None else None
+        if not isinstance(fn, UserFunction) or not isinstance(at, tuple) \
+                or len(at) != len(fn.params) or not all(type(a) is float for a in at):
+            return None
+        evaluator = self.evaluator
+        evaluator.begin_statement()
+        result = evaluator.compiled.run(evaluator, fn, at, gradient=True)
+        return None if result is None else ops.np().array(result[1])
 
     def backprop(self, expr: str, wrt=None, at=None):
         """The gradient's Trace: rows of the forward and backward passes (str() prints it)."""
@@ -228,16 +249,27 @@ class Interpreter:
         if not isinstance(source, str):
             raise DiffiTypeError(f"the expression must be a string, not "
                                  f"{type(source).__name__}")
+        cached = self._parsed.get(source)
+        if cached is not None:
+            return cached
         statements = parse(source)
         if len(statements) != 1 or not isinstance(statements[0], S.ExprStmt):
             raise DiffiTypeError("give one expression, like \"f(x, y)\" or \"f\"")
+        if len(self._parsed) > 256:
+            self._parsed.clear()
+        self._parsed[source] = statements[0].expr
         return statements[0].expr
 
     def call(self, fn: Function, args) -> object:
         """Call a diffi function from Python with Python values."""
-        nodes = [constant(from_python(a)) for a in args]
+        values = tuple(from_python(a) for a in args)
         evaluator = self.evaluator
         evaluator.begin_statement()
+        if isinstance(fn, UserFunction) and len(values) == len(fn.params):
+            fast = evaluator.compiled.run(evaluator, fn, values, gradient=False)
+            if fast is not None:
+                return fast
+        nodes = [constant(v) for v in values]
         try:
             with deep_stack():
                 return to_python(evaluator.call(fn, nodes, {}, None).value, self)
@@ -322,6 +354,8 @@ def from_python(value):
     if isinstance(value, Function):
         return value
     if isinstance(value, tuple):
+        if all(type(v) is float for v in value):
+            return value
         return tuple(from_python(v) for v in value)
     if isinstance(value, str):
         return value

@@ -168,10 +168,6 @@ def _min2(a, b):
     return a if a < b or a != a else b if b < a or b != b else a
 
 
-def _pow(a, b):
-    return math.pow(a, b)
-
-
 def _div(a, b):
     return a / b
 
@@ -210,7 +206,7 @@ def _is_zero_coefficient(c) -> bool:
     return T._is_zero(c)
 
 
-POW = define("pow", 2, _pow, _ufunc("power"), "a ^ b", "power (also a ** b)", symbol="^",
+POW = define("pow", 2, math.pow, _ufunc("power"), "a ^ b", "power (also a ** b)", symbol="^",
              partials=lambda ap, a, b, y: (ap(MUL, b, ap(POW, a, ap(SUB, b, 1.0))),
                                            ap(MUL, y, ap(LOG, a))),
              taylor=_pow_taylor)

@@ -113,8 +113,9 @@ def _function_of(ev, expr, scope):
 def _function_problem(ev, ast, scope, fn) -> Problem:
     params = parameters(fn)
     variables = _requested(ast) or params
+    known = set(params)
     for v in variables:
-        if v not in params:
+        if v not in known:
             raise DiffiNameError(f"{fn.name} has no parameter '{v}' (its parameters: "
                                  f"{', '.join(params)})", ast.span)
     point = ast.point
@@ -182,6 +183,8 @@ def _named(ev, point, scope) -> dict:
 def _positional(ev, expr, scope) -> list:
     node = ev.eval(expr, scope)
     values = list(node.value) if isinstance(node.value, tuple) else [node.value]
+    if all(type(v) is float for v in values):
+        return values
     return [_number(v, None, expr.span) for v in values]
 
 

@@ -1,0 +1,225 @@
+"""Compiling a function's tape to straight-line Python, for fast values and gradients.
+
+A user function called with scalars is traced once; its tape becomes the source of a
+Python function: one line per operation for the value, then one line per partial for
+the backward sweep. The backward lines come from the table's own `partials` rules,
+run with a backend that writes code instead of computing (`CodeWriter.ap`), so the
+compiled gradient and the interpreted one cannot disagree.
+
+A compiled tape is used only while it is valid: every `if` it recorded must take the
+same branch (a guard in the code), and every global name it read must still be bound
+to the same thing. Otherwise, and on any float exception (the interpreter's IEEE
+rules then decide), the caller falls back to tracing.
+"""
+from __future__ import annotations
+
+import math
+
+from . import ops
+from .graph import Node
+from .tape import Tape
+
+
+class NotCompilable(Exception):
+    """The tape has operations the compiler does not handle (tensors, structure)."""
+
+
+class Retrace(Exception):
+    """A guard failed: an `if` would take another branch at this point."""
+
+
+# Python expressions for operations (templates), where an operator beats a call.
+TEMPLATES = {ops.ADD: "({0} + {1})", ops.SUB: "({0} - {1})", ops.MUL: "({0} * {1})",
+             ops.DIV: "({0} / {1})", ops.NEG: "(-{0})", ops.POS: "(+{0})",
+             ops.LT: "({0} < {1})", ops.LE: "({0} <= {1})", ops.GT: "({0} > {1})",
+             ops.GE: "({0} >= {1})", ops.EQ: "({0} == {1})", ops.NE: "({0} != {1})",
+             ops.NOT: "(not {0})", ops.ALIAS: "{0}", ops.SELECT: "{1}"}
+
+
+class CodeWriter:
+    """Writes Python for a tape; `ap` is the rules' backend that writes expressions."""
+
+    def __init__(self):
+        self.namespace: dict = {"_Retrace": Retrace}
+        self.functions: dict = {}
+
+    def literal(self, value) -> str:
+        if type(value) is bool:
+            return "True" if value else "False"
+        value = float(value)
+        if math.isfinite(value):
+            return repr(value)
+        name = f"_c{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def arg(self, value) -> str:
+        return value if isinstance(value, str) else self.literal(value)
+
+    def ap(self, prim, *args) -> str:
+        """The Python expression for prim(*args) (args: code strings or numbers)."""
+        args = [self.arg(a) for a in args]
+        template = TEMPLATES.get(prim)
+        if template is not None:
+            return template.format(*args)
+        if prim.scalar is None:
+            raise NotCompilable(prim.name)
+        name = self.functions.get(prim.name)
+        if name is None:
+            name = self.functions[prim.name] = f"_f_{prim.name}"
+            self.namespace[name] = prim.scalar
+        return f"{name}({', '.join(args)})"
+
+
+class Compiled:
+    """A traced function as Python code: value(*args) and value_and_grad(*args)."""
+
+    def __init__(self, tape: Tape, reads: dict):
+        self.reads = reads            # global name -> Binding it read when traced
+        self.size = len(tape.nodes)
+        writer = CodeWriter()
+        names = _variable_names(tape)
+        forward = _forward_lines(tape, names, writer)
+        backward, grads = _backward_lines(tape, names, writer)
+        params = ", ".join(names[n.id] for n in tape.inputs)
+        out = names.get(tape.outputs[0].id) or writer.literal(tape.outputs[0].value)
+        value_src = _function("value", params, forward, f"return {out}")
+        grad_src = _function("value_and_grad", params, forward + backward,
+                             f"return {out}, ({', '.join(grads)}{',' if len(grads) == 1 else ''})")
+        namespace = writer.namespace
+        exec(compile(value_src + "\n" + grad_src, "<diffi tape>", "exec"), namespace)
+        self.value = namespace["value"]
+        self.value_and_grad = namespace["value_and_grad"]
+
+    def valid(self, globals_: dict) -> bool:
+        return all(globals_.get(name) is binding for name, binding in self.reads.items())
+
+
+def _function(name: str, params: str, lines: list[str], result: str) -> str:
+    body = "\n".join(f"    {line}" for line in lines + [result])
+    return f"def {name}({params}):\n{body}\n"
+
+
+def _variable_names(tape: Tape) -> dict[int, str]:
+    return {n.id: f"v{k}" for k, n in enumerate(tape.nodes) if n.id in tape.active}
+
+
+def _operand(node: Node, names: dict, writer: CodeWriter) -> str:
+    name = names.get(node.id)
+    if name is not None:
+        return name
+    if type(node.value) not in (float, bool):
+        raise NotCompilable("a constant that is not a number")
+    return writer.literal(node.value)
+
+
+def _forward_lines(tape: Tape, names: dict, writer: CodeWriter) -> list[str]:
+    lines = []
+    inputs = {n.id for n in tape.inputs}
+    for node in tape.nodes:
+        if node.id not in tape.active or node.id in inputs:
+            continue
+        if type(node.value) not in (float, bool):
+            raise NotCompilable("a value that is not a number")
+        args = [_operand(i, names, writer) for i in node.inputs]
+        lines.append(f"{names[node.id]} = {writer.ap(node.op, *args)}")
+        lines += _guards(node, args)
+    return lines
+
+
+def _guards(node: Node, args: list[str]) -> list[str]:
+    """Code that refuses a point where a recorded decision would change."""
+    if node.op is ops.SELECT:
+        test = "not " if node.params == "then" else ""
+        return [f"if {test}{args[0]}: raise _Retrace"]
+    if node.op is ops.LOGIC:
+        raise NotCompilable("and/or")
+    return []
+
+
+def _backward_lines(tape: Tape, names: dict, writer: CodeWriter) -> tuple[list[str], list[str]]:
+    adjoint: dict[int, str] = {}
+    output = tape.outputs[0]
+    lines = []
+    if output.id in tape.active:
+        adjoint[output.id] = "g_out"
+        lines.append("g_out = 1.0")
+    inputs = {n.id for n in tape.inputs}
+    for node in reversed(tape.nodes):
+        g = adjoint.get(node.id)
+        if g is None or node.id in inputs or node.op.partials is None:
+            continue
+        args = [_operand(i, names, writer) for i in node.inputs]
+        parts = node.op.partials(writer.ap, *args, names[node.id])
+        for inp, part in zip(node.inputs, parts):
+            if part is None or inp.id not in tape.active:
+                continue
+            term = g if part == 1.0 and not isinstance(part, str) else f"{g} * {writer.arg(part)}"
+            target = adjoint.get(inp.id)
+            if target is None:
+                target = adjoint[inp.id] = f"g{names[inp.id][1:]}"
+                lines.append(f"{target} = {term}")
+            else:
+                lines.append(f"{target} += {term}")
+    grads = [adjoint.get(n.id, "0.0") for n in tape.inputs]
+    return lines, grads
+
+
+def compile_function(ev, fn, args: tuple) -> Compiled:
+    """Trace fn at args and compile its tape (raises NotCompilable)."""
+    inputs = [Node(ops.CONST, (), float(a), None, p) for p, a in zip(fn.params, args)]
+    saved = ev.recording
+    ev.recording = {}
+    try:
+        output = ev.call(fn, inputs, {}, None)
+        reads = ev.recording
+    finally:
+        ev.recording = saved
+    if type(output.value) is not float:
+        raise NotCompilable("the function's value is not a number")
+    return Compiled(Tape([output], inputs), reads)
+
+
+class Cache:
+    """Compiled tapes per function; a function is compiled on its second call."""
+
+    MAX_VARIANTS = 8  # tapes per function (one per pattern of `if` branches)
+
+    def __init__(self):
+        self.entries: dict[int, list] = {}   # id(fn) -> [fn, calls, [Compiled, ...]]
+
+    def run(self, ev, fn, args: tuple, gradient: bool):
+        """fn's value (and gradient) at args by compiled code, or None to trace instead."""
+        if ev.point is not None or not all(type(a) is float for a in args):
+            return None
+        entry = self.entries.get(id(fn))
+        if entry is None or entry[0] is not fn:
+            entry = self.entries[id(fn)] = [fn, 0, []]
+        entry[1] += 1
+        entry[2] = [c for c in entry[2] if c.valid(ev.globals.vars)]
+        for compiled in entry[2]:
+            result = _attempt(compiled, args, gradient)
+            if result is not None:
+                return result
+        if entry[1] < 2 or len(entry[2]) >= self.MAX_VARIANTS:
+            return None
+        try:
+            compiled = compile_function(ev, fn, args)
+        except (NotCompilable, RecursionError):
+            entry[2], entry[1] = [], -10**9  # never worth trying again
+            return None
+        entry[2].append(compiled)
+        return _attempt(compiled, args, gradient)
+
+
+def _attempt(compiled: Compiled, args: tuple, gradient: bool):
+    """The compiled result, or None when a guard fails or a float exception (or a
+    non-finite result, which the interpreter must warn about) happens."""
+    try:
+        result = compiled.value_and_grad(*args) if gradient else compiled.value(*args)
+    except (Retrace, ArithmeticError, ValueError):
+        return None
+    total = result[0] + math.fsum(result[1]) if gradient else result
+    if type(total) is not float or total - total != 0:  # non-finite: the interpreter warns
+        return None
+    return result

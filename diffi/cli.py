@@ -92,6 +92,14 @@ def run_file(path: str, console: Console, interpreter: Interpreter | None = None
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `diffi` command; returns the exit status."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # diffi … | head: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "-c" in argv:  # like python -c: the next word is the source, even if it starts with -
         i = argv.index("-c")

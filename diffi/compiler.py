@@ -86,10 +86,16 @@ class Compiled:
         value_src = _function("value", params, forward, f"return {out}")
         grad_src = _function("value_and_grad", params, forward + backward,
                              f"return {out}, ({', '.join(grads)}{',' if len(grads) == 1 else ''})")
+        tangent, dots = _tangent_lines(tape, names, writer)
+        seeds = ", ".join(f"d{names[n.id][1:]}" for n in tape.inputs)
+        tangent_src = _function("value_and_tangent", f"{params}, {seeds}", forward + tangent,
+                                f"return {out}, {dots.get(tape.outputs[0].id, '0.0')}")
         namespace = writer.namespace
-        exec(compile(value_src + "\n" + grad_src, "<diffi tape>", "exec"), namespace)
+        source = "\n".join([value_src, grad_src, tangent_src])
+        exec(compile(source, "<diffi tape>", "exec"), namespace)
         self.value = namespace["value"]
         self.value_and_grad = namespace["value_and_grad"]
+        self.value_and_tangent = namespace["value_and_tangent"]
 
     def valid(self, globals_: dict) -> bool:
         return all(globals_.get(name) is binding for name, binding in self.reads.items())
@@ -135,6 +141,24 @@ def _guards(node: Node, args: list[str]) -> list[str]:
     if node.op is ops.LOGIC:
         raise NotCompilable("and/or")
     return []
+
+
+def _tangent_lines(tape: Tape, names: dict, writer: CodeWriter) -> tuple[list[str], dict]:
+    """Forward mode: ḋ = Σ ∂node/∂input · ḋ(input), one line per node."""
+    dots = {n.id: f"d{names[n.id][1:]}" for n in tape.inputs}
+    lines = []
+    for node in tape.nodes:
+        if node.id in dots or node.id not in tape.active or node.op.partials is None:
+            continue
+        args = [_operand(i, names, writer) for i in node.inputs]
+        parts = node.op.partials(writer.ap, *args, names[node.id])
+        terms = [dots[i.id] if part == 1.0 and not isinstance(part, str)
+                 else f"{writer.arg(part)} * {dots[i.id]}"
+                 for i, part in zip(node.inputs, parts) if part is not None and i.id in dots]
+        if terms:
+            dots[node.id] = f"d{names[node.id][1:]}"
+            lines.append(f"{dots[node.id]} = {' + '.join(terms)}")
+    return lines, dots
 
 
 def _backward_lines(tape: Tape, names: dict, writer: CodeWriter) -> tuple[list[str], list[str]]:
@@ -188,8 +212,12 @@ class Cache:
     def __init__(self):
         self.entries: dict[int, list] = {}   # id(fn) -> [fn, calls, [Compiled, ...]]
 
-    def run(self, ev, fn, args: tuple, gradient: bool):
-        """fn's value (and gradient) at args by compiled code, or None to trace instead."""
+    def run(self, ev, fn, args: tuple, gradient):
+        """fn's value at args by compiled code, or None to trace instead.
+
+        gradient: False (the value), True (value and gradient), or a tuple of seeds
+        (value and the tangent along them: forward mode).
+        """
         if ev.point is not None or not all(type(a) is float for a in args):
             return None
         entry = self.entries.get(id(fn))
@@ -216,10 +244,16 @@ def _attempt(compiled: Compiled, args: tuple, gradient: bool):
     """The compiled result, or None when a guard fails or a float exception (or a
     non-finite result, which the interpreter must warn about) happens."""
     try:
-        result = compiled.value_and_grad(*args) if gradient else compiled.value(*args)
+        if gradient is True:
+            result = compiled.value_and_grad(*args)
+            total = result[0] + math.fsum(result[1])
+        elif gradient:
+            result = compiled.value_and_tangent(*args, *gradient)
+            total = result[0] + result[1]
+        else:
+            result = total = compiled.value(*args)
     except (Retrace, ArithmeticError, ValueError):
         return None
-    total = result[0] + math.fsum(result[1]) if gradient else result
     if type(total) is not float or total - total != 0:  # non-finite: the interpreter warns
         return None
     return result

@@ -137,11 +137,18 @@ def derivative_value(ctx, problem: Problem, mode: str, options: dict, order: int
     if mode == "numeric":
         estimate = numeric_estimate(problem, var, order, options)
         return estimate.value
+    if order == 1 and mode in ("forward", "reverse") and not ctx.nested:
+        fast = compiled_derivative(ctx.ev, problem, var, mode)
+        if fast is not None:
+            return fast
     inputs, output = problem.trace()
     x = problem.variable_nodes(inputs)[0]
     tape = Tape([output], [x])
     if mode == "symbolic" or ctx.nested and order == 1:
-        return symbolic_at_point(tape, x, order, keep_graph=ctx.nested)
+        result = symbolic_at_point(tape, x, order, keep_graph=ctx.nested)
+        if order == 1 and not ctx.nested and not _finite(result):  # say which rule did it
+            forward.tangents(tape, {x.id: _one_like(x.value)}, ctx.on_partial)
+        return result
     if order > 1:
         if mode == "reverse":
             raise DiffiTypeError("reverse mode gives first derivatives; higher orders use "
@@ -246,6 +253,20 @@ def gradient(ctx, problem: Problem, mode: str, options: dict):
     return pack([adj.get(x.id, _zero_like(x.value)) for x in xs], problem)
 
 
+def compiled_derivative(ev, problem: Problem, var: str, mode: str):
+    """d/dvar of a user function by its compiled tape (forward or reverse), or None."""
+    fn = problem.function
+    if not isinstance(fn, UserFunction) or isinstance(fn, Formula):
+        return None
+    args = tuple(problem.values[n] for n in problem.names)
+    if mode == "reverse":
+        result = ev.compiled.run(ev, fn, args, gradient=True)
+        return None if result is None else result[1][problem.names.index(var)]
+    seeds = tuple(1.0 if n == var else 0.0 for n in problem.names)
+    result = ev.compiled.run(ev, fn, args, gradient=seeds)
+    return None if result is None else result[1]
+
+
 def compiled_gradient(ev, problem: Problem):
     """The gradient of a user function by its compiled tape, or None (then: trace)."""
     fn = problem.function
@@ -333,7 +354,12 @@ def run(ev, ast, scope) -> Node:
     handler = _handler(ast.kind)
     if handler is None:
         raise DiffiError(f"the '{ast.kind}' directive is not yet supported", ast.span)
-    result = handler(ev, ast, scope)
+    try:
+        result = handler(ev, ast, scope)
+    except DiffiError as error:  # an error found in an earlier statement's graph
+        if error.span is None:
+            error.span = ast.span
+        raise
     if isinstance(result, Node):
         return result
     if isinstance(result, Report):

@@ -68,7 +68,10 @@ def _magnitude(value) -> float:
 
 
 def _central_difference(f, x, order, h):
-    """Σ (-1)^k C(n, k) f(x + (n/2 - k)h) / h^n."""
+    """(f(x + h) - f(x - h)) / 2h for n = 1; Σ (-1)^k C(n, k) f(x + (n/2 - k)h) / h^n
+    for higher orders (points h apart, centred on x)."""
+    if order == 1:
+        return (f(x + h) - f(x - h)) / (2 * h)
     total = 0.0
     for k in range(order + 1):
         total = total + (-1) ** k * math.comb(order, k) * f(x + (order / 2 - k) * h)
@@ -83,8 +86,12 @@ def _forward_difference(f, x, order, h):
 
 
 def ridders(f, x: float, order: int, h: float, shrink: float = 1.4, levels: int = 10) -> Estimate:
-    """Ridders' method: Richardson extrapolation of central differences of shrinking step."""
+    """Ridders' method: Richardson extrapolation of central differences of shrinking step.
+
+    The Estimate's step is the first (largest) step h; the steps then shrink by 1.4.
+    """
     evaluations: list = []
+    first = h
 
     def g(t):
         value = f(t)
@@ -107,13 +114,14 @@ def ridders(f, x: float, order: int, h: float, shrink: float = 1.4, levels: int 
         table.append(row)
         if _magnitude(row[i] - table[i - 1][i - 1]) >= 2 * error:
             break
-    return Estimate(best, error, h, "richardson", evaluations)
+    return Estimate(best, error, first, "richardson", evaluations)
 
 
-def sweep(f, x: float, exact, steps=None) -> list[tuple[float, object, float]]:
-    """(h, central difference, error against `exact`) for h = 1e-1 … 1e-15."""
+def sweep(f, x: float, exact, method: str = "central", steps=None) -> list:
+    """(h, difference quotient, error against `exact`) for h = 1e-1 … 1e-15."""
     rows = []
+    difference = _forward_difference if method == "forward" else _central_difference
     for h in steps or [10.0 ** -k for k in range(1, 16)]:
-        value = (f(x + h) - f(x - h)) / (2 * h)
+        value = difference(f, x, 1, h)
         rows.append((h, value, _magnitude(value - exact)))
     return rows

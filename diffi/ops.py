@@ -210,7 +210,36 @@ POW = define("pow", 2, math.pow, _ufunc("power"), "a ^ b", "power (also a ** b)"
              partials=lambda ap, a, b, y: (ap(MUL, b, ap(POW, a, ap(SUB, b, 1.0))),
                                            ap(MUL, y, ap(LOG, a))),
              taylor=_pow_taylor)
-MATMUL = define("matmul", 2, None, _ufunc("matmul"), "A @ B", "matrix product", symbol="@")
+def _matmul_jvp(tangents, values, params, y):
+    (a, b), (da, db) = values, tangents
+    out = None
+    if da is not None:
+        out = np().matmul(da, b)
+    if db is not None:
+        term = np().matmul(a, db)
+        out = term if out is None else out + term
+    return out
+
+
+def _matmul_vjp(g, values, params, y):
+    """Adjoints of A @ B: ḡ·Bᵀ and Aᵀ·ḡ, with vectors as rows or columns as NumPy does."""
+    numpy = np()
+    a, b = numpy.asarray(values[0]), numpy.asarray(values[1])
+    g = numpy.asarray(g)
+    if a.ndim == 1 and b.ndim == 1:
+        return as_value(g * b), as_value(g * a)
+    if a.ndim == 1:
+        return as_value(b @ g), as_value(numpy.outer(a, g))
+    if b.ndim == 1:
+        return as_value(numpy.outer(g, b)), as_value(a.T @ g)
+    return as_value(g @ numpy.swapaxes(b, -1, -2)), as_value(numpy.swapaxes(a, -1, -2) @ g)
+
+
+MATMUL = define("matmul", 2, None, _ufunc("matmul"), "A @ B", "matrix product", symbol="@",
+                taylor=lambda y, a, b: [as_value(sum(np().matmul(a[j], b[k - j])
+                                                     for j in range(k + 1)))
+                                        for k in range(len(a))])
+MATMUL.jvp, MATMUL.vjp = _matmul_jvp, _matmul_vjp
 NEG = define("neg", 1, lambda a: -a, _ufunc("negative"), "-a", "negation", symbol="-",
              partials=lambda ap, a, y: (-1.0,),
              taylor=lambda y, a: T.neg(a))
@@ -478,6 +507,12 @@ MAX.at_kink, MAX.kink_convention = _tie, "a tie: the derivative is split evenly"
 MIN.at_kink, MIN.kink_convention = _tie, "a tie: the derivative is split evenly"
 for _comparison_op in (LT, LE, GT, GE):
     _comparison_op.at_kink = _tie
+    _comparison_op.kink_convention = ("a comparison on its boundary (an 'if' there "
+                                      "differentiates the branch taken)")
+
+
+for _boolean_op in (LT, LE, GT, GE, EQ, NE, NOT, LOGIC):
+    _boolean_op.boolean = True  # gives true/false: arithmetic identities must keep it
 
 
 def compute(op: Primitive, values, params=None):

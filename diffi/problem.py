@@ -150,7 +150,7 @@ def _expression_problem(ev, ast, scope) -> Problem:
     if not variables:
         raise DiffiTypeError(f"say what to differentiate by: {ast.kind} E wrt x, y",
                              ast.span)
-    names = variables + [n for n in named if n not in variables]
+    names = list(named) + [v for v in variables if v not in named] if named else variables
     if point is not None and point.positional is not None:
         given = _positional(ev, point.positional, scope)
         if len(given) != len(variables):
@@ -162,8 +162,9 @@ def _expression_problem(ev, ast, scope) -> Problem:
     for name in names:
         if name not in values:
             binding = scope.lookup(name)
-            if binding is None:
-                return Problem(ev, ast, scope, None, names, variables, None)
+            if binding is None:  # a formula: every unbound name it reads is an input
+                free = [n for n in _free_names(ast.expr, scope) if n not in names]
+                return Problem(ev, ast, scope, None, names + free, variables, None)
             values[name] = _number(resolve(ev, binding).value, name, ast.span)
     direct = None
     if not named:

@@ -18,7 +18,7 @@ def adjoints(tape: Tape, output, seed=1.0, on_partial=None) -> dict:
         g = adjoint.get(node.id)
         if g is None or node.id in inputs or node.id not in tape.active:
             continue
-        for inp, contribution in contributions(node, g, on_partial):
+        for inp, contribution in contributions(node, g, on_partial, tape.active):
             if inp.id not in tape.active:
                 continue
             contribution = unbroadcast(contribution, inp.value)
@@ -27,7 +27,7 @@ def adjoints(tape: Tape, output, seed=1.0, on_partial=None) -> dict:
     return adjoint
 
 
-def contributions(node, g, on_partial=None):
+def contributions(node, g, on_partial=None, active=None):
     """(input, ḡ·∂node/∂input) for each input with a non-zero partial."""
     op = node.op
     args = [i.value for i in node.inputs]
@@ -40,7 +40,7 @@ def contributions(node, g, on_partial=None):
         return []
     out = []
     for k, (inp, part) in enumerate(zip(node.inputs, op.partials(ops.ap_value, *args, node.value))):
-        if part is None:
+        if part is None or active is not None and inp.id not in active:
             continue
         if on_partial is not None:
             on_partial(node, k, part, args)

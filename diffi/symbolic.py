@@ -60,6 +60,11 @@ def is_constant(node: Node) -> bool:
     return node.op is ops.CONST and node.name is None and _numeric_value(node.value)
 
 
+def _boolean(node: Node) -> bool:
+    """A node whose value is true/false (a comparison): 1*(x < 2) must stay a number."""
+    return getattr(node.op, "boolean", False) or type(node.value) is bool
+
+
 def _value_is(node: Node, number: float) -> bool:
     return is_constant(node) and type(node.value) is float and node.value == number
 
@@ -125,9 +130,9 @@ def _simplify_sub(b, a, c):
 def _simplify_mul(b, a, c):
     if _value_is(a, 0) or _value_is(c, 0):
         return b.const(0.0)
-    if _value_is(a, 1):
+    if _value_is(a, 1) and not _boolean(c):
         return c
-    if _value_is(c, 1):
+    if _value_is(c, 1) and not _boolean(a):
         return a
     if _value_is(a, -1):
         return b.ap(ops.NEG, c)
@@ -139,10 +144,20 @@ def _simplify_mul(b, a, c):
             return b.ap(ops.NEG, b.ap(ops.MUL, x, negated))
     if is_constant(c) and not is_constant(a):
         return b.ap(ops.MUL, c, a)
+    (ka, xa), (kc, xc) = _coefficient(a), _coefficient(c)
+    if (ka != 1 or kc != 1) and not is_constant(xa) and not is_constant(xc) \
+            and (a is not xa or c is not xc):
+        return _scaled(b, ka * kc, b.ap(ops.MUL, xa, xc))
     if is_constant(a) and c.op is ops.MUL and is_constant(c.inputs[0]):
         return b.ap(ops.MUL, a.value * c.inputs[0].value, c.inputs[1])
     if not is_constant(a) and c.op is ops.MUL and is_constant(c.inputs[0]):
         return b.ap(ops.MUL, c.inputs[0], b.ap(ops.MUL, a, c.inputs[1]))
+    for x, y in ((a, c), (c, a)):  # x * (1/y) is x/y; x * (y/x) is y
+        if y.op is ops.DIV and not _boolean(x):
+            if _value_is(y.inputs[0], 1):
+                return b.ap(ops.DIV, x, y.inputs[1])
+            if y.inputs[1] is x:
+                return y.inputs[0]
     if _rank(c) < _rank(a):  # variables and powers before function calls: 2*x*sin(x)
         return b.ap(ops.MUL, c, a)
     if a is c:
@@ -163,11 +178,26 @@ def _rank(node: Node) -> int:
     return 3
 
 
+def _factors(node: Node) -> list[Node]:
+    return list(node.inputs) if node.op is ops.MUL else [node]
+
+
 def _simplify_div(b, a, c):
     if _value_is(c, 1):
         return a
     if _value_is(a, 0):
         return b.const(0.0)
+    if a is c and not is_constant(a):
+        return b.const(1.0)
+    top, bottom = _factors(a), _factors(c)
+    for factor in top:  # cancel one factor the two sides share: (x*y)/(x*z) is y/z
+        if factor in bottom and not is_constant(factor):
+            top.remove(factor)
+            bottom.remove(factor)
+            numerator = top[0] if len(top) == 1 else (b.ap(ops.MUL, *top) if top else b.const(1.0))
+            if not bottom:
+                return numerator
+            return b.ap(ops.DIV, numerator, bottom[0] if len(bottom) == 1 else b.ap(ops.MUL, *bottom))
     negated = _negated(a)
     if negated is not None:
         return b.ap(ops.NEG, b.ap(ops.DIV, negated, c))

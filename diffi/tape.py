@@ -55,8 +55,7 @@ def check_branch(node: Node, args) -> None:
         line = f" at line {node.span.line}" if node.span else ""
         raise BranchChanged(
             f"at this point the 'if'{line} takes the other branch than the one recorded "
-            f"when its value was computed; define a function to re-evaluate it",
-            node.span)
+            f"when its value was computed; define a function to re-evaluate it")
 
 
 def replay(node: Node, substitute: dict[int, Node], memo: dict[int, Node]) -> Node:

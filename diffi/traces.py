@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import subprocess
 
@@ -55,7 +56,8 @@ def accent(name: str, mark: str) -> str:
 
 
 def pretty(text: str) -> str:
-    return text.replace("*", "·").replace(" - ", " − ")
+    """Lecture notation: · for products, − for minus (not the e-5 of a number)."""
+    return re.sub(r"(?<![eE])-", "−", text.replace("*", "·"))
 
 
 def width(text: str) -> int:
@@ -144,10 +146,12 @@ class Trace:
 
 def forward_rows(tape: Tape, names: dict, symbols: dict, precision: int) -> list[Row]:
     rows = []
+    inputs = {n.id for n in tape.inputs}
     for node in tape.nodes:
         if node.id not in names:
             continue
-        formula = "" if not node.inputs else pretty(operation_text(node, symbols, names))
+        leaf = not node.inputs or node.id in inputs
+        formula = "" if leaf else pretty(operation_text(node, symbols, names))
         rows.append(Row(names[node.id], formula, node.value, _short(node.value, precision)))
     return rows
 
@@ -261,17 +265,8 @@ def kinks(tape: Tape) -> list[tuple[Node, str]]:
         test = getattr(node.op, "at_kink", None)
         args = [i.value for i in node.inputs]
         if test is not None and _all_scalar(args) and test(*args):
-            found.append((node, f"{_label(node.op)} at {format_value(args[0] if len(args) == 1 else tuple(args))}: "
-                                f"{node.op.kink_convention}"))
-        elif node.op is ops.SELECT:
-            cond = node.inputs[0]
-            test = getattr(cond.op, "at_kink", None)
-            cargs = [i.value for i in cond.inputs]
-            if test is not None and _all_scalar(cargs) and test(*cargs):
-                found.append((node, "an 'if' on its boundary "
-                                    f"({format_value(cargs[0])} {cond.op.symbol} "
-                                    f"{format_value(cargs[1])}): the branch taken is "
-                                    "differentiated"))
+            where = format_value(args[0] if len(args) == 1 else tuple(args))
+            found.append((node, f"{_label(node.op)} at {where}: {node.op.kink_convention}"))
     return found
 
 
@@ -284,12 +279,15 @@ def _all_scalar(values) -> bool:
 
 
 def one_sided(problem, var: str) -> tuple[float, float]:
-    """Left and right derivatives by one-sided differences."""
+    """Left and right derivatives by second-order one-sided differences."""
     x0 = problem.values[var]
-    h = 1e-7 * max(1.0, abs(x0))
-    f0 = problem.output_at(problem.values)
-    left = (f0 - problem.output_at(problem.with_variable(var, x0 - h))) / h
-    right = (problem.output_at(problem.with_variable(var, x0 + h)) - f0) / h
+    h = 1e-6 * max(1.0, abs(x0))
+
+    def f(t):
+        return problem.output_at(problem.with_variable(var, t))
+    f0 = f(x0)
+    right = (-3 * f0 + 4 * f(x0 + h) - f(x0 + 2 * h)) / (2 * h)
+    left = (3 * f0 - 4 * f(x0 - h) + f(x0 - 2 * h)) / (2 * h)
     return left, right
 
 
@@ -308,7 +306,8 @@ def kink_lines(problem, tape: Tape, ev) -> list[str]:
 
 
 def _round(value: float) -> float:
-    return float(f"{value:.6g}")
+    """A one-sided difference to the digits it can be trusted with (about 8)."""
+    return round(value, 8) + 0.0
 
 
 # explain ------------------------------------------------------------------------------
@@ -333,7 +332,7 @@ def explain(ev, ast, scope):
 def _explain_reverse(ev, ast, scope):
     problem = build(ev, ast, scope)
     mode, options = mode_of(ev, ast, scope)
-    if problem.symbolic:
+    if problem.symbolic or mode == "symbolic":
         return _explain_symbolic(ev, ast, problem)
     if mode == "numeric":
         return _explain_numeric(ev, ast, problem, options, 1)
@@ -392,8 +391,9 @@ def _explain_numeric(ev, ast, problem, options, order):
     for var in problem.variables:
         estimate = numeric_estimate(problem, var, order, options)
         values.append(estimate.value)
+        first = " (first step; then shrinking by 1.4)" if estimate.method == "richardson" else ""
         lines.append(f"numeric d/d{var} by {estimate.method} differences, "
-                     f"step h = {format_value(estimate.step, 3)}")
+                     f"step h = {format_value(estimate.step, 3)}{first}")
         for point, value in estimate.evaluations[:12]:
             lines.append(f"  f({var} = {format_value(point)}) = {format_value(value, ev.precision)}")
         if len(estimate.evaluations) > 12:
@@ -401,23 +401,25 @@ def _explain_numeric(ev, ast, problem, options, order):
         lines.append(f"  estimate {format_value(estimate.value, ev.precision)}, error about "
                      f"{format_value(estimate.error, 2)}")
         if order == 1 and type(problem.values[var]) is float:
-            lines += _sweep_lines(ev, ast, problem, var)
+            lines += _sweep_lines(ev, ast, problem, var,
+                                  "forward" if estimate.method == "forward" else "central")
     value = values[0] if ast.kind == "d" else pack(values, problem)
     return Report(value, "\n".join(lines))
 
 
-def _sweep_lines(ev, ast, problem, var) -> list[str]:
-    """Central differences for h = 1e-1 … 1e-15 against the exact (forward) value."""
+def _sweep_lines(ev, ast, problem, var, method: str) -> list[str]:
+    """Differences for h = 1e-1 … 1e-15 against the exact (forward-mode) value."""
     ctx = Context(ev, ast)
     exact_problem = problem
     exact = derivative_value(ctx, _single(exact_problem, var), "forward", {}, 1)
     f = lambda t: problem.output_at(problem.with_variable(var, t))  # noqa: E731
-    lines = ["  step size sweep (central differences; error against forward mode "
+    lines = [f"  step size sweep ({method} differences; error against forward mode "
              f"{format_value(exact, ev.precision)}):",
              "       h   estimate               error"]
-    for h, value, error in numeric.sweep(f, problem.values[var], exact):
+    for h, value, error in numeric.sweep(f, problem.values[var], exact, method):
         lines.append(f"  {h:6.0e}   {format_value(value, 15):<21}  {error:.1e}")
-    lines.append("  (truncation error falls like h^2 as h shrinks; round-off error "
+    power = "h^2" if method == "central" else "h"
+    lines.append(f"  (truncation error falls like {power} as h shrinks; round-off error "
                  "grows like eps/h)")
     return lines
 
@@ -430,26 +432,18 @@ def _single(problem, var):
 
 def _explain_symbolic(ev, ast, problem):
     inputs, output = problem.trace()
-    xs = problem.variable_nodes(inputs)
     tape = Tape([output], inputs)
     b = symbolic.Builder()
     leaves = {n.id: Node(ops.CONST, (), None, name=n.name) for n in inputs}
-    rebuilt = symbolic.rebuild(tape, b, leaves)
-    names = {n.id: n.name for n in leaves.values()}
+    formula = symbolic.rebuild(tape, b, leaves)[output.id]
     lines = ["rules applied (u' is the derivative of u):"]
-    for node in tape.nodes:
-        if node.id not in tape.active or node.id in leaves or node.op.partials is None:
+    for expr in symbolic._topological([formula]):
+        if not expr.inputs or expr.op.partials is None:
             continue
-        expr = rebuilt[node.id]
-        if expr.op is not node.op:
-            continue
-        args = list(expr.inputs)
-        parts = node.op.partials(b.ap, *args, expr)
-        terms = []
-        for arg, part in zip(args, parts):
-            if part is None or not _depends(arg, leaves):
-                continue
-            terms.append(f"({_print(part)})·({_print(arg)})'")
+        parts = expr.op.partials(b.ap, *expr.inputs, expr)
+        terms = [f"({_print(b.node(part))})·({_print(arg)})'"
+                 for arg, part in zip(expr.inputs, parts)
+                 if part is not None and _depends(arg, leaves)]
         if terms:
             lines.append(f"  ({_print(expr)})' = " + " + ".join(terms))
     from .directives import grad as grad_directive, derivative as d_directive
@@ -528,6 +522,7 @@ def _relative(x: float, y: float) -> float:
 
 def _check_table(problem, results, precision) -> list[str]:
     header = ["mode"] + [f"d/d{v}" for v in problem.variables]
+    results = {("numeric (richardson)" if m == "numeric" else m): r for m, r in results.items()}
     rows = [header]
     for mode, values in results.items():
         if isinstance(values, Exception):

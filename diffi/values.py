@@ -67,6 +67,8 @@ def format_number(value: float, digits: int = 15) -> str:
     """Up to `digits` significant digits, trailing zeros dropped: 6, 0.5, inf, nan."""
     if value != value:
         return "nan"
+    if value == 0:
+        return "0"  # -0 too: it equals 0, and a calculator shows 0
     text = f"{value:.{digits}g}"
     if "e" in text:
         mantissa, exponent = text.split("e")

@@ -230,6 +230,10 @@ def test_unicode_program():
 
 def test_constants_are_names():
     assert shape(expr("pi + π + e + inf + nan")) == "((((pi + π) + e) + inf) + nan)"
+    # `e` after a number is an exponent only when digits follow it.
+    assert shape(expr("e-1")) == "(e - 1)"
+    assert shape(expr("2e-1")) == "0.2"
+    assert shape(expr("2*e - 1")) == "((2 * e) - 1)"
 
 
 def test_names_that_start_with_a_reserved_word_are_names():

@@ -296,8 +296,8 @@ KEYWORDS = ["axis", "rate", "steps", "k"]
 ARITHMETIC = ["+", "-", "*", "/", "@", "^"]
 COMPARISONS = ["<", "<=", ">", ">=", "==", "!="]
 # Node kinds to draw, repeated to weight them: arithmetic is where the tiers mix most.
-KINDS = ["arithmetic"] * 5 + ["unary"] * 2 + ["comparison", "logic", "if", "call", "keywords",
-                                             "index", "vector", "tuple", "block"]
+OPERATORS = ("arithmetic",) * 3 + ("unary", "comparison") * 2 + ("logic", "if")
+KINDS = OPERATORS + ("call", "keywords", "index", "vector", "tuple", "block")
 
 numbers = st.one_of(st.integers(0, 100).map(float),
                     st.floats(allow_nan=False, allow_infinity=False))
@@ -306,12 +306,12 @@ leaves = st.one_of(st.builds(S.Num, numbers), names)
 
 
 @st.composite
-def expressions(draw, depth: int = 4):
-    """A random expression tree at most `depth` nodes deep."""
+def expressions(draw, depth: int = 4, kinds: tuple = KINDS):
+    """A random expression tree at most `depth` nodes deep, of the given node kinds."""
     if depth == 0 or draw(st.integers(0, 4)) == 0:
         return draw(leaves)
-    sub = expressions(depth - 1)
-    kind = draw(st.sampled_from(KINDS))
+    sub = expressions(depth - 1, kinds)
+    kind = draw(st.sampled_from(kinds))
     if kind == "arithmetic":
         return S.Binary(draw(st.sampled_from(ARITHMETIC)), draw(sub), draw(sub))
     if kind == "comparison":
@@ -336,7 +336,8 @@ def expressions(draw, depth: int = 4):
         return S.Vector(draw(st.lists(sub, max_size=3)))
     if kind == "tuple":
         return S.TupleLit(draw(st.lists(sub, min_size=1, max_size=3)))
-    statement = st.one_of(st.builds(S.Assign, names, sub), st.builds(S.ExprStmt, sub, st.booleans()))
+    statement = st.one_of(st.builds(S.Assign, names, sub),
+                          st.builds(S.ExprStmt, sub, st.booleans()))
     return S.Block(draw(st.lists(statement, max_size=2)), draw(sub))
 
 
@@ -349,17 +350,42 @@ def test_parse_of_unparse_is_the_tree(tree):
     assert dump(stmt.expr) == without_negative_literals(dump(tree)), text
 
 
-statement_trees = st.one_of(
-    st.builds(S.Assign, names, expressions()),
-    st.builds(S.FuncDef, names, st.lists(names, min_size=1, max_size=3,
-                                         unique_by=lambda n: n.id), expressions()),
-    st.builds(S.Destructure, st.lists(names, min_size=2, max_size=3, unique_by=lambda n: n.id),
-              expressions()),
-    st.builds(S.ExprStmt, expressions(), st.booleans()),
-)
+@PROPERTY
+@given(expressions(5, OPERATORS))
+def test_parse_of_unparse_is_the_tree_for_operators(tree):
+    # Deeper trees of operators only: every pair of precedence tiers meets often.
+    (stmt,) = parse(unparse(tree))
+    assert dump(stmt.expr) == without_negative_literals(dump(tree)), unparse(tree)
+
+
+# Places where a directive may start, so where `d/dx` written tight reads as one.
+DIRECTIVE_PLACES = [
+    lambda node: node,                                           # a statement
+    lambda node: S.Binary("^", node, S.Num(2.0)),                # after '('
+    lambda node: S.Block([S.ExprStmt(node)], S.Name("x")),       # a block's statement
+    lambda node: S.Block([S.Assign(S.Name("y"), node)], S.Name("y")),  # after '='
+]
 
 
 @PROPERTY
+@given(st.sampled_from(["d", "d2", "d10"]), expressions(2),
+       st.sampled_from(range(len(DIRECTIVE_PLACES))))
+def test_division_of_a_d_name_never_reads_as_a_derivative(name, right, place):
+    node = DIRECTIVE_PLACES[place](S.Binary("/", S.Name(name), right))
+    assert reparsed(node) == without_negative_literals(dump(node)), unparse(node)
+
+
+statement_trees = st.one_of(
+    st.builds(S.Assign, names, expressions(3)),
+    st.builds(S.FuncDef, names, st.lists(names, min_size=1, max_size=3,
+                                         unique_by=lambda n: n.id), expressions(3)),
+    st.builds(S.Destructure, st.lists(names, min_size=2, max_size=3, unique_by=lambda n: n.id),
+              expressions(3)),
+    st.builds(S.ExprStmt, expressions(3), st.booleans()),
+)
+
+
+@settings(PROPERTY, max_examples=150)
 @given(st.lists(statement_trees, min_size=1, max_size=3))
 def test_parse_of_unparsed_statements_is_the_program(program):
     text = "\n".join(unparse_statement(s) for s in program)

@@ -1,0 +1,547 @@
+"""The differentiation directives of SPEC §3–4 (diffi/directives.py, problem.py, traces.py).
+
+Points and modes, bindings re-evaluated along the graph, non-leaf bindings, `if` and the
+kink conventions, result shapes (grad, hessian, jacobian), symbolic results as source,
+`check` (and its exit status in a script), the backprop and explain traces, warnings and
+errors with their positions.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import diffi
+from diffi import DiffiError
+from diffi.errors import format_warning
+
+ROOT = Path(__file__).resolve().parent.parent
+SIN7 = math.sin(7.0)
+
+
+def bar(name: str) -> str:
+    """The adjoint's row name as diffi prints it: a combining macron on the first letter."""
+    return name[0] + "\u0304" + name[1:]
+
+
+def dot(name: str) -> str:
+    """The tangent's row name: a combining dot above the first letter."""
+    return name[0] + "\u0307" + name[1:]
+
+
+def g15(value: float) -> str:
+    """A number as diffi prints it (15 significant digits)."""
+    return f"{value:.15g}"
+
+
+def close(a, b, rel=1e-12, floor=0.0) -> bool:
+    a, b = float(a), float(b)
+    if math.isnan(a) and math.isnan(b):
+        return True
+    return a == b or abs(a - b) <= rel * max(abs(a), abs(b), floor)
+
+
+class Session:
+    """An interpreter whose warnings are collected (message, span)."""
+
+    def __init__(self):
+        self.warnings = []
+        self.it = diffi.Interpreter(warn=lambda message, span: self.warnings.append(
+            (message, span)))
+
+    def eval(self, source):
+        return self.it.eval(source)
+
+    def run(self, source):
+        return self.it.run(source)
+
+    def report(self, source) -> str:
+        """The printed form of the last statement's result (a directive's trace)."""
+        nodes = []
+        self.it.execute(source, "<input>", nodes.append, echo_silent=True)
+        return self.it.format_result(nodes[-1])
+
+    def error(self, source) -> DiffiError:
+        with pytest.raises(DiffiError) as info:
+            self.it.run(source)
+        return info.value
+
+
+@pytest.fixture
+def s():
+    return Session()
+
+
+@pytest.fixture
+def f(s):
+    s.run("f(x, y) = x*y + sin(x)")
+    return s
+
+
+def flat(text: str) -> list[str]:
+    """Lines with runs of spaces collapsed (tables are aligned with padding)."""
+    return [re.sub(r"\s+", " ", line.strip()) for line in text.splitlines()]
+
+
+# Points -------------------------------------------------------------------------------------------
+
+def test_point_by_name(f):
+    assert np.array_equal(f.eval("grad f at x = 3, y = 0"), [math.cos(3.0), 3.0])
+    assert f.eval("d/dx x*y + sin(x) at x = 3, y = 0") == math.cos(3.0)
+    assert f.eval("d/dy x*y + sin(x) at y = 0, x = 3") == 3.0
+
+
+def test_point_by_position(f):
+    assert np.array_equal(f.eval("grad f at (3, 0)"), [math.cos(3.0), 3.0])
+    assert f.eval("d/dx x^2 at 3") == 6.0
+    assert f.eval("d/dx x^2 at (3)") == 6.0
+    f.run("g(t) = t^3")
+    assert f.eval("d/dt g at 2") == 12.0
+    assert np.array_equal(f.eval("grad x*y at (2, 5)"), [5.0, 2.0])
+
+
+def test_point_values_are_expressions_and_bindings_are_untouched(s):
+    s.run("x = 3; y = x^2")
+    assert close(s.eval("d/dx sin(x) at x = pi/3"), 0.5)
+    assert s.eval("d/dx y at x = 2*2 + 1") == 10.0
+    assert s.eval("x") == 3.0 and s.eval("y") == 9.0
+
+
+def test_bound_variables_are_re_evaluated_along_the_graph(s):
+    s.run("x = 3; y = x^2; z = sin(y)")
+    assert s.eval("d/dx y") == 6.0
+    assert s.eval("d/dx y at x = 5") == 10.0
+    assert s.eval("d/dx y using reverse") == 6.0
+    assert close(s.eval("d/dx z"), 6.0 * math.cos(9.0))
+    assert close(s.eval("d/dx z at x = 2"), 4.0 * math.cos(4.0))
+    assert close(s.eval("d2/dx2 y at x = 5"), 2.0)
+    # ∂z/∂y with y as the input (a non-leaf binding)
+    assert close(s.eval("d/dy z"), math.cos(9.0))
+
+
+def test_derivative_with_respect_to_a_non_leaf_binding(s):
+    s.run("w0 = 1; w1 = 2; x = 3; a4 = w1 * x; a5 = a4 + w0; y2 = cos(a5)")
+    for mode in ("forward", "reverse", "symbolic"):
+        assert close(s.eval(f"d/da5 y2 using {mode}"), -SIN7), mode
+    assert close(s.eval("d/da4 y2"), -SIN7)
+    assert close(s.eval("d/dw1 y2"), -3.0 * SIN7)
+    assert close(s.eval("d/da5 y2 at a5 = 1"), -math.sin(1.0))
+    assert close(s.eval("d/da4 y2 at a4 = 0"), -math.sin(1.0))
+    assert close(s.eval('d/da5 y2 using numeric(method = "richardson")'), -SIN7, 1e-10)
+
+
+def test_reassignment_makes_a_new_node_and_old_formulas_keep_the_old_one(s):
+    # What diffi does (documented here): `x = 5` binds x to a new node; y was made
+    # from the old x, so it keeps its value and no longer depends on the name x.
+    s.run("x = 3; y = x^2; x = 5")
+    assert s.eval("y") == 9.0
+    assert s.eval("d/dx y") == 0.0
+    assert s.eval("d/dx y at x = 7") == 0.0
+    s.run("z = x^2")
+    assert s.eval("d/dx z") == 10.0
+    assert s.eval("d/dx z at x = 7") == 14.0
+
+
+# if -------------------------------------------------------------------------------------------------
+
+def test_if_differentiates_the_branch_taken(s):
+    s.run("h(x) = if x > 0 then x^2 else -x")
+    for mode in ("forward", "reverse", "symbolic"):
+        assert s.eval(f"d/dx h(x) at x = 3 using {mode}") == 6.0
+        assert s.eval(f"d/dx h(x) at x = -2 using {mode}") == -1.0
+        assert s.eval(f"d/dx h(x) at x = 0 using {mode}") == -1.0   # 0 > 0 is false
+    assert s.eval("d/dx (if x > 0 then x^2 else -x) at x = -2") == -1.0
+    assert s.eval("d2/dx2 h(x) at x = 3") == 2.0
+
+
+def test_numeric_mode_takes_the_branch_of_each_perturbed_point(s):
+    s.run("h(x) = if x > 0 then x^2 else -x")
+    # central: (h² - h)/(2h) → -1/2; forward differences see only the x^2 side → 0
+    assert abs(s.eval("d/dx h(x) at x = 0 using numeric") + 0.5) < 1e-5
+    assert abs(s.eval('d/dx h(x) at x = 0 using numeric(method = "forward")')) < 1e-6
+    assert close(s.eval("d/dx h(x) at x = 3 using numeric"), 6.0, 1e-8)
+
+
+def test_a_bound_if_is_re_evaluated_only_on_its_branch(s):
+    s.run("x = 1; y = if x > 0 then x^2 else -x")
+    assert s.eval("d/dx y") == 2.0
+    assert s.eval("d/dx y at x = 2") == 4.0
+    error = s.error("\nd/dx y at x = -1")
+    assert "other branch" in error.message and "function" in error.message
+    # The error is rendered against this input: its position must be in it (line 2),
+    # not the position the `if` had in the earlier statement that recorded it.
+    assert error.line == 2
+
+
+def test_symbolic_if_prints_both_branches(s):
+    s.run("h(x) = if x > 0 then x^2 else -x")
+    dh = s.eval("dh = d/dx h; dh")
+    assert "if" in str(dh)
+    assert dh(2.0) == 4.0 and dh(-2.0) == -1.0
+    assert s.eval("dh(3)") == 6.0
+
+
+# Kinks ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("expr, point, first", [
+    ("abs(x)", 0, 0.0), ("relu(x)", 0, 0.0), ("max(x, 2)", 2, 0.5), ("max(2, x)", 2, 0.5),
+    ("min(x, 2)", 2, 0.5), ("min(2, x)", 2, 0.5), ("max(x, x)", 1, 1.0),
+])
+def test_kink_conventions(s, expr, point, first):
+    for mode in ("forward", "reverse", "symbolic"):
+        assert s.eval(f"d/dx {expr} at x = {point} using {mode}") == first, mode
+    assert s.eval(f"d2/dx2 {expr} at x = {point}") == 0.0
+    assert s.eval(f"d2/dx2 {expr} at x = {point} using symbolic") == 0.0
+    assert s.eval(f"d3/dx3 {expr} at x = {point}") == 0.0
+
+
+def test_max_tie_splits_the_gradient(s):
+    for mode in ("forward", "reverse", "symbolic"):
+        assert np.array_equal(s.eval(f"grad max(x, y) at (1, 1) using {mode}"), [0.5, 0.5])
+        assert np.array_equal(s.eval(f"grad min(x, y) at (1, 1) using {mode}"), [0.5, 0.5])
+
+
+# Result shapes -------------------------------------------------------------------------------------------
+
+def test_grad_is_a_vector_in_wrt_order_even_for_one_variable(f):
+    g = f.eval("grad x^2 wrt x at x = 3")
+    assert isinstance(g, np.ndarray) and g.shape == (1,) and g[0] == 6.0
+    assert np.array_equal(f.eval("grad x^2*y wrt y, x at x = 3, y = 2"), [9.0, 12.0])
+    assert np.array_equal(f.eval("grad x^2*y wrt x, y at x = 3, y = 2"), [12.0, 9.0])
+    f.run("g(t) = t^3")
+    assert f.eval("grad g at 2").shape == (1,)
+    assert np.array_equal(f.eval("grad f wrt y, x at (3, 0)"), [3.0, math.cos(3.0)])
+    for mode in ("forward", "reverse", "numeric", "symbolic"):
+        one = f.eval(f"grad g at 2 using {mode}")
+        assert one.shape == (1,) and close(one[0], 12.0, 1e-8), mode
+
+
+def test_grad_without_a_point_is_a_function(f):
+    gf = f.eval("gf = grad f; gf")
+    assert isinstance(gf, diffi.DiffiFunction)
+    assert str(gf) == "[cos(x) + y, x]"
+    assert np.allclose(gf(3.0, 0.0), [math.cos(3.0), 3.0], rtol=1e-15)
+    assert np.allclose(f.eval("gf(1, 2)"), [math.cos(1.0) + 2.0, 1.0], rtol=1e-15)
+    df = f.eval("df = d/dx f; df")
+    assert isinstance(df, diffi.DiffiFunction) and f.eval("df(3, 5)") == math.cos(3.0) + 5.0
+    f.run("g(x) = x^3")
+    assert f.eval("dg = d/dx g; dg(2)") == 12.0
+
+
+def test_hessian_is_symmetric_and_exact():
+    s = Session()
+    s.run("f(x, y) = x^2*y + sin(x*y)")
+    fxx = 4.0 - 4.0 * math.sin(2.0)
+    fxy = 2.0 + math.cos(2.0) - 2.0 * math.sin(2.0)
+    fyy = -math.sin(2.0)
+    exact = np.array([[fxx, fxy], [fxy, fyy]])
+    for mode, rel in (("", 1e-13), ("using symbolic", 1e-13), ("using numeric", 1e-5)):
+        h = s.eval(f"hessian f at (1, 2) {mode}")
+        assert h.shape == (2, 2)
+        assert np.allclose(h, exact, rtol=rel, atol=rel), (mode, h)
+        assert close(h[0, 1], h[1, 0], rel), mode
+    h = s.eval("hessian x^2*y + sin(x*y) wrt x, y at x = 1, y = 2")
+    assert np.allclose(h, exact, rtol=1e-13)
+    hf = s.eval("hessian f")
+    assert isinstance(hf, diffi.DiffiFunction)
+    assert np.allclose(hf(1.0, 2.0), exact, rtol=1e-13)
+    s.run("q(x, y, z) = x*y*z + x^2")
+    assert np.array_equal(s.eval("hessian q at (1, 2, 3)"),
+                          [[2.0, 3.0, 2.0], [3.0, 0.0, 1.0], [2.0, 1.0, 0.0]])
+
+
+@pytest.mark.parametrize("mode", ["", "using forward", "using reverse", "using numeric"])
+def test_jacobian_shapes_and_values(s, mode):
+    tall = s.eval(f"jacobian [x*y, x + y, sin(x)] at x = 1, y = 2 {mode}")
+    assert tall.shape == (3, 2)
+    assert np.allclose(tall, [[2, 1], [1, 1], [math.cos(1.0), 0]], rtol=1e-8, atol=1e-8)
+    wide = s.eval(f"jacobian [x*y*z, x + y] at x = 1, y = 2, z = 3 {mode}")
+    assert wide.shape == (2, 3)
+    assert np.allclose(wide, [[6, 3, 2], [1, 1, 0]], rtol=1e-8, atol=1e-8)
+    column = s.eval(f"jacobian [x*y, x + y] wrt x at x = 1, y = 2 {mode}")
+    assert column.shape == (2, 1) and np.allclose(column, [[2], [1]], rtol=1e-8)
+    row = s.eval(f"jacobian x*y at x = 1, y = 2 {mode}")
+    assert row.shape == (1, 2) and np.allclose(row, [[2, 1]], rtol=1e-8)
+    elementwise = s.eval(f"jacobian sin([x, y, x*y]) at x = 1, y = 2 {mode}")
+    assert elementwise.shape == (3, 2)
+    assert np.allclose(elementwise, [[math.cos(1), 0], [0, math.cos(2)],
+                                     [2 * math.cos(2), math.cos(2)]], rtol=1e-8, atol=1e-8)
+
+
+# Symbolic results ------------------------------------------------------------------------------------
+
+def test_symbolic_result_prints_its_formula(s):
+    formula = s.eval("d/dx x^2*sin(x)")
+    assert str(formula) == "2*x*sin(x) + x^2*cos(x)"
+    assert formula(3.0) == pytest.approx(6 * math.sin(3) + 9 * math.cos(3), rel=1e-15)
+    assert s.report("d/dx x^2*sin(x)") == "2*x*sin(x) + x^2*cos(x)"
+
+
+@pytest.mark.parametrize("expr", [
+    "x^2*sin(x)", "x^x", "exp(x)/x", "-x^2/3", "atan2(x, 2)", "2^x", "(-x)^3", "2^-x", "x^-2",
+    "1/(1 + x)^2", "(x - 1)^(x + 1)", "x - (x - x^3)", "-(x - 2)^2", "abs(x)*x",
+    "max(x, 2)*x", "sqrt(x)*log(x)", "tanh(x)", "sigmoid(x)", "-sin(-x)", "x/(-x - 1)",
+    "-x/(2 - x)", "-(x*x)^-0.5", "cbrt(x)", "log10(x)*log2(x)", "hypot(x, 3)", "erf(x)",
+    "expm1(x)*log1p(x)", "x*-x", "-2^x", "if x > 1 then x^3 else sin(x)",
+])
+@pytest.mark.parametrize("order", [1, 2])
+def test_symbolic_results_print_as_source_with_the_same_values(expr, order):
+    s = Session()
+    d = "d/dx" if order == 1 else "d2/dx2"
+    text = str(s.eval(f"{d} {expr}"))
+    again = Session()
+    again.run(f"P(x) = {text}")
+    for x in (0.7, 1.9, 3.1):
+        printed = again.eval(f"P({x})")
+        exact = s.eval(f"{d} {expr} at x = {x}")
+        assert close(printed, exact, 1e-12, floor=1e-12), (text, x, printed, exact)
+
+
+def test_symbolic_result_in_several_free_variables(s):
+    # SPEC §4: a symbolic result is a function of its free variables.
+    formula = s.eval("d/dx x*y")
+    assert str(formula) == "y"
+    assert s.eval("{ x = 2; y = 3; " + str(formula) + " }") == 3.0
+    assert isinstance(formula, diffi.DiffiFunction)
+
+
+def test_expression_swell_is_named_not_repeated(s):
+    lengths = {}
+    for depth in (10, 20, 40):
+        text = str(s.eval("d/dx " + "sin(" * depth + "x" + ")" * depth))
+        lengths[depth] = len(text)
+        assert text.startswith("{ t1 = sin(x); t2 = sin(t1); ") and text.endswith(" }")
+        assert text.count("cos(") == depth
+    text = str(s.eval("d/dx " + "sin(" * 30 + "x" + ")" * 30))
+    assert text.startswith("{ t1 = sin(x);") and "t28 = sin(t27)" in text
+    assert text.count("cos(") == 30
+    assert lengths[40] <= 2.3 * lengths[20] and lengths[20] <= 2.6 * lengths[10]
+    again = Session()
+    again.run(f"P(x) = {text}")
+    value, slope = 0.4, 1.0
+    for _ in range(30):
+        value, slope = math.sin(value), slope * math.cos(value)
+    assert close(again.eval("P(0.4)"), slope)
+
+
+# check ------------------------------------------------------------------------------------------------
+
+def test_check_reports_agreement(f):
+    text = f.report("check f(x, y) at x = 3, y = 0")
+    lines = flat(text)
+    assert [line.split()[0] for line in lines[:5]] == ["mode", "forward", "reverse",
+                                                          "numeric", "symbolic"]
+    assert "d/dx" in lines[0] and "d/dy" in lines[0]
+    assert "agree" in lines[-1] and "DISAGREE" not in text
+    value = f.eval("check f(x, y) at x = 3, y = 0")
+    assert 0.0 <= value < 1e-10
+    assert f.it.failed_checks == 0
+
+
+def test_check_reports_disagreement(s):
+    text = s.report("check floor(x) wrt x at x = 1")
+    assert "DISAGREE" in text
+    assert s.it.failed_checks == 1
+    assert s.eval("check floor(x) wrt x at x = 1") > 1e-6
+
+
+def test_check_at_an_if_boundary_disagrees(s):
+    # forward/reverse/symbolic differentiate the branch taken (-1); numeric sees both (-1/2)
+    s.run("h(x) = if x > 0 then x^2 else -x")
+    text = s.report("check h(x) wrt x at x = 0")
+    assert "DISAGREE" in text and "non-differentiable" in text
+    assert s.it.failed_checks == 1
+
+
+def run_script(tmp_path, text: str):
+    (tmp_path / "model.dfi").write_text(text, encoding="utf-8")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    return subprocess.run([sys.executable, "-m", "diffi", "model.dfi"], cwd=tmp_path, env=env,
+                          text=True, input="", capture_output=True, timeout=120)
+
+
+def test_check_exit_status_is_1_when_modes_disagree(tmp_path):
+    done = run_script(tmp_path, "check floor(x) wrt x at x = 1\n1 + 1\n")
+    assert done.returncode == 1
+    assert "DISAGREE" in done.stdout
+    assert done.stdout.rstrip().endswith("2")      # the script goes on after a failed check
+
+
+def test_check_exit_status_is_0_when_modes_agree(tmp_path):
+    done = run_script(tmp_path, "f(x, y) = x*y + sin(x)\ncheck f(x, y) at x = 3, y = 0\n"
+                                "check abs(x) wrt x at x = 0\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("agree") == 2 and "DISAGREE" not in done.stdout
+
+
+# backprop -----------------------------------------------------------------------------------------------
+
+def test_backprop_trace(s):
+    s.run("w0 = 1; w1 = 2; x = 3\na4 = w1 * x\na5 = a4 + w0\ny2 = cos(a5)")
+    value = s.eval("backprop y2 wrt w1, x, w0")
+    assert np.allclose(value, [-3 * SIN7, -2 * SIN7, -SIN7], rtol=1e-15)
+    lines = flat(s.report("backprop y2 wrt w1, x, w0"))
+    backward = lines.index("backward pass")
+    assert lines[:backward] == ["forward pass", "w0 = 1", "w1 = 2", "x = 3", "a4 = w1·x = 6",
+                                "a5 = a4 + w0 = 7", f"y2 = cos(a5) = {g15(math.cos(7.0))}"]
+    rows = lines[backward + 1:-1]
+    assert rows[:3] == [f"{bar('y2')} = 1",
+                        f"{bar('a5')} = −{bar('y2')}·sin(a5) = {g15(-SIN7)}",
+                        f"{bar('a4')} = {bar('a5')} = {g15(-SIN7)}"]
+    assert sorted(rows[3:]) == sorted([f"{bar('x')} = {bar('a4')}·w1 = {g15(-2 * SIN7)}",
+                                       f"{bar('w1')} = {bar('a4')}·x = {g15(-3 * SIN7)}",
+                                       f"{bar('w0')} = {bar('a5')} = {g15(-SIN7)}"])
+    assert lines[-1] == (f"gradient: [{g15(-3 * SIN7)}, {g15(-2 * SIN7)}, "
+                         f"{g15(-SIN7)}]")
+
+
+def test_backprop_of_a_function_names_its_parameters(f):
+    text = f.report("backprop f at (3, 0)")
+    lines = flat(text)
+    assert "x = 3" in lines and "y = 0" in lines
+    assert f"{bar('y')} = {bar('v1')}·x = 3" in lines
+    assert any(line.startswith(f"{bar('x')} = ") and line.endswith(g15(math.cos(3.0)))
+               for line in lines)
+
+
+# explain ------------------------------------------------------------------------------------------------
+
+def test_explain_derivative_shows_the_tangent_table(s):
+    text = s.report("explain d/dx sin(x)*x at x = 1")
+    lines = flat(text)
+    tangents = lines.index("tangents (d/dx)")
+    assert lines[:tangents] == ["forward pass", "x = 1", f"v1 = sin(x) = {g15(math.sin(1))}",
+                                f"v2 = v1·x = {g15(math.sin(1))}"]
+    assert lines[tangents + 1:] == [
+        f"{dot('x')} = 1", f"{dot('v1')} = {dot('x')}·cos(x) = {g15(math.cos(1))}",
+        f"{dot('v2')} = x·{dot('v1')} + v1·{dot('x')} = {g15(math.cos(1) + math.sin(1))}",
+        f"d/dx = {g15(math.cos(1) + math.sin(1))}"]
+    assert s.eval("explain d/dx sin(x)*x at x = 1") == math.cos(1) + math.sin(1)
+
+
+def test_explain_grad_shows_the_adjoint_table(f):
+    lines = flat(f.report("explain grad f at (3, 0)"))
+    assert "backward pass" in lines and f"{bar('y')} = {bar('v1')}·x = 3" in lines
+    assert lines[-1] == f"gradient: [{g15(math.cos(3))}, 3]"
+
+
+def test_explain_numeric_shows_evaluations_and_a_step_sweep(s):
+    text = s.report("explain d/dx sin(x)*x at x = 1 using numeric")
+    assert "central differences, step h = 6.06e-6" in text   # ∛ε·max(1, |x|)
+    assert "f(x = " in text and "error about" in text
+    rows = [line.split() for line in text.splitlines()
+            if re.match(r"\s+1e-\d\d\s", line)]
+    steps = [float(r[0]) for r in rows]
+    errors = [float(r[-1]) for r in rows]
+    assert steps == [10.0 ** -k for k in range(1, 16)]
+    best = errors.index(min(errors))
+    assert 2 <= best <= 10 and min(errors) < 1e-9
+    assert all(a > b for a, b in zip(errors[:best], errors[1:best + 1]))   # truncation falls
+    assert errors[-1] > 1e4 * min(errors) and errors[0] > 1e4 * min(errors)  # round-off grows
+    value = s.eval("explain d/dx sin(x)*x at x = 1 using numeric")
+    assert close(value, math.cos(1) + math.sin(1), 1e-9)
+
+
+def test_explain_numeric_richardson_reports_its_error_estimate(s):
+    text = s.report('explain d/dx exp(x) at x = 0 using numeric(method = "richardson")')
+    assert "richardson" in text
+    estimate = float(re.search(r"error about (\S+)", text).group(1))
+    assert 0 < estimate < 1e-9
+
+
+def test_explain_symbolic_lists_the_rules(s):
+    lines = flat(s.report("explain d/dx sin(x)*x using symbolic"))
+    assert lines[0].startswith("rules applied")
+    assert "(sin(x))' = (cos(x))·(x)'" in lines
+    assert "(x·sin(x))' = (sin(x))·(x)' + (x)·(sin(x))'" in lines
+    assert lines[-1] == "result: sin(x) + x*cos(x)"
+
+
+@pytest.mark.parametrize("expr, point, kink, left, right", [
+    ("abs(x)", 0, "abs at 0: using abs'(0) = 0", -1, 1),
+    ("relu(x)", 0, "relu at 0: using relu'(0) = 0", 0, 1),
+    ("max(x, 2)", 2, "max at (2, 2): a tie: the derivative is split evenly", 0, 1),
+    ("min(x, 2)", 2, "min at (2, 2): a tie: the derivative is split evenly", 1, 0),
+])
+def test_explain_warns_at_a_kink_with_left_and_right_derivatives(s, expr, point, kink, left,
+                                                                   right):
+    text = s.report(f"explain d/dx {expr} at x = {point}")
+    assert f"warning: non-differentiable point: {kink} (line 1, column 14)" in text
+    assert f"d/dx: left derivative {left}, right derivative {right}" in text
+    grad_text = s.report(f"explain grad {expr} wrt x at x = {point}")
+    assert f"left derivative {left}, right derivative {right}" in grad_text
+
+
+def test_explain_warns_at_an_if_boundary(s):
+    s.run("h(x) = if x > 0 then x^2 else -x")
+    text = s.report("explain d/dx h(x) at x = 0")
+    assert "warning: non-differentiable point" in text and "'if'" in text
+    assert "left derivative -1, right derivative 0" in text
+
+
+def test_explain_has_no_kink_warning_away_from_kinks(s):
+    assert "warning" not in s.report("explain d/dx abs(x) at x = 1")
+
+
+# Warnings ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["forward", "reverse", "symbolic"])
+def test_infinite_derivative_warning_names_the_operation_and_position(s, mode):
+    value = s.eval(f"a = 1\nb = 2\nd/dx 10*sqrt(x) at x = 0 using {mode}")
+    assert value == math.inf
+    assert len(s.warnings) == 1
+    message, span = s.warnings[0]
+    assert format_warning(message, span) == \
+        "derivative of sqrt is infinite at 0 (line 3, column 9)"
+
+
+def test_infinite_derivative_warning_in_a_script(tmp_path):
+    done = run_script(tmp_path, "a = 1\nb = 2\nd/dx 10*sqrt(x) at x = 0\n")
+    assert done.returncode == 0
+    assert done.stdout == "inf\n"
+    assert done.stderr == "warning: derivative of sqrt is infinite at 0 (line 3, column 9)\n"
+
+
+@pytest.mark.parametrize("source", [
+    "d/dx x^2 at x = 0 using reverse",
+    "grad x^2 + y wrt x, y at x = 0, y = 1",
+    "d/dx x^3 at x = -1.3 using reverse",
+    "d/dx x^2 at x = 0",
+    "d/dx sqrt(x) at x = 4",
+])
+def test_no_warning_for_a_finite_derivative(s, source):
+    # x^c: the partial with respect to the constant c (y·log x) is nan for x <= 0, but
+    # c is not differentiated, so nothing became non-finite.
+    s.eval(source)
+    assert s.warnings == []
+
+
+# Errors ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("source, words, column", [
+    ("z = grad f at (3, 0) using foo", ["unknown mode 'foo'"], 28),
+    ("z = grad f at (3, 0) using forward(step = 1)", ["forward", "no option 'step'"], 28),
+    ("z = grad f at (3, 0) using numeric(stp = 1)", ["no option 'stp'"], 28),
+    ('z = grad f at (3, 0) using numeric(method = "bogus")', ["method", "richardson"], 28),
+    ("z = grad f at (3, 0) using numeric(step = -1)", ["step", "positive"], 28),
+    ("z = d/dt f at (3, 0)", ["no parameter 't'", "x, y"], 5),
+    ("z = grad f at (3, 0, 1)", ["f takes 2 arguments", "gives 3"], 15),
+    ("z = grad f at 3", ["f takes 2 arguments", "gives 1"], 15),
+    ("z = grad x*y at (1, 2, 3)", ["3 values", "2 variables"], 17),
+    ("z = d2/dx2 x^3 at x = 1 using reverse", ["reverse", "first derivatives"], 5),
+    ("z = d/dq q^2 using numeric", ["needs a point"], 5),
+    ("z = grad f at x = 3", ["no value for y"], 15),
+])
+def test_errors_have_positions(f, source, words, column):
+    error = f.error("x0 = 1\n" + source)
+    for word in words:
+        assert word in error.message, error.message
+    assert (error.line, error.column) == (2, column), error.message

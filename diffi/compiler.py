@@ -72,33 +72,50 @@ class CodeWriter:
 
 
 class Compiled:
-    """A traced function as Python code: value(*args) and value_and_grad(*args)."""
+    """A traced function as Python code: value(*args), value_and_grad(*args) and
+    value_and_tangent(*args, *seeds), each generated and compiled on first use."""
 
     def __init__(self, tape: Tape, reads: dict):
         self.reads = reads            # global name -> Binding it read when traced
         self.size = len(tape.nodes)
-        writer = CodeWriter()
-        names = _variable_names(tape)
-        forward = _forward_lines(tape, names, writer)
-        backward, grads = _backward_lines(tape, names, writer)
-        params = ", ".join(names[n.id] for n in tape.inputs)
-        out = names.get(tape.outputs[0].id) or writer.literal(tape.outputs[0].value)
-        value_src = _function("value", params, forward, f"return {out}")
-        grad_src = _function("value_and_grad", params, forward + backward,
-                             f"return {out}, ({', '.join(grads)}{',' if len(grads) == 1 else ''})")
-        tangent, dots = _tangent_lines(tape, names, writer)
-        seeds = ", ".join(f"d{names[n.id][1:]}" for n in tape.inputs)
-        tangent_src = _function("value_and_tangent", f"{params}, {seeds}", forward + tangent,
-                                f"return {out}, {dots.get(tape.outputs[0].id, '0.0')}")
-        namespace = writer.namespace
-        source = "\n".join([value_src, grad_src, tangent_src])
-        exec(compile(source, "<diffi tape>", "exec"), namespace)
-        self.value = namespace["value"]
-        self.value_and_grad = namespace["value_and_grad"]
-        self.value_and_tangent = namespace["value_and_tangent"]
+        self._tape = tape
+        self._names = _variable_names(tape)
+        self._forward: list[str] | None = None
+        self._writer = CodeWriter()
 
     def valid(self, globals_: dict) -> bool:
         return all(globals_.get(name) is binding for name, binding in self.reads.items())
+
+    def value(self, *args):
+        self.value = self._build("value", [], lambda out, extra: out)
+        return self.value(*args)
+
+    def value_and_grad(self, *args):
+        backward, grads = _backward_lines(self._tape, self._names, self._writer)
+        trailing = "," if len(grads) == 1 else ""
+        self.value_and_grad = self._build(
+            "value_and_grad", backward, lambda out, extra: f"{out}, ({', '.join(grads)}{trailing})")
+        return self.value_and_grad(*args)
+
+    def value_and_tangent(self, *args):
+        tangent, dots = _tangent_lines(self._tape, self._names, self._writer)
+        out_dot = dots.get(self._tape.outputs[0].id, "0.0")
+        seeds = [f"d{self._names[n.id][1:]}" for n in self._tape.inputs]
+        self.value_and_tangent = self._build("value_and_tangent", tangent,
+                                             lambda out, extra: f"{out}, {out_dot}", seeds)
+        return self.value_and_tangent(*args)
+
+    def _build(self, name, extra_lines, result, extra_params=()):
+        """Compile one function: the forward lines, then `extra_lines`, then a return."""
+        tape, names, writer = self._tape, self._names, self._writer
+        if self._forward is None:
+            self._forward = _forward_lines(tape, names, writer)
+        params = ", ".join([names[n.id] for n in tape.inputs] + list(extra_params))
+        out = names.get(tape.outputs[0].id) or writer.literal(tape.outputs[0].value)
+        source = _function(name, params, self._forward + extra_lines,
+                           f"return {result(out, None)}")
+        exec(compile(source, "<diffi tape>", "exec"), writer.namespace)
+        return writer.namespace[name]
 
 
 def _function(name: str, params: str, lines: list[str], result: str) -> str:

@@ -719,6 +719,7 @@ def to_dot(nodes: list[Node], ev) -> str:
     names = row_names(nodes)
     gradients = getattr(ev, "last_gradient", {})
     lines = ["digraph diffi {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
+    number = {node.id: k for k, node in enumerate(nodes)}  # stable names: n0, n1, …
     for node in nodes:
         label = [names.get(node.id, "")] if node.id in names and node.name else []
         label.append(node.op.symbol or node.op.name if node.inputs else "input"
@@ -728,10 +729,10 @@ def to_dot(nodes: list[Node], ev) -> str:
         if node.id in gradients:
             label.append(f"grad {_short(gradients[node.id], 6)}")
         text = "\\n".join(x.replace('"', '\\"') for x in label if x)
-        lines.append(f'  n{node.id} [label="{text}"];')
+        lines.append(f'  n{number[node.id]} [label="{text}"];')
     for node in nodes:
         for inp in node.inputs:
-            lines.append(f"  n{inp.id} -> n{node.id};")
+            lines.append(f"  n{number[inp.id]} -> n{number[node.id]};")
     lines.append("}")
     return "\n".join(lines)
 

@@ -1,0 +1,88 @@
+"""A deep chain: value and derivative of a 100,000-operation scalar function.
+
+chain(x) is a block of N/3 statements a_k = a_{k-1} + sin(a_{k-1})*0.0001 (3
+operations each; its derivative stays of order 1). Through the Python API on the already-defined function, it times the value,
+the forward-mode and the reverse-mode derivative, each against the same chain as a
+plain Python loop; the time to trace and compile the tape; and the growth of peak
+memory (RSS), each size in a fresh process.
+Targets (issue 3): value + derivative within 10x of plain Python; memory linear in N.
+Run: python bench/chain.py [--ops 100000]
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import diffi  # noqa: E402
+
+
+def source(steps: int) -> str:
+    body = "; ".join(f"a{k} = a{k - 1} + sin(a{k - 1})*0.0001" for k in range(1, steps + 1))
+    return f"chain(x) = {{ a0 = x; {body}; a{steps} }}"
+
+
+def plain(x: float, steps: int) -> float:
+    a = x
+    for _ in range(steps):
+        a = a + math.sin(a) * 0.0001
+    return a
+
+
+def median(fn, repeat=5) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure(ops: int) -> None:
+    steps = ops // 3
+    it = diffi.Interpreter()
+    it.run(source(steps))
+    chain = it["chain"]
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    chain(0.5)
+    traced = time.perf_counter()
+    chain(0.5)  # the second call compiles the tape
+    compiled = time.perf_counter()
+    d_fwd = it.derivative("chain", wrt="x", at=(0.5,), mode="forward")
+    d_rev = it.derivative("chain", wrt="x", at=(0.5,), mode="reverse")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base
+    t_plain = median(lambda: plain(0.5, steps), 11)
+    t_value = median(lambda: chain(0.5))
+    t_fwd = median(lambda: it.derivative("chain", wrt="x", at=(0.5,), mode="forward"))
+    t_rev = median(lambda: it.derivative("chain", wrt="x", at=(0.5,), mode="reverse"))
+    print(f"{ops} operations: trace {traced - start:.2f} s, compile the value "
+          f"{compiled - traced:.2f} s; peak memory +{peak / 1024:.0f} MiB "
+          f"({peak * 1024 / ops:.0f} B per operation)")
+    print(f"  plain Python {t_plain * 1e3:.2f} ms; value {t_value / t_plain:.1f}x, "
+          f"value + forward derivative {t_fwd / t_plain:.1f}x, "
+          f"value + reverse derivative {t_rev / t_plain:.1f}x (target <= 10x)")
+    print(f"  forward {d_fwd!r}, reverse {d_rev!r}, relative difference "
+          f"{abs(d_fwd - d_rev) / max(abs(d_fwd), 1e-300):.1e}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ops", type=int, nargs="+", default=[10000, 100000])
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        measure(args.one)
+        return
+    for ops in args.ops:  # a fresh process each, so that peak memory is its own
+        subprocess.run([sys.executable, __file__, "--one", str(ops)], check=True)
+
+
+if __name__ == "__main__":
+    main()

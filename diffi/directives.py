@@ -250,6 +250,7 @@ def gradient(ctx, problem: Problem, mode: str, options: dict):
             parts.append(tangent.get(output.id, 0.0))
         return pack(parts, problem)
     adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
+    ctx.ev.last_gradient = adj
     return pack([adj.get(x.id, _zero_like(x.value)) for x in xs], problem)
 
 
@@ -334,17 +335,20 @@ def backprop(ev, ast, scope):
         raise DiffiTypeError("backprop needs values: give a point with at", ast.span)
     if mode not in (None, "reverse"):
         raise DiffiTypeError("backprop is reverse mode; use grad … using " + mode, ast.span)
-    ctx = Context(ev, ast)
-    inputs, output = problem.trace()
-    xs = problem.variable_nodes(inputs)
-    _require_scalar(output, ast)
-    tape = Tape([output], xs)
-    adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
-    value = pack([adj.get(x.id, _zero_like(x.value)) for x in xs], problem)
-    ev.last_gradient = {n.id: a for n, a in zip(tape.nodes, map(adj.get, (n.id for n in tape.nodes)))
-                        if a is not None}
+    tape, adj, xs, value = reverse_pass(Context(ev, ast), problem)
     trace = backprop_table(tape, adj, xs, ev.precision, value)
     return Report(value, str(trace), detail=trace)
+
+
+def reverse_pass(ctx, problem: Problem):
+    """Trace at the point and sweep back: (tape, adjoints, variable nodes, gradient)."""
+    inputs, output = problem.trace()
+    xs = problem.variable_nodes(inputs)
+    _require_scalar(output, ctx.ast)
+    tape = Tape([output], xs)
+    adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
+    ctx.ev.last_gradient = adj  # graph labels these nodes with their gradients
+    return tape, adj, xs, pack([adj.get(x.id, _zero_like(x.value)) for x in xs], problem)
 
 
 # Dispatch ------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ import subprocess
 from . import forward, numeric, ops, reverse, symbolic
 from . import syntax as S
 from .directives import (Context, Report, _require_scalar, _zero_like, build, derivative_value,
-                         formula_function, gradient, mode_of, numeric_estimate, pack)
+                         formula_function, gradient, mode_of, numeric_estimate, pack,
+                         reverse_pass)
 from .errors import DiffiError, DiffiTypeError
 from .graph import Node, ancestors
 from .tape import Tape
@@ -336,13 +337,7 @@ def _explain_reverse(ev, ast, scope):
         return _explain_symbolic(ev, ast, problem)
     if mode == "numeric":
         return _explain_numeric(ev, ast, problem, options, 1)
-    ctx = Context(ev, ast)
-    inputs, output = problem.trace()
-    xs = problem.variable_nodes(inputs)
-    _require_scalar(output, ast)
-    tape = Tape([output], xs)
-    adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
-    value = pack([adj.get(x.id, _zero_like(x.value)) for x in xs], problem)
+    tape, adj, xs, value = reverse_pass(Context(ev, ast), problem)
     lines = [str(backprop_table(tape, adj, xs, ev.precision)), *kink_lines(problem, tape, ev),
              f"gradient: {format_value(value, ev.precision)}"]
     return Report(value, "\n".join(lines))

@@ -1,0 +1,131 @@
+"""Compiled tapes (diffi/compiler.py): same values and derivatives as the interpreter,
+guards on `if` branches and globals, and the interpreter's IEEE rules on exceptions."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import diffi
+from diffi.compiler import Cache, Compiled, NotCompilable, compile_function
+
+SOURCE = "f(x, y) = x*y + sin(x) / (1 + y^2) + exp(-x^2) * atan2(y, x)"
+
+
+@pytest.fixture()
+def it():
+    interpreter = diffi.Interpreter()
+    interpreter.run(SOURCE)
+    return interpreter
+
+
+def compiled_of(it, name, args) -> Compiled:
+    fn = it.globals[name].node.value
+    it.evaluator.begin_statement()
+    return compile_function(it.evaluator, fn, args)
+
+
+@pytest.mark.parametrize("point", [(3.0, 0.5), (-1.2, 2.0), (0.1, -0.3)])
+def test_value_gradient_and_tangent_match_the_interpreter(it, point):
+    compiled = compiled_of(it, "f", point)
+    value, grads = compiled.value_and_grad(*point)
+    at = {"x": point[0], "y": point[1]}
+    assert value == pytest.approx(it.eval(f"f({point[0]!r}, {point[1]!r})"), rel=1e-15)
+    expected = it.grad("f(x, y)", wrt=["x", "y"], at=at)  # traced, not compiled
+    assert grads == pytest.approx(tuple(expected), rel=1e-13)
+    _, tangent = compiled.value_and_tangent(*point, 1.0, 0.0)
+    assert tangent == pytest.approx(expected[0], rel=1e-13)
+
+
+def test_the_second_call_compiles_and_then_gradients_come_from_the_tape(it):
+    f = it["f"]
+    assert it.evaluator.compiled.entries == {}
+    f(1.0, 2.0)
+    assert all(not entry[2] for entry in it.evaluator.compiled.entries.values())
+    f(1.0, 2.0)
+    (entry,) = it.evaluator.compiled.entries.values()
+    assert len(entry[2]) == 1
+    grad = it.grad("f", at=(1.0, 2.0))
+    traced = it.grad("f(x, y)", wrt=["x", "y"], at={"x": 1.0, "y": 2.0})
+    assert list(grad) == pytest.approx(list(traced), rel=1e-13)
+
+
+def test_an_if_on_the_other_branch_makes_a_second_variant():
+    it = diffi.Interpreter()
+    it.run("h(x) = if x > 0 then x^2 else -3*x")
+    h = it["h"]
+    assert [h(2.0), h(2.0), h(-1.0), h(-1.0), h(3.0)] == [4.0, 4.0, 3.0, 3.0, 9.0]
+    (entry,) = it.evaluator.compiled.entries.values()
+    assert len(entry[2]) == 2  # one tape per branch pattern
+    assert list(it.grad("h", at=(-1.0,))) == [-3.0]
+    assert list(it.grad("h", at=(2.0,))) == [4.0]
+
+
+def test_rebinding_a_global_the_function_reads_invalidates_the_tape():
+    it = diffi.Interpreter()
+    it.run("scale = 2\ng(t) = scale * t^2")
+    g = it["g"]
+    assert g(3.0) == 18.0 and g(3.0) == 18.0
+    it.run("scale = 5")
+    assert g(3.0) == 45.0
+    assert list(it.grad("g", at=(3.0,))) == [30.0]
+
+
+def test_shadowing_a_builtin_the_function_used_invalidates_the_tape():
+    it = diffi.Interpreter()
+    it.run("k(t) = sin(t)")
+    k = it["k"]
+    assert k(1.0) == k(1.0) == math.sin(1.0)
+    it.run("sin(t) = 2*t")
+    assert k(1.0) == 2.0
+
+
+def test_float_exceptions_fall_back_to_the_interpreter_with_its_warning():
+    seen = []
+    it = diffi.Interpreter(warn=lambda message, span: seen.append(message))
+    it.run("lg(t) = log(t)")
+    lg = it["lg"]
+    assert lg(1.0) == 0.0 and lg(1.0) == 0.0  # compiled now
+    assert lg(0.0) == -math.inf
+    assert seen == ["value of log is infinite at 0"]
+
+
+def test_non_finite_gradients_come_from_the_interpreter_with_their_warning():
+    seen = []
+    it = diffi.Interpreter(warn=lambda message, span: seen.append(message))
+    it.run("r(t) = sqrt(t)")
+    it.grad("r", at=(4.0,)), it.grad("r", at=(4.0,))
+    assert list(it.grad("r", at=(0.0,))) == [math.inf]
+    assert seen == ["derivative of sqrt is infinite at 0"]
+
+
+def test_tapes_with_tensors_are_not_compiled():
+    it = diffi.Interpreter()
+    it.run("v(t) = [t, 2*t]")
+    fn = it.globals["v"].node.value
+    it.evaluator.begin_statement()
+    with pytest.raises(NotCompilable):
+        compile_function(it.evaluator, fn, (1.0,))
+    v = it["v"]
+    assert [list(v(1.0)), list(v(1.0))] == [[1.0, 2.0], [1.0, 2.0]]
+
+
+def test_a_recursive_function_compiles_for_its_depth_and_retraces_for_another():
+    it = diffi.Interpreter()
+    it.run("fact(n) = if n <= 1 then 1 else n * fact(n - 1)")
+    fact = it["fact"]
+    assert [fact(5.0), fact(5.0), fact(6.0), fact(3.0)] == [120.0, 120.0, 720.0, 6.0]
+
+
+def test_a_cache_entry_is_per_function_object():
+    it = diffi.Interpreter()
+    cache = Cache()
+    it.run("p(t) = t + 1")
+    first = it.globals["p"].node.value
+    it.evaluator.begin_statement()
+    cache.run(it.evaluator, first, (1.0,), False)
+    assert cache.run(it.evaluator, first, (1.0,), False) == 2.0
+    it.run("p(t) = t + 2")
+    second = it.globals["p"].node.value
+    cache.run(it.evaluator, second, (1.0,), False)
+    assert cache.run(it.evaluator, second, (1.0,), False) == 3.0

@@ -385,7 +385,7 @@ class Evaluator:
         """Evaluate a primitive on input nodes and record the result in the graph."""
         values = [n.value for n in inputs]
         for v in values:
-            if type(v) is not float and not isinstance(v, bool) and not ops._is_array(v):
+            if type(v) is not float and type(v) is not bool and not ops._is_array(v):
                 if v is None:  # a formula in unbound variables: no value yet
                     return self.record(prim, tuple(inputs), None, span)
                 raise DiffiTypeError(f"{_describe_op(prim)} needs numbers, "
@@ -397,7 +397,8 @@ class Evaluator:
         except TypeError as error:
             raise DiffiTypeError(f"{_describe_op(prim)}: {error}", span) from None
         node = self.record(prim, tuple(inputs), value, span)
-        if not self.warned and not _finite(value) and all(_finite(v) for v in values):
+        if (value - value != 0 if type(value) is float else not _finite(value)) \
+                and not self.warned and all(_finite(v) for v in values):
             self.warned = True
             self.warn(f"value of {_op_label(prim)} is {_nonfinite_word(value)} at "
                       f"{_format_args(values)}", span)
@@ -413,7 +414,7 @@ class Evaluator:
                 and time.monotonic() > self.deadline:
             raise LimitError(f"the statement ran longer than {self.limits.timeout} s "
                              f"(timeout)", span)
-        if ops._is_array(value):
+        if type(value) is not float and ops._is_array(value):
             self.check_elements(value, span)
         return Node(op, inputs, value, span, None, self.origin, params)
 

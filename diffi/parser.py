@@ -10,6 +10,8 @@ from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.parsers.lalr_analysis import Shift
+from lark.parsers.lalr_parser_state import ParseConf, ParserState
 
 from . import syntax as S
 from .errors import DiffiSyntaxError, Span
@@ -333,10 +335,76 @@ def _lark(start: str = "start") -> Lark:
         return _parsers[start]
 
 
+class FastState(ParserState):
+    """Lark's LALR parser state with a leaner loop: the same tables and callbacks.
+
+    Lark's own loop checks an assertion that compares rules on every reduction and
+    hashes rules in Python for each lookup; with diffi's ten precedence tiers that is
+    most of the parsing time. Here each rule's size, target and callback are looked up
+    once per rule object, and a unit rule whose callback hands back its only child
+    (a `?tier: next_tier` step) only changes state. Errors are raised as Lark raises them.
+    """
+
+    __slots__ = ()
+    _rules: dict = {}
+
+    def feed_token(self, token, is_end=False):
+        state_stack, value_stack = self.state_stack, self.value_stack
+        conf = self.parse_conf
+        states, callbacks, rules = conf.states, conf.callbacks, self._rules
+        while True:
+            try:
+                action, arg = states[state_stack[-1]][token.type]
+            except KeyError:
+                expected = {s for s in states[state_stack[-1]].keys() if s.isupper()}
+                raise UnexpectedToken(token, expected, state=self, interactive_parser=None)
+            if action is Shift:
+                state_stack.append(arg)
+                callback = callbacks.get(token.type)
+                value_stack.append(token if callback is None else callback(token))
+                return None
+            info = rules.get(id(arg))
+            if info is None:
+                info = rules[id(arg)] = _rule_info(arg, callbacks[arg])
+            _, size, origin, callback, passthrough = info
+            if passthrough:  # the value on the stack stays; only the state changes
+                state_stack.pop()
+                state_stack.append(states[state_stack[-1]][origin][1])
+                continue
+            if size:
+                children = value_stack[-size:]
+                del state_stack[-size:]
+                del value_stack[-size:]
+            else:
+                children = []
+            state_stack.append(states[state_stack[-1]][origin][1])
+            value_stack.append(callback(children))
+            if is_end and state_stack[-1] == conf.end_state:
+                return value_stack[-1]
+
+
+def _rule_info(rule, callback):
+    """(rule, size, target, callback, passthrough) for FastState's loop."""
+    size = len(rule.expansion)
+    passthrough = False
+    if size == 1 and rule.alias is None and rule.options.expand1:
+        sentinel = object()
+        passthrough = callback([sentinel]) is sentinel
+    return rule, size, rule.origin.name, callback, passthrough
+
+
+def _fast_parse(lark: Lark, source: str):
+    frontend = lark.parser
+    parser = frontend.parser.parser
+    state = FastState(ParseConf(parser.parse_table, parser.callbacks, "start"),
+                      frontend._make_lexer_thread(source))
+    return parser.parse_from_state(state)
+
+
 def parse(source: str) -> list:
     """Parse a program into a list of statements; raise DiffiSyntaxError."""
     try:
-        return _lark().parse(source)
+        return _fast_parse(_lark(), source)
     except UnexpectedInput as error:
         raise translate(error, source, _postlex.state) from None
 

@@ -265,20 +265,28 @@ class Interpreter:
         values = tuple(from_python(a) for a in args)
         evaluator = self.evaluator
         evaluator.begin_statement()
-        if isinstance(fn, UserFunction) and len(values) == len(fn.params):
+        compilable = isinstance(fn, UserFunction) and len(values) == len(fn.params)
+        if compilable:
             fast = evaluator.compiled.run(evaluator, fn, values, gradient=False)
             if fast is not None:
                 return fast
-        nodes = [constant(v) for v in values]
+        nodes = [Node(ops.CONST, (), v, None, p) for v, p in zip(values, fn.params)] \
+            if compilable else [constant(v) for v in values]
         try:
             with deep_stack():
-                return to_python(evaluator.call(fn, nodes, {}, None).value, self)
+                evaluator.recording = {} if compilable else None
+                output = evaluator.call(fn, nodes, {}, None)
+                if compilable:
+                    evaluator.compiled.remember(fn, nodes, output, evaluator.recording)
+                return to_python(output.value, self)
         except DiffiError:
             raise
         except RecursionError:
             raise LimitError("the program is nested too deeply to evaluate") from None
         except Exception as error:
             raise DiffiError(f"internal error ({type(error).__name__}: {error})") from error
+        finally:
+            evaluator.recording = None
 
 
 class DiffiFunction:

@@ -129,3 +129,23 @@ def test_a_cache_entry_is_per_function_object():
     second = it.globals["p"].node.value
     cache.run(it.evaluator, second, (1.0,), False)
     assert cache.run(it.evaluator, second, (1.0,), False) == 3.0
+
+
+def test_the_second_call_compiles_the_first_calls_graph_without_tracing_again(monkeypatch):
+    import diffi.compiler as compiler
+    it = diffi.Interpreter()
+    it.run("q(t) = if t > 0 then t^3 else -t")
+    traced = []
+    monkeypatch.setattr(compiler, "compile_function",
+                        lambda *a: traced.append(a) or pytest.fail("traced again"))
+    q = it["q"]
+    assert q(2.0) == 8.0
+    assert q(3.0) == 27.0  # compiled from q(2)'s graph: its guard holds at 3
+    assert traced == []
+
+
+def test_fused_value_code_keeps_every_if_guard():
+    it = diffi.Interpreter()
+    it.run("s(t) = 2 * (if t > 0 then t else 0) + 1")
+    s = it["s"]
+    assert [s(1.0), s(1.0), s(-1.0), s(-1.0)] == [3.0, 3.0, 1.0, 1.0]

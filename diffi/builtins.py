@@ -19,16 +19,6 @@ def _print(evaluator, args, keywords, span):
     return constant(None, span=span)
 
 
-def _extremum(primitive):
-    def call(evaluator, args, keywords, span):
-        if len(args) == 2:
-            return evaluator.apply(primitive, args, span)
-        if ops._is_array(args[0].value):
-            raise evaluator.unsupported(f"{primitive.name} of a tensor", span)
-        return args[0]
-    return call
-
-
 def _from_table(name: str, prim: ops.Primitive) -> Builtin:
     return Builtin(name, prim.signature.replace(prim.name, name, 1), prim.doc, primitive=prim,
                    min_args=prim.arity, max_args=prim.arity)
@@ -42,10 +32,8 @@ def make_builtins() -> dict[str, Node]:
             functions[name] = _from_table(name, prim)
     for alias, target in ops.ALIASES.items():
         functions[alias] = _from_table(alias, ops.TABLE[target])
-    for name in ("max", "min"):
-        prim = ops.TABLE[name]
-        functions[name] = Builtin(name, f"{name}(a, b)", prim.doc, call=_extremum(prim),
-                                  min_args=1, max_args=2)
+    from .tensors import builtin_functions
+    functions.update(builtin_functions())
     functions["print"] = Builtin("print", "print(a, b, …)",
                                  "print values and strings separated by spaces",
                                  call=_print, min_args=0, max_args=-1)

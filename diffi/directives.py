@@ -163,14 +163,48 @@ def derivative_value(ctx, problem: Problem, mode: str, options: dict, order: int
     return tangent.get(output.id, _zero_like(output.value))
 
 
+NUMERIC_MAX_ELEMENTS = 10_000  # numeric mode evaluates the program twice per element
+
+
 def numeric_estimate(problem: Problem, var: str, order: int, options: dict):
+    """A numeric derivative by one variable; a tensor variable element by element."""
     method = options.get("method", "central")
     x0 = problem.values[var]
     if ops._is_array(x0):
-        raise DiffiTypeError("numeric mode differentiates by scalar variables",
-                             problem.ast.span)
+        return _numeric_elements(problem, var, order, method, options.get("step"))
     return numeric.derivative(lambda t: problem.output_at(problem.with_variable(var, t)),
                               x0, order, method, options.get("step"))
+
+
+def _numeric_elements(problem, var, order, method, step):
+    np = ops.np()
+    x0 = problem.values[var]
+    if x0.size > NUMERIC_MAX_ELEMENTS:
+        raise DiffiTypeError(f"numeric mode perturbs every element: {var} has {x0.size}, "
+                             f"more than {NUMERIC_MAX_ELEMENTS}; use forward or reverse "
+                             f"mode", problem.ast.span)
+    out = np.zeros(x0.shape)
+    estimates = []
+    for index in np.ndindex(*x0.shape):
+        def f(t, index=index):
+            x = x0.copy()
+            x[index] = t
+            return _scalar_output(problem.output_at(problem.with_variable(var, x)), problem)
+        estimate = numeric.derivative(f, float(x0[index]), order, method, step)
+        out[index] = estimate.value
+        estimates.append(estimate)
+    worst = max(estimates, key=lambda e: e.error)
+    return numeric.Estimate(out, worst.error, worst.step, worst.method,
+                            [e for est in estimates[:3] for e in est.evaluations])
+
+
+def _scalar_output(value, problem):
+    if ops._is_array(value) and value.size == 1:
+        return float(value.reshape(-1)[0])
+    if type(value) not in (float, bool):
+        raise DiffiTypeError("numeric mode by a tensor element needs a scalar expression",
+                             problem.ast.span)
+    return value
 
 
 def _zero_like(value):
@@ -244,10 +278,7 @@ def gradient(ctx, problem: Problem, mode: str, options: dict):
             return pack_nodes(ctx, parts, problem)
         return pack([p.value for p in parts], problem)
     if mode == "forward":
-        parts = []
-        for x in xs:
-            tangent = forward.tangents(tape, {x.id: _one_like(x.value)}, ctx.on_partial)
-            parts.append(tangent.get(output.id, 0.0))
+        parts = [_forward_partial(ctx, tape, output, x) for x in xs]
         return pack(parts, problem)
     adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
     ctx.ev.last_gradient = adj
@@ -281,6 +312,28 @@ def compiled_gradient(ev, problem: Problem):
     return pack([grads[v] for v in problem.variables], problem)
 
 
+def _forward_partial(ctx, tape, output, x):
+    """∂output/∂x by forward mode: one pass, or one pass per element of a tensor x."""
+    if not ops._is_array(x.value):
+        return _scalar_tangent(forward.tangents(tape, {x.id: 1.0}, ctx.on_partial), output)
+    np = ops.np()
+    if x.value.size > NUMERIC_MAX_ELEMENTS:
+        raise DiffiTypeError(f"forward mode takes one pass per element: {x.name} has "
+                             f"{x.value.size}; use reverse mode", ctx.ast.span)
+    out = np.zeros(x.value.shape)
+    for index in np.ndindex(*x.value.shape):
+        seed = np.zeros(x.value.shape)
+        seed[index] = 1.0
+        out[index] = _scalar_tangent(forward.tangents(tape, {x.id: seed}, ctx.on_partial),
+                                     output)
+    return out
+
+
+def _scalar_tangent(tangent: dict, output):
+    value = tangent.get(output.id, 0.0)
+    return float(ops.np().sum(value)) if ops._is_array(value) else value
+
+
 def _require_scalar(output, ast):
     if output.value is not None and type(output.value) not in (float, bool):
         if ops._is_array(output.value) and output.value.size == 1:
@@ -290,9 +343,12 @@ def _require_scalar(output, ast):
 
 
 def pack(parts: list, problem: Problem):
-    """Partials in wrt order: a vector when all are scalars, else a tuple."""
+    """Partials in wrt order: a vector when all are scalars; the gradient itself for
+    one tensor variable; else a tuple of gradients, each of its variable's shape."""
     if all(type(p) in (float, bool) for p in parts):
         return ops.np().array([float(p) for p in parts])
+    if len(parts) == 1:
+        return parts[0]
     return tuple(parts)
 
 

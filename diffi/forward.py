@@ -40,7 +40,10 @@ def node_tangent(node, tangent: dict, on_partial=None):
     if op.partials is None:
         jvp = getattr(op, "jvp", None)
         if jvp is not None:
-            return jvp([tangent.get(i.id) for i in node.inputs], args, node.params, node.value)
+            inputs = [tangent.get(i.id) for i in node.inputs]
+            if all(t is None for t in inputs):  # no input moves: neither does the output
+                return _zero(node.value)
+            return jvp(inputs, args, node.params, node.value)
         if op.taylor is None:
             raise MissingRule(f"'{op.name}' has no derivative rule (forward mode)", node.span)
         return 0.0 * _zero(node.value)

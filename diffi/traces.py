@@ -516,7 +516,8 @@ def _relative(x: float, y: float) -> float:
 
 
 def _check_table(problem, results, precision) -> list[str]:
-    header = ["mode"] + [f"d/d{v}" for v in problem.variables]
+    header = ["mode"] + [label for v in problem.variables
+                         for label in _element_labels(v, problem.values[v])]
     results = {("numeric (richardson)" if m == "numeric" else m): r for m, r in results.items()}
     rows = [header]
     for mode, values in results.items():
@@ -524,8 +525,19 @@ def _check_table(problem, results, precision) -> list[str]:
             rows.append([mode, f"(not available: {values.message})"])
         else:
             rows.append([mode] + [format_value(v, precision) for v in values])
-    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(len(header))]
-    return ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
+    full = [r for r in rows if len(r) == len(header)]  # a note spans the row: no width
+    widths = [max(len(r[i]) for r in full) for i in range(len(header))]
+    widths[0] = max(len(r[0]) for r in rows)
+    return ["  ".join(c.ljust(widths[i]) if i < len(widths) else c
+                      for i, c in enumerate(r)).rstrip() for r in rows]
+
+
+def _element_labels(var: str, value) -> list[str]:
+    """d/dx for a scalar; d/dW[0, 1], … for the elements of a tensor."""
+    if not ops._is_array(value):
+        return [f"d/d{var}"]
+    return [f"d/d{var}[{', '.join(map(str, index))}]"
+            for index in ops.np().ndindex(*value.shape)]
 
 
 def _likely_cause(found, results) -> str:

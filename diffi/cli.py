@@ -53,7 +53,21 @@ class Console:
 
 
 def make_interpreter(console: Console) -> Interpreter:
-    return Interpreter(output=console.result, warn=console.warning)
+    return Interpreter(output=console.result, warn=console.warning,
+                       progress=make_progress(console))
+
+
+def make_progress(console: Console):
+    """minimize's progress: a bar on a terminal, else a line every tenth of the run."""
+    from .training import LineProgress
+    if getattr(console.stderr, "isatty", lambda: False)():
+        from .progress import TerminalProgress  # prompt_toolkit, only on a terminal
+        return TerminalProgress()
+
+    def write(text: str) -> None:
+        console.stdout.flush()
+        print(text, file=console.stderr)
+    return LineProgress(write)
 
 
 def run_source(interpreter: Interpreter, console: Console, source: str, filename: str) -> int:
@@ -126,5 +140,5 @@ def repl(interpreter: Interpreter, console: Console) -> int:
     """The REPL on a terminal; standard input runs as a script when it is not one."""
     if not sys.stdin.isatty():
         return run_source(interpreter, console, sys.stdin.read(), "<stdin>")
-    from .plainrepl import plain_repl
-    return plain_repl(interpreter, console)
+    from .session import start  # prompt_toolkit loads here, never for a script
+    return start(interpreter, console)

@@ -437,8 +437,9 @@ HANDLERS: dict = {}
 
 def _handler(kind: str):
     if not HANDLERS:  # traces imports this module, so its handlers join on first use
-        from . import traces
+        from . import traces, training
         HANDLERS.update({"d": derivative, "grad": grad, "backprop": backprop,
+                         "minimize": training.minimize,
                          "hessian": traces.hessian, "jacobian": traces.jacobian,
                          "check": traces.check, "explain": traces.explain,
                          "graph": traces.graph})

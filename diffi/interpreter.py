@@ -42,7 +42,8 @@ class Interpreter:
 
     def __init__(self, *, max_depth: int = 1000, max_nodes: int = 20_000_000,
                  max_elements: int = 100_000_000, timeout: float | None = None,
-                 files: bool = True, precision: int = 15, output=None, warn=None):
+                 files: bool = True, precision: int = 15, output=None, warn=None,
+                 progress=None):
         self.limits = Limits(max_depth, max_nodes, max_elements, timeout)
         self.files = files
         self.globals: dict[str, Binding] = {}
@@ -51,6 +52,7 @@ class Interpreter:
         self.evaluator = Evaluator(self.globals, self.limits, self._output, self._warn,
                                    precision)
         self.evaluator.files = files
+        self.evaluator.progress = progress  # start(steps) / update(step, loss) / finish(…)
         self._parsed: dict = {}  # expression strings of API calls -> syntax (immutable)
 
     @property
@@ -60,6 +62,12 @@ class Interpreter:
     @base_dir.setter
     def base_dir(self, folder) -> None:
         self.evaluator.base_dir = folder
+
+    @property
+    def losses(self):
+        """The loss history of the last minimize (a NumPy array), or None."""
+        binding = self.globals.get("losses")
+        return None if binding is None else to_python(binding.node.value, self)
 
     @property
     def failed_checks(self) -> int:

@@ -1,0 +1,176 @@
+"""`minimize L wrt W, V using gd(rate = 0.1, steps = 1000)` (SPEC §6).
+
+Each step evaluates L at the current weights, takes the reverse-mode gradient and
+updates the named variables in place. Ctrl-C stops after the last completed step and
+keeps its weights. The loss history is bound to `losses` afterwards.
+"""
+from __future__ import annotations
+
+import math
+
+from . import ops, reverse
+from .builtins import constant
+from .directives import _require_scalar, _zero_like
+from .errors import DiffiError, DiffiTypeError
+from .graph import Binding
+from .problem import Problem
+from .tape import Tape
+
+OPTIMIZERS = {
+    "gd": {"rate": 0.01, "steps": 100},
+    "adam": {"rate": 0.001, "steps": 100, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+}
+
+
+class SilentProgress:
+    """No progress report (the Python API's default)."""
+
+    def start(self, steps: int) -> None:
+        pass
+
+    def update(self, step: int, loss: float) -> None:
+        pass
+
+    def finish(self, interrupted: bool) -> None:
+        pass
+
+
+def options_of(ev, ast, scope) -> tuple[str, dict]:
+    """The optimizer's name and its options, with defaults, checked."""
+    if ast.mode is None or ast.mode.name not in OPTIMIZERS:
+        raise DiffiTypeError("minimize needs an optimizer: using gd(rate = 0.1, steps = 100) "
+                             "or using adam(rate = 0.01, steps = 100)", ast.span)
+    name = ast.mode.name
+    options = dict(OPTIMIZERS[name])
+    for keyword in ast.mode.keywords:
+        if keyword.name not in options:
+            raise DiffiTypeError(f"{name} takes {', '.join(options)}, not '{keyword.name}'",
+                                 keyword.span)
+        value = ev.eval(keyword.value, scope).value
+        if type(value) is not float or not math.isfinite(value) or value < 0:
+            raise DiffiTypeError(f"{keyword.name} must be a number >= 0", keyword.span)
+        options[keyword.name] = value
+    if options["steps"] != int(options["steps"]):
+        raise DiffiTypeError("steps must be a whole number", ast.mode.span)
+    options["steps"] = int(options["steps"])
+    return name, options
+
+
+def minimize(ev, ast, scope):
+    """Run the optimizer; the final loss (weights updated, `losses` bound)."""
+    name, options = options_of(ev, ast, scope)
+    names = [n.id for n in ast.wrt]
+    bindings = [scope.lookup(n) for n in names]
+    for n, b in zip(names, bindings):
+        if b is None:
+            raise DiffiTypeError(f"minimize updates variables in place: '{n}' has no value",
+                                 ast.span)
+    values = {n: _weight(b.node.value, n, ast) for n, b in zip(names, bindings)}
+    problem = Problem(ev, ast, scope, None, names, names, values)
+    update = Adam(options) if name == "adam" else GradientDescent(options)
+    history, progress = [], ev.progress or SilentProgress()
+    progress.start(options["steps"])
+    interrupted = False
+    try:
+        for step in range(options["steps"]):
+            loss, grads = loss_and_gradient(ev, ast, problem, values)
+            new = update.step(values, grads)
+            for n in names:  # the step is complete: bind its weights together
+                _rebind(scope, n, new[n])
+            values = new
+            history.append(loss)
+            progress.update(step + 1, loss)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        progress.finish(interrupted)
+    final = _scalar(problem.output_at(values), ast)
+    ev.globals.vars["losses"] = Binding("losses", constant(_history(history), "losses"))
+    return final
+
+
+def loss_and_gradient(ev, ast, problem, values):
+    """The loss at `values` and its gradient by reverse mode, per variable name."""
+    inputs, output = problem.trace(values)
+    _require_scalar(output, ast)
+    tape = Tape([output], inputs)
+    adj = reverse.adjoints(tape, output, 1.0)
+    grads = {n.name: adj.get(n.id, _zero_like(n.value)) for n in inputs}
+    return _scalar(output.value, ast), grads
+
+
+class GradientDescent:
+    """w ← w − rate·g."""
+
+    def __init__(self, options):
+        self.rate = options["rate"]
+
+    def step(self, values, grads):
+        return {n: v - self.rate * grads[n] for n, v in values.items()}
+
+
+class Adam:
+    """Adam (Kingma & Ba): moving averages of g and g², bias-corrected."""
+
+    def __init__(self, options):
+        self.rate, self.beta1, self.beta2 = options["rate"], options["beta1"], options["beta2"]
+        self.eps = options["eps"]
+        self.m, self.v, self.t = {}, {}, 0
+
+    def step(self, values, grads):
+        self.t += 1
+        out = {}
+        for n, w in values.items():
+            g = grads[n]
+            self.m[n] = self.beta1 * self.m.get(n, 0.0 * g) + (1 - self.beta1) * g
+            self.v[n] = self.beta2 * self.v.get(n, 0.0 * g) + (1 - self.beta2) * g * g
+            m_hat = self.m[n] / (1 - self.beta1 ** self.t)
+            v_hat = self.v[n] / (1 - self.beta2 ** self.t)
+            out[n] = w - self.rate * m_hat / (ops.np().sqrt(v_hat) + self.eps)
+        return {n: ops.as_value(v) if ops._is_array(v) else float(v) for n, v in out.items()}
+
+
+def _weight(value, name, ast):
+    if type(value) is float or ops._is_array(value):
+        return value
+    raise DiffiTypeError(f"'{name}' must be a number or a tensor to be trained", ast.span)
+
+
+def _scalar(value, ast) -> float:
+    if ops._is_array(value) and value.size == 1:
+        return float(value.reshape(-1)[0])
+    if type(value) is not float:
+        raise DiffiError("the loss must be a number", ast.span)
+    return value
+
+
+def _rebind(scope, name, value) -> None:
+    binding = scope.lookup(name)
+    target = scope
+    while target is not None and name not in target.vars:
+        target = target.parent
+    (target or scope).vars[name] = Binding(name, constant(value, name), binding.formula)
+
+
+def _history(history):
+    return ops.np().array(history, dtype=float)
+
+
+class LineProgress:
+    """A line every tenth of the run when the output is not a terminal (no timings, so
+    that a script's output is the same on every run)."""
+
+    def __init__(self, write):
+        self.write = write
+        self.steps, self.every = 0, 1
+
+    def start(self, steps: int) -> None:
+        self.steps, self.every = steps, max(1, steps // 10)
+
+    def update(self, step: int, loss: float) -> None:
+        if step % self.every == 0 or step == self.steps:
+            self.write(f"step {step}/{self.steps}  loss {loss:.6g}")
+
+    def finish(self, interrupted: bool) -> None:
+        if interrupted:
+            self.write("interrupted: keeping the weights of the last completed step")

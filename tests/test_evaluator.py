@@ -370,9 +370,12 @@ def test_reserved_word_cannot_be_assigned(it):
         it.run("if = 3")
 
 
-def test_minimize_is_not_yet_supported(it):
-    with pytest.raises(DiffiError, match="not yet supported"):
-        it.run("w = 3\nminimize (w - 1)^2 wrt w using gd(rate = 0.1, steps = 10)")
+def test_minimize_updates_the_variable_in_place(it):
+    final = it.eval("w = 3\nminimize (w - 1)^2 wrt w using gd(rate = 0.25, steps = 20)")
+    # each step halves w - 1: after 20 steps, w - 1 = 2 * 0.5^20
+    assert it["w"] == pytest.approx(1 + 2 * 0.5 ** 20, rel=1e-12)
+    assert final == pytest.approx((2 * 0.5 ** 20) ** 2, rel=1e-9)
+    assert list(it.losses[:2]) == [4.0, 1.0]
 
 
 # Deep and long programs: no RecursionError (STYLE: walks are loops) ---------------------------

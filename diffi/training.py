@@ -10,6 +10,7 @@ import math
 
 from . import ops, reverse
 from .builtins import constant
+from .compiler import NotCompilable, Retrace, compile_problem
 from .directives import _require_scalar, _zero_like
 from .errors import DiffiError, DiffiTypeError
 from .graph import Binding
@@ -71,9 +72,10 @@ def minimize(ev, ast, scope):
     history, progress = [], ev.progress or SilentProgress()
     progress.start(options["steps"])
     interrupted = False
+    step_of = Stepper(ev, ast, problem)
     try:
         for step in range(options["steps"]):
-            loss, grads = loss_and_gradient(ev, ast, problem, values)
+            loss, grads = step_of(values)
             new = update.step(values, grads)
             for n in names:  # the step is complete: bind its weights together
                 _rebind(scope, n, new[n])
@@ -87,6 +89,49 @@ def minimize(ev, ast, scope):
     final = _scalar(problem.output_at(values), ast)
     ev.globals.vars["losses"] = Binding("losses", constant(_history(history), "losses"))
     return final
+
+
+class Stepper:
+    """Loss and gradient per step: by the compiled tape while it holds, else by tracing."""
+
+    def __init__(self, ev, ast, problem):
+        self.ev, self.ast, self.problem = ev, ast, problem
+        self.compiled = None
+        self.failed = False
+
+    def __call__(self, values: dict):
+        compiled = self._compiled(values)
+        if compiled is not None:
+            try:
+                with ops.np().errstate(all="ignore"):
+                    loss, grads = compiled.value_and_grad(*[values[n] for n in self.problem.names])
+                loss = _scalar(ops.as_value(loss), self.ast)
+                if math.isfinite(loss):
+                    return loss, {n: _weight_like(g, values[n])
+                                  for n, g in zip(self.problem.names, grads)}
+            except (Retrace, ArithmeticError, ValueError):
+                pass
+            self.compiled = None  # the point changed its shape or branch: trace again
+        return loss_and_gradient(self.ev, self.ast, self.problem, values)
+
+    def _compiled(self, values):
+        if self.failed:
+            return None
+        if self.compiled is not None and self.compiled.valid(self.ev.globals.vars):
+            return self.compiled
+        try:
+            self.compiled = compile_problem(self.ev, self.problem, values)
+        except NotCompilable:
+            self.failed = True
+            self.compiled = None
+        return self.compiled
+
+
+def _weight_like(gradient, weight):
+    value = ops.as_value(gradient) if ops._is_array(gradient) else float(gradient)
+    if ops._is_array(weight) and not ops._is_array(value):
+        return ops.np().full(weight.shape, value)
+    return value
 
 
 def loss_and_gradient(ev, ast, problem, values):

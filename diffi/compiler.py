@@ -469,9 +469,12 @@ def _tensor_terms(node, g, args, names, writer, lines):
         raise NotCompilable(op.name)
     fn = writer.bind(f"_vjp_{op.name}", vjp)
     temp = f"c{names[node.id][1:]}"
+    needs = ""
+    if op is ops.MATMUL:  # its rule can skip the adjoint of a constant operand
+        needs = ", " + repr(tuple(i.id in names for i in node.inputs))
     lines.append(f"{temp} = {fn}({g}, [{', '.join(args)}], "
-                 f"{writer.bind_value(node.params)}, {names[node.id]})")
-    return [(i, f"{temp}[{k}]") for k, i in enumerate(node.inputs)]
+                 f"{writer.bind_value(node.params)}, {names[node.id]}{needs})")
+    return [(i, f"{temp}[{k}]") for k, i in enumerate(node.inputs) if i.id in names]
 
 
 def compile_problem(ev, problem, values: dict) -> TensorCompiled:

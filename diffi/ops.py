@@ -222,18 +222,21 @@ def _matmul_jvp(tangents, values, params, y):
     return out
 
 
-def _matmul_vjp(g, values, params, y):
-    """Adjoints of A @ B: ḡ·Bᵀ and Aᵀ·ḡ, with vectors as rows or columns as NumPy does."""
+def _matmul_vjp(g, values, params, y, needs=(True, True)):
+    """Adjoints of A @ B: ḡ·Bᵀ and Aᵀ·ḡ (each only if needed), with vectors as rows or
+    columns as NumPy does."""
     numpy = np()
     a, b = numpy.asarray(values[0]), numpy.asarray(values[1])
     g = numpy.asarray(g)
     if a.ndim == 1 and b.ndim == 1:
-        return as_value(g * b), as_value(g * a)
-    if a.ndim == 1:
-        return as_value(b @ g), as_value(numpy.outer(a, g))
-    if b.ndim == 1:
-        return as_value(numpy.outer(g, b)), as_value(a.T @ g)
-    return as_value(g @ numpy.swapaxes(b, -1, -2)), as_value(numpy.swapaxes(a, -1, -2) @ g)
+        da, db = (lambda: g * b), (lambda: g * a)
+    elif a.ndim == 1:
+        da, db = (lambda: b @ g), (lambda: numpy.outer(a, g))
+    elif b.ndim == 1:
+        da, db = (lambda: numpy.outer(g, b)), (lambda: a.T @ g)
+    else:
+        da, db = (lambda: g @ numpy.swapaxes(b, -1, -2)), (lambda: numpy.swapaxes(a, -1, -2) @ g)
+    return (as_value(da()) if needs[0] else None), (as_value(db()) if needs[1] else None)
 
 
 MATMUL = define("matmul", 2, None, _ufunc("matmul"), "A @ B", "matrix product", symbol="@",

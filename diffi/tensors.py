@@ -124,15 +124,10 @@ SOFTMAX.jvp = lambda t, v, p, y: _softmax_product(_array(y), t[0])
 SOFTMAX.vjp = lambda g, v, p, y: (_softmax_product(_array(y), g),)
 
 LOGSUMEXP = structural("logsumexp", 1, lambda v, p: _logsumexp(v[0]))
-def _softmax_from(u, y):
-    """softmax(u) from y = logsumexp(u): exp(u − y), one exponential (reuses the output)."""
-    return np().exp(_array(u) - np().expand_dims(_array(y), -1))
-
-
-LOGSUMEXP.jvp = lambda t, v, p, y: as_value(np().sum(_array(t[0]) * _softmax_from(v[0], y),
-                                                      axis=-1))
-LOGSUMEXP.vjp = lambda g, v, p, y: (as_value(np().expand_dims(_array(g), -1)
-                                             * _softmax_from(v[0], y)),)
+# The gradient is softmax(U), computed afresh: exp(U − logsumexp(U)) would be cheaper
+# but cancels catastrophically when U is large (1e16).
+LOGSUMEXP.jvp = lambda t, v, p, y: as_value(np().sum(_array(t[0]) * _softmax(v[0]), axis=-1))
+LOGSUMEXP.vjp = lambda g, v, p, y: (as_value(np().expand_dims(_array(g), -1) * _softmax(v[0])),)
 
 TENSOR_OPS = (SUM, MEAN, MAXIMUM, MINIMUM, NORM, TRANSPOSE, RESHAPE, CONCAT, DOT, SOFTMAX,
               LOGSUMEXP)

@@ -486,4 +486,6 @@ def compile_problem(ev, problem, values: dict) -> TensorCompiled:
         reads = {n: b for n, b in ev.recording.items() if n not in problem.names}
     finally:
         ev.recording = saved
+    if type(output.value) is not float:  # the interpreter explains what is wrong
+        raise NotCompilable("the loss is not a number")
     return TensorCompiled(Tape([output], inputs), reads)

@@ -81,6 +81,7 @@ class Evaluator:
         self.last_gradient = {}       # node id -> adjoint of the last reverse pass (graph)
         self.recording = None         # global name -> Binding read, while compiling
         self.progress = None          # minimize's progress report (diffi.training)
+        self.random = None            # randn's generator (seeded by seed(k))
         from .compiler import Cache
         self.compiled = Cache()       # compiled tapes of user functions
         self._eval = {S.Num: self.eval_num, S.Literal: self.eval_num, S.Name: self.eval_name, S.Str: self.eval_str,

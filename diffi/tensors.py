@@ -249,23 +249,21 @@ def constant_call(make, name):
     return call
 
 
-_random = {"state": None}
-
-
-def _generator(seed=None):
-    if _random["state"] is None or seed is not None:
-        _random["state"] = np().random.Generator(np().random.PCG64(seed if seed is not None else 0))
-    return _random["state"]
+def _generator(evaluator, seed=None):
+    """The interpreter's own random numbers (PCG64: the same on every platform)."""
+    if getattr(evaluator, "random", None) is None or seed is not None:
+        evaluator.random = np().random.Generator(np().random.PCG64(seed or 0))
+    return evaluator.random
 
 
 def _seed(evaluator, args, span):
-    _generator(_whole(evaluator, args[0], span))
+    _generator(evaluator, _whole(evaluator, args[0], span))
     return None
 
 
 def _randn(evaluator, args, span):
     dims = _dims(evaluator, args, span)
-    value = _generator().standard_normal(dims)
+    value = _generator(evaluator).standard_normal(dims)
     return as_value(value) if dims else float(value)
 
 
@@ -276,17 +274,19 @@ def _linspace(evaluator, args, span):
 
 
 def _onehot(evaluator, args, span):
-    labels = np().atleast_1d(_array(args[0].value)).astype(int)
+    values = np().atleast_1d(_array(args[0].value))
     classes = _whole(evaluator, args[1], span)
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+    if values.size and (not (values == np().round(values)).all()
+                        or values.min() < 0 or values.max() >= classes):
         raise DiffiTypeError(f"labels must be whole numbers from 0 to {classes - 1}", span)
-    return np().eye(classes)[labels]
+    return np().eye(classes)[values.astype(int)]
 
 
-def _argmax(evaluator, args, span):
+def _argmax(evaluator, args, keywords, span):
     x = _array(args[0].value)
-    axis = _axis(evaluator, args, {}, span) if len(args) > 1 else None
-    return as_value(np().argmax(x, axis=axis).astype(float))
+    axis = _axis(evaluator, args, dict(keywords), span)
+    return evaluator.record(ops.CONST, (), as_value(np().argmax(x, axis=axis).astype(float)),
+                            span)
 
 
 def _shape(evaluator, args, span):
@@ -356,7 +356,7 @@ def builtin_functions():
         ("seed", "seed(k)", "restart the random numbers of randn at seed k",
          constant_call(_seed, "seed"), 1, 1),
         ("argmax", "argmax(A, axis)", "index of the largest element (along an axis)",
-         constant_call(_argmax, "argmax"), 1, 2),
+         _argmax, 1, 2),
         ("onehot", "onehot(labels, classes)", "rows of the identity picked by labels",
          constant_call(_onehot, "onehot"), 2, 2),
         ("shape", "shape(A)", "the shape of A as a tuple", constant_call(_shape, "shape"), 1, 1),

@@ -39,9 +39,14 @@ class SilentProgress:
 def options_of(ev, ast, scope) -> tuple[str, dict]:
     """The optimizer's name and its options, with defaults, checked."""
     if ast.mode is None or ast.mode.name not in OPTIMIZERS:
-        raise DiffiTypeError("minimize needs an optimizer: using gd(rate = 0.1, steps = 100) "
-                             "or using adam(rate = 0.01, steps = 100)", ast.span)
+        given = f"'{ast.mode.name}' is not an optimizer: " if ast.mode is not None else ""
+        raise DiffiTypeError(given + "minimize needs one: using gd(rate = 0.1, steps = 100) "
+                             "or using adam(rate = 0.01, steps = 100)",
+                             ast.mode.span if ast.mode is not None else ast.span)
     name = ast.mode.name
+    if ast.mode.args:
+        raise DiffiTypeError(f"{name}'s options are named: {name}(rate = 0.1, steps = 100)",
+                             ast.mode.span)
     options = dict(OPTIMIZERS[name])
     for keyword in ast.mode.keywords:
         if keyword.name not in options:
@@ -77,8 +82,7 @@ def minimize(ev, ast, scope):
         for step in range(options["steps"]):
             loss, grads = step_of(values)
             new = update.step(values, grads)
-            for n in names:  # the step is complete: bind its weights together
-                _rebind(scope, n, new[n])
+            _rebind_all(scope, new)  # one dict update: Ctrl-C cannot split a step
             values = new
             history.append(loss)
             progress.update(step + 1, loss)
@@ -137,7 +141,10 @@ def _weight_like(gradient, weight):
 def loss_and_gradient(ev, ast, problem, values):
     """The loss at `values` and its gradient by reverse mode, per variable name."""
     inputs, output = problem.trace(values)
-    _require_scalar(output, ast)
+    if type(output.value) is not float and not (ops._is_array(output.value)
+                                                and output.value.size == 1):
+        raise DiffiTypeError("the loss to minimize must be a scalar (a number), not a "
+                             "tensor: reduce it, with sum or mean", ast.span)
     tape = Tape([output], inputs)
     adj = reverse.adjoints(tape, output, 1.0)
     grads = {n.name: adj.get(n.id, _zero_like(n.value)) for n in inputs}
@@ -189,12 +196,18 @@ def _scalar(value, ast) -> float:
     return value
 
 
-def _rebind(scope, name, value) -> None:
-    binding = scope.lookup(name)
-    target = scope
-    while target is not None and name not in target.vars:
-        target = target.parent
-    (target or scope).vars[name] = Binding(name, constant(value, name), binding.formula)
+def _rebind_all(scope, values: dict) -> None:
+    """Bind every weight to its new value in the scope that holds it, all at once."""
+    updates: dict = {}
+    for name, value in values.items():
+        target = scope
+        while target is not None and name not in target.vars:
+            target = target.parent
+        target = target or scope
+        binding = Binding(name, constant(value, name), target.vars[name].formula)
+        updates.setdefault(id(target), (target, {}))[1][name] = binding
+    for target, bindings in updates.values():
+        target.vars.update(bindings)
 
 
 def _history(history):

@@ -349,6 +349,8 @@ class Evaluator:
 
     def eval_vector(self, ast, scope):
         items = [self.eval(i, scope) for i in ast.items]
+        if any(i.value is None for i in items):  # a formula: no value yet
+            return self.record(VECTOR, tuple(items), None, ast.span)
         numpy = ops.np()
         for item, item_ast in zip(items, ast.items):
             if not isinstance(item.value, NUMERIC_TYPES) and not ops._is_array(item.value):

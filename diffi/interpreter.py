@@ -117,7 +117,8 @@ class Interpreter:
                              f"{error})").locate(source, filename) from error
         for stmt in statements:
             node = self.execute_statement(stmt, source, filename)
-            if node is not None and node.value is not None and (echo_silent or not stmt.silent):
+            shown = node is not None and (node.value is not None or node.op is ops.REPORT)
+            if shown and (echo_silent or not stmt.silent):
                 on_result(node)
         if error is not None:
             raise error.locate(source, filename)

@@ -57,8 +57,11 @@ def _reduction(name, fn):
     return prim
 
 
+# "max" and "min" in the table are elementwise (max(a, b)); these reduce a tensor and
+# show the built-in's name in messages.
 MAXIMUM = _reduction("max_of", "max")
 MINIMUM = _reduction("min_of", "min")
+MAXIMUM.display, MINIMUM.display = "max", "min"
 
 NORM = structural("norm", 1, lambda v, p: float(np().linalg.norm(_array(v[0]))))
 NORM.jvp = lambda t, v, p, y: float(np().sum(_array(v[0]) * _array(t[0])) / y) if y else 0.0
@@ -160,15 +163,16 @@ def record(evaluator, prim, inputs, params, span):
     values = [n.value for n in inputs]
     if any(v is None for v in values):
         return evaluator.record(prim, tuple(inputs), None, span, params=params)
+    name = getattr(prim, "display", prim.name)
     for v in values:
         if type(v) not in (float, bool) and not ops._is_array(v):
-            raise DiffiTypeError(f"{prim.name} needs numbers or tensors", span)
+            raise DiffiTypeError(f"{name} needs numbers or tensors", span)
     try:
         with np().errstate(all="ignore"):
             value = prim.compute(values, params)
     except (ValueError, IndexError) as error:
         shapes = ", ".join(str(np().shape(v)) for v in values)
-        raise ShapeError(f"{prim.name} cannot take shapes {shapes}: {error}", span) from None
+        raise ShapeError(f"{name} cannot take shapes {shapes}: {error}", span) from None
     return evaluator.record(prim, tuple(inputs), value, span, params=params)
 
 

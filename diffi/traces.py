@@ -14,7 +14,8 @@ import subprocess
 
 from . import forward, numeric, ops, reverse, symbolic
 from . import syntax as S
-from .directives import (Context, Report, _require_scalar, _zero_like, build, derivative_value,
+from .directives import (NUMERIC_MAX_ELEMENTS, Context, Report, _require_scalar, _zero_like,
+                         build, derivative_value,
                          formula_function, gradient, mode_of, numeric_estimate, pack,
                          reverse_pass)
 from .errors import DiffiError, DiffiTypeError
@@ -560,6 +561,8 @@ def hessian(ev, ast, scope):
     """The matrix of second derivatives, forward over reverse."""
     problem = build(ev, ast, scope)
     mode, options = mode_of(ev, ast, scope)
+    if problem.values is not None and any(ops._is_array(v) for v in problem.values.values()):
+        return _tensor_hessian(Context(ev, ast), problem)
     inputs, output = problem.trace()
     xs = problem.variable_nodes(inputs)
     _require_scalar(output, ast)
@@ -584,6 +587,42 @@ def hessian(ev, ast, scope):
         for i, g in enumerate(grads):
             matrix[i, j] = float(tangent.get(g.id, 0.0))
     return matrix
+
+
+def _tensor_hessian(ctx, problem):
+    """Second derivatives by tensor variables: central differences of the exact
+    reverse-mode gradient along each element (error about 1e-10 relative), since the
+    tensor operations' reverse rules are numeric (not graphs that forward mode can
+    differentiate again)."""
+    np = ops.np()
+    names = problem.variables
+    flat = np.concatenate([np.ravel(problem.values[v]) for v in names])
+    if flat.size > NUMERIC_MAX_ELEMENTS:
+        raise DiffiTypeError(f"hessian by {flat.size} elements is too large "
+                             f"(at most {NUMERIC_MAX_ELEMENTS})", ctx.ast.span)
+
+    def gradient_at(point):
+        values, offset = dict(problem.values), 0
+        for v in names:
+            size = np.size(problem.values[v])
+            piece = point[offset:offset + size]
+            values[v] = piece.reshape(np.shape(problem.values[v])) if \
+                ops._is_array(problem.values[v]) else float(piece[0])
+            offset += size
+        inputs, output = problem.trace(values)
+        xs = problem.variable_nodes(inputs)
+        adj = reverse.adjoints(Tape([output], xs), output, 1.0)
+        return np.concatenate([np.ravel(adj.get(x.id, np.zeros(np.shape(x.value))))
+                               for x in xs])
+
+    matrix = np.zeros((flat.size, flat.size))
+    for j in range(flat.size):
+        h = numeric.EPS ** (1 / 3) * max(1.0, abs(flat[j]))
+        up, down = flat.copy(), flat.copy()
+        up[j] += h
+        down[j] -= h
+        matrix[:, j] = (gradient_at(up) - gradient_at(down)) / (2 * h)
+    return (matrix + matrix.T) / 2
 
 
 def _symbolic_partial(g: Node, x: Node, xs, b) -> Node:
@@ -614,7 +653,8 @@ def _numeric_hessian(problem, options):
 
 
 def jacobian(ev, ast, scope):
-    """The matrix of first derivatives of a vector-valued expression."""
+    """The matrix of first derivatives of a vector-valued expression: one row per output
+    element, one column per element of each variable (in wrt order, row-major)."""
     problem = build(ev, ast, scope)
     mode, options = mode_of(ev, ast, scope)
     if problem.symbolic:
@@ -622,52 +662,74 @@ def jacobian(ev, ast, scope):
     np = ops.np()
     inputs, output = problem.trace()
     xs = problem.variable_nodes(inputs)
-    outputs, m = _components(output)
-    n = len(xs)
-    matrix = np.zeros((m, n))
+    outputs = _components(output)
+    m = sum(np.size(o.value) for o in outputs)
+    seeds = [(x, seed) for x in xs for seed in _unit_seeds(x.value)]
     if mode == "numeric":
-        for j, var in enumerate(problem.variables):
-            column = numeric_estimate(problem, var, 1, options).value
-            matrix[:, j] = np.asarray(column, dtype=float).reshape(-1)
-        return matrix
+        return _numeric_jacobian(problem, options)
     tape = Tape(outputs, xs)
-    use_forward = mode == "forward" or (mode is None and n < m)
-    if use_forward:
-        for j, x in enumerate(xs):
-            tangent = forward.tangents(tape, {x.id: 1.0})
-            matrix[:, j] = _column(outputs, tangent, m)
-    else:
-        for i in range(m):
-            node, seed = _seed(outputs, output, i)
-            adj = reverse.adjoints(Tape([node], xs), node, seed)
-            matrix[i, :] = [float(np.sum(adj.get(x.id, 0.0))) for x in xs]
-    return matrix
+    if mode == "forward" or (mode is None and len(seeds) < m):
+        if len(seeds) > NUMERIC_MAX_ELEMENTS:
+            raise DiffiTypeError(f"forward mode takes one pass per input element "
+                                 f"({len(seeds)}); use reverse", ast.span)
+        columns = [_flatten([forward.tangents(tape, {x.id: seed}).get(o.id, 0.0 * o.value)
+                             for o in outputs], outputs) for x, seed in seeds]
+        return np.column_stack(columns)
+    rows = []
+    for node, seed in _output_seeds(outputs):
+        adj = reverse.adjoints(Tape([node], xs), node, seed)
+        rows.append(np.concatenate([np.ravel(adj.get(x.id, np.zeros(np.shape(x.value))))
+                                    for x in xs]))
+    return np.vstack(rows)
 
 
-def _components(output: Node):
+def _numeric_jacobian(problem, options):
+    """Central differences of the whole output along each input element."""
+    np = ops.np()
+    columns = []
+    for var in problem.variables:
+        x0 = problem.values[var]
+        for seed in _unit_seeds(x0):
+            scale = max(1.0, float(np.max(np.abs(np.asarray(x0)))))
+            h = options.get("step") or numeric.default_step(scale, "central")
+            up = problem.output_at(problem.with_variable(var, x0 + h * seed))
+            down = problem.output_at(problem.with_variable(var, x0 - h * seed))
+            columns.append(np.ravel((np.asarray(up, dtype=float) -
+                                     np.asarray(down, dtype=float)) / (2 * h)))
+    return np.column_stack(columns)
+
+
+def _unit_seeds(value):
+    """1 for a scalar; one-hot tensors, one per element, for a tensor."""
+    np = ops.np()
+    if not ops._is_array(value):
+        return [1.0]
+    seeds = []
+    for index in np.ndindex(*value.shape):
+        seed = np.zeros(value.shape)
+        seed[index] = 1.0
+        seeds.append(seed)
+    return seeds
+
+
+def _output_seeds(outputs):
+    for node in outputs:
+        for seed in _unit_seeds(node.value):
+            yield node, seed
+
+
+def _flatten(values, outputs):
+    np = ops.np()
+    return np.concatenate([np.ravel(np.broadcast_to(v, np.shape(o.value)))
+                           for v, o in zip(values, outputs)])
+
+
+def _components(output: Node) -> list[Node]:
+    """The outputs of a vector-valued expression: a literal's elements, or the tensor."""
     if output.op in (ops.VECTOR, ops.TUPLE) and all(
             type(i.value) in (float, bool) for i in output.inputs):
-        return list(output.inputs), len(output.inputs)
-    value = output.value
-    if ops._is_array(value):
-        return [output], value.size
-    return [output], 1
-
-
-def _column(outputs, tangent, m):
-    np = ops.np()
-    if len(outputs) == m and m != 1 or (len(outputs) == 1 and m == 1):
-        return [float(np.sum(tangent.get(o.id, 0.0))) for o in outputs]
-    return np.asarray(tangent.get(outputs[0].id, np.zeros(m)), dtype=float).reshape(-1)
-
-
-def _seed(outputs, output, i):
-    np = ops.np()
-    if len(outputs) > 1 or not ops._is_array(output.value):
-        return outputs[i], 1.0
-    seed = np.zeros(output.value.size)
-    seed[i] = 1.0
-    return output, seed.reshape(output.value.shape)
+        return list(output.inputs)
+    return [output]
 
 
 # graph ----------------------------------------------------------------------------------
@@ -715,6 +777,8 @@ def graph_text(nodes: list[Node], ev) -> str:
             continue
         formula = pretty(operation_text(node, symbols, names)) if node.inputs else ""
         value = "?" if node.value is None else _short(node.value, ev.precision)
+        if ops._is_array(node.value) and node.value.size <= 6:
+            value += f"   (shape {node.value.shape})"
         if node.id in gradients:
             value += f"   (gradient {_short(gradients[node.id], ev.precision)})"
         rows.append((names[node.id], formula, value))
@@ -731,6 +795,8 @@ def to_dot(nodes: list[Node], ev) -> str:
         label = [names.get(node.id, "")] if node.id in names and node.name else []
         label.append(node.op.symbol or node.op.name if node.inputs else "input"
                      if node.name else "const")
+        if ops._is_array(node.value):
+            label.append(f"shape {node.value.shape}")
         if node.value is not None and not callable(getattr(node.value, "call", None)):
             label.append(_short(node.value, 6))
         if node.id in gradients:

@@ -14,6 +14,7 @@ from .compiler import NotCompilable, Retrace, compile_problem
 from .directives import _require_scalar, _zero_like
 from .errors import DiffiError, DiffiTypeError
 from .graph import Binding
+from .values import kind_of
 from .problem import Problem
 from .tape import Tape
 
@@ -55,6 +56,8 @@ def options_of(ev, ast, scope) -> tuple[str, dict]:
         value = ev.eval(keyword.value, scope).value
         if type(value) is not float or not math.isfinite(value) or value < 0:
             raise DiffiTypeError(f"{keyword.name} must be a number >= 0", keyword.span)
+        if keyword.name in ("beta1", "beta2") and value >= 1:
+            raise DiffiTypeError(f"{keyword.name} must be below 1", keyword.span)
         options[keyword.name] = value
     if options["steps"] != int(options["steps"]):
         raise DiffiTypeError("steps must be a whole number", ast.mode.span)
@@ -143,8 +146,10 @@ def loss_and_gradient(ev, ast, problem, values):
     inputs, output = problem.trace(values)
     if type(output.value) is not float and not (ops._is_array(output.value)
                                                 and output.value.size == 1):
-        raise DiffiTypeError("the loss to minimize must be a scalar (a number), not a "
-                             "tensor: reduce it, with sum or mean", ast.span)
+        hint = ": reduce it, with sum or mean" if ops._is_array(output.value) else \
+            " (call the function: L(W, V))"
+        raise DiffiTypeError(f"the loss to minimize must be a scalar (a number), not a "
+                             f"{kind_of(output.value)}{hint}", ast.span)
     tape = Tape([output], inputs)
     adj = reverse.adjoints(tape, output, 1.0)
     grads = {n.name: adj.get(n.id, _zero_like(n.value)) for n in inputs}
@@ -223,10 +228,10 @@ class LineProgress:
         self.steps, self.every = 0, 1
 
     def start(self, steps: int) -> None:
-        self.steps, self.every = steps, max(1, steps // 10)
+        self.steps = steps
 
     def update(self, step: int, loss: float) -> None:
-        if step % self.every == 0 or step == self.steps:
+        if step * 10 // self.steps > (step - 1) * 10 // self.steps:  # each tenth, once
             self.write(f"step {step}/{self.steps}  loss {loss:.6g}")
 
     def finish(self, interrupted: bool) -> None:

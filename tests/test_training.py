@@ -1,0 +1,337 @@
+"""Training (SPEC §6): `minimize L wrt W, V using gd(…) | adam(…)`.
+
+Known optima and exact iterates of gradient descent, Adam's update, in-place weights,
+the statement's value, the `losses` history, the progress protocol (Python API) and
+its lines on stderr (a script run as a subprocess), Ctrl-C, and option errors.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from diffi import DiffiError, Interpreter
+from diffi import training
+
+ROOT = Path(__file__).resolve().parent.parent
+QUADRATIC = "t = [1, -2, 3]\nw = [0, 0, 0]\nL(w) = sum((w - t)^2)"
+T = np.array([1.0, -2.0, 3.0])
+
+
+class Recorder:
+    """A progress object that records its calls (and can interrupt at a step)."""
+
+    def __init__(self, interrupt_at=None):
+        self.calls = []
+        self.interrupt_at = interrupt_at
+
+    def start(self, steps):
+        self.calls.append(("start", steps))
+
+    def update(self, step, loss):
+        self.calls.append(("update", step, loss))
+        if step == self.interrupt_at:
+            raise KeyboardInterrupt
+
+    def finish(self, interrupted):
+        self.calls.append(("finish", interrupted))
+
+
+# Gradient descent: exact iterates and known optima -----------------------------------------
+
+def test_gd_follows_its_exact_iterates():
+    # ∇L = 2(w − t), so w_k − t = (1 − 2·rate)^k (w_0 − t) and L(w_k) = 0.64^k·|t|².
+    it = Interpreter()
+    it.run(QUADRATIC)
+    final = it.eval("minimize L(w) wrt w using gd(rate = 0.1, steps = 20)")
+    w = it["w"]
+    np.testing.assert_allclose(w, T * (1 - 0.8 ** 20), rtol=1e-13)
+    assert final == pytest.approx(0.64 ** 20 * 14, rel=1e-12)
+    np.testing.assert_allclose(it.losses, [0.64 ** k * 14 for k in range(20)], rtol=1e-12)
+
+
+def test_gd_updates_all_variables_from_the_same_point():
+    # One step on a·b: a ← a − r·b and b ← b − r·a, both with the old values.
+    it = Interpreter()
+    it.run("a = 2\nb = 5")
+    it.run("minimize a*b wrt a, b using gd(rate = 0.1, steps = 1)")
+    assert it["a"] == pytest.approx(2 - 0.1 * 5, rel=1e-15)
+    assert it["b"] == pytest.approx(5 - 0.1 * 2, rel=1e-15)
+    assert type(it["a"]) is float
+
+
+def test_gd_solves_least_squares():
+    rng = np.random.default_rng(4)
+    X = np.linalg.qr(rng.standard_normal((40, 3)))[0] * np.sqrt(40)   # well conditioned
+    w_true = np.array([0.5, -1.5, 2.0])
+    it = Interpreter()
+    it["X"], it["y"] = X, X @ w_true + 0.25
+    it.run("w = zeros(3)\nb = 0")
+    final = it.eval("minimize mean((X @ w + b - y)^2) wrt w, b using gd(rate = 0.2, "
+                    "steps = 200)")
+    np.testing.assert_allclose(it["w"], w_true, atol=1e-10)
+    assert it["b"] == pytest.approx(0.25, abs=1e-10)
+    assert final < 1e-20
+
+
+def test_adam_reaches_the_optimum_of_a_matrix_and_a_number():
+    it = Interpreter()
+    it.run("T = [[1, -2], [3, 0.5]]\nW = zeros(2, 2)\nb = 0")
+    final = it.eval("minimize sum((W - T)^2) + (b - 2)^2 wrt W, b using "
+                    "adam(rate = 0.05, steps = 500)")
+    np.testing.assert_allclose(it["W"], [[1, -2], [3, 0.5]], atol=1e-6)
+    assert it["b"] == pytest.approx(2, abs=1e-6)
+    assert it["W"].shape == (2, 2)
+    assert final < 1e-10
+
+
+def test_adams_first_step_is_rate_times_the_gradients_sign():
+    # m̂ = g and v̂ = g² after one step, so the step is rate·g/(|g| + eps).
+    it = Interpreter()
+    it.run(QUADRATIC + "\nb = 0")
+    it.run("minimize L(w) + (b - 2)^2 wrt w, b using adam(rate = 0.1, steps = 1)")
+    np.testing.assert_allclose(it["w"], [0.1, -0.1, 0.1], rtol=1e-7)
+    assert it["b"] == pytest.approx(0.1, rel=1e-7)
+    it.run("w = [0, 0, 0]\nb = 0")
+    it.run("minimize L(w) + (b - 2)^2 wrt w, b using adam(rate = 0.1, steps = 1, "
+           "beta1 = 0.5, beta2 = 0.9, eps = 1)")
+    g = 2 * (np.zeros(3) - T)                                   # [-2, 4, -6]
+    np.testing.assert_allclose(it["w"], -0.1 * g / (np.abs(g) + 1), rtol=1e-14)
+    assert it["b"] == pytest.approx(0.1 * 4 / 5, rel=1e-14)
+
+
+def test_an_mlp_learns_a_separable_problem():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 2))
+    labels = (X[:, 0] + X[:, 1] > 0).astype(float)
+    it = Interpreter()
+    it["X"] = np.hstack([X, np.ones((60, 1))])
+    it["labels"] = labels
+    it.run("Y = onehot(labels, 2)\nseed(0)\nW = randn(3, 4) * 0.5\nV = randn(4, 2) * 0.5\n"
+           "L(W, V) = { U = sigmoid(X @ W) @ V; -mean(sum(U*Y, 1) - logsumexp(U)) }")
+    before = it.eval("L(W, V)")
+    it.run("minimize L(W, V) wrt W, V using adam(rate = 0.05, steps = 300)")
+    assert it.eval("L(W, V)") < before / 4
+    assert it.eval("mean(argmax(sigmoid(X @ W) @ V, 1) == labels)") >= 0.95
+    assert it["W"].shape == (3, 4) and it["V"].shape == (4, 2)
+
+
+# The statement: weights in place, its value, `losses` ------------------------------------------
+
+def test_minimize_updates_the_weights_in_place_and_returns_the_final_loss():
+    it = Interpreter()
+    it.run(QUADRATIC + "\nf(x) = sum(x * w)")                # f reads the global w
+    results = it.run("minimize L(w) wrt w using gd(rate = 0.25, steps = 3)")
+    assert len(results) == 1                                  # the statement prints its value
+    final = results[0]
+    assert type(final) is float
+    assert final == it.eval("L(w)")                           # the loss at the new weights
+    np.testing.assert_allclose(it["w"], T * (1 - 0.5 ** 3), rtol=1e-15)
+    assert it.eval("f([1, 1, 1])") == pytest.approx(2 * (1 - 0.5 ** 3), rel=1e-15)
+    assert it.run("minimize L(w) wrt w using gd(rate = 0.25, steps = 3);") == []  # silenced
+
+
+def test_losses_has_one_entry_per_step():
+    it = Interpreter()
+    assert it.losses is None
+    it.run(QUADRATIC)
+    it.run("minimize L(w) wrt w using gd(rate = 0.1, steps = 7)")
+    assert isinstance(it.losses, np.ndarray) and it.losses.shape == (7,)
+    assert it.losses[0] == 14.0                               # the loss before the first update
+    np.testing.assert_array_equal(it["losses"], it.losses)
+    assert it.eval("size(losses)") == 7.0
+    assert it.eval("losses[0]") == 14.0
+    it.run("minimize L(w) wrt w using adam(rate = 0.1, steps = 4)")
+    assert it.losses.shape == (4,)                            # the last minimize's history
+    it.run("minimize L(w) wrt w using gd(steps = 0)")
+    assert it.losses.shape == (0,)
+
+
+def test_defaults_are_documented_values():
+    # gd: rate 0.01, steps 100 (training.OPTIMIZERS)
+    it = Interpreter()
+    it.run("w = 1")
+    it.run("minimize (w - 3)^2 wrt w using gd")
+    assert it["w"] == pytest.approx(3 - 2 * 0.98 ** 100, rel=1e-12)
+    assert it.losses.shape == (100,)
+
+
+# Progress ------------------------------------------------------------------------------------
+
+def test_the_progress_object_sees_start_every_update_and_finish():
+    recorder = Recorder()
+    it = Interpreter(progress=recorder)
+    it.run(QUADRATIC)
+    it.run("minimize L(w) wrt w using gd(rate = 0.1, steps = 6)")
+    assert recorder.calls[0] == ("start", 6)
+    updates = recorder.calls[1:-1]
+    assert [c[1] for c in updates] == [1, 2, 3, 4, 5, 6]
+    assert all(c[0] == "update" for c in updates)
+    np.testing.assert_allclose([c[2] for c in updates], it.losses, rtol=0, atol=0)
+    assert recorder.calls[-1] == ("finish", False)
+
+
+def test_progress_finishes_even_with_zero_steps():
+    recorder = Recorder()
+    it = Interpreter(progress=recorder)
+    it.run("w = 1\nminimize w^2 wrt w using gd(steps = 0)")
+    assert recorder.calls == [("start", 0), ("finish", False)]
+
+
+def _run_diffi(tmp_path, *args):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "diffi", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_script_prints_ten_progress_lines_on_stderr(tmp_path):
+    (tmp_path / "train.dfi").write_text(
+        "t = [1, -2, 3]\nw = [0, 0, 0]\n"
+        "minimize sum((w - t)^2) wrt w using gd(rate = 0.01, steps = 200)\nw\n",
+        encoding="utf-8")
+    done = _run_diffi(tmp_path, "train.dfi")
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 10, done.stderr
+    losses = []
+    for k, line in enumerate(lines, start=1):
+        match = re.fullmatch(r"step (\d+)/200  loss (\S+)", line)
+        assert match, line
+        assert int(match.group(1)) == 20 * k
+        losses.append(float(match.group(2)))
+    # the loss of step k (before its update), to the 6 digits shown: 14·0.98^(2(k−1))
+    expected = [14 * 0.98 ** (2 * (20 * k - 1)) for k in range(1, 11)]
+    np.testing.assert_allclose(losses, expected, rtol=1e-5)
+    out = done.stdout.splitlines()
+    assert len(out) == 2                                      # the final loss, then w
+    assert float(out[0]) == pytest.approx(14 * 0.98 ** 400, rel=1e-12)
+    assert "s/" not in done.stderr and "it/s" not in done.stderr   # no timings
+
+
+def test_a_short_run_prints_a_line_per_step(tmp_path):
+    (tmp_path / "short.dfi").write_text("w = 1\nminimize w^2 wrt w using gd(steps = 3);\n",
+                                        encoding="utf-8")
+    done = _run_diffi(tmp_path, "short.dfi")
+    assert done.returncode == 0 and done.stdout == ""
+    assert done.stderr == "step 1/3  loss 1\nstep 2/3  loss 0.9604\nstep 3/3  loss 0.922368\n"
+
+
+# Ctrl-C ----------------------------------------------------------------------------------------
+
+def _after_steps(k):
+    return T * (1 - 0.8 ** k)
+
+
+def test_ctrl_c_keeps_the_weights_of_the_last_completed_step():
+    # training.py binds a step's weights before it reports the step, so a Ctrl-C inside
+    # update(5, …) keeps the weights of step 5.
+    recorder = Recorder(interrupt_at=5)
+    it = Interpreter(progress=recorder)
+    it.run(QUADRATIC + "\nb = 1")
+    results = it.run("minimize L(w) + b^2 wrt w, b using gd(rate = 0.1, steps = 100)\n"
+                     "after = 1")                             # the script goes on
+    assert len(results) == 1
+    np.testing.assert_allclose(it["w"], _after_steps(5), rtol=1e-14)
+    assert it["b"] == pytest.approx(0.8 ** 5, rel=1e-14)      # the same step for b
+    assert results[0] == pytest.approx(it.eval("L(w) + b^2"), rel=1e-15)
+    assert it.losses.shape == (5,)
+    assert recorder.calls[-1] == ("finish", True)
+    assert [c[1] for c in recorder.calls if c[0] == "update"] == [1, 2, 3, 4, 5]
+    assert it["after"] == 1.0
+
+
+def test_ctrl_c_during_a_step_keeps_the_previous_step(monkeypatch):
+    # An interrupt while step 3 is being computed: the weights of step 2.
+    original = training.GradientDescent.step
+    calls = {"n": 0}
+
+    def step(self, values, grads):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, values, grads)
+
+    monkeypatch.setattr(training.GradientDescent, "step", step)
+    recorder = Recorder()
+    it = Interpreter(progress=recorder)
+    it.run(QUADRATIC + "\nb = 1")
+    final = it.eval("minimize L(w) + b^2 wrt w, b using gd(rate = 0.1, steps = 100)")
+    np.testing.assert_allclose(it["w"], _after_steps(2), rtol=1e-14)
+    assert it["b"] == pytest.approx(0.8 ** 2, rel=1e-14)
+    assert final == pytest.approx(float(np.sum((_after_steps(2) - T) ** 2)) + 0.8 ** 4,
+                                  rel=1e-13)
+    assert it.losses.shape == (2,)
+    assert recorder.calls[-1] == ("finish", True)
+
+
+def test_ctrl_c_while_binding_a_step_keeps_all_weights_of_one_step(monkeypatch):
+    # The weights of a step are bound together (one update of the scope): an interrupt
+    # as step 3 binds leaves every weight from step 2, none from step 3.
+    original = training._rebind_all
+    calls = {"n": 0}
+
+    def rebind_all(scope, values):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        original(scope, values)
+
+    monkeypatch.setattr(training, "_rebind_all", rebind_all)
+    it = Interpreter()
+    it.run(QUADRATIC + "\nb = 1")
+    it.run("minimize L(w) + b^2 wrt w, b using gd(rate = 0.1, steps = 100)")
+    w, b = it["w"], it["b"]
+    assert b == pytest.approx(0.8 ** 2, rel=1e-14)
+    np.testing.assert_allclose(w, _after_steps(2), rtol=1e-14)
+
+
+# Errors -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("statement, words, column", [
+    ("minimize (w - 1)^2 wrt w using sgd(rate = 0.1)", ("sgd", "gd", "adam"), 32),
+    ("minimize (w - 1)^2 wrt w using gd(rat = 0.1)", ("rat", "rate", "steps"), 35),
+    ("minimize (w - 1)^2 wrt w using adam(rate = 0.1, momentum = 2)", ("momentum",), 49),
+    ("minimize (w - 1)^2 wrt w using gd(rate = -0.1)", ("rate", ">= 0"), 35),
+    ("minimize (w - 1)^2 wrt w using gd(rate = inf)", ("rate",), 35),
+    ("minimize (w - 1)^2 wrt w using gd(rate = \"fast\")", ("rate",), 35),
+    ("minimize (w - 1)^2 wrt w using gd(steps = 2.5)", ("steps", "whole"), None),
+    ("minimize (w - 1)^2 wrt w using gd(0.1)", ("named",), None),
+    ("minimize (q - 1)^2 wrt q using gd(steps = 2)", ("q", "no value"), 1),
+    ("minimize (w - 1)^2 wrt w using forward", ("gd", "adam"), 32),
+])
+def test_option_errors_are_diffi_errors_with_positions(statement, words, column):
+    recorder = Recorder()
+    it = Interpreter(progress=recorder)
+    it.run("w = 3")
+    with pytest.raises(DiffiError) as caught:
+        it.run("x = 1\n" + statement)
+    error = caught.value
+    for word in words:
+        assert word in error.message, error.message
+    assert error.line == 2
+    if column is not None:
+        assert error.column == column, error.message
+    assert it["w"] == 3.0 and it.losses is None and recorder.calls == []
+
+
+def test_the_loss_must_be_a_number():
+    it = Interpreter()
+    it.run("w = 3")
+    with pytest.raises(DiffiError) as caught:
+        it.run("minimize [w, w^2] wrt w using gd(steps = 2)")
+    assert "scalar" in caught.value.message and "internal" not in caught.value.message
+    assert caught.value.line == 1
+    assert it["w"] == 3.0
+
+
+def test_only_numbers_and_tensors_are_trained():
+    it = Interpreter()
+    it.run("f(x) = x")
+    with pytest.raises(DiffiError) as caught:
+        it.run("minimize f(1) wrt f using gd(steps = 2)")
+    assert "'f'" in caught.value.message

@@ -673,3 +673,34 @@ def test_api_grad_returns_arrays_of_the_variables_shapes():
     assert _relative(one, dV) <= 1e-12
     f = it["L"]
     assert abs(f(W, V) - loss) <= 1e-12 * loss
+
+
+# jacobian and hessian by tensor variables ---------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["", " using forward", " using reverse"])
+def test_jacobian_by_a_vector_has_a_column_per_element(mode):
+    it = Interpreter()
+    np.testing.assert_array_equal(it.eval(f"jacobian a^2 wrt a at a = [1, 2]{mode}"),
+                                  [[2, 0], [0, 4]])
+    np.testing.assert_array_equal(
+        it.eval(f"jacobian [a[0]^2, a[0]*a[1]] wrt a at a = [1, 2]{mode}"), [[2, 0], [2, 1]])
+    np.testing.assert_array_equal(
+        it.eval(f"jacobian A @ v wrt v at A = [[1, 2], [3, 4], [5, 6]], v = [1, 1]{mode}"),
+        [[1, 2], [3, 4], [5, 6]])
+
+
+def test_numeric_jacobian_by_a_vector_differences_the_whole_output():
+    it = Interpreter()
+    got = it.eval("jacobian [x*y, x + y, sin(x)] at x = 1, y = 2 using numeric")
+    np.testing.assert_allclose(got, [[2, 1], [1, 1], [np.cos(1), 0]], rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(it.eval("jacobian a^2 wrt a at a = [1, 2] using numeric"),
+                               [[2, 0], [0, 4]], rtol=1e-8, atol=1e-9)
+
+
+def test_hessian_by_tensors_is_symmetric_and_right():
+    it = Interpreter()
+    np.testing.assert_allclose(it.eval("hessian sum(w^3) wrt w at w = [1, 2]"),
+                               [[6, 0], [0, 12]], rtol=1e-8, atol=1e-8)
+    got = it.eval("hessian sum(w^2 * v) wrt w, v at w = [1, 2], v = 3")
+    np.testing.assert_allclose(got, [[6, 0, 2], [0, 6, 4], [2, 4, 0]], rtol=1e-8, atol=1e-8)
+    np.testing.assert_array_equal(got, got.T)

@@ -135,6 +135,26 @@ LOGSUMEXP.vjp = lambda g, v, p, y: (as_value(np().expand_dims(_array(g), -1) * _
 TENSOR_OPS = (SUM, MEAN, MAXIMUM, MINIMUM, NORM, TRANSPOSE, RESHAPE, CONCAT, DOT, SOFTMAX,
               LOGSUMEXP)
 
+# How backprop's table shows each adjoint contribution (g: the output's adjoint, a and b:
+# the inputs, y: the output, k: the input's position): the rule above, in words.
+for _prim, _texts in [
+        (SUM, ["broadcast({g})"]),
+        (MEAN, ["broadcast({g})·size({y})/size({a})"]),
+        (MAXIMUM, ["{g} at the largest elements of {a}"]),
+        (MINIMUM, ["{g} at the smallest elements of {a}"]),
+        (NORM, ["{g}·{a}/{y}"]),
+        (TRANSPOSE, ["transpose({g})"]),
+        (RESHAPE, ["reshape({g}, shape({a}))"]),
+        (CONCAT, ["part {k} of {g}"]),
+        (DOT, ["{g} @ transpose({b})", "transpose({a}) @ {g}"]),
+        (ops.MATMUL, ["{g} @ transpose({b})", "transpose({a}) @ {g}"]),
+        (SOFTMAX, ["{y}·({g} − sum({g}·{y}, −1))"]),
+        (LOGSUMEXP, ["{g}·softmax({a})"]),
+        (ops.VECTOR, ["{g}[{k}]"]),
+        (ops.TUPLE, ["{g}[{k}]"]),
+        (ops.INDEX, ["{g} placed at the index in {a}"])]:
+    _prim.adjoint_text = _texts
+
 
 # Calls: argument checks and parameters, then one recorded node ---------------------------
 

@@ -205,14 +205,29 @@ def _consumers(tape: Tape) -> dict[int, list]:
 
 def _adjoint_formula(node, consumers, symbols, bars, inputs) -> str:
     b = symbolic.Builder()
-    total = None
+    total, texts = None, []
     for consumer, k in consumers.get(node.id, []):
+        shown = getattr(consumer.op, "adjoint_text", None)
+        if shown is not None:  # a tensor rule: shown in words from the table
+            texts.append(_adjoint_text(consumer, k, shown, symbols, bars))
+            continue
         part = _partial(consumer, k, symbols, b)
         if part is None:
             continue
         term = b.ap(ops.MUL, bars[consumer.id], part)
         total = term if total is None else b.ap(ops.ADD, total, term)
-    return "0" if total is None else _print(total)
+    parts = ([] if total is None else [_print(total)]) + texts
+    return " + ".join(parts) if parts else "0"
+
+
+def _adjoint_text(consumer, k, texts, symbols, bars) -> str:
+    def name(node):
+        symbol = symbols[node.id]
+        return symbol.name if symbol.name else format_value(symbol.value)
+    inputs = [name(i) for i in consumer.inputs]
+    template = texts[min(k, len(texts) - 1)]
+    return template.format(g=bars[consumer.id].name, y=name(consumer), k=k,
+                           a=inputs[0], b=inputs[1] if len(inputs) > 1 else "")
 
 
 def _partial(node, k, symbols, b):

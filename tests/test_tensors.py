@@ -704,3 +704,14 @@ def test_hessian_by_tensors_is_symmetric_and_right():
     got = it.eval("hessian sum(w^2 * v) wrt w, v at w = [1, 2], v = 3")
     np.testing.assert_allclose(got, [[6, 0, 2], [0, 6, 4], [2, 4, 0]], rtol=1e-8, atol=1e-8)
     np.testing.assert_array_equal(got, got.T)
+
+
+def test_backprop_shows_tensor_rules_and_summarises_big_rows():
+    it = Interpreter()
+    it.run("seed(0)\nX = randn(50, 3); W = randn(3, 4) * 0.1; V = randn(4, 2) * 0.1\n"
+           "L(W, V) = sum(sigmoid(X @ W) @ V)")
+    text = str(it.backprop("L(W, V)", wrt=["W", "V"]))
+    assert "V̄  = transpose(v2) @ v̄3" in text or "transpose(" in text.split("V̄")[1].split("\n")[0]
+    assert "W̄  = transpose(X) @ v̄" in text
+    assert "(50, 3) [" in text and "norm" in text      # X summarised, not printed whole
+    assert len(text) < 3000

@@ -14,6 +14,7 @@ rules then decide), the caller falls back to tracing.
 from __future__ import annotations
 
 import math
+import re
 
 from . import ops
 from .graph import Node
@@ -80,7 +81,6 @@ class Compiled:
         self.size = len(tape.nodes)
         self._tape = tape
         self._names = _variable_names(tape)
-        self._forward: list[str] | None = None
         self._writer = CodeWriter()
 
     def valid(self, globals_: dict) -> bool:
@@ -98,26 +98,24 @@ class Compiled:
         backward, grads = _backward_lines(self._tape, self._names, self._writer)
         trailing = "," if len(grads) == 1 else ""
         self.value_and_grad = self._build(
-            "value_and_grad", backward, lambda out, extra: f"{out}, ({', '.join(grads)}{trailing})")
+            "value_and_grad", backward, f"({', '.join(grads)}{trailing})")
         return self.value_and_grad(*args)
 
     def value_and_tangent(self, *args):
         tangent, dots = _tangent_lines(self._tape, self._names, self._writer)
         out_dot = dots.get(self._tape.outputs[0].id, "0.0")
         seeds = [f"d{self._names[n.id][1:]}" for n in self._tape.inputs]
-        self.value_and_tangent = self._build("value_and_tangent", tangent,
-                                             lambda out, extra: f"{out}, {out_dot}", seeds)
+        self.value_and_tangent = self._build("value_and_tangent", tangent, out_dot, seeds)
         return self.value_and_tangent(*args)
 
     def _build(self, name, extra_lines, result, extra_params=()):
-        """Compile one function: the forward lines, then `extra_lines`, then a return."""
+        """Compile one function: the value's lines (fused where `extra_lines` do not read
+        a result), then `extra_lines`, then `return value, result`."""
         tape, names, writer = self._tape, self._names, self._writer
-        if self._forward is None:
-            self._forward = _forward_lines(tape, names, writer)
+        keep = set(re.findall(r"\bv\d+\b", "\n".join(extra_lines)))
+        forward, out = _fused_lines(tape, names, writer, keep)
         params = ", ".join([names[n.id] for n in tape.inputs] + list(extra_params))
-        out = names.get(tape.outputs[0].id) or writer.literal(tape.outputs[0].value)
-        source = _function(name, params, self._forward + extra_lines,
-                           f"return {result(out, None)}")
+        source = _function(name, params, forward + extra_lines, f"return {out}, {result}")
         exec(compile(source, "<diffi tape>", "exec"), writer.namespace)
         return writer.namespace[name]
 
@@ -140,26 +138,14 @@ def _operand(node: Node, names: dict, writer: CodeWriter) -> str:
     return writer.literal(node.value)
 
 
-def _forward_lines(tape: Tape, names: dict, writer: CodeWriter) -> list[str]:
-    lines = []
-    inputs = {n.id for n in tape.inputs}
-    for node in tape.nodes:
-        if node.id not in tape.active or node.id in inputs:
-            continue
-        if type(node.value) not in (float, bool):
-            raise NotCompilable("a value that is not a number")
-        args = [_operand(i, names, writer) for i in node.inputs]
-        lines.append(f"{names[node.id]} = {writer.ap(node.op, *args)}")
-        lines += _guards(node, args)
-    return lines
-
-
 FUSE_DEPTH = 12  # operations per fused expression (Python's parser nests at most 200)
 
 
-def _fused_lines(tape: Tape, names: dict, writer: CodeWriter) -> tuple[list[str], str]:
-    """The value's code with each single-use result written into its one consumer:
-    a third of the lines, so Python compiles a large tape several times faster."""
+def _fused_lines(tape: Tape, names: dict, writer: CodeWriter,
+                 keep: set = frozenset()) -> tuple[list[str], str]:
+    """The value's code with each single-use result written into its one consumer
+    (unless named in `keep`): a third of the lines, so Python compiles a large tape
+    several times faster."""
     uses: dict[int, int] = {}
     for node in tape.nodes:
         for i in node.inputs:
@@ -181,7 +167,8 @@ def _fused_lines(tape: Tape, names: dict, writer: CodeWriter) -> tuple[list[str]
         args = [code[i.id] if i.id in code else _operand(i, names, writer) for i in node.inputs]
         expr = writer.ap(node.op, *args)
         depth[node.id] = 1 + max((depth.get(i.id, 0) for i in node.inputs), default=0)
-        if uses.get(node.id, 0) == 1 and depth[node.id] < FUSE_DEPTH:
+        if uses.get(node.id, 0) == 1 and depth[node.id] < FUSE_DEPTH \
+                and names[node.id] not in keep:
             code[node.id] = expr
             continue
         lines.append(f"{names[node.id]} = {expr}")

@@ -223,14 +223,19 @@ def _backward_lines(tape: Tape, names: dict, writer: CodeWriter) -> tuple[list[s
             if part is None or inp.id not in tape.active:
                 continue
             term = g if part == 1.0 and not isinstance(part, str) else f"{g} * {writer.arg(part)}"
-            target = adjoint.get(inp.id)
-            if target is None:
-                target = adjoint[inp.id] = f"g{names[inp.id][1:]}"
-                lines.append(f"{target} = {term}")
-            else:
-                lines.append(f"{target} += {term}")
+            _accumulate(adjoint, names, lines, inp, term, "{0} += {1}")
     grads = [adjoint.get(n.id, "0.0") for n in tape.inputs]
     return lines, grads
+
+
+def _accumulate(adjoint: dict, names: dict, lines: list, inp, term: str, add: str) -> None:
+    """Add a contribution to an input's adjoint: the first one assigns it."""
+    target = adjoint.get(inp.id)
+    if target is None:
+        target = adjoint[inp.id] = f"g{names[inp.id][1:]}"
+        lines.append(f"{target} = {term}")
+    else:
+        lines.append(add.format(target, term))
 
 
 def traced_tape(ev, fn, inputs, output, reads) -> Compiled | None:
@@ -429,12 +434,8 @@ def _tensor_backward(tape: Tape, names: dict, writer: ArrayWriter):
                 continue
             if np.shape(inp.value) != np.shape(node.value) and not _is_vjp(node):
                 term = f"_unb({term}, {np.shape(inp.value)!r})"
-            target = adjoint.get(inp.id)
-            if target is None:
-                target = adjoint[inp.id] = f"g{names[inp.id][1:]}"
-                lines.append(f"{target} = {term}")
-            else:
-                lines.append(f"{target} = {target} + {term}")
+            # never +=: an adjoint may be a rule's read-only view (a broadcast)
+            _accumulate(adjoint, names, lines, inp, term, "{0} = {0} + {1}")
     return lines, [adjoint.get(n.id, "0.0") for n in tape.inputs]
 
 

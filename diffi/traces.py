@@ -346,13 +346,21 @@ def explain(ev, ast, scope):
                               f"{format_value(node.value, ev.precision)}")
 
 
-def _explain_reverse(ev, ast, scope):
+def _explain_other_modes(ev, ast, scope, order):
+    """(problem, mode, options, report): the report when symbolic or numeric explains it."""
     problem = build(ev, ast, scope)
     mode, options = mode_of(ev, ast, scope)
     if problem.symbolic or mode == "symbolic":
-        return _explain_symbolic(ev, ast, problem)
+        return problem, mode, options, _explain_symbolic(ev, ast, problem)
     if mode == "numeric":
-        return _explain_numeric(ev, ast, problem, options, 1)
+        return problem, mode, options, _explain_numeric(ev, ast, problem, options, order)
+    return problem, mode, options, None
+
+
+def _explain_reverse(ev, ast, scope):
+    problem, mode, options, report = _explain_other_modes(ev, ast, scope, 1)
+    if report is not None:
+        return report
     tape, adj, xs, value = reverse_pass(Context(ev, ast), problem)
     lines = [str(backprop_table(tape, adj, xs, ev.precision)), *kink_lines(problem, tape, ev),
              f"gradient: {format_value(value, ev.precision)}"]
@@ -360,12 +368,9 @@ def _explain_reverse(ev, ast, scope):
 
 
 def _explain_derivative(ev, ast, scope):
-    problem = build(ev, ast, scope)
-    mode, options = mode_of(ev, ast, scope)
-    if problem.symbolic or mode == "symbolic":
-        return _explain_symbolic(ev, ast, problem)
-    if mode == "numeric":
-        return _explain_numeric(ev, ast, problem, options, ast.order)
+    problem, mode, options, report = _explain_other_modes(ev, ast, scope, ast.order)
+    if report is not None:
+        return report
     ctx = Context(ev, ast)
     inputs, output = problem.trace()
     x = problem.variable_nodes(inputs)[0]

@@ -5,7 +5,7 @@ import math
 
 from . import ops
 from .graph import Node
-from .values import Builtin, format_value
+from .values import NOTHING, Builtin, format_value
 
 def constant(value, name: str | None = None, span=None) -> Node:
     """A leaf node holding a value."""
@@ -16,7 +16,7 @@ def _print(evaluator, args, keywords, span):
     parts = [a.value if isinstance(a.value, str) else format_value(a.value, evaluator.precision)
              for a in args]
     evaluator.output(" ".join(parts))
-    return constant(None, span=span)
+    return constant(NOTHING, span=span)
 
 
 def _from_table(name: str, prim: ops.Primitive) -> Builtin:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 
 from . import ops
 from .graph import Node
@@ -82,17 +83,17 @@ class Compiled:
         self._tape = tape
         self._names = _variable_names(tape)
         self._writer = CodeWriter()
+        self.value = self._value_function()  # written now: NotCompilable shows up here
 
     def valid(self, globals_: dict) -> bool:
         return all(globals_.get(name) is binding for name, binding in self.reads.items())
 
-    def value(self, *args):
+    def _value_function(self):
         lines, out = _fused_lines(self._tape, self._names, self._writer)
         params = ", ".join(self._names[n.id] for n in self._tape.inputs)
         source = _function("value", params, lines, f"return {out}")
         exec(compile(source, "<diffi tape>", "exec"), self._writer.namespace)
-        self.value = self._writer.namespace["value"]
-        return self.value(*args)
+        return self._writer.namespace["value"]
 
     def value_and_grad(self, *args):
         backward, grads = _backward_lines(self._tape, self._names, self._writer)
@@ -238,13 +239,6 @@ def _accumulate(adjoint: dict, names: dict, lines: list, inp, term: str, add: st
         lines.append(add.format(target, term))
 
 
-def traced_tape(ev, fn, inputs, output, reads) -> Compiled | None:
-    """A Compiled for a call that was just evaluated (its graph is the tape)."""
-    if type(output.value) is not float:
-        return None
-    return Compiled(Tape([output], inputs), reads)
-
-
 def compile_function(ev, fn, args: tuple) -> Compiled:
     """Trace fn at args and compile its tape (raises NotCompilable)."""
     inputs = [Node(ops.CONST, (), float(a), None, p) for p, a in zip(fn.params, args)]
@@ -266,16 +260,17 @@ class Cache:
     MAX_VARIANTS = 8  # tapes per function (one per pattern of `if` branches)
 
     def __init__(self):
-        self.entries: dict[int, list] = {}   # id(fn) -> [fn, calls, [Compiled, ...]]
-        self.pending: dict[int, Compiled] = {}  # id(fn) -> its first call's tape, uncompiled
+        # fn -> [fn, calls, [Compiled, ...]]; weak, so that a function no longer reachable
+        # (a closure made by a call) takes its tapes with it
+        self.entries = weakref.WeakKeyDictionary()
+        self.pending: dict[int, Compiled] = {}  # id(fn) -> its first call's tape
 
     def remember(self, fn, inputs, output, reads) -> None:
         """Keep the graph of a first call, so that the second call need not trace again."""
-        entry = self.entries.get(id(fn))
-        if entry is not None and entry[0] is fn and entry[1] == 1 and not entry[2]:
-            compiled = traced_tape(None, fn, inputs, output, reads)
-            if compiled is not None:
-                self.pending = {id(fn): compiled}
+        entry = self.entries.get(fn)
+        if entry is not None and entry[1] == 1 and not entry[2] \
+                and type(output.value) is float:
+            self.pending = {id(fn): (Tape([output], inputs), reads)}
 
     def run(self, ev, fn, args: tuple, gradient):
         """fn's value at args by compiled code, or None to trace instead.
@@ -283,11 +278,12 @@ class Cache:
         gradient: False (the value), True (value and gradient), or a tuple of seeds
         (value and the tangent along them: forward mode).
         """
-        if ev.point is not None or not all(type(a) is float for a in args):
-            return None
-        entry = self.entries.get(id(fn))
-        if entry is None or entry[0] is not fn:
-            entry = self.entries[id(fn)] = [fn, 0, []]
+        if ev.point is not None or fn.scope is not None \
+                or not all(type(a) is float for a in args):
+            return None  # (a closure's captured names are not guarded: never compiled)
+        entry = self.entries.get(fn)
+        if entry is None:
+            entry = self.entries[fn] = [None, 0, []]
         entry[1] += 1
         entry[2] = [c for c in entry[2] if c.valid(ev.globals.vars)]
         for compiled in entry[2]:
@@ -297,8 +293,9 @@ class Cache:
         if entry[1] < 2 or len(entry[2]) >= self.MAX_VARIANTS:
             return None
         try:
-            compiled = self.pending.pop(id(fn), None) if self.pending.get(id(fn)) and \
-                self.pending[id(fn)].valid(ev.globals.vars) else None
+            pending = self.pending.pop(id(fn), None)
+            compiled = Compiled(*pending) if pending and all(
+                ev.globals.vars.get(n) is b for n, b in pending[1].items()) else None
             compiled = compiled or compile_function(ev, fn, args)
         except (NotCompilable, RecursionError):
             entry[2], entry[1] = [], -10**9  # never worth trying again
@@ -319,7 +316,7 @@ def _attempt(compiled: Compiled, args: tuple, gradient: bool):
             total = result[0] + result[1]
         else:
             result = total = compiled.value(*args)
-    except (Retrace, ArithmeticError, ValueError):
+    except (Retrace, ArithmeticError, ValueError, NotCompilable):
         return None
     if type(total) is not float or total - total != 0:  # non-finite: the interpreter warns
         return None

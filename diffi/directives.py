@@ -12,6 +12,7 @@ from .errors import DiffiError, DiffiTypeError, format_warning
 from .graph import Node
 from .problem import Problem, build
 from .tape import Tape
+from .evaluator import _finite
 from .values import UserFunction, format_value, kind_of
 
 MODES = ("forward", "reverse", "numeric", "symbolic")
@@ -95,14 +96,6 @@ class Context:
 
 def _label(op) -> str:
     return op.symbol or op.name
-
-
-def _finite(value) -> bool:
-    if type(value) is float:
-        return value - value == 0
-    if ops._is_array(value):
-        return bool(ops.np().isfinite(value).all())
-    return True
 
 
 def _is_nan(value) -> bool:

@@ -380,9 +380,6 @@ class Evaluator:
         from . import directives
         return directives.run(self, ast, scope)
 
-    def unsupported(self, what: str, span) -> DiffiError:
-        return DiffiError(f"{what} is not yet supported", span)
-
     # Recording operations -------------------------------------------------------------
 
     def apply(self, prim: ops.Primitive, inputs, span) -> Node:
@@ -421,6 +418,12 @@ class Evaluator:
         if type(value) is not float and ops._is_array(value):
             self.check_elements(value, span)
         return Node(op, inputs, value, span, None, self.origin, params)
+
+    def check_deadline(self, span) -> None:
+        """Raise LimitError once the statement has run past its timeout."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise LimitError(f"the statement ran longer than {self.limits.timeout} s "
+                             f"(timeout)", span)
 
     def check_elements(self, value, span) -> None:
         if value.size > self.limits.max_elements:

@@ -16,21 +16,21 @@ from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, Li
 from .evaluator import TUPLE, Evaluator, Limits, Scope
 from .graph import Binding, Node
 from .parser import parse, parse_prefix
-from .values import Function, UserFunction, format_value, kind_of
+from .values import NOTHING, Function, UserFunction, format_value, kind_of
 
 STACK_DEPTH = 200_000  # Python frames allowed while evaluating deeply nested input
 
 
 @contextmanager
 def deep_stack():
-    """Let deeply nested programs evaluate; Python 3.11 frames live on the heap."""
-    old = sys.getrecursionlimit()
-    if old < STACK_DEPTH:
+    """Let deeply nested programs evaluate; Python 3.11 frames live on the heap.
+
+    The limit is process-wide, so it is raised once and never lowered: lowering it
+    again could cut short another thread's interpreter in the middle of its work.
+    """
+    if sys.getrecursionlimit() < STACK_DEPTH:
         sys.setrecursionlimit(STACK_DEPTH)
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)
+    yield
 
 
 def _python_warning(message: str, span) -> None:
@@ -117,7 +117,8 @@ class Interpreter:
                              f"{error})").locate(source, filename) from error
         for stmt in statements:
             node = self.execute_statement(stmt, source, filename)
-            shown = node is not None and (node.value is not None or node.op is ops.REPORT)
+            shown = node is not None and (node.op is ops.REPORT or (
+                node.value is not None and node.value is not NOTHING))
             if shown and (echo_silent or not stmt.silent):
                 on_result(node)
         if error is not None:
@@ -351,6 +352,8 @@ def to_python(value, interpreter: Interpreter | None = None):
     """A diffi value as a Python value: float, bool, numpy array, tuple, str, function."""
     if type(value) in (float, bool, str) or value is None:
         return value
+    if value is NOTHING:
+        return None
     if isinstance(value, tuple):
         return tuple(to_python(v, interpreter) for v in value)
     if isinstance(value, Function):

@@ -197,14 +197,10 @@ DIV = define("div", 2, _div, _ufunc("divide"), "a / b", "quotient", symbol="/",
 
 
 def _pow_taylor(y, a, b):
-    if all(_is_zero_coefficient(c) for c in b[1:]):
+    if all(T._is_zero(c) for c in b[1:]):
         return T.power(a, b[0], y)
     log_a = T.log(a, ap_value(LOG, a[0]))
     return T.exp(T.mul(b, log_a), y)
-
-
-def _is_zero_coefficient(c) -> bool:
-    return T._is_zero(c)
 
 
 POW = define("pow", 2, math.pow, _ufunc("power"), "a ^ b", "power (also a ** b)", symbol="^",

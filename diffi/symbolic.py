@@ -25,7 +25,10 @@ class Builder:
 
     def const(self, value) -> Node:
         value = float(value) if type(value) is int else value
-        key = ("const", type(value).__name__, repr(value))
+        if ops._is_array(value):  # repr abbreviates large arrays: key by shape and bytes
+            key = ("const", "array", value.dtype.str, value.shape, value.tobytes())
+        else:
+            key = ("const", type(value).__name__, repr(value))
         node = self.memo.get(key)
         if node is None:
             node = self.memo[key] = Node(ops.CONST, (), value)
@@ -448,12 +451,3 @@ _PRINTERS = {
     ops.TUPLE: lambda node, args: S.TupleLit(args),
     ops.INDEX: _index_syntax,
 }
-
-
-def formula_text(outputs: list[Node], names: dict[int, str], vector: bool = False) -> str:
-    """The printed formula (valid diffi source)."""
-    return S.unparse(formula_syntax(outputs, names, vector))
-
-
-def is_finite_number(value) -> bool:
-    return type(value) is float and math.isfinite(value)

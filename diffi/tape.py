@@ -31,23 +31,6 @@ class Tape:
                 active.add(node.id)
         self.active = active
 
-    def is_active(self, node: Node) -> bool:
-        return node.id in self.active
-
-    def active_nodes(self) -> list[Node]:
-        return [n for n in self.nodes if n.id in self.active]
-
-    def values_at(self, input_values) -> dict[int, object]:
-        """Every active node's value with the inputs set to `input_values`."""
-        values = {n.id: v for n, v in zip(self.inputs, input_values)}
-        for node in self.nodes:
-            if node.id in values or node.id not in self.active:
-                continue
-            args = [values.get(i.id, i.value) for i in node.inputs]
-            check_branch(node, args)
-            values[node.id] = ops.compute(node.op, args, node.params)
-        return values
-
 
 def check_branch(node: Node, args) -> None:
     """Refuse to re-use a recorded `if` whose condition changed at the new point."""

@@ -245,7 +245,7 @@ def concat_call(axis_default):
 
 def _whole(evaluator, node, span, allow_minus_one=False, negative=False) -> int:
     value = node.value
-    ok = type(value) is float and value == int(value) and (
+    ok = type(value) is float and value - value == 0 and value == int(value) and (
         value >= 0 or negative or allow_minus_one and value == -1)
     if not ok:
         raise DiffiTypeError(f"expected a whole number, not {value!r}", span)
@@ -281,8 +281,9 @@ def _generator(evaluator, seed=None):
 
 
 def _seed(evaluator, args, span):
+    from .values import NOTHING
     _generator(evaluator, _whole(evaluator, args[0], span))
-    return None
+    return NOTHING
 
 
 def _randn(evaluator, args, span):
@@ -308,6 +309,8 @@ def _onehot(evaluator, args, span):
 
 def _argmax(evaluator, args, keywords, span):
     x = _array(args[0].value)
+    if x.size == 0:
+        raise ShapeError("argmax of an empty tensor", span)
     axis = _axis(evaluator, args, dict(keywords), span)
     return evaluator.record(ops.CONST, (), as_value(np().argmax(x, axis=axis).astype(float)),
                             span)

@@ -81,8 +81,10 @@ def minimize(ev, ast, scope):
     progress.start(options["steps"])
     interrupted = False
     step_of = Stepper(ev, ast, problem)
+    before = {n: scope.lookup(n) for n in names}
     try:
         for step in range(options["steps"]):
+            ev.check_deadline(ast.span)
             loss, grads = step_of(values)
             new = update.step(values, grads)
             _rebind_all(scope, new)  # one dict update: Ctrl-C cannot split a step
@@ -91,6 +93,9 @@ def minimize(ev, ast, scope):
             progress.update(step + 1, loss)
     except KeyboardInterrupt:
         interrupted = True
+    except BaseException:  # an error is no Ctrl-C: the weights go back as they were
+        _rebind_all(scope, {n: b.node.value for n, b in before.items()}, before)
+        raise
     finally:
         progress.finish(interrupted)
     final = _scalar(problem.output_at(values), ast)
@@ -105,6 +110,7 @@ class Stepper:
         self.ev, self.ast, self.problem = ev, ast, problem
         self.compiled = None
         self.failed = False
+        self.fallbacks = 0
 
     def __call__(self, values: dict):
         compiled = self._compiled(values)
@@ -119,6 +125,8 @@ class Stepper:
             except (Retrace, ArithmeticError, ValueError):
                 pass
             self.compiled = None  # the point changed its shape or branch: trace again
+            self.fallbacks += 1
+            self.failed = self.fallbacks > 3  # diverging: stop recompiling every step
         return loss_and_gradient(self.ev, self.ast, self.problem, values)
 
     def _compiled(self, values):
@@ -201,15 +209,17 @@ def _scalar(value, ast) -> float:
     return value
 
 
-def _rebind_all(scope, values: dict) -> None:
-    """Bind every weight to its new value in the scope that holds it, all at once."""
+def _rebind_all(scope, values: dict, bindings: dict | None = None) -> None:
+    """Bind every weight to its new value in the scope that holds it, all at once
+    (or to the given bindings, to restore them)."""
     updates: dict = {}
     for name, value in values.items():
         target = scope
         while target is not None and name not in target.vars:
             target = target.parent
         target = target or scope
-        binding = Binding(name, constant(value, name), target.vars[name].formula)
+        binding = bindings[name] if bindings else \
+            Binding(name, constant(value, name), target.vars[name].formula)
         updates.setdefault(id(target), (target, {}))[1][name] = binding
     for target, bindings in updates.values():
         target.vars.update(bindings)

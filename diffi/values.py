@@ -44,6 +44,18 @@ class Builtin(Function):
         return self.name
 
 
+class Nothing:
+    """The value of print(…): shows nothing, and is no number to compute with."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "nothing"
+
+
+NOTHING = Nothing()
+
+
 def kind_of(value) -> str:
     """A word for the type of a value, for messages and :vars."""
     if type(value) is float:
@@ -56,7 +68,7 @@ def kind_of(value) -> str:
         return "string"
     if isinstance(value, Function):
         return "function"
-    if value is None:
+    if value is None or value is NOTHING:
         return "nothing"
     if ops._is_array(value):
         return "vector" if value.ndim == 1 else "matrix" if value.ndim == 2 else "tensor"

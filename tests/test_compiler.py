@@ -149,3 +149,17 @@ def test_fused_value_code_keeps_every_if_guard():
     it.run("s(t) = 2 * (if t > 0 then t else 0) + 1")
     s = it["s"]
     assert [s(1.0), s(1.0), s(-1.0), s(-1.0)] == [3.0, 3.0, 1.0, 1.0]
+
+
+def test_an_uncompilable_function_keeps_working_through_the_interpreter():
+    it = diffi.Interpreter()
+    it.run("f(x) = sum([x, x])")
+    f = it["f"]
+    assert [f(2.0), f(2.0), f(3.0)] == [4.0, 4.0, 6.0]
+    assert list(it.grad("f", at=(2.0,))) == list(it.grad("f", at=(2.0,))) == [2.0]
+
+
+def test_a_closure_is_not_compiled_so_its_captured_names_stay_live():
+    it = diffi.Interpreter()
+    assert list(it.eval("{ a = 1; g(x) = x*a; u = grad g at 1; v = grad g at 1; a = 5; "
+                        "grad g at 1 }")) == [5.0]

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from diffi import DiffiError, Interpreter
+from diffi import LimitError, DiffiError, Interpreter
 from diffi import training
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -335,3 +335,11 @@ def test_only_numbers_and_tensors_are_trained():
     with pytest.raises(DiffiError) as caught:
         it.run("minimize f(1) wrt f using gd(steps = 2)")
     assert "'f'" in caught.value.message
+
+
+def test_minimize_stops_at_the_timeout_and_restores_the_weights():
+    it = Interpreter(timeout=0.5)
+    it.run("x = 5")
+    with pytest.raises(LimitError, match="timeout"):
+        it.run("minimize x^2 wrt x using gd(rate = 0.001, steps = 1e12)")
+    assert it["x"] == 5.0  # an error (not Ctrl-C) leaves the statement without effect

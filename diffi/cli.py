@@ -140,5 +140,5 @@ def repl(interpreter: Interpreter, console: Console) -> int:
     """The REPL on a terminal; standard input runs as a script when it is not one."""
     if not sys.stdin.isatty():
         return run_source(interpreter, console, sys.stdin.read(), "<stdin>")
-    from .plainrepl import plain_repl
-    return plain_repl(interpreter, console)
+    from .session import start  # prompt_toolkit loads here, never for a script
+    return start(interpreter, console)

@@ -1,52 +1,179 @@
-"""The REPL's `:` commands, shared by every front end: `:help`, `:vars`, `:load`, …"""
+"""The REPL's `:` commands, shared by every front end: `:help`, `:vars`, `:load`, …
+
+A command writes through the session's console (`console.result`) and reports a
+mistake as a DiffiError, so that it is shown like any other error.
+"""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
+from . import help as topics
+from .assist import is_command, shape_of, short
 from .errors import DiffiError
+from .interpreter import Interpreter
+from .values import Function, kind_of
 
-COMMANDS = {
-    ":help": ":help [topic]  an overview, or help on a directive, built-in or command",
-    ":vars": ":vars          the names defined so far, their kinds and values",
-    ":load": ":load FILE     run a script in this session",
-    ":reset": ":reset         forget every name defined",
-    ":precision": ":precision N   print numbers with N significant digits (1–17)",
-    ":quit": ":quit          leave (Ctrl-D too)",
-}
+PROMPT = "diffi> "
+PREVIEW = 12  # tensor elements shown by :vars
 
 
 class Quit(Exception):
     """Raised by :quit."""
 
 
-def run_command(line: str, interpreter, console, run_file) -> None:
+def terminal_width() -> int:
+    """Columns of the terminal (80 when there is none)."""
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def run_command(line: str, interpreter, console, run_file, width: int | None = None) -> None:
     """Carry out one `:` command line; errors are reported as DiffiError."""
     name, _, argument = line.strip().partition(" ")
-    argument = argument.strip()
-    if name == ":quit" or name == ":q":
-        raise Quit
-    if name == ":vars":
-        rows = interpreter.variables()
-        width = max((len(n) for n, _, _ in rows), default=0)
-        for n, kind, text in rows:
-            first = text.splitlines()[0] if text else ""
-            console.result(f"{n.ljust(width)}  {kind:<8}  {first}")
+    action = ACTIONS.get(topics.canonical(name))
+    if action is None:
+        raise DiffiError(f"unknown command '{name}'; try :help")
+    action(argument.strip(), interpreter, console, run_file, width or terminal_width())
+
+
+def _quit(argument, interpreter, console, run_file, width) -> None:
+    raise Quit
+
+
+def _vars(argument, interpreter, console, run_file, width) -> None:
+    for row in vars_table(interpreter, width):
+        console.result(row)
+
+
+def _reset(argument, interpreter, console, run_file, width) -> None:
+    interpreter.reset()
+
+
+def _precision(argument, interpreter, console, run_file, width) -> None:
+    if not argument:
+        console.result(f"precision: {interpreter.precision} significant digits")
         return
-    if name == ":reset":
-        interpreter.reset()
-        return
-    if name == ":precision":
-        if not argument.isdigit() or not 1 <= int(argument) <= 17:
-            raise DiffiError(":precision takes a whole number from 1 to 17")
-        interpreter.precision = int(argument)
-        return
-    if name == ":load":
-        if not argument:
-            raise DiffiError(":load takes a file name")
-        run_file(os.path.expanduser(argument))
-        return
-    if name == ":help":
-        console.result("\n".join(COMMANDS.values()) if not argument else
-                       COMMANDS.get(":" + argument.lstrip(":"), f"no help on '{argument}'"))
-        return
-    raise DiffiError(f"unknown command '{name}'; try :help")
+    if not argument.isdigit() or not 1 <= int(argument) <= 17:
+        raise DiffiError(":precision takes a whole number from 1 to 17")
+    interpreter.precision = int(argument)
+
+
+def _load(argument, interpreter, console, run_file, width) -> None:
+    path = argument.strip("\"'")
+    if not path:
+        raise DiffiError(":load takes a file name: :load model.dfi")
+    run_file(os.path.expanduser(path))
+
+
+def _help(argument, interpreter, console, run_file, width) -> None:
+    console.result(help_text(argument, width))
+
+
+ACTIONS = {":quit": _quit, ":vars": _vars, ":reset": _reset, ":precision": _precision,
+           ":load": _load, ":help": _help}
+
+
+# :vars ---------------------------------------------------------------------------------
+
+def vars_table(interpreter, width: int = 80) -> list[str]:
+    """One aligned row per defined name: name, kind, shape, value (cut to the width)."""
+    rows = [(name, kind_of(b.node.value), shape_of(b.node.value), b.node.value)
+            for name, b in interpreter.globals.items()]
+    if not rows:
+        return ["(no names defined)"]
+    rows.insert(0, ("name", "kind", "shape", None))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = []
+    for name, kind, shape, value in rows:
+        head = f"{name:<{widths[0]}}  {kind:<{widths[1]}}  {shape:<{widths[2]}}  "
+        text = "value" if value is None else preview(interpreter, value)
+        lines.append((head + short(text, max(10, width - len(head) - 1))).rstrip())
+    return lines
+
+
+def preview(interpreter, value) -> str:
+    """A value on one line; a big tensor by its first elements."""
+    if isinstance(value, Function):
+        return str(value)
+    size = getattr(value, "size", 0)
+    if size > PREVIEW:
+        head = interpreter.format(value.reshape(-1)[:PREVIEW])
+        return head[:-1] + ", …]"
+    return " ".join(interpreter.format(value).split())
+
+
+# :help ---------------------------------------------------------------------------------
+
+def help_text(name: str, width: int = 80) -> str:
+    """The overview, or one topic with its example and the example's real output."""
+    if not name:
+        return topics.overview(width)
+    topic = topics.lookup(name)
+    if topic is None:
+        near = topics.suggestions(name)
+        hint = f"; did you mean {' or '.join(near)}?" if near else "; :help lists the topics"
+        raise DiffiError(f"no help on '{name}'{hint}")
+    lines = [topic.signature, f"  {topic.summary}"]
+    if topic.details:
+        lines += [""] + [f"  {line}" for line in topic.details.splitlines()]
+    transcript, error = run_example(topic)
+    if error is not None and "not yet supported" in error.message:
+        lines += ["", f"  '{topic.name}' is not yet available in this version of diffi."]
+    elif transcript:
+        lines += [""]
+        for file, text in topic.files:
+            lines += [f"{file} holds:"] + [f"  {line}" for line in text.splitlines()]
+        lines += ["example:"] + [f"  {line}".rstrip() for line in transcript]
+    return "\n".join(lines)
+
+
+class Capture:
+    """A console that keeps what a help example prints, in order."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def result(self, text: str) -> None:
+        self.lines.extend(text.splitlines() or [""])
+
+    def warning(self, message: str, span) -> None:
+        self.lines.append(f"warning: {message}")
+
+    def error(self, error: DiffiError) -> None:
+        self.lines.extend(error.render().splitlines())
+
+
+def run_example(topic: topics.Topic) -> tuple[list[str], DiffiError | None]:
+    """Run a topic's example in a fresh interpreter: (transcript, the error that stopped it)."""
+    console = Capture()
+    interpreter = Interpreter(output=console.result, warn=console.warning)
+    with tempfile.TemporaryDirectory(prefix="diffi-help-") as folder:
+        for name, text in topic.files:
+            with open(os.path.join(folder, name), "w", encoding="utf-8") as handle:
+                handle.write(text)
+        interpreter.base_dir = folder
+        try:
+            for line in topic.example:
+                console.lines.append(PROMPT + line)
+                _example_line(line, interpreter, console, folder)
+        except Quit:
+            pass
+        except DiffiError as error:
+            console.error(error)
+            return console.lines, error
+    return console.lines, None
+
+
+def _example_line(line: str, interpreter, console, folder: str) -> None:
+    def show(node):
+        console.result(interpreter.format_result(node))
+
+    def run_file(path: str) -> None:
+        with open(os.path.join(folder, path), encoding="utf-8") as handle:
+            interpreter.execute(handle.read(), path, show)
+
+    if is_command(line):
+        run_command(line, interpreter, console, run_file)
+    else:
+        interpreter.execute(line, "<example>", show)

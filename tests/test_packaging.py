@@ -67,7 +67,8 @@ def test_pyproject_declares_the_test_extra():
 
 
 def test_pyproject_declares_the_runtime_dependencies():
-    assert {"lark", "prompt_toolkit", "numpy"} <= set(pyproject()["project"]["dependencies"])
+    assert {"lark", "prompt_toolkit", "pygments", "numpy"} <= set(
+        pyproject()["project"]["dependencies"])
 
 
 def test_every_subpackage_is_listed():

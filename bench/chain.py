@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import math
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import diffi  # noqa: E402
+from gradient import median_time  # noqa: E402  (bench/ is on the path as the script's folder)
 
 
 def source(steps: int) -> str:
@@ -36,12 +36,7 @@ def plain(x: float, steps: int) -> float:
 
 
 def median(fn, repeat=5) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_time(fn, repeat)
 
 
 def measure(ops: int) -> None:

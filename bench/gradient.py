@@ -37,6 +37,7 @@ def python_f(n: int):
 
 
 def median_time(fn, repeat: int) -> float:
+    """The median wall time of fn() over `repeat` runs."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()

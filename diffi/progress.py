@@ -1,10 +1,6 @@
 """minimize's progress bar on a terminal (prompt_toolkit's), with the loss and speed."""
 from __future__ import annotations
 
-from prompt_toolkit.shortcuts import ProgressBar
-from prompt_toolkit.shortcuts.progress_bar import formatters
-
-
 class TerminalProgress:
     """A progress bar labelled with the current loss and the steps per second."""
 
@@ -12,6 +8,9 @@ class TerminalProgress:
         self.bar = self.counter = None
 
     def start(self, steps: int) -> None:
+        # imported here: a script on a terminal loads prompt_toolkit only if it trains
+        from prompt_toolkit.shortcuts import ProgressBar
+        from prompt_toolkit.shortcuts.progress_bar import formatters
         shown = [formatters.Label(), formatters.Text(" "), formatters.Bar(),
                  formatters.Text(" "), formatters.Progress(), formatters.Text("  "),
                  formatters.IterationsPerSecond(), formatters.Text(" steps/s  "),

@@ -226,3 +226,39 @@ def test_nothing_in_diffi_imports_the_repl():
         if path.name not in ("repl.py", "progress.py"):
             assert "import prompt_toolkit" not in text and "from prompt_toolkit" not in text, \
                 path.name
+
+
+def test_a_script_on_a_terminal_never_imports_prompt_toolkit(tmp_path):
+    # minimize's progress bar lives in prompt_toolkit: it must load only when used
+    import pty
+    script = tmp_path / "s.dfi"
+    script.write_text("x = 2\nx^2\n", encoding="utf-8")
+    code = ("import sys; sys.argv = ['diffi', %r]; import diffi.cli as c; c.main(); "
+            "print('loaded', any(m.startswith('prompt_toolkit') for m in sys.modules))"
+            % str(script))
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdin, stdout and stderr are the terminal
+        os.environ["PYTHONPATH"] = str(ROOT)
+        os.execv(sys.executable, [sys.executable, "-c", code])
+    out = b""
+    while True:
+        try:
+            data = os.read(fd, 1024)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    os.waitpid(pid, 0)
+    assert b"4" in out and b"loaded False" in out, out
+
+
+def test_the_repl_after_a_script_continues_its_random_numbers():
+    import diffi
+    script = diffi.Interpreter()
+    script.run("seed(3); a = randn(2)")
+    expected = diffi.Interpreter()
+    expected.run("seed(3); a = randn(2)")
+    after = list(expected.eval("randn(2)"))
+    session = make_session(previous=script, stdout=io.StringIO(), stderr=io.StringIO())
+    assert list(session.interpreter.eval("randn(2)")) == after

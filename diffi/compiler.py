@@ -73,6 +73,16 @@ class CodeWriter:
         return f"{name}({', '.join(args)})"
 
 
+def reads_hold(reads: dict, globals_: dict) -> bool:
+    """Every global name a tape read is still bound to the same thing."""
+    return all(globals_.get(name) is binding for name, binding in reads.items())
+
+
+def _times(code: str, part, writer) -> str:
+    """code · part, written without the factor when the partial is the constant 1."""
+    return code if part == 1.0 and not isinstance(part, str) else f"{code} * {writer.arg(part)}"
+
+
 class Compiled:
     """A traced function as Python code: value(*args), value_and_grad(*args) and
     value_and_tangent(*args, *seeds), each generated and compiled on first use."""
@@ -86,7 +96,7 @@ class Compiled:
         self.value = self._value_function()  # written now: NotCompilable shows up here
 
     def valid(self, globals_: dict) -> bool:
-        return all(globals_.get(name) is binding for name, binding in self.reads.items())
+        return reads_hold(self.reads, globals_)
 
     def _value_function(self):
         lines, out = _fused_lines(self._tape, self._names, self._writer)
@@ -197,8 +207,7 @@ def _tangent_lines(tape: Tape, names: dict, writer: CodeWriter) -> tuple[list[st
             continue
         args = [_operand(i, names, writer) for i in node.inputs]
         parts = node.op.partials(writer.ap, *args, names[node.id])
-        terms = [dots[i.id] if part == 1.0 and not isinstance(part, str)
-                 else f"{writer.arg(part)} * {dots[i.id]}"
+        terms = [_times(dots[i.id], part, writer)
                  for i, part in zip(node.inputs, parts) if part is not None and i.id in dots]
         if terms:
             dots[node.id] = f"d{names[node.id][1:]}"
@@ -223,7 +232,7 @@ def _backward_lines(tape: Tape, names: dict, writer: CodeWriter) -> tuple[list[s
         for inp, part in zip(node.inputs, parts):
             if part is None or inp.id not in tape.active:
                 continue
-            term = g if part == 1.0 and not isinstance(part, str) else f"{g} * {writer.arg(part)}"
+            term = _times(g, part, writer)
             _accumulate(adjoint, names, lines, inp, term, "{0} += {1}")
     grads = [adjoint.get(n.id, "0.0") for n in tape.inputs]
     return lines, grads
@@ -294,8 +303,8 @@ class Cache:
             return None
         try:
             pending = self.pending.pop(id(fn), None)
-            compiled = Compiled(*pending) if pending and all(
-                ev.globals.vars.get(n) is b for n, b in pending[1].items()) else None
+            compiled = Compiled(*pending) if pending and reads_hold(pending[1], ev.globals.vars) \
+                else None
             compiled = compiled or compile_function(ev, fn, args)
         except (NotCompilable, RecursionError):
             entry[2], entry[1] = [], -10**9  # never worth trying again
@@ -388,7 +397,7 @@ class TensorCompiled:
         self.value_and_grad = writer.namespace["value_and_grad"]
 
     def valid(self, globals_: dict) -> bool:
-        return all(globals_.get(name) is binding for name, binding in self.reads.items())
+        return reads_hold(self.reads, globals_)
 
 
 def _tensor_operand(node, names, writer) -> str:
@@ -445,7 +454,7 @@ def _tensor_terms(node, g, args, names, writer, lines):
     op = node.op
     if op.partials is not None:
         parts = op.partials(writer.ap, *args, names[node.id])
-        return [(i, g if part == 1.0 and not isinstance(part, str) else f"{g} * {writer.arg(part)}")
+        return [(i, _times(g, part, writer))
                 for i, part in zip(node.inputs, parts) if part is not None]
     vjp = getattr(op, "vjp", None)
     if vjp is None:

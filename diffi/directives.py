@@ -147,13 +147,13 @@ def derivative_value(ctx, problem: Problem, mode: str, options: dict, order: int
             raise DiffiTypeError("reverse mode gives first derivatives; higher orders use "
                                  "forward (Taylor) mode", ctx.ast.span)
         coefficients = forward.taylor(tape, x, order).get(output.id)
-        return _zero_like(output.value) if coefficients is None else \
+        return ops.zero_like(output.value) if coefficients is None else \
             forward.nth_derivative(coefficients, order)
     if mode == "reverse":
         adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
-        return adj.get(x.id, _zero_like(x.value))
+        return adj.get(x.id, ops.zero_like(x.value))
     tangent = forward.tangents(tape, {x.id: _one_like(x.value)}, ctx.on_partial)
-    return tangent.get(output.id, _zero_like(output.value))
+    return tangent.get(output.id, ops.zero_like(output.value))
 
 
 NUMERIC_MAX_ELEMENTS = 10_000  # numeric mode evaluates the program twice per element
@@ -198,10 +198,6 @@ def _scalar_output(value, problem):
         raise DiffiTypeError("numeric mode by a tensor element needs a scalar expression",
                              problem.ast.span)
     return value
-
-
-def _zero_like(value):
-    return 0.0 if not ops._is_array(value) else ops.np().zeros_like(value, dtype=float)
 
 
 def _one_like(value):
@@ -266,7 +262,7 @@ def gradient(ctx, problem: Problem, mode: str, options: dict):
         b = symbolic.Builder()
         rebuilt = symbolic.rebuild(tape, b, {x.id: x for x in xs}, keep_inactive=ctx.nested)
         adj = symbolic.reverse_derivatives(tape, rebuilt, b)
-        parts = [adj.get(x.id, b.const(_zero_like(x.value))) for x in xs]
+        parts = [adj.get(x.id, b.const(ops.zero_like(x.value))) for x in xs]
         if ctx.nested:
             return pack_nodes(ctx, parts, problem)
         return pack([p.value for p in parts], problem)
@@ -275,7 +271,7 @@ def gradient(ctx, problem: Problem, mode: str, options: dict):
         return pack(parts, problem)
     adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
     ctx.ev.last_gradient = adj
-    return pack([adj.get(x.id, _zero_like(x.value)) for x in xs], problem)
+    return pack([adj.get(x.id, ops.zero_like(x.value)) for x in xs], problem)
 
 
 def compiled_derivative(ev, problem: Problem, var: str, mode: str):
@@ -397,7 +393,7 @@ def reverse_pass(ctx, problem: Problem):
     tape = Tape([output], xs)
     adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
     ctx.ev.last_gradient = adj  # graph labels these nodes with their gradients
-    return tape, adj, xs, pack([adj.get(x.id, _zero_like(x.value)) for x in xs], problem)
+    return tape, adj, xs, pack([adj.get(x.id, ops.zero_like(x.value)) for x in xs], problem)
 
 
 # Dispatch ------------------------------------------------------------------------------

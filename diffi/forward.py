@@ -42,11 +42,11 @@ def node_tangent(node, tangent: dict, on_partial=None):
         if jvp is not None:
             inputs = [tangent.get(i.id) for i in node.inputs]
             if all(t is None for t in inputs):  # no input moves: neither does the output
-                return _zero(node.value)
+                return ops.zero_like(node.value)
             return jvp(inputs, args, node.params, node.value)
         if op.taylor is None:
             raise MissingRule(f"'{op.name}' has no derivative rule (forward mode)", node.span)
-        return 0.0 * _zero(node.value)
+        return ops.zero_like(node.value)
     parts = op.partials(ops.ap_value, *args, node.value)
     total = None
     for k, (inp, part) in enumerate(zip(node.inputs, parts)):
@@ -57,13 +57,7 @@ def node_tangent(node, tangent: dict, on_partial=None):
             on_partial(node, k, part, args)
         term = part * t
         total = term if total is None else total + term
-    return _zero(node.value) if total is None else total
-
-
-def _zero(value):
-    if type(value) in (float, bool) or value is None:
-        return 0.0
-    return ops.np().zeros_like(value, dtype=float)
+    return ops.zero_like(node.value) if total is None else total
 
 
 def taylor(tape: Tape, variable, order: int) -> dict:

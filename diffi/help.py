@@ -54,7 +54,8 @@ DIRECTIVES = [
            "labelled with your names",
            ["w = 2; x = 3", "y = sin(w*x)", "backprop y wrt w, x"]),
     _topic("hessian", "directive", "hessian E wrt x, y [at …] [using MODE]",
-           "the matrix of second derivatives (forward over reverse)",
+           "the matrix of second derivatives (forward over reverse; by tensors, "
+           "differences of the exact gradient)",
            ["hessian x^2*y wrt x, y at x = 1, y = 2"]),
     _topic("jacobian", "directive", "jacobian E wrt x, y [at …] [using MODE]",
            "the matrix of first derivatives of a vector-valued E",

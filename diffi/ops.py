@@ -459,12 +459,13 @@ VECTOR = structural("vector", -1, lambda values, params: np().array(values, dtyp
 INDEX = structural("index", 1, lambda values, params: as_value(values[0][params]))
 
 
-def _zero_like(value):
-    return 0.0 if type(value) in (float, bool) else np().zeros_like(value, dtype=float)
+def zero_like(value):
+    """0 in the shape of a value: 0.0 for numbers (and formulas), zeros for a tensor."""
+    return np().zeros_like(value, dtype=float) if _is_array(value) else 0.0
 
 
 def _vector_jvp(tangents, values, params, y):
-    return np().array([_zero_like(v) if t is None else t for t, v in zip(tangents, values)],
+    return np().array([zero_like(v) if t is None else t for t, v in zip(tangents, values)],
                       dtype=float)
 
 
@@ -481,7 +482,7 @@ VECTOR.vjp = lambda g, values, params, y: tuple(as_value(g[i]) for i in range(le
 VECTOR.taylor = lambda y, *series: [np().array([s[k] for s in series], dtype=float)
                                     for k in range(len(series[0]))]
 TUPLE.jvp = lambda tangents, values, params, y: tuple(
-    _zero_like(v) if t is None else t for t, v in zip(tangents, values))
+    zero_like(v) if t is None else t for t, v in zip(tangents, values))
 TUPLE.vjp = lambda g, values, params, y: tuple(g)
 INDEX.jvp = lambda tangents, values, params, y: as_value(np().asarray(tangents[0])[params])
 INDEX.vjp = _index_vjp

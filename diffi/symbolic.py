@@ -13,7 +13,7 @@ import math
 from . import ops
 from . import syntax as S
 from .forward import MissingRule
-from .graph import Node
+from .graph import Node, ancestors
 from .tape import Tape
 
 
@@ -323,7 +323,7 @@ def to_syntax(outputs: list[Node], names: dict[int, str], taken: set[str] = froz
     `names` gives the names of variables (by node id). A non-trivial node used more
     than once becomes a named intermediate (t1, t2, …), so shared parts print once.
     """
-    order = _topological(outputs)
+    order = ancestors(*outputs)
     uses = _uses(order, outputs)
     prefix = _fresh_prefix(taken | set(names.values()))
     syntax: dict[int, S.Node] = {}
@@ -353,17 +353,6 @@ def _fresh_prefix(taken: set[str]) -> str:
         if not any(n.startswith(prefix) and n[len(prefix):].isdigit() for n in taken):
             return prefix
     return "_tmp"
-
-
-def _topological(outputs: list[Node]) -> list[Node]:
-    seen: dict[int, Node] = {}
-    stack = list(outputs)
-    while stack:
-        node = stack.pop()
-        if node.id not in seen:
-            seen[node.id] = node
-            stack.extend(node.inputs)
-    return [seen[k] for k in sorted(seen)]
 
 
 def _uses(order: list[Node], outputs: list[Node]) -> dict[int, int]:

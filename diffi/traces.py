@@ -14,7 +14,7 @@ import subprocess
 
 from . import forward, numeric, ops, reverse, symbolic
 from . import syntax as S
-from .directives import (NUMERIC_MAX_ELEMENTS, Context, Report, _require_scalar, _zero_like,
+from .directives import (NUMERIC_MAX_ELEMENTS, Context, Report, _require_scalar,
                          build, derivative_value,
                          formula_function, gradient, mode_of, numeric_estimate, pack,
                          reverse_pass)
@@ -86,7 +86,7 @@ def operation_text(node: Node, symbols: dict, names: dict) -> str:
 
 def _print(expr: Node) -> str:
     names = {}
-    for n in symbolic._topological([expr]):
+    for n in ancestors(expr):
         if n.op is ops.CONST and n.value is None:
             names[n.id] = n.name
     _, [syntax] = symbolic.to_syntax([expr], names, share=False)
@@ -391,11 +391,11 @@ def _explain_derivative(ev, ast, scope):
         return Report(value, "\n".join(lines))
     if mode == "reverse":
         adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
-        value = adj.get(x.id, _zero_like(x.value))
+        value = adj.get(x.id, ops.zero_like(x.value))
         text = str(backprop_table(tape, adj, [x], ev.precision))
     else:
         tangent = forward.tangents(tape, {x.id: 1.0}, ctx.on_partial)
-        value = tangent.get(output.id, _zero_like(output.value))
+        value = tangent.get(output.id, ops.zero_like(output.value))
         text = tangent_table(tape, tangent, x, ev.precision)
     lines = [text, *kink_lines(problem, tape, ev),
              f"d/d{x.name} = {format_value(value, ev.precision)}"]
@@ -453,7 +453,7 @@ def _explain_symbolic(ev, ast, problem):
     leaves = {n.id: Node(ops.CONST, (), None, name=n.name) for n in inputs}
     formula = symbolic.rebuild(tape, b, leaves)[output.id]
     lines = ["rules applied (u' is the derivative of u):"]
-    for expr in symbolic._topological([formula]):
+    for expr in ancestors(formula):
         if not expr.inputs or expr.op.partials is None:
             continue
         parts = expr.op.partials(b.ap, *expr.inputs, expr)
@@ -469,7 +469,7 @@ def _explain_symbolic(ev, ast, problem):
 
 
 def _depends(node: Node, leaves: dict) -> bool:
-    return any(n.op is ops.CONST and n.value is None for n in symbolic._topological([node]))
+    return any(n.op is ops.CONST and n.value is None for n in ancestors(node))
 
 
 # check ----------------------------------------------------------------------------------

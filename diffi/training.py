@@ -11,7 +11,7 @@ import math
 from . import ops, reverse
 from .builtins import constant
 from .compiler import NotCompilable, Retrace, compile_problem
-from .directives import _require_scalar, _zero_like
+from .directives import _require_scalar
 from .errors import DiffiError, DiffiTypeError
 from .graph import Binding
 from .values import kind_of
@@ -160,7 +160,7 @@ def loss_and_gradient(ev, ast, problem, values):
                              f"{kind_of(output.value)}{hint}", ast.span)
     tape = Tape([output], inputs)
     adj = reverse.adjoints(tape, output, 1.0)
-    grads = {n.name: adj.get(n.id, _zero_like(n.value)) for n in inputs}
+    grads = {n.name: adj.get(n.id, ops.zero_like(n.value)) for n in inputs}
     return _scalar(output.value, ast), grads
 
 

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
+from lark.lexer import LexerThread
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
@@ -321,18 +322,19 @@ def start_of(node) -> Span | None:
 # The parser object and error translation.
 
 _lock = threading.Lock()
-_parsers: dict[str, Lark] = {}
+_parser: list[Lark] = []  # the one parser, built on first use
 _postlex = Brackets()
 
 
-def _lark(start: str = "start") -> Lark:
+def _lark() -> Lark:
+    """The parser (FastState's caches are keyed by its tables' states, so there is one)."""
     with _lock:
-        if start not in _parsers:
-            _parsers[start] = Lark(
+        if not _parser:
+            _parser.append(Lark(
                 grammar_path().read_text(encoding="utf-8"), parser="lalr",
                 lexer="contextual", postlex=_postlex, transformer=AstBuilder(),
-                maybe_placeholders=True, cache=True, start=start)
-        return _parsers[start]
+                maybe_placeholders=True, cache=True))
+        return _parser[0]
 
 
 class FastState(ParserState):
@@ -347,6 +349,21 @@ class FastState(ParserState):
 
     __slots__ = ()
     _rules: dict = {}
+    _climbs: dict = {}  # (state below, state, token type) → state after the unit rules
+
+    def _climb(self, below, state, kind):
+        """The state reached from `state` by the passthrough unit rules that `kind` triggers."""
+        states, callbacks, rules = self.parse_conf.states, self.parse_conf.callbacks, self._rules
+        while True:
+            action, arg = states[state].get(kind, (None, None))
+            if action is None or action is Shift:
+                return state
+            info = rules.get(id(arg))
+            if info is None:
+                info = rules[id(arg)] = _rule_info(arg, callbacks[arg])
+            if not info[4]:
+                return state
+            state = states[below][info[2]][1]
 
     def feed_token(self, token, is_end=False):
         state_stack, value_stack = self.state_stack, self.value_stack
@@ -368,8 +385,11 @@ class FastState(ParserState):
                 info = rules[id(arg)] = _rule_info(arg, callbacks[arg])
             _, size, origin, callback, passthrough = info
             if passthrough:  # the value on the stack stays; only the state changes
-                state_stack.pop()
-                state_stack.append(states[state_stack[-1]][origin][1])
+                key = (state_stack[-2], state_stack[-1], token.type)
+                target = self._climbs.get(key)
+                if target is None:
+                    target = self._climbs[key] = self._climb(*key)
+                state_stack[-1] = target
                 continue
             if size:
                 children = value_stack[-size:]
@@ -393,11 +413,69 @@ def _rule_info(rule, callback):
     return rule, size, rule.origin.name, callback, passthrough
 
 
+class FastLexerThread(LexerThread):
+    """Lark's contextual lexer in one loop, feeding the Brackets post-lexer.
+
+    Each parser state's own scanner (built by Lark) matches the next token, as in
+    `ContextualLexer.lex`; only the per-token calls and the line counter object are
+    gone. At any input it cannot lex, it hands the rest to Lark's own lexer, which
+    raises Lark's errors exactly as it would have.
+    """
+
+    _plans: dict = {}  # id(Lark's per-state lexer) → what the loop needs from it
+
+    def lex(self, parser_state):
+        connector = self.lexer
+        return connector.postlexer.process(self._tokens(connector.lexer, parser_state))
+
+    def _tokens(self, contextual, parser_state):
+        state = self.state
+        text, end, counter = state.text.text, state.text.end, state.line_ctr
+        pos, line, line_start = counter.char_pos, counter.line, counter.line_start_pos
+        lexers, plans, new = contextual.lexers, self._plans, str.__new__
+        while pos < end:
+            basic = lexers[parser_state.position]
+            plan = plans.get(id(basic))
+            if plan is None:
+                plan = plans[id(basic)] = (basic, basic.scanner._mres, basic.ignore_types,
+                                           basic.newline_types, basic.callback)
+            _, patterns, ignore, newlines, callbacks = plan
+            for pattern in patterns:
+                match = pattern.match(text, pos, end)
+                if match:
+                    break
+            else:  # Lark's lexer raises the error, from where we are
+                counter.char_pos, counter.line = pos, line
+                counter.line_start_pos, counter.column = line_start, pos - line_start + 1
+                yield from contextual.lex(state, parser_state)
+                return
+            value, kind = match.group(0), match.lastgroup
+            start, start_line, column = pos, line, pos - line_start + 1
+            pos = match.end()
+            if kind in newlines and "\n" in value:
+                line += value.count("\n")
+                line_start = start + value.rindex("\n") + 1
+            if kind in ignore and kind not in callbacks:
+                continue
+            token = new(Token, value)
+            token.type, token.value, token.start_pos = kind, value, start
+            token.line, token.column = start_line, column
+            token.end_line, token.end_column, token.end_pos = line, pos - line_start + 1, pos
+            if kind in callbacks:
+                token = callbacks[kind](token)
+            if kind in ignore:
+                continue
+            state.last_token = token
+            yield token
+        counter.char_pos, counter.line = pos, line
+        counter.line_start_pos, counter.column = line_start, pos - line_start + 1
+
+
 def _fast_parse(lark: Lark, source: str):
     frontend = lark.parser
     parser = frontend.parser.parser
     state = FastState(ParseConf(parser.parse_table, parser.callbacks, "start"),
-                      frontend._make_lexer_thread(source))
+                      FastLexerThread.from_text(frontend.lexer, source))
     return parser.parse_from_state(state)
 
 

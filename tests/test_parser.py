@@ -1,14 +1,20 @@
 """Parser (diffi/parser.py, grammar/diffi.lark): SPEC §1–4 as syntax, and syntax errors."""
 
+from dataclasses import fields
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from lark.exceptions import UnexpectedInput
 
 from diffi import syntax as S
 from diffi.errors import DiffiSyntaxError, Span
 from diffi.parser import is_incomplete, parse, parse_prefix, start_of
 from diffi.syntax import RESERVED, dump, format_number
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SPEC_RESERVED = ("at wrt using if then else and or not grad backprop hessian jacobian "
                  "check graph explain minimize to").split()
 
@@ -848,3 +854,59 @@ def test_statement_spans():
     assert parse("y\n f(x, y) = x")[1].span == Span(2, 2, 2, 3)
     assert parse("foo(1)[2] + 1")[0].span == Span(1, 1, 1, 4)
     assert parse("x = 1\n  d/dx x")[1].span == Span(2, 3, 2, 7)
+
+
+# ----------------------------------------------------------------------------
+# The fast lexer and parser loop against Lark's own pipeline
+
+
+def with_spans(node):
+    """The tree as nested tuples with every span: two parses agree on positions too."""
+    if isinstance(node, (list, tuple)):
+        return tuple(with_spans(n) for n in node)
+    if not isinstance(node, S.Node):
+        return node
+    return (type(node).__name__,) + tuple(with_spans(getattr(node, f.name))
+                                          for f in fields(node))
+
+
+def stock_parse(source):
+    """The tree or the error (message, line, column) through Lark's own lexer and loop."""
+    from diffi import parser as P
+    try:
+        return with_spans(P._lark().parse(source))
+    except (UnexpectedInput, DiffiSyntaxError) as error:
+        if isinstance(error, UnexpectedInput):
+            error = P.translate(error, source, P._postlex.state)
+        return (str(error), error.line, error.column)
+
+
+def fast_parse(source):
+    try:
+        return with_spans(parse(source))
+    except DiffiSyntaxError as error:
+        return (str(error), error.line, error.column)
+
+
+TRICKY = [
+    "x = 1 # comment\n\n  # another\ny = x +\n 2",
+    "f(x) = {\n  a = x^2  # local\n  a + 1\n}\nf(\n  3\n)",
+    's = "a\\nb"; print(s)\n"tab\\there"',
+    "d2/dx2 sin(x) at x = 1\ngrad x*y wrt x, y at x = 1, y = 2 using numeric(step = 1e-5)",
+    "α₁ = 2; β = α₁ ^ -1 ** 2",
+    "A = [[1, 2],\n     [3, 4]]\nA[:, 0] @ A[1:3]",
+    "if x < 1 and not y then 1 else 2",
+    "x = 1\ny = 2x\n",
+    "x = (1 +\n",
+    "x = 1 $ 2",
+    "\n\n   \n  x = ]",
+    "then = 3",
+    "",
+    "# only a comment",
+]
+
+
+@pytest.mark.parametrize("source", TRICKY + [p.read_text(encoding="utf-8")
+                                             for p in sorted(EXAMPLES.glob("*.dfi"))])
+def test_fast_parse_matches_lark_tree_spans_and_errors(source):
+    assert fast_parse(source) == stock_parse(source)

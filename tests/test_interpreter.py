@@ -446,3 +446,28 @@ def test_failing_statement_changes_nothing(statement):
         it.run(statement)
     assert _same(before, snapshot(it))
     assert it.eval("x") == 2.0 and it.eval("y") == -1.0
+
+
+# Process-wide settings ------------------------------------------------------------------------
+
+def test_a_run_relaxes_the_collector_and_gives_the_callers_thresholds_back():
+    import gc
+    before = gc.get_threshold()
+    seen = []
+    it = Interpreter(output=lambda text: seen.append(gc.get_threshold()))
+    try:
+        gc.set_threshold(700, 10, 10)
+        it.run('print("during")')
+        assert seen == [(50_000, 50, 100)]
+        assert gc.get_threshold() == (700, 10, 10)
+        with pytest.raises(DiffiNameError):
+            it.run('print("again"); nope')
+        assert seen[-1] == (50_000, 50, 100) and gc.get_threshold() == (700, 10, 10)
+        gc.set_threshold(100_000, 5, 500)  # the caller's larger figures are kept
+        it.run('print("larger")')
+        assert seen[-1] == (100_000, 50, 500) and gc.get_threshold() == (100_000, 5, 500)
+        gc.set_threshold(0)  # collection turned off stays off
+        it.run('print("off")')
+        assert seen[-1][0] == 0 and gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)

@@ -1,6 +1,4 @@
 """`python -m diffi`: the same as the `diffi` command."""
-import sys
+from .cli import entry
 
-from .cli import main
-
-sys.exit(main())
+entry()

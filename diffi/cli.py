@@ -113,6 +113,22 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def entry() -> None:
+    """The `diffi` command and `python -m diffi`: main, then a quick exit.
+
+    A script's graph can hold millions of objects, and tearing them down one by one
+    at exit can take longer than running the script did, so once the output is
+    flushed the process ends without that teardown (as mypy's command does).
+    """
+    status = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader left: nothing more can be said
+        status = status or 1
+    os._exit(status)
+
+
 def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "-c" in argv:  # like python -c: the next word is the source, even if it starts with -

@@ -33,6 +33,17 @@ def script(tmp_path, text: str, name: str = "model.dfi") -> str:
 
 # Scripts -------------------------------------------------------------------------------------
 
+def test_a_large_output_is_flushed_before_the_quick_exit(tmp_path):
+    """The command ends with os._exit after flushing: every line and warning arrives."""
+    lines = [f"x{i} = {i}; x{i} * 2" for i in range(20_000)] + ["log(-1)"]
+    done = run_diffi(tmp_path, script(tmp_path, "\n".join(lines)))
+    out = done.stdout.splitlines()
+    assert len(out) == 20_001 and out[0] == "0" and out[-2] == "39998" and out[-1] == "nan"
+    assert done.stderr == "warning: value of log is nan at -1 (line 20001, column 1)\n"
+    assert done.returncode == 0
+
+
+
 def test_script_prints_one_line_per_expression_statement(tmp_path):
     name = script(tmp_path, "# a model\nx = 3\nf(a, b) = a*b + sin(a)\nf(x, 0)\nx * 2\n\n"
                             "y = x^2\ny\n")

@@ -1,7 +1,6 @@
 """Suggestions as you type (diffi/assist.py): completions, the help line, indentation."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -61,13 +60,13 @@ def test_a_whole_word_offers_nothing(it):
     assert candidates(it, "3 + ") == []
 
 
-def test_completion_is_fast_with_a_thousand_names():
+def test_completion_offers_every_one_of_a_thousand_names():
+    # (its speed, a keystroke to completion with 1,000 names, is measured by
+    # bench/repl.py as a ratio: tests assert no absolute times)
     interpreter = Interpreter()
     interpreter.run("".join(f"value_{i:04d} = {i}\n" for i in range(1000)))
-    start = time.perf_counter()
-    found = candidates(interpreter, "v")
-    elapsed = time.perf_counter() - start
-    assert len(found) >= 1000 and elapsed < 0.05
+    found = [t for t in texts(candidates(interpreter, "v")) if t.startswith("value_")]
+    assert found == [f"value_{i:04d}" for i in range(1000)]
 
 
 def test_command_completion():

@@ -338,6 +338,10 @@ class ArrayWriter(CodeWriter):
     """Writes NumPy code: functions use the table's tensor implementations; structure
     and tensor built-ins are called through their `compute`."""
 
+    def __init__(self):
+        super().__init__()
+        self.kept: dict[int, str] = {}  # node id -> the name of its residual
+
     def constant(self, value) -> str:
         if type(value) in (float, bool):
             return self.literal(value)
@@ -352,7 +356,9 @@ class ArrayWriter(CodeWriter):
             return template.format(*args)
         name = f"_t_{prim.name}"
         if name not in self.namespace:
-            self.namespace[name] = prim.tensor
+            direct = getattr(prim.tensor, "ufunc_name", None)
+            self.namespace[name] = prim.tensor if direct is None else \
+                getattr(ops.np(), direct)
         return f"{name}({', '.join(args)})"
 
     def structural(self, prim, args, params) -> str:
@@ -413,6 +419,12 @@ def _tensor_forward(tape: Tape, names: dict, writer: ArrayWriter) -> list[str]:
         if node.op is ops.LOGIC or node.value is None or isinstance(node.value, tuple):
             raise NotCompilable(node.op.name)
         args = [_tensor_operand(i, names, writer) for i in node.inputs]
+        if node.op.residual is not None:  # the backward sweep reuses what it keeps
+            fn = writer.bind(f"_r_{node.op.name}", node.op.residual)
+            kept = writer.kept[node.id] = f"r{names[node.id][1:]}"
+            lines.append(f"{names[node.id]}, {kept} = {fn}([{', '.join(args)}], "
+                         f"{writer.bind_value(node.params)})")
+            continue
         if getattr(node.op, "compute", None) is not None and node.op not in TEMPLATES:
             expr = writer.structural(node.op, args, node.params)
         else:
@@ -438,7 +450,8 @@ def _tensor_backward(tape: Tape, names: dict, writer: ArrayWriter):
         for inp, term in terms:
             if inp.id not in tape.active:
                 continue
-            if np.shape(inp.value) != np.shape(node.value) and not _is_vjp(node):
+            if np.shape(inp.value) != np.shape(node.value) and not _is_vjp(node) \
+                    and node.id not in writer.kept:
                 term = f"_unb({term}, {np.shape(inp.value)!r})"
             # never +=: an adjoint may be a rule's read-only view (a broadcast)
             _accumulate(adjoint, names, lines, inp, term, "{0} = {0} + {1}")
@@ -452,6 +465,12 @@ def _is_vjp(node) -> bool:
 def _tensor_terms(node, g, args, names, writer, lines):
     """(input, code of its contribution) for each input of node."""
     op = node.op
+    kept = writer.kept.get(node.id)
+    if kept is not None:
+        fn = writer.bind(f"_vr_{op.name}", op.vjp_residual)
+        temp = f"c{names[node.id][1:]}"
+        lines.append(f"{temp} = {fn}({g}, {kept}, {writer.bind_value(node.params)})")
+        return [(i, f"{temp}[{k}]") for k, i in enumerate(node.inputs) if i.id in names]
     if op.partials is not None:
         parts = op.partials(writer.ap, *args, names[node.id])
         return [(i, _times(g, part, writer))

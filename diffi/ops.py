@@ -44,6 +44,12 @@ class Primitive:
     partials: Callable | None = None
     # taylor(output_value, *input_series) -> the output's truncated Taylor series.
     taylor: Callable | None = None
+    # For compiled NumPy gradients (minimize): residual(values, params) -> (output, kept)
+    # computes the output on tensors as `tensor`/`compute` does and keeps what the
+    # backward sweep needs, and vjp_residual(cotangent, kept, params) -> one cotangent
+    # per input, equal to what `partials`/`vjp` give, without recomputing the forward.
+    residual: Callable | None = None
+    vjp_residual: Callable | None = None
 
     def evaluate(self, *values):
         """The value of this operation on input values (floats, bools or arrays)."""
@@ -83,7 +89,7 @@ def as_value(result):
     if isinstance(result, numpy.ndarray):
         if result.ndim == 0:
             return _scalar(result[()])
-        if result.dtype != bool and result.dtype != numpy.float64:
+        if result.dtype.char not in "d?":  # float64 and bool stay as they are
             return result.astype(numpy.float64)
         return result
     return _scalar(result)
@@ -106,7 +112,12 @@ def define(name, arity, scalar, tensor, signature="", doc="", **extra) -> Primit
 
 
 def _ufunc(name):
-    return lambda *args: getattr(np(), name)(*args)
+    """NumPy's function `name`, looked up when first called (NumPy loads lazily);
+    compiled code calls numpy.<ufunc_name> directly."""
+    def call(*args):
+        return getattr(np(), name)(*args)
+    call.ufunc_name = name
+    return call
 
 
 def _sgn(v):
@@ -147,6 +158,16 @@ def _sigmoid_t(x):
     # overflows (x < -709) it gives 0, the correctly rounded value (errors are ignored).
     numpy = np()
     return 1.0 / (1.0 + numpy.exp(-x))
+
+
+def _sigmoid_residual(values, params):
+    """sigmoid on a tensor and its slope y·sigmoid(-x) = 1/((1 + e)(1 + 1/e)), e = e^-x,
+    from the forward pass's one exp: accurate in both tails, 0 where e over- or
+    underflows (|x| > 709), as the slope is there."""
+    numpy = np()
+    e = numpy.exp(-values[0])
+    d = 1.0 + e
+    return 1.0 / d, 1.0 / (d * (1.0 + 1.0 / e))
 
 
 def _softplus(x):
@@ -224,6 +245,9 @@ def _matmul_vjp(g, values, params, y, needs=(True, True)):
     numpy = np()
     a, b = numpy.asarray(values[0]), numpy.asarray(values[1])
     g = numpy.asarray(g)
+    if a.ndim == 2 and b.ndim == 2:  # matrices, the common case: no closures
+        return (as_value(g @ b.T) if needs[0] else None), \
+            (as_value(a.T @ g) if needs[1] else None)
     if a.ndim == 1 and b.ndim == 1:
         da, db = (lambda: g * b), (lambda: g * a)
     elif a.ndim == 1:
@@ -389,7 +413,8 @@ HYPOT = define("hypot", 2, math.hypot, _ufunc("hypot"), "hypot(x, y)",
 # sigmoid' = y·sigmoid(-x), which keeps its accuracy in the tails where 1 - y rounds to 0.
 SIGMOID = define("sigmoid", 1, _sigmoid, _sigmoid_t, doc="logistic function 1/(1 + exp(-x))",
                  partials=lambda ap, x, y: (ap(MUL, y, ap(SIGMOID, ap(NEG, x))),),
-                 taylor=lambda y, x: T.logistic(x, y))
+                 taylor=lambda y, x: T.logistic(x, y),
+                 residual=_sigmoid_residual, vjp_residual=lambda g, slope, p: (g * slope,))
 # relu' = sign(relu(x)): 1 where x > 0 and 0 elsewhere, so relu'(0) = 0.
 RELU = define("relu", 1, _relu, lambda x: np().maximum(x, 0.0),
               doc="max(x, 0) (relu'(0) = 0)", kinks=True,

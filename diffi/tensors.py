@@ -22,21 +22,36 @@ def _expand(g, params, like):
     numpy = np()
     g = numpy.asarray(g, dtype=float)
     axis = params
-    if axis is not None:
-        g = numpy.expand_dims(g, axis)
-    return numpy.broadcast_to(g, numpy.shape(like))  # a view: the rules never write to it
+    if axis is not None:  # as numpy.expand_dims(g, axis), without its generality
+        axis %= g.ndim + 1
+        g = g.reshape(g.shape[:axis] + (1,) + g.shape[axis:])
+    shape = like.shape if type(like) is numpy.ndarray else numpy.shape(like)
+    return numpy.broadcast_to(g, shape)  # a view: the rules never write to it
 
 
 # Reductions ----------------------------------------------------------------------
+# add.reduce is what numpy.sum and numpy.mean run (mean then divides by the count),
+# called directly: the same numbers without their Python layers.
 
-SUM = structural("sum", 1, lambda v, axis: as_value(np().sum(_array(v[0]), axis=axis)))
-SUM.jvp = lambda t, v, axis, y: as_value(np().sum(_array(t[0]), axis=axis))
+def _sum(x, axis):
+    return as_value(np().add.reduce(_array(x), axis=axis))
+
+
+def _mean(x, axis):
+    x = _array(x)
+    total = np().add.reduce(x, axis=axis)
+    return as_value(total / (x.size // max(total.size, 1) if x.size else 0))
+
+
+SUM = structural("sum", 1, lambda v, axis: _sum(v[0], axis))
+SUM.jvp = lambda t, v, axis, y: _sum(t[0], axis)
 SUM.vjp = lambda g, v, axis, y: (as_value(_expand(g, axis, v[0])),)
 
-MEAN = structural("mean", 1, lambda v, axis: as_value(np().mean(_array(v[0]), axis=axis)))
-MEAN.jvp = lambda t, v, axis, y: as_value(np().mean(_array(t[0]), axis=axis))
+MEAN = structural("mean", 1, lambda v, axis: _mean(v[0], axis))
+MEAN.jvp = lambda t, v, axis, y: _mean(t[0], axis)
+# (the factor scales the reduced cotangent, before it is broadcast: fewer products)
 MEAN.vjp = lambda g, v, axis, y: (as_value(
-    _expand(g, axis, v[0]) * (np().size(y) / max(np().size(v[0]), 1))),)
+    _expand(np().multiply(g, np().size(y) / max(np().size(v[0]), 1)), axis, v[0])),)
 
 
 def _extremum_weights(values, axis, y):
@@ -110,10 +125,7 @@ def _softmax(u):
 
 
 def _logsumexp(u):
-    numpy = np()
-    u = _array(u)
-    m = numpy.max(u, axis=-1, keepdims=True)
-    return as_value(numpy.squeeze(m, -1) + numpy.log(numpy.sum(numpy.exp(u - m), axis=-1)))
+    return _logsumexp_residual([u], None)[0]
 
 
 def _softmax_product(y, t):
@@ -126,7 +138,20 @@ SOFTMAX = structural("softmax", 1, lambda v, p: as_value(_softmax(v[0])))
 SOFTMAX.jvp = lambda t, v, p, y: _softmax_product(_array(y), t[0])
 SOFTMAX.vjp = lambda g, v, p, y: (_softmax_product(_array(y), g),)
 
-LOGSUMEXP = structural("logsumexp", 1, lambda v, p: _logsumexp(v[0]))
+def _logsumexp_residual(values, params):
+    """logsumexp(U) and softmax(U), its gradient, from the same exp(U − max)."""
+    numpy = np()
+    u = _array(values[0])
+    m = numpy.maximum.reduce(u, axis=-1, keepdims=True)  # numpy.max without its layers
+    z = numpy.exp(u - m)
+    total = numpy.add.reduce(z, axis=-1, keepdims=True)
+    return as_value(m[..., 0] + numpy.log(total[..., 0])), z / total
+
+
+LOGSUMEXP = structural("logsumexp", 1, lambda v, p: _logsumexp(v[0]),
+                       residual=_logsumexp_residual,
+                       vjp_residual=lambda g, softmax, p: (
+                           as_value(np().expand_dims(_array(g), -1) * softmax),))
 # The gradient is softmax(U), computed afresh: exp(U − logsumexp(U)) would be cheaper
 # but cancels catastrophically when U is large (1e16).
 LOGSUMEXP.jvp = lambda t, v, p, y: as_value(np().sum(_array(t[0]) * _softmax(v[0]), axis=-1))

@@ -715,3 +715,72 @@ def test_backprop_shows_tensor_rules_and_summarises_big_rows():
     assert "W̄  = transpose(X) @ v̄" in text
     assert "(50, 3) [" in text and "norm" in text      # X summarised, not printed whole
     assert len(text) < 3000
+
+
+# Residual rules: what compiled training keeps from the forward pass --------------------
+
+def _residual_primitives():
+    return [p for p in ops.TABLE.values() if p.residual is not None]
+
+
+def test_every_residual_rule_has_its_backward_rule():
+    assert {p.name for p in _residual_primitives()} >= {"sigmoid", "logsumexp"}
+    assert all(p.vjp_residual is not None for p in _residual_primitives())
+
+
+TAILS = np.array([-1000.0, -745.5, -709.9, -709.0, -40.0, -1.0, -1e-9, 0.0, 1e-9, 0.5,
+                  3.0, 40.0, 709.0, 709.9, 745.5, 1000.0])
+
+
+def test_sigmoid_residual_gives_the_same_value_and_an_accurate_slope():
+    with np.errstate(all="ignore"):  # as compiled training runs it
+        y, slope = ops.SIGMOID.residual([TAILS], None)
+        assert np.array_equal(y, ops.SIGMOID.tensor(TAILS))
+        reference = y * ops.SIGMOID.tensor(-TAILS)  # the table's partial, y·sigmoid(-x)
+    np.testing.assert_allclose(slope, reference, rtol=4e-16, atol=0)
+    assert slope[TAILS == 40.0][0] == pytest.approx(math.exp(-40.0), rel=1e-15)
+    assert np.all(np.isfinite(slope)) and slope[0] == 0.0 and slope[-1] == 0.0
+    (g,) = ops.SIGMOID.vjp_residual(np.full(TAILS.shape, 2.0), slope, None)
+    np.testing.assert_array_equal(g, 2.0 * slope)
+
+
+@pytest.mark.parametrize("u", [
+    np.array([[1.0, 2.0, 3.0], [-1000.0, 0.0, 1000.0]]),
+    np.array([1e16, 1e16 + 4.0, -3.0]),
+    np.array([[[0.5, -0.25], [2.0, 2.0]]]),
+])
+def test_logsumexp_residual_gives_the_same_value_and_vjp(u):
+    y, kept = tensors.LOGSUMEXP.residual([u], None)
+    value = tensors.LOGSUMEXP.compute([u], None)
+    assert np.array_equal(np.asarray(y), np.asarray(value))
+    g = np.linspace(-1.0, 2.0, np.size(y)).reshape(np.shape(y))
+    (mine,) = tensors.LOGSUMEXP.vjp_residual(g, kept, None)
+    (plain,) = tensors.LOGSUMEXP.vjp(g, [u], None, value)
+    np.testing.assert_array_equal(mine, plain)
+
+
+@pytest.mark.parametrize("loss", [
+    "{ Z = sigmoid(X @ W); U = Z @ V; -mean(sum(U*Y, 1) - logsumexp(U)) }",
+    "{ Z = tanh(X @ W) + relu(X @ W - 0.1); sum(softmax(Z @ V) * Y) + mean(Z, 0) @ V[:, 0] }",
+    "{ s = sigmoid(X @ W * 40); sum(s^2) + logsumexp(sum(s, 1)) }",
+])
+def test_compiled_training_gradient_matches_reverse_mode(loss):
+    from diffi import training
+    from diffi.compiler import compile_problem
+    from diffi.problem import Problem
+    from diffi.parser import parse
+    it = Interpreter()
+    it.run("seed(3); X = randn(7, 3); Y = onehot([0, 1, 2, 1, 0, 2, 2], 3); "
+           "W = randn(3, 4); V = randn(4, 3)")
+    it.run(f"L(W, V) = {loss}")
+    ev = it.evaluator
+    ev.begin_statement()
+    (stmt,) = parse("minimize L(W, V) wrt W, V using gd(rate = 0.1, steps = 1)")
+    values = {"W": it["W"], "V": it["V"]}
+    problem = Problem(ev, stmt.expr, ev.globals, None, ["W", "V"], ["W", "V"], values)
+    compiled = compile_problem(ev, problem, values)
+    fast_loss, fast = compiled.value_and_grad(values["W"], values["V"])
+    slow_loss, slow = training.loss_and_gradient(ev, stmt.expr, problem, values)
+    assert fast_loss == pytest.approx(slow_loss, rel=1e-14)
+    for name, g in zip(["W", "V"], fast):
+        np.testing.assert_allclose(g, slow[name], rtol=1e-13, atol=1e-15)

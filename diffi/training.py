@@ -82,22 +82,24 @@ def minimize(ev, ast, scope):
     interrupted = False
     step_of = Stepper(ev, ast, problem)
     before = {n: scope.lookup(n) for n in names}
+    # The weights are bound once, after the last completed step (or at Ctrl-C): `values`
+    # changes by one assignment per step, so an interrupt cannot split a step.
     try:
-        for step in range(options["steps"]):
-            ev.check_deadline(ast.span)
-            loss, grads = step_of(values)
-            new = update.step(values, grads)
-            _rebind_all(scope, new)  # one dict update: Ctrl-C cannot split a step
-            values = new
-            history.append(loss)
-            progress.update(step + 1, loss)
+        with ops.np().errstate(all="ignore"):  # diffi, not NumPy, reports non-finite values
+            for step in range(options["steps"]):
+                ev.check_deadline(ast.span)
+                loss, grads = step_of(values)
+                values = update.step(values, grads)
+                history.append(loss)
+                progress.update(step + 1, loss)
     except KeyboardInterrupt:
         interrupted = True
-    except BaseException:  # an error is no Ctrl-C: the weights go back as they were
+    except BaseException:  # an error is no Ctrl-C: the weights stay as they were
         _rebind_all(scope, {n: b.node.value for n, b in before.items()}, before)
         raise
     finally:
         progress.finish(interrupted)
+    _rebind_all(scope, values)
     final = _scalar(problem.output_at(values), ast)
     ev.globals.vars["losses"] = Binding("losses", constant(_history(history), "losses"))
     return final
@@ -113,15 +115,17 @@ class Stepper:
         self.fallbacks = 0
 
     def __call__(self, values: dict):
-        compiled = self._compiled(values)
+        # No global can be rebound while minimize runs, so a compiled tape stays valid
+        # for the whole run once it has been checked (or made) at its first step.
+        compiled = self.compiled or self._compiled(values)
         if compiled is not None:
-            try:
-                with ops.np().errstate(all="ignore"):
-                    loss, grads = compiled.value_and_grad(*[values[n] for n in self.problem.names])
-                loss = _scalar(ops.as_value(loss), self.ast)
-                if math.isfinite(loss):
-                    return loss, {n: _weight_like(g, values[n])
-                                  for n, g in zip(self.problem.names, grads)}
+            names = self.problem.names
+            try:  # (minimize runs its steps with NumPy's float errors ignored)
+                loss, grads = compiled.value_and_grad(*[values[n] for n in names])
+                if type(loss) is not float:
+                    loss = _scalar(ops.as_value(loss), self.ast)
+                if loss - loss == 0:  # finite
+                    return loss, {n: _weight_like(g, values[n]) for n, g in zip(names, grads)}
             except (Retrace, ArithmeticError, ValueError):
                 pass
             self.compiled = None  # the point changed its shape or branch: trace again
@@ -132,8 +136,6 @@ class Stepper:
     def _compiled(self, values):
         if self.failed:
             return None
-        if self.compiled is not None and self.compiled.valid(self.ev.globals.vars):
-            return self.compiled
         try:
             self.compiled = compile_problem(self.ev, self.problem, values)
         except NotCompilable:
@@ -143,6 +145,9 @@ class Stepper:
 
 
 def _weight_like(gradient, weight):
+    if type(gradient) is type(weight) and ops._is_array(gradient) \
+            and gradient.dtype.char == "d":
+        return gradient
     value = ops.as_value(gradient) if ops._is_array(gradient) else float(gradient)
     if ops._is_array(weight) and not ops._is_array(value):
         return ops.np().full(weight.shape, value)

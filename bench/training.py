@@ -10,7 +10,7 @@ its fastest round (a noisy machine slows rounds down, never speeds them up), so 
 ratio compares the two under the same conditions; the median rounds are shown too.
 Memory: the peak of each run of --steps steps, each in a fresh process.
 Targets: time ratio <= 1.5, memory ratio <= 2.
-Run: python bench/training.py [--steps 1000] [--rounds 15] [--round 200]
+Run: python bench/training.py [--steps 1000] [--rounds 9] [--round 1000]
 """
 from __future__ import annotations
 
@@ -116,8 +116,8 @@ def per_step_times(rounds: int, size: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--round", type=int, default=200, help="steps per timed round")
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--round", type=int, default=1000, help="steps per timed round")
     parser.add_argument("--child", choices=["diffi", "numpy"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -86,7 +86,7 @@ def _is_array(v) -> bool:
 def as_value(result):
     """Normalise a NumPy result: 0-d arrays and NumPy scalars become Python floats/bools."""
     numpy = np()
-    if isinstance(result, numpy.ndarray):
+    if type(result) is numpy.ndarray or isinstance(result, numpy.ndarray):
         if result.ndim == 0:
             return _scalar(result[()])
         if result.dtype.char not in "d?":  # float64 and bool stay as they are

@@ -25,8 +25,17 @@ def _expand(g, params, like):
     if axis is not None:  # as numpy.expand_dims(g, axis), without its generality
         axis %= g.ndim + 1
         g = g.reshape(g.shape[:axis] + (1,) + g.shape[axis:])
-    shape = like.shape if type(like) is numpy.ndarray else numpy.shape(like)
-    return numpy.broadcast_to(g, shape)  # a view: the rules never write to it
+    out = numpy.empty(_shape_of(like))  # filled in C: cheaper than broadcast_to's layers
+    out[...] = g
+    return out
+
+
+def _shape_of(value):
+    return value.shape if type(value) is np().ndarray else np().shape(value)
+
+
+def _count(value) -> int:
+    return value.size if type(value) is np().ndarray else np().size(value)
 
 
 # Reductions ----------------------------------------------------------------------
@@ -51,7 +60,7 @@ MEAN = structural("mean", 1, lambda v, axis: _mean(v[0], axis))
 MEAN.jvp = lambda t, v, axis, y: _mean(t[0], axis)
 # (the factor scales the reduced cotangent, before it is broadcast: fewer products)
 MEAN.vjp = lambda g, v, axis, y: (as_value(
-    _expand(np().multiply(g, np().size(y) / max(np().size(v[0]), 1)), axis, v[0])),)
+    _expand(np().multiply(g, _count(y) / max(_count(v[0]), 1)), axis, v[0])),)
 
 
 def _extremum_weights(values, axis, y):
@@ -151,7 +160,7 @@ def _logsumexp_residual(values, params):
 LOGSUMEXP = structural("logsumexp", 1, lambda v, p: _logsumexp(v[0]),
                        residual=_logsumexp_residual,
                        vjp_residual=lambda g, softmax, p: (
-                           as_value(np().expand_dims(_array(g), -1) * softmax),))
+                           as_value(_array(g)[..., None] * softmax),))
 # The gradient is softmax(U), computed afresh: exp(U − logsumexp(U)) would be cheaper
 # but cancels catastrophically when U is large (1e16).
 LOGSUMEXP.jvp = lambda t, v, p, y: as_value(np().sum(_array(t[0]) * _softmax(v[0]), axis=-1))

@@ -121,11 +121,14 @@ def entry() -> None:
     flushed the process ends without that teardown (as mypy's command does).
     """
     status = main()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:  # the reader left: nothing more can be said
-        status = status or 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:  # (None when the descriptor was closed: diffi >&-)
+                stream.flush()
+        except BrokenPipeError:  # the reader left: nothing more can be said
+            status = status or 1
+        except (OSError, ValueError):
+            pass
     os._exit(status)
 
 

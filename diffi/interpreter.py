@@ -166,7 +166,7 @@ class Interpreter:
         evaluator = self.evaluator
         evaluator.begin_statement()
         try:
-            with deep_stack():
+            with deep_stack(), fewer_collections():
                 return evaluator.execute(stmt, evaluator.globals)
         except DiffiError as error:
             raise error.locate(source, filename)

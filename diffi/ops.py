@@ -89,7 +89,8 @@ def as_value(result):
     if type(result) is numpy.ndarray or isinstance(result, numpy.ndarray):
         if result.ndim == 0:
             return _scalar(result[()])
-        if result.dtype.char not in "d?":  # float64 and bool stay as they are
+        kind = result.dtype
+        if kind.char not in "d?" or not kind.isnative:  # float64 and bool stay as they are
             return result.astype(numpy.float64)
         return result
     return _scalar(result)

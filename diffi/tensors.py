@@ -151,20 +151,29 @@ def _logsumexp_residual(values, params):
     """logsumexp(U) and softmax(U), its gradient, from the same exp(U − max)."""
     numpy = np()
     u = _array(values[0])
+    number = u.ndim == 0  # a number is its own last axis: logsumexp(3) = 3
+    if number:
+        u = u.reshape(1)
     m = numpy.maximum.reduce(u, axis=-1, keepdims=True)  # numpy.max without its layers
     z = numpy.exp(u - m)
     total = numpy.add.reduce(z, axis=-1, keepdims=True)
-    return as_value(m[..., 0] + numpy.log(total[..., 0])), z / total
+    softmax = z / total
+    return as_value(m[..., 0] + numpy.log(total[..., 0])), \
+        softmax.reshape(()) if number else softmax
+
+
+def _logsumexp_vjp_residual(g, softmax, params):
+    g = _array(g)
+    return (as_value((g[..., None] if softmax.ndim > g.ndim else g) * softmax),)
 
 
 LOGSUMEXP = structural("logsumexp", 1, lambda v, p: _logsumexp(v[0]),
                        residual=_logsumexp_residual,
-                       vjp_residual=lambda g, softmax, p: (
-                           as_value(_array(g)[..., None] * softmax),))
+                       vjp_residual=_logsumexp_vjp_residual)
 # The gradient is softmax(U), computed afresh: exp(U − logsumexp(U)) would be cheaper
 # but cancels catastrophically when U is large (1e16).
 LOGSUMEXP.jvp = lambda t, v, p, y: as_value(np().sum(_array(t[0]) * _softmax(v[0]), axis=-1))
-LOGSUMEXP.vjp = lambda g, v, p, y: (as_value(np().expand_dims(_array(g), -1) * _softmax(v[0])),)
+LOGSUMEXP.vjp = lambda g, v, p, y: _logsumexp_vjp_residual(g, _softmax(v[0]), p)
 
 TENSOR_OPS = (SUM, MEAN, MAXIMUM, MINIMUM, NORM, TRANSPOSE, RESHAPE, CONCAT, DOT, SOFTMAX,
               LOGSUMEXP)

@@ -84,6 +84,7 @@ def minimize(ev, ast, scope):
     before = {n: scope.lookup(n) for n in names}
     # The weights are bound once, after the last completed step (or at Ctrl-C): `values`
     # changes by one assignment per step, so an interrupt cannot split a step.
+    start, failed = values, False
     try:
         with ops.np().errstate(all="ignore"):  # diffi, not NumPy, reports non-finite values
             for step in range(options["steps"]):
@@ -95,11 +96,15 @@ def minimize(ev, ast, scope):
     except KeyboardInterrupt:
         interrupted = True
     except BaseException:  # an error is no Ctrl-C: the weights stay as they were
+        failed = True
         _rebind_all(scope, {n: b.node.value for n, b in before.items()}, before)
         raise
     finally:
-        progress.finish(interrupted)
-    _rebind_all(scope, values)
+        try:
+            if not failed and values is not start:  # no step done: the bindings stay
+                _rebind_all(scope, values)
+        finally:
+            progress.finish(interrupted)
     final = _scalar(problem.output_at(values), ast)
     ev.globals.vars["losses"] = Binding("losses", constant(_history(history), "losses"))
     return final

@@ -44,6 +44,19 @@ def test_a_large_output_is_flushed_before_the_quick_exit(tmp_path):
 
 
 
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_closed_stdout_or_stderr_is_no_error(tmp_path, closed):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "diffi", "-c", "x = 1; x"], cwd=tmp_path,
+                          env=env, stdin=subprocess.DEVNULL,
+                          **({"stderr": subprocess.PIPE, "stdout": None} if closed == 1
+                             else {"stdout": subprocess.PIPE, "stderr": None}),
+                          pass_fds=(), close_fds=True,
+                          preexec_fn=lambda: os.close(closed), timeout=60)
+    assert done.returncode == 0
+    assert (done.stderr if closed == 1 else done.stdout) in (b"", b"1\n")
+
+
 def test_script_prints_one_line_per_expression_statement(tmp_path):
     name = script(tmp_path, "# a model\nx = 3\nf(a, b) = a*b + sin(a)\nf(x, 0)\nx * 2\n\n"
                             "y = x^2\ny\n")

@@ -748,6 +748,7 @@ def test_sigmoid_residual_gives_the_same_value_and_an_accurate_slope():
     np.array([[1.0, 2.0, 3.0], [-1000.0, 0.0, 1000.0]]),
     np.array([1e16, 1e16 + 4.0, -3.0]),
     np.array([[[0.5, -0.25], [2.0, 2.0]]]),
+    np.array(3.0),  # a number is its own last axis
 ])
 def test_logsumexp_residual_gives_the_same_value_and_vjp(u):
     y, kept = tensors.LOGSUMEXP.residual([u], None)
@@ -757,6 +758,7 @@ def test_logsumexp_residual_gives_the_same_value_and_vjp(u):
     (mine,) = tensors.LOGSUMEXP.vjp_residual(g, kept, None)
     (plain,) = tensors.LOGSUMEXP.vjp(g, [u], None, value)
     np.testing.assert_array_equal(mine, plain)
+    assert np.shape(mine) == np.shape(u)
 
 
 @pytest.mark.parametrize("loss", [

@@ -228,8 +228,8 @@ def _after_steps(k):
 
 
 def test_ctrl_c_keeps_the_weights_of_the_last_completed_step():
-    # training.py binds a step's weights before it reports the step, so a Ctrl-C inside
-    # update(5, …) keeps the weights of step 5.
+    # a step's weights are the current ones before the step is reported, so a Ctrl-C
+    # inside update(5, …) keeps the weights of step 5.
     recorder = Recorder(interrupt_at=5)
     it = Interpreter(progress=recorder)
     it.run(QUADRATIC + "\nb = 1")
@@ -290,6 +290,32 @@ def test_ctrl_c_during_an_update_keeps_all_weights_of_the_last_whole_step(monkey
     assert b == pytest.approx(0.8 ** 2, rel=1e-14)
     np.testing.assert_allclose(w, _after_steps(2), rtol=1e-14)
     assert it.eval("size(losses)") == 2
+
+
+def test_a_second_ctrl_c_while_the_progress_finishes_still_keeps_the_weights():
+    class TwiceInterrupted(Recorder):
+        def finish(self, interrupted):
+            super().finish(interrupted)
+            raise KeyboardInterrupt  # the user pressed Ctrl-C again
+
+    it = Interpreter(progress=TwiceInterrupted(interrupt_at=3))
+    it.run(QUADRATIC)
+    with pytest.raises(KeyboardInterrupt):
+        it.run("minimize L(w) wrt w using gd(rate = 0.1, steps = 100)")
+    np.testing.assert_allclose(it["w"], _after_steps(3), rtol=1e-14)
+
+
+def test_no_step_done_leaves_the_bindings_and_their_formulas_alone():
+    it = Interpreter()
+    it.run("U = 1; W = U + 1")
+    it.run("minimize (W - 3)^2 wrt W using gd(rate = 0.1, steps = 0)")
+    assert it.eval("d/dU W at U = 5") == 1.0  # W still depends on U
+
+
+def test_logsumexp_of_a_number_trains():
+    it = Interpreter()
+    it.run("w = 2; minimize (logsumexp(w) - 1)^2 wrt w using gd(rate = 0.1, steps = 200)")
+    assert it["w"] == pytest.approx(1.0, abs=1e-12)
 
 
 # Errors -----------------------------------------------------------------------------------------

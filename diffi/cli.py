@@ -59,7 +59,7 @@ def make_interpreter(console: Console) -> Interpreter:
 
 def make_progress(console: Console):
     """minimize's progress: a bar on a terminal, else a line every tenth of the run."""
-    from .training import LineProgress
+    from .progress import LineProgress
     if getattr(console.stderr, "isatty", lambda: False)():
         from .progress import TerminalProgress  # prompt_toolkit, only on a terminal
         return TerminalProgress()

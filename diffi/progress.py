@@ -1,5 +1,44 @@
-"""minimize's progress bar on a terminal (prompt_toolkit's), with the loss and speed."""
+"""minimize's progress: a bar on a terminal (prompt_toolkit's, with the loss and speed),
+a line every tenth of the run otherwise, or nothing (the Python API's default).
+
+Light to import: a script that does not train loads neither prompt_toolkit nor the
+training code just to have its progress object ready.
+"""
 from __future__ import annotations
+
+
+class SilentProgress:
+    """No progress report (the Python API's default)."""
+
+    def start(self, steps: int) -> None:
+        pass
+
+    def update(self, step: int, loss: float) -> None:
+        pass
+
+    def finish(self, interrupted: bool) -> None:
+        pass
+
+
+class LineProgress:
+    """A line every tenth of the run when the output is not a terminal (no timings, so
+    that a script's output is the same on every run)."""
+
+    def __init__(self, write):
+        self.write = write
+        self.steps, self.every = 0, 1
+
+    def start(self, steps: int) -> None:
+        self.steps = steps
+
+    def update(self, step: int, loss: float) -> None:
+        if step * 10 // self.steps > (step - 1) * 10 // self.steps:  # each tenth, once
+            self.write(f"step {step}/{self.steps}  loss {loss:.6g}")
+
+    def finish(self, interrupted: bool) -> None:
+        if interrupted:
+            self.write("interrupted: keeping the weights of the last completed step")
+
 
 class TerminalProgress:
     """A progress bar labelled with the current loss and the steps per second."""

@@ -16,25 +16,13 @@ from .errors import DiffiError, DiffiTypeError
 from .graph import Binding
 from .values import kind_of
 from .problem import Problem
+from .progress import SilentProgress
 from .tape import Tape
 
 OPTIMIZERS = {
     "gd": {"rate": 0.01, "steps": 100},
     "adam": {"rate": 0.001, "steps": 100, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
 }
-
-
-class SilentProgress:
-    """No progress report (the Python API's default)."""
-
-    def start(self, steps: int) -> None:
-        pass
-
-    def update(self, step: int, loss: float) -> None:
-        pass
-
-    def finish(self, interrupted: bool) -> None:
-        pass
 
 
 def options_of(ev, ast, scope) -> tuple[str, dict]:
@@ -237,23 +225,3 @@ def _rebind_all(scope, values: dict, bindings: dict | None = None) -> None:
 
 def _history(history):
     return ops.np().array(history, dtype=float)
-
-
-class LineProgress:
-    """A line every tenth of the run when the output is not a terminal (no timings, so
-    that a script's output is the same on every run)."""
-
-    def __init__(self, write):
-        self.write = write
-        self.steps, self.every = 0, 1
-
-    def start(self, steps: int) -> None:
-        self.steps = steps
-
-    def update(self, step: int, loss: float) -> None:
-        if step * 10 // self.steps > (step - 1) * 10 // self.steps:  # each tenth, once
-            self.write(f"step {step}/{self.steps}  loss {loss:.6g}")
-
-    def finish(self, interrupted: bool) -> None:
-        if interrupted:
-            self.write("interrupted: keeping the weights of the last completed step")

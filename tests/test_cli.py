@@ -288,3 +288,18 @@ def test_file_and_dash_c_together_is_exit_2(tmp_path):
     done = run_diffi(tmp_path, "-c", "2", name)
     assert done.returncode == 2
     assert done.stdout == ""
+
+
+def test_a_script_that_does_not_differentiate_loads_no_differentiation_modes(tmp_path):
+    # start-up (bench/startup.py): the modes and minimize load when first used
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    code = ("import sys; from diffi.cli import main; main(['-c', sys.argv[1]]); "
+            "print(sorted(m for m in ('diffi.training', 'diffi.directives', "
+            "'diffi.symbolic', 'diffi.numeric') if m in sys.modules), file=sys.stderr)")
+    plain = subprocess.run([sys.executable, "-c", code, "x = 2; x^3"], env=env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+    assert plain.stdout == "8\n" and plain.stderr.strip() == "[]"
+    trains = subprocess.run([sys.executable, "-c", code,
+                             "w = 1; minimize (w - 3)^2 wrt w using gd(rate = 0.5, steps = 1)"],
+                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert trains.stdout == "0\n" and "'diffi.training'" in trains.stderr.splitlines()[-1]

@@ -351,19 +351,21 @@ class FastState(ParserState):
     _rules: dict = {}
     _climbs: dict = {}  # (state below, state, token type) → state after the unit rules
 
+    def _rule(self, rule):
+        """(rule, size, target, callback, passthrough) of a rule, worked out once."""
+        info = self._rules.get(id(rule))  # (a Rule hashes its expansion: id is cheaper)
+        if info is None:
+            info = self._rules[id(rule)] = _rule_info(rule, self.parse_conf.callbacks[rule])
+        return info
+
     def _climb(self, below, state, kind):
         """The state reached from `state` by the passthrough unit rules that `kind` triggers."""
-        states, callbacks, rules = self.parse_conf.states, self.parse_conf.callbacks, self._rules
+        states = self.parse_conf.states
         while True:
             action, arg = states[state].get(kind, (None, None))
-            if action is None or action is Shift:
+            if action is None or action is Shift or not self._rule(arg)[4]:
                 return state
-            info = rules.get(id(arg))
-            if info is None:
-                info = rules[id(arg)] = _rule_info(arg, callbacks[arg])
-            if not info[4]:
-                return state
-            state = states[below][info[2]][1]
+            state = states[below][self._rule(arg)[2]][1]
 
     def feed_token(self, token, is_end=False):
         state_stack, value_stack = self.state_stack, self.value_stack
@@ -380,10 +382,7 @@ class FastState(ParserState):
                 callback = callbacks.get(token.type)
                 value_stack.append(token if callback is None else callback(token))
                 return None
-            info = rules.get(id(arg))
-            if info is None:
-                info = rules[id(arg)] = _rule_info(arg, callbacks[arg])
-            _, size, origin, callback, passthrough = info
+            _, size, origin, callback, passthrough = rules.get(id(arg)) or self._rule(arg)
             if passthrough:  # the value on the stack stays; only the state changes
                 key = (state_stack[-2], state_stack[-1], token.type)
                 target = self._climbs.get(key)
@@ -422,7 +421,7 @@ class FastLexerThread(LexerThread):
     raises Lark's errors exactly as it would have.
     """
 
-    _plans: dict = {}  # id(Lark's per-state lexer) → what the loop needs from it
+    _plans: dict = {}  # Lark's per-state lexer → what the loop needs from it
 
     def lex(self, parser_state):
         connector = self.lexer
@@ -435,18 +434,17 @@ class FastLexerThread(LexerThread):
         lexers, plans, new = contextual.lexers, self._plans, str.__new__
         while pos < end:
             basic = lexers[parser_state.position]
-            plan = plans.get(id(basic))
+            plan = plans.get(basic)
             if plan is None:
-                plan = plans[id(basic)] = (basic, basic.scanner._mres, basic.ignore_types,
-                                           basic.newline_types, basic.callback)
-            _, patterns, ignore, newlines, callbacks = plan
+                plan = plans[basic] = (basic.scanner._mres, basic.ignore_types,
+                                       basic.newline_types, basic.callback)
+            patterns, ignore, newlines, callbacks = plan
             for pattern in patterns:
                 match = pattern.match(text, pos, end)
                 if match:
                     break
             else:  # Lark's lexer raises the error, from where we are
-                counter.char_pos, counter.line = pos, line
-                counter.line_start_pos, counter.column = line_start, pos - line_start + 1
+                _move(counter, pos, line, line_start)
                 yield from contextual.lex(state, parser_state)
                 return
             value, kind = match.group(0), match.lastgroup
@@ -467,8 +465,13 @@ class FastLexerThread(LexerThread):
                 continue
             state.last_token = token
             yield token
-        counter.char_pos, counter.line = pos, line
-        counter.line_start_pos, counter.column = line_start, pos - line_start + 1
+        _move(counter, pos, line, line_start)
+
+
+def _move(counter, pos: int, line: int, line_start: int) -> None:
+    """Bring Lark's line counter to where FastLexerThread's loop is."""
+    counter.char_pos, counter.line = pos, line
+    counter.line_start_pos, counter.column = line_start, pos - line_start + 1
 
 
 def _fast_parse(lark: Lark, source: str):

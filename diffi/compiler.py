@@ -446,47 +446,46 @@ def _tensor_backward(tape: Tape, names: dict, writer: ArrayWriter):
         if g is None or node.id in inputs:
             continue
         args = [_tensor_operand(i, names, writer) for i in node.inputs]
-        terms = _tensor_terms(node, g, args, names, writer, lines)
+        terms, shaped = _tensor_terms(node, g, args, names, writer, lines)
         for inp, term in terms:
             if inp.id not in tape.active:
                 continue
-            if np.shape(inp.value) != np.shape(node.value) and not _is_vjp(node) \
-                    and node.id not in writer.kept:
+            if not shaped and np.shape(inp.value) != np.shape(node.value):
                 term = f"_unb({term}, {np.shape(inp.value)!r})"
-            # never +=: an adjoint may be a rule's read-only view (a broadcast)
+            # never +=: a cotangent may be shared with the rule that made it
             _accumulate(adjoint, names, lines, inp, term, "{0} = {0} + {1}")
     return lines, [adjoint.get(n.id, "0.0") for n in tape.inputs]
 
 
-def _is_vjp(node) -> bool:
-    return node.op.partials is None and getattr(node.op, "vjp", None) is not None
-
-
 def _tensor_terms(node, g, args, names, writer, lines):
-    """(input, code of its contribution) for each input of node."""
+    """(input, code of its contribution) for each input of node, and whether those
+    already have their inputs' shapes (a vjp's cotangents) or are to be unbroadcast."""
     op = node.op
     kept = writer.kept.get(node.id)
     if kept is not None:
         fn = writer.bind(f"_vr_{op.name}", op.vjp_residual)
-        temp = f"c{names[node.id][1:]}"
-        lines.append(f"{temp} = {fn}({g}, {kept}, {writer.bind_value(node.params)})")
-        return [(i, f"{temp}[{k}]") for k, i in enumerate(node.inputs) if i.id in names]
+        call = f"{fn}({g}, {kept}, {writer.bind_value(node.params)})"
+        return _cotangents(node, call, names, lines), True
     if op.partials is not None:
         parts = op.partials(writer.ap, *args, names[node.id])
         return [(i, _times(g, part, writer))
-                for i, part in zip(node.inputs, parts) if part is not None]
+                for i, part in zip(node.inputs, parts) if part is not None], False
     vjp = getattr(op, "vjp", None)
     if vjp is None:
         if op.taylor is not None:  # piecewise constant: no contribution
-            return []
+            return [], True
         raise NotCompilable(op.name)
     fn = writer.bind(f"_vjp_{op.name}", vjp)
+    needs = f", {tuple(i.id in names for i in node.inputs)!r}" if op.vjp_needs else ""
+    call = (f"{fn}({g}, [{', '.join(args)}], {writer.bind_value(node.params)}, "
+            f"{names[node.id]}{needs})")
+    return _cotangents(node, call, names, lines), True
+
+
+def _cotangents(node, call: str, names: dict, lines: list) -> list:
+    """Write `c = call` (a tuple of cotangents); the terms read its items."""
     temp = f"c{names[node.id][1:]}"
-    needs = ""
-    if op is ops.MATMUL:  # its rule can skip the adjoint of a constant operand
-        needs = ", " + repr(tuple(i.id in names for i in node.inputs))
-    lines.append(f"{temp} = {fn}({g}, [{', '.join(args)}], "
-                 f"{writer.bind_value(node.params)}, {names[node.id]}{needs})")
+    lines.append(f"{temp} = {call}")
     return [(i, f"{temp}[{k}]") for k, i in enumerate(node.inputs) if i.id in names]
 
 

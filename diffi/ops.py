@@ -50,6 +50,9 @@ class Primitive:
     # per input, equal to what `partials`/`vjp` give, without recomputing the forward.
     residual: Callable | None = None
     vjp_residual: Callable | None = None
+    # vjp(…, needs) takes one flag per input and skips the cotangents not needed (the
+    # adjoint of a constant matrix in A @ x costs as much as the product itself).
+    vjp_needs: bool = False
 
     def evaluate(self, *values):
         """The value of this operation on input values (floats, bools or arrays)."""
@@ -86,7 +89,7 @@ def _is_array(v) -> bool:
 def as_value(result):
     """Normalise a NumPy result: 0-d arrays and NumPy scalars become Python floats/bools."""
     numpy = np()
-    if type(result) is numpy.ndarray or isinstance(result, numpy.ndarray):
+    if isinstance(result, numpy.ndarray):
         if result.ndim == 0:
             return _scalar(result[()])
         kind = result.dtype
@@ -264,7 +267,7 @@ MATMUL = define("matmul", 2, None, _ufunc("matmul"), "A @ B", "matrix product", 
                 taylor=lambda y, a, b: [as_value(sum(np().matmul(a[j], b[k - j])
                                                      for j in range(k + 1)))
                                         for k in range(len(a))])
-MATMUL.jvp, MATMUL.vjp = _matmul_jvp, _matmul_vjp
+MATMUL.jvp, MATMUL.vjp, MATMUL.vjp_needs = _matmul_jvp, _matmul_vjp, True
 NEG = define("neg", 1, lambda a: -a, _ufunc("negative"), "-a", "negation", symbol="-",
              partials=lambda ap, a, y: (-1.0,),
              taylor=lambda y, a: T.neg(a))

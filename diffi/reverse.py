@@ -34,6 +34,10 @@ def contributions(node, g, on_partial=None, active=None):
     if op.partials is None:
         vjp = getattr(op, "vjp", None)
         if vjp is not None:
+            if op.vjp_needs and active is not None:
+                needs = tuple(i.id in active for i in node.inputs)
+                return [(i, c) for i, c, needed in zip(
+                    node.inputs, vjp(g, args, node.params, node.value, needs), needs) if needed]
             return list(zip(node.inputs, vjp(g, args, node.params, node.value)))
         if op.taylor is None:
             raise MissingRule(f"'{op.name}' has no derivative rule (reverse mode)", node.span)

@@ -121,16 +121,25 @@ CONCAT.vjp = lambda g, v, axis, y: _split(g, v, axis)
 
 DOT = structural("dot", 2, lambda v, p: as_value(np().dot(_array(v[0]), _array(v[1]))))
 DOT.jvp = lambda t, v, p, y: ops.MATMUL.jvp(t, [_array(x) for x in v], p, y)
-DOT.vjp = lambda g, v, p, y: ops.MATMUL.vjp(g, [_array(x) for x in v], p, y)
+DOT.vjp = lambda g, v, p, y, needs=(True, True): ops.MATMUL.vjp(
+    g, [_array(x) for x in v], p, y, needs)
+DOT.vjp_needs = True
 
 # Softmax and log-sum-exp along the last axis, stable for large inputs ------------------
 
 
 def _softmax(u):
+    _, z, total = _shifted_exp(_array(u))
+    return z / total
+
+
+def _shifted_exp(u):
+    """m = the maximum along the last axis, z = exp(u − m) and Σ z (axes kept): the
+    stable pieces of softmax and logsumexp."""
     numpy = np()
-    u = _array(u)
-    z = numpy.exp(u - numpy.max(u, axis=-1, keepdims=True))
-    return z / numpy.sum(z, axis=-1, keepdims=True)
+    m = numpy.maximum.reduce(u, axis=-1, keepdims=True)  # numpy.max without its layers
+    z = numpy.exp(u - m)
+    return m, z, numpy.add.reduce(z, axis=-1, keepdims=True)
 
 
 def _logsumexp(u):
@@ -147,18 +156,14 @@ SOFTMAX = structural("softmax", 1, lambda v, p: as_value(_softmax(v[0])))
 SOFTMAX.jvp = lambda t, v, p, y: _softmax_product(_array(y), t[0])
 SOFTMAX.vjp = lambda g, v, p, y: (_softmax_product(_array(y), g),)
 
+
 def _logsumexp_residual(values, params):
     """logsumexp(U) and softmax(U), its gradient, from the same exp(U − max)."""
-    numpy = np()
     u = _array(values[0])
     number = u.ndim == 0  # a number is its own last axis: logsumexp(3) = 3
-    if number:
-        u = u.reshape(1)
-    m = numpy.maximum.reduce(u, axis=-1, keepdims=True)  # numpy.max without its layers
-    z = numpy.exp(u - m)
-    total = numpy.add.reduce(z, axis=-1, keepdims=True)
+    m, z, total = _shifted_exp(u.reshape(1) if number else u)
     softmax = z / total
-    return as_value(m[..., 0] + numpy.log(total[..., 0])), \
+    return as_value(m[..., 0] + np().log(total[..., 0])), \
         softmax.reshape(()) if number else softmax
 
 

@@ -786,3 +786,24 @@ def test_compiled_training_gradient_matches_reverse_mode(loss):
     assert fast_loss == pytest.approx(slow_loss, rel=1e-14)
     for name, g in zip(["W", "V"], fast):
         np.testing.assert_allclose(g, slow[name], rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("expr", ["sum(tanh(W @ x))", "dot(W, x)"])
+def test_reverse_mode_asks_a_product_only_for_the_cotangents_it_needs(monkeypatch, expr):
+    # W is a constant here: its cotangent (as large as W) must not be computed
+    seen = []
+    original = ops.MATMUL.vjp
+
+    def spy(g, values, params, y, needs=(True, True)):
+        seen.append(needs)
+        return original(g, values, params, y, needs)
+
+    monkeypatch.setattr(ops.MATMUL, "vjp", spy)
+    it = Interpreter()
+    it.run("W = [[1, 2], [3, 4]]")
+    expr = expr if "sum" in expr else f"sum({expr})"
+    grad = it.run(f"grad {expr} wrt x at x = [0.5, -1]")[0]
+    assert seen == [(False, True)]
+    W, x = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([0.5, -1.0])
+    expected = W.T @ (1 - np.tanh(W @ x) ** 2) if "tanh" in expr else W.T @ np.ones(2)
+    np.testing.assert_allclose(grad, expected, rtol=1e-14)

@@ -269,29 +269,6 @@ def test_ctrl_c_during_a_step_keeps_the_previous_step(monkeypatch):
     assert recorder.calls[-1] == ("finish", True)
 
 
-def test_ctrl_c_during_an_update_keeps_all_weights_of_the_last_whole_step(monkeypatch):
-    # The weights of a step become the current ones in one assignment and are bound
-    # together at the end: an interrupt while step 3 updates them leaves every weight
-    # from step 2, none from step 3.
-    original = training.GradientDescent.step
-    calls = {"n": 0}
-
-    def step(self, values, grads):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return original(self, values, grads)
-
-    monkeypatch.setattr(training.GradientDescent, "step", step)
-    it = Interpreter()
-    it.run(QUADRATIC + "\nb = 1")
-    it.run("minimize L(w) + b^2 wrt w, b using gd(rate = 0.1, steps = 100)")
-    w, b = it["w"], it["b"]
-    assert b == pytest.approx(0.8 ** 2, rel=1e-14)
-    np.testing.assert_allclose(w, _after_steps(2), rtol=1e-14)
-    assert it.eval("size(losses)") == 2
-
-
 def test_a_second_ctrl_c_while_the_progress_finishes_still_keeps_the_weights():
     class TwiceInterrupted(Recorder):
         def finish(self, interrupted):

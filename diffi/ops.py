@@ -53,6 +53,10 @@ class Primitive:
     # vjp(…, needs) takes one flag per input and skips the cotangents not needed (the
     # adjoint of a constant matrix in A @ x costs as much as the product itself).
     vjp_needs: bool = False
+    # decision(values, params) -> None while a decision the evaluator recorded (an `if`
+    # branch, a short-circuit of `and`/`or`) still holds at new input values, else the
+    # word that decided ('if', 'and', 'or'): replaying the graph elsewhere must stop.
+    decision: Callable | None = None
 
     def evaluate(self, *values):
         """The value of this operation on input values (floats, bools or arrays)."""
@@ -222,7 +226,7 @@ DIV = define("div", 2, _div, _ufunc("divide"), "a / b", "quotient", symbol="/",
 
 
 def _pow_taylor(y, a, b):
-    if all(T._is_zero(c) for c in b[1:]):
+    if all(T.is_zero(c) for c in b[1:]):
         return T.power(a, b[0], y)
     log_a = T.log(a, ap_value(LOG, a[0]))
     return T.exp(T.mul(b, log_a), y)
@@ -473,16 +477,21 @@ ALIAS = structural("alias", 1, lambda values, params: values[0],
 # if C then A else B, as recorded: (condition, branch taken); params: "then" or "else".
 SELECT = structural("select", 2, lambda values, params: values[1],
                     partials=lambda ap, c, b, y: (None, 1.0),
-                    taylor=lambda y, c, b: list(b))
+                    taylor=lambda y, c, b: list(b),
+                    decision=lambda values, params: (
+                        None if _truth(values[0]) == (params == "then") else "if"))
 # if C then A else B with both branches (symbolic formulas, whose condition is unknown).
 IFELSE = structural("ifelse", 3,
                     lambda values, params: values[1] if _truth(values[0]) else values[2],
                     partials=lambda ap, c, a, b, y: (None, ap(IFELSE, c, 1.0, 0.0),
                                                      ap(IFELSE, c, 0.0, 1.0)),
                     taylor=lambda y, c, a, b: list(a) if _truth(c[0]) else list(b))
+# With one input, `and`/`or` was decided by its left side (the right was not evaluated).
 LOGIC = structural("logic", -1, lambda values, params: (
     any(_truth(v) for v in values) if params == "or" else all(_truth(v) for v in values)),
-    taylor=_flat)
+    taylor=_flat,
+    decision=lambda values, params: (
+        None if len(values) == 2 or _truth(values[0]) == (params == "or") else params))
 TUPLE = structural("tuple", -1, lambda values, params: tuple(values))
 VECTOR = structural("vector", -1, lambda values, params: np().array(values, dtype=float))
 INDEX = structural("index", 1, lambda values, params: as_value(values[0][params]))

@@ -33,12 +33,14 @@ class Tape:
 
 
 def check_branch(node: Node, args) -> None:
-    """Refuse to re-use a recorded `if` whose condition changed at the new point."""
-    if node.op is ops.SELECT and ops._truth(args[0]) != (node.params == "then"):
+    """Refuse to re-use a recorded decision (the table's `decision`: an `if` branch, an
+    `and`/`or` short-circuit) that goes the other way at the new point."""
+    changed = node.op.decision and node.op.decision(args, node.params)
+    if changed:
         line = f" at line {node.span.line}" if node.span else ""
         raise BranchChanged(
-            f"at this point the 'if'{line} takes the other branch than the one recorded "
-            f"when its value was computed; define a function to re-evaluate it")
+            f"at this point the '{changed}'{line} takes the other branch than the one "
+            f"recorded when its value was computed; define a function to re-evaluate it")
 
 
 def replay(node: Node, substitute: dict[int, Node], memo: dict[int, Node]) -> Node:

@@ -168,6 +168,19 @@ def test_numeric_mode_takes_the_branch_of_each_perturbed_point(s):
     assert close(s.eval("d/dx h(x) at x = 3 using numeric"), 6.0, 1e-8)
 
 
+@pytest.mark.parametrize("logic, holds, changes", [
+    ("x > 2 or x < 5", 4, 1),     # recorded: decided by the left side, true
+    ("x < 2 and x > 0", 5, 1),    # recorded: decided by the left side, false
+])
+def test_a_bound_short_circuit_is_re_used_only_where_it_is_decided_the_same(
+        s, logic, holds, changes):
+    s.run(f"x = 3; c = ({logic}); y = c * x")
+    assert s.eval(f"d/dx y at x = {holds}") == s.eval("c")
+    error = s.error(f"d/dx y at x = {changes}")
+    word = logic.split()[3]
+    assert f"the '{word}' at line 1 takes the other branch" in error.message
+
+
 def test_a_bound_if_is_re_evaluated_only_on_its_branch(s):
     s.run("x = 1; y = if x > 0 then x^2 else -x")
     assert s.eval("d/dx y") == 2.0

@@ -71,9 +71,13 @@ def taylor(tape: Tape, variable, order: int) -> dict:
         if rule is None:
             raise MissingRule(f"'{node.op.name}' has no rule for derivatives of order "
                               f"{order}", node.span)
-        inputs = [series[i.id] if i.id in series else T.constant(_value(i), order)
-                  for i in node.inputs]
-        series[node.id] = rule(node.value, *inputs)
+        args = [series[i.id] if i.id in series else T.constant(_value(i), order)
+                for i in node.inputs]
+        if ops._is_array(node.value):  # IEEE results, as evaluation gives: no NumPy warnings
+            with ops.np().errstate(all="ignore"):
+                series[node.id] = rule(node.value, *args)
+        else:
+            series[node.id] = rule(node.value, *args)
     return series
 
 

@@ -122,25 +122,36 @@ def logistic(x: list, value) -> list:
 def power(x: list, p: float, value) -> list:
     """y = x^p for a constant p: y_k = (1/(k x_0)) sum_j (p·j - (k - j)) x_j y_{k-j}."""
     n = len(x)
-    if _is_zero(x[0]):
-        return _power_at_zero(x, p, value)
+    if _has_zero(x[0]):
+        if type(p) is float and p == int(p) and p >= 0:  # exact, elementwise too
+            return _whole_power(x, int(p))
+        if not hasattr(x[0], "shape"):  # a number at 0: the recurrence would divide by it
+            return [value] + [math.nan] * (n - 1)
     y = [value]
     for k in range(1, n):
         y.append(sum((p * j - (k - j)) * x[j] * y[k - j] for j in range(1, k + 1)) / (k * x[0]))
+    if hasattr(p, "shape") and _has_zero(x[0]):
+        y = _whole_powers_at_zero(x, p, y)
     return y
 
 
-def _power_at_zero(x: list, p: float, value) -> list:
-    """x^p where x0 = 0: exact for whole p >= 0 (repeated products), else inf/nan."""
-    if p == int(p) and p >= 0:
-        out = constant(1.0 + 0.0 * x[0], len(x) - 1)
-        for _ in range(int(p)):
-            out = mul(out, x)
-        return out
-    y = [value]
-    for k in range(1, len(x)):
-        y.append(math.nan * (1.0 + 0.0 * x[0]))
+def _whole_powers_at_zero(x: list, p, y: list) -> list:
+    """Where a tensor base is 0 and its exponent whole and >= 0, the exact series by
+    products instead of the recurrence's division by 0 (elsewhere at 0: inf/nan)."""
+    import numpy
+    at_zero = (x[0] == 0) & (p == numpy.floor(p)) & (p >= 0)
+    for q in numpy.unique(numpy.broadcast_to(p, at_zero.shape)[at_zero]):
+        exact = _whole_power(x, int(q))
+        y = [numpy.where(at_zero & (p == q), e, c) for e, c in zip(exact, y)]
     return y
+
+
+def _whole_power(x: list, p: int) -> list:
+    """x^p for a whole p >= 0 by repeated products (exact where x0 = 0)."""
+    out = constant(1.0 + 0.0 * x[0], len(x) - 1)
+    for _ in range(p):
+        out = mul(out, x)
+    return out
 
 
 def sqrt(x: list, value) -> list:
@@ -151,8 +162,13 @@ def sqrt(x: list, value) -> list:
     return y
 
 
-def _is_zero(v) -> bool:
-    try:
-        return v == 0
-    except ValueError:  # an array: zero only if all are (elementwise rules handle the rest)
-        return bool((v == 0).all())
+def is_zero(v) -> bool:
+    """Whether v is 0 (for a tensor: every element of it)."""
+    zero = v == 0
+    return bool(zero.all()) if hasattr(zero, "all") else zero
+
+
+def _has_zero(v) -> bool:
+    """Whether v is 0 (for a tensor: any element of it)."""
+    zero = v == 0
+    return bool(zero.any()) if hasattr(zero, "any") else zero

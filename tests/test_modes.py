@@ -354,3 +354,13 @@ def test_deep_nesting_of_calls_differentiates():
     for _ in range(depth):
         value, slope = math.sin(value), slope * math.cos(value)
     assert close(expected, slope, 1e-9)
+
+
+@pytest.mark.parametrize("expr, expected", [
+    ("(x*[0, 1])^3", [0.0, 6.0]),      # a base that is 0 in one element: exact products
+    ("x^[2, 3]", [2.0, 12.0]),         # a tensor of constant exponents
+    ("(x*[0, 1])^[2, 3]", [0.0, 6.0]),
+])
+def test_higher_order_powers_of_tensors(it, expr, expected):
+    got = it.eval(f"d2/dx2 {expr} at x = {1 if '0, 1' in expr else 2}")
+    np.testing.assert_allclose(got, expected, rtol=1e-15)

@@ -1,6 +1,7 @@
 """The `diffi` command (SPEC §8): scripts, -c, -i, piped input and the REPL.
 
-Running a script imports nothing of the REPL (prompt_toolkit loads only for a terminal).
+Running a script imports nothing of the REPL (prompt_toolkit loads only for the REPL, or
+for the progress bar of a `minimize` whose stderr is a terminal).
 """
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import sys
 from . import __version__
 from .errors import DiffiError, format_warning
 from .interpreter import Interpreter
-from .values import format_value
 
 USAGE_ERROR = 2
 
@@ -35,8 +35,9 @@ class Console:
     """Where results, warnings and errors go: stdout for results, stderr for the rest."""
 
     def __init__(self, stdout=None, stderr=None):
-        self.stdout = stdout or sys.stdout
-        self.stderr = stderr or sys.stderr
+        # a closed descriptor (diffi >&-) leaves sys.stdout None: its output is dropped
+        self.stdout = stdout or sys.stdout or open(os.devnull, "w", encoding="utf-8")
+        self.stderr = stderr or sys.stderr or open(os.devnull, "w", encoding="utf-8")
 
     def result(self, text: str) -> None:
         print(text, file=self.stdout)
@@ -62,7 +63,7 @@ def make_progress(console: Console):
     from .progress import LineProgress
     if getattr(console.stderr, "isatty", lambda: False)():
         from .progress import TerminalProgress  # prompt_toolkit, only on a terminal
-        return TerminalProgress()
+        return TerminalProgress(console.stderr)
 
     def write(text: str) -> None:
         console.stdout.flush()

@@ -44,17 +44,24 @@ def test_a_large_output_is_flushed_before_the_quick_exit(tmp_path):
 
 
 
-@pytest.mark.parametrize("closed", [1, 2])
-def test_a_closed_stdout_or_stderr_is_no_error(tmp_path, closed):
+@pytest.mark.parametrize("closed, source, status, other", [
+    (1, "x = 1; x", 0, ""),
+    (1, "log(-1)", 0, "warning: value of log is nan at -1 (line 1, column 1)\n"),
+    (1, "1; nope", 1, "error: name 'nope' is not defined"),
+    (2, "x = 1; x", 0, "1\n"),
+    (2, "1\nlog(-1)\nnope", 1, "1\nnan\n"),  # the warning and error go nowhere
+])
+def test_a_closed_stdout_or_stderr_drops_its_output_and_nothing_else(
+        tmp_path, closed, source, status, other):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "-m", "diffi", "-c", "x = 1; x"], cwd=tmp_path,
-                          env=env, stdin=subprocess.DEVNULL,
-                          **({"stderr": subprocess.PIPE, "stdout": None} if closed == 1
-                             else {"stdout": subprocess.PIPE, "stderr": None}),
-                          pass_fds=(), close_fds=True,
+    open_stream = {"stderr": subprocess.PIPE} if closed == 1 else {"stdout": subprocess.PIPE}
+    done = subprocess.run([sys.executable, "-m", "diffi", "-c", source], cwd=tmp_path,
+                          env=env, stdin=subprocess.DEVNULL, text=True, **open_stream,
                           preexec_fn=lambda: os.close(closed), timeout=60)
-    assert done.returncode == 0
-    assert (done.stderr if closed == 1 else done.stdout) in (b"", b"1\n")
+    assert done.returncode == status
+    shown = done.stderr if closed == 1 else done.stdout
+    assert shown.startswith(other) and (status or shown == other)
+    assert "Traceback" not in shown
 
 
 def test_script_prints_one_line_per_expression_statement(tmp_path):

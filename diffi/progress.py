@@ -7,6 +7,9 @@ training code just to have its progress object ready.
 from __future__ import annotations
 
 
+INTERRUPTED = "interrupted: keeping the weights of the last completed step"
+
+
 class SilentProgress:
     """No progress report (the Python API's default)."""
 
@@ -26,7 +29,7 @@ class LineProgress:
 
     def __init__(self, write):
         self.write = write
-        self.steps, self.every = 0, 1
+        self.steps = 0
 
     def start(self, steps: int) -> None:
         self.steps = steps
@@ -37,24 +40,31 @@ class LineProgress:
 
     def finish(self, interrupted: bool) -> None:
         if interrupted:
-            self.write("interrupted: keeping the weights of the last completed step")
+            self.write(INTERRUPTED)
 
 
 class TerminalProgress:
     """A progress bar labelled with the current loss and the steps per second."""
 
-    def __init__(self):
+    def __init__(self, stream):
+        self.stream = stream  # the terminal it draws on (stderr: stdout holds results)
         self.bar = self.counter = None
 
     def start(self, steps: int) -> None:
         # imported here: a script on a terminal loads prompt_toolkit only if it trains
+        from prompt_toolkit.input import create_input
+        from prompt_toolkit.output import create_output
         from prompt_toolkit.shortcuts import ProgressBar
         from prompt_toolkit.shortcuts.progress_bar import formatters
         shown = [formatters.Label(), formatters.Text(" "), formatters.Bar(),
                  formatters.Text(" "), formatters.Progress(), formatters.Text("  "),
                  formatters.IterationsPerSecond(), formatters.Text(" steps/s  "),
                  formatters.TimeLeft()]
-        self.bar = ProgressBar(title="minimize", formatters=shown)
+        # keys (Ctrl-C) come from the same terminal, as a pager reads them: stdin may be
+        # a file or closed
+        self.bar = ProgressBar(title="minimize", formatters=shown,
+                               output=create_output(stdout=self.stream),
+                               input=create_input(stdin=self.stream))
         self.bar.__enter__()
         self.counter = self.bar(label="loss …", total=steps)
 
@@ -67,4 +77,4 @@ class TerminalProgress:
             self.bar.__exit__(None, None, None)
             self.bar = None
         if interrupted:
-            print("interrupted: keeping the weights of the last completed step")
+            print(INTERRUPTED, file=self.stream)

@@ -114,3 +114,25 @@ def test_dash_i_runs_a_script_then_stays(tmp_path):
     child.expect_exact(" --> REPL[2]:1:4")
     child.expect_exact(PROMPT)
     assert quit_(child) == 0
+
+
+def test_a_training_script_draws_its_bar_on_the_terminal_and_results_in_the_file(tmp_path):
+    # stdout to a file and stdin from /dev/null: the bar and the Ctrl-C message belong to
+    # the terminal on stderr, the file holds only results
+    (tmp_path / "t.dfi").write_text(
+        "w = 1\nminimize (w - 3)^2 wrt w using gd(rate = 0.000001, steps = 10000000)\nw\n",
+        encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
+    command = f"'{sys.executable}' -m diffi t.dfi > out.txt < /dev/null; echo status=$?"
+    child = pexpect.spawn("bash", ["-c", command], cwd=str(tmp_path), env=env,
+                          encoding="utf-8", timeout=60, dimensions=(30, 100))
+    child.expect_exact("steps/s")
+    time.sleep(0.5)
+    child.send(CTRL_C)
+    child.expect_exact("interrupted: keeping the weights of the last completed step")
+    child.expect_exact("status=0")
+    child.expect(pexpect.EOF)
+    assert "Traceback" not in child.before
+    results = (tmp_path / "out.txt").read_text(encoding="utf-8").splitlines()
+    assert len(results) == 2 and float(results[1]) > 1.0  # the loss, then w part-trained
+    assert float(results[0]) == pytest.approx((float(results[1]) - 3) ** 2, rel=1e-12)

@@ -11,7 +11,6 @@ import math
 from . import ops, reverse
 from .builtins import constant
 from .compiler import NotCompilable, Retrace, compile_problem
-from .directives import _require_scalar
 from .errors import DiffiError, DiffiTypeError
 from .graph import Binding
 from .values import kind_of
@@ -69,9 +68,9 @@ def minimize(ev, ast, scope):
     progress.start(options["steps"])
     interrupted = False
     step_of = Stepper(ev, ast, problem)
-    before = {n: scope.lookup(n) for n in names}
     # The weights are bound once, after the last completed step (or at Ctrl-C): `values`
-    # changes by one assignment per step, so an interrupt cannot split a step.
+    # changes by one assignment per step, so an interrupt cannot split a step; after an
+    # error they are not bound at all.
     start, failed = values, False
     try:
         with ops.np().errstate(all="ignore"):  # diffi, not NumPy, reports non-finite values
@@ -85,7 +84,6 @@ def minimize(ev, ast, scope):
         interrupted = True
     except BaseException:  # an error is no Ctrl-C: the weights stay as they were
         failed = True
-        _rebind_all(scope, {n: b.node.value for n, b in before.items()}, before)
         raise
     finally:
         try:
@@ -207,17 +205,15 @@ def _scalar(value, ast) -> float:
     return value
 
 
-def _rebind_all(scope, values: dict, bindings: dict | None = None) -> None:
-    """Bind every weight to its new value in the scope that holds it, all at once
-    (or to the given bindings, to restore them)."""
+def _rebind_all(scope, values: dict) -> None:
+    """Bind every weight to its new value in the scope that holds it, all at once."""
     updates: dict = {}
     for name, value in values.items():
         target = scope
         while target is not None and name not in target.vars:
             target = target.parent
         target = target or scope
-        binding = bindings[name] if bindings else \
-            Binding(name, constant(value, name), target.vars[name].formula)
+        binding = Binding(name, constant(value, name), target.vars[name].formula)
         updates.setdefault(id(target), (target, {}))[1][name] = binding
     for target, bindings in updates.values():
         target.vars.update(bindings)

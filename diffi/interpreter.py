@@ -153,7 +153,7 @@ class Interpreter:
             raise DiffiError(f"internal error while parsing ({type(error).__name__}: "
                              f"{error})").locate(source, filename) from error
         for stmt in statements:
-            node = self.execute_statement(stmt, source, filename)
+            node = self._statement(stmt, source, filename)
             shown = node is not None and (node.op is ops.REPORT or (
                 node.value is not None and node.value is not NOTHING))
             if shown and (echo_silent or not stmt.silent):
@@ -163,10 +163,14 @@ class Interpreter:
 
     def execute_statement(self, stmt, source: str = "", filename: str = "<input>"):
         """Run one parsed statement with the session's limits; errors leave no trace."""
+        with fewer_collections():
+            return self._statement(stmt, source, filename)
+
+    def _statement(self, stmt, source, filename):
         evaluator = self.evaluator
         evaluator.begin_statement()
         try:
-            with deep_stack(), fewer_collections():
+            with deep_stack():
                 return evaluator.execute(stmt, evaluator.globals)
         except DiffiError as error:
             raise error.locate(source, filename)
@@ -313,13 +317,13 @@ class Interpreter:
         evaluator = self.evaluator
         evaluator.begin_statement()
         compilable = isinstance(fn, UserFunction) and len(values) == len(fn.params)
-        if compilable:
-            fast = evaluator.compiled.run(evaluator, fn, values, gradient=False)
-            if fast is not None:
-                return fast
-        nodes = [Node(ops.CONST, (), v, None, p) for v, p in zip(values, fn.params)] \
-            if compilable else [constant(v) for v in values]
         try:
+            if compilable:
+                fast = evaluator.compiled.run(evaluator, fn, values, gradient=False)
+                if fast is not None:
+                    return fast
+            nodes = [Node(ops.CONST, (), v, None, p) for v, p in zip(values, fn.params)] \
+                if compilable else [constant(v) for v in values]
             with deep_stack():
                 evaluator.recording = {} if compilable else None
                 output = evaluator.call(fn, nodes, {}, None)

@@ -466,6 +466,10 @@ def test_a_run_relaxes_the_collector_and_gives_the_callers_thresholds_back():
         gc.set_threshold(100_000, 5, 500)  # the caller's larger figures are kept
         it.run('print("larger")')
         assert seen[-1] == (100_000, 50, 500) and gc.get_threshold() == (100_000, 5, 500)
+        seen.clear()
+        assert it.derivative('{ print("derivative"); x^2 }', "x", at=3.0) == 6.0
+        assert seen and seen[-1] == (100_000, 50, 500)  # API directives relax it too
+        assert gc.get_threshold() == (100_000, 5, 500)
         gc.set_threshold(0)  # collection turned off stays off
         it.run('print("off")')
         assert seen[-1][0] == 0 and gc.get_threshold()[0] == 0

@@ -12,8 +12,8 @@ from .errors import DiffiError, DiffiTypeError, format_warning
 from .graph import Node
 from .problem import Problem, build
 from .tape import Tape
-from .evaluator import _finite
-from .values import UserFunction, format_value, kind_of
+from .evaluator import _finite, nonfinite_message
+from .values import UserFunction, kind_of
 
 MODES = ("forward", "reverse", "numeric", "symbolic")
 DEFAULT_MODE = {"d": "forward", "grad": "reverse", "backprop": "reverse",
@@ -88,20 +88,7 @@ class Context:
         if self.warned or _finite(part) or not all(_finite(a) for a in args):
             return
         self.warned = True
-        where = args[0] if len(args) == 1 else tuple(args)
-        self.ev.warn(f"derivative of {_label(node.op)} is "
-                     f"{'nan' if _is_nan(part) else 'infinite'} at "
-                     f"{format_value(where)}", node.span)
-
-
-def _label(op) -> str:
-    return op.symbol or op.name
-
-
-def _is_nan(value) -> bool:
-    if type(value) is float:
-        return value != value
-    return bool(ops.np().isnan(value).any())
+        self.ev.warn(nonfinite_message("derivative", node.op, part, args), node.span)
 
 
 # d/dx -------------------------------------------------------------------------------

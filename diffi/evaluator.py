@@ -401,8 +401,7 @@ class Evaluator:
         if (value - value != 0 if type(value) is float else not _finite(value)) \
                 and not self.warned and all(_finite(v) for v in values):
             self.warned = True
-            self.warn(f"value of {_op_label(prim)} is {_nonfinite_word(value)} at "
-                      f"{_format_args(values)}", span)
+            self.warn(nonfinite_message("value", prim, value, values), span)
         return node
 
     def record(self, op, inputs, value, span, params=None) -> Node:
@@ -439,15 +438,16 @@ def _finite(value) -> bool:
     return True
 
 
+def nonfinite_message(what: str, prim, value, args) -> str:
+    """SPEC §5's warning: `value of log is -inf at 0`, `derivative of sqrt is …`."""
+    return f"{what} of {prim.label} is {_nonfinite_word(value)} at {_format_args(args)}"
+
+
 def _nonfinite_word(value) -> str:
     if type(value) is float:
         return "nan" if value != value else "infinite"
     numpy = ops.np()
     return "nan" if numpy.isnan(value).any() else "infinite"
-
-
-def _op_label(prim) -> str:
-    return prim.symbol if prim.symbol else prim.name
 
 
 def _describe_op(prim) -> str:

@@ -82,6 +82,11 @@ class Primitive:
             args = [numpy.asarray(v, dtype=float) if not _is_array(v) else v for v in values]
             return self.tensor(*args)
 
+    @property
+    def label(self) -> str:
+        """How messages and traces name the operation: its operator, else its name."""
+        return self.symbol or self.name
+
     def __repr__(self):
         return f"<primitive {self.name}>"
 

@@ -283,12 +283,8 @@ def kinks(tape: Tape) -> list[tuple[Node, str]]:
         args = [i.value for i in node.inputs]
         if test is not None and _all_scalar(args) and test(*args):
             where = format_value(args[0] if len(args) == 1 else tuple(args))
-            found.append((node, f"{_label(node.op)} at {where}: {node.op.kink_convention}"))
+            found.append((node, f"{node.op.label} at {where}: {node.op.kink_convention}"))
     return found
-
-
-def _label(op) -> str:
-    return op.symbol or op.name
 
 
 def _all_scalar(values) -> bool:
@@ -813,7 +809,7 @@ def to_dot(nodes: list[Node], ev) -> str:
     number = {node.id: k for k, node in enumerate(nodes)}  # stable names: n0, n1, …
     for node in nodes:
         label = [names.get(node.id, "")] if node.id in names and node.name else []
-        label.append(node.op.symbol or node.op.name if node.inputs else "input"
+        label.append(node.op.label if node.inputs else "input"
                      if node.name else "const")
         if ops._is_array(node.value):
             label.append(f"shape {node.value.shape}")

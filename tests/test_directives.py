@@ -558,3 +558,13 @@ def test_errors_have_positions(f, source, words, column):
     for word in words:
         assert word in error.message, error.message
     assert (error.line, error.column) == (2, column), error.message
+
+
+def test_a_non_finite_tensor_derivative_is_named_by_shape_as_values_are():
+    seen = []
+    it = diffi.Interpreter(warn=lambda message, span: seen.append(message))
+    it.run("W = zeros(30, 30)")
+    it.run("sqrt(W) * 0 + log(W)")
+    it.run("grad sum(sqrt(W)) wrt W")
+    assert seen == ["value of log is infinite at a tensor of shape (30, 30)",
+                    "derivative of sqrt is infinite at a tensor of shape (30, 30)"]

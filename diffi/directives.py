@@ -16,8 +16,6 @@ from .evaluator import _finite, nonfinite_message
 from .values import UserFunction, kind_of
 
 MODES = ("forward", "reverse", "numeric", "symbolic")
-DEFAULT_MODE = {"d": "forward", "grad": "reverse", "backprop": "reverse",
-                "hessian": "forward-over-reverse", "jacobian": "auto", "check": "all"}
 
 
 class Formula(UserFunction):

@@ -24,7 +24,6 @@ class Tape:
         self.outputs = outputs
         input_ids = {n.id for n in inputs}
         self.nodes = ancestors(*outputs, *inputs, stop=input_ids)
-        self.position = {n.id: i for i, n in enumerate(self.nodes)}
         active = set(input_ids)
         for node in self.nodes:
             if node.id not in input_ids and any(i.id in active for i in node.inputs):

@@ -310,3 +310,17 @@ def test_a_script_that_does_not_differentiate_loads_no_differentiation_modes(tmp
                              "w = 1; minimize (w - 3)^2 wrt w using gd(rate = 0.5, steps = 1)"],
                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert trains.stdout == "0\n" and "'diffi.training'" in trains.stderr.splitlines()[-1]
+
+
+def test_ctrl_c_during_a_script_exits_with_130(tmp_path):
+    import signal
+    import time
+    name = script(tmp_path, "f(n) = if n <= 0 then 0 else f(n-1) + f(n-1)\nf(60)\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    child = subprocess.Popen([sys.executable, "-m", "diffi", name], cwd=tmp_path, env=env,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert (child.returncode, out, err) == (130, "", "interrupted\n")

@@ -7,6 +7,7 @@ are walked in loops, so long formulas do not grow Python's stack.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import time
 
@@ -82,8 +83,6 @@ class Evaluator:
         self.recording = None         # global name -> Binding read, while compiling
         self.progress = None          # minimize's progress report (diffi.training)
         self.random = None            # randn's generator (seeded by seed(k))
-        from .compiler import Cache
-        self.compiled = Cache()       # compiled tapes of user functions
         self._eval = {S.Num: self.eval_num, S.Literal: self.eval_num, S.Name: self.eval_name, S.Str: self.eval_str,
                       S.Binary: self.eval_binary, S.Unary: self.eval_unary,
                       S.Logic: self.eval_logic, S.IfElse: self.eval_if,
@@ -92,6 +91,12 @@ class Evaluator:
                       S.Block: self.eval_block, S.Directive: self.eval_directive}
 
     # Statements ------------------------------------------------------------------
+
+    @functools.cached_property
+    def compiled(self):
+        """Compiled tapes of user functions (the compiler loads when first needed)."""
+        from .compiler import Cache
+        return Cache()
 
     def begin_statement(self) -> None:
         """Reset the per-statement budgets: nodes, time, the first-warning flag."""

@@ -302,7 +302,8 @@ def test_a_script_that_does_not_differentiate_loads_no_differentiation_modes(tmp
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     code = ("import sys; from diffi.cli import main; main(['-c', sys.argv[1]]); "
             "print(sorted(m for m in ('diffi.training', 'diffi.directives', "
-            "'diffi.symbolic', 'diffi.numeric') if m in sys.modules), file=sys.stderr)")
+            "'diffi.symbolic', 'diffi.numeric', 'diffi.compiler') if m in sys.modules), "
+            "file=sys.stderr)")
     plain = subprocess.run([sys.executable, "-c", code, "x = 2; x^3"], env=env, cwd=tmp_path,
                            capture_output=True, text=True, timeout=60)
     assert plain.stdout == "8\n" and plain.stderr.strip() == "[]"

@@ -1,10 +1,13 @@
 """Compiling a function's tape to straight-line Python, for fast values and gradients.
 
-A user function called with scalars is traced once; its tape becomes the source of a
-Python function: one line per operation for the value, then one line per partial for
-the backward sweep. The backward lines come from the table's own `partials` rules,
-run with a backend that writes code instead of computing (`CodeWriter.ap`), so the
-compiled gradient and the interpreted one cannot disagree.
+A user function called with scalars is traced once; its tape becomes a Python
+function: one line per operation for the value, then one line per partial for the
+backward sweep. The backward lines come from the table's own `partials` rules, run
+with a backend that writes code instead of computing (a writer's `ap`), so the
+compiled gradient and the interpreted one cannot disagree. Two writers share one
+interface: `BytecodeWriter` (diffi/bytecode.py) assembles CPython 3.11 bytecode in
+time linear in the tape; `CodeWriter` writes source for Python's compiler, which is
+about ten times slower per operation, on other versions.
 
 A compiled tape is used only while it is valid: every `if` it recorded must take the
 same branch (a guard in the code), and every global name it read must still be bound
@@ -16,8 +19,11 @@ from __future__ import annotations
 import math
 import re
 import weakref
+from collections import Counter
+from itertools import chain
+from operator import attrgetter
 
-from . import ops
+from . import bytecode, ops
 from .graph import Node
 from .tape import Tape
 
@@ -39,7 +45,8 @@ TEMPLATES = {ops.ADD: "({0} + {1})", ops.SUB: "({0} - {1})", ops.MUL: "({0} * {1
 
 
 class CodeWriter:
-    """Writes Python for a tape; `ap` is the rules' backend that writes expressions."""
+    """Writes a tape's functions as Python source; `ap` is the rules' backend that
+    writes expressions. `BytecodeWriter` (diffi/bytecode.py) has the same interface."""
 
     def __init__(self):
         self.namespace: dict = {"_Retrace": Retrace}
@@ -72,15 +79,46 @@ class CodeWriter:
             self.namespace[name] = prim.scalar
         return f"{name}({', '.join(args)})"
 
+    def pack(self, *items) -> str:
+        return f"({''.join(self.arg(i) + ', ' for i in items)})"
+
+    def assign(self, target: str, expr) -> str:
+        return f"{target} = {self.arg(expr)}"
+
+    def add_to(self, target: str, expr) -> str:
+        return f"{target} += {self.arg(expr)}"
+
+    def guard(self, test: str, raise_when: bool) -> str:
+        return f"if {'' if raise_when else 'not '}{self.arg(test)}: raise _Retrace"
+
+    def function(self, name: str, params: list[str], lines: list[str], result):
+        body = "\n".join(f"    {line}" for line in lines + [f"return {self.arg(result)}"])
+        source = f"def {name}({', '.join(params)}):\n{body}\n"
+        exec(compile(source, "<diffi tape>", "exec"), self.namespace)
+        return self.namespace[name]
+
 
 def reads_hold(reads: dict, globals_: dict) -> bool:
     """Every global name a tape read is still bound to the same thing."""
     return all(globals_.get(name) is binding for name, binding in reads.items())
 
 
-def _times(code: str, part, writer) -> str:
+def _times(code, part, writer):
     """code · part, written without the factor when the partial is the constant 1."""
-    return code if part == 1.0 and not isinstance(part, str) else f"{code} * {writer.arg(part)}"
+    return code if part == 1.0 and type(part) is float else writer.ap(ops.MUL, code, part)
+
+
+FORCE_SOURCE = False  # tests set it to compare the two writers
+
+
+def scalar_writer(params: list[str]):
+    """The writer for a scalar tape: bytecode where this Python's is known, else source.
+    `params`: the names of every function's parameters, which come first."""
+    if bytecode.SUPPORTED and not FORCE_SOURCE:
+        writer = bytecode.BytecodeWriter(params)
+        writer.namespace["_Retrace"] = Retrace
+        return writer
+    return CodeWriter()
 
 
 class Compiled:
@@ -92,160 +130,218 @@ class Compiled:
         self.size = len(tape.nodes)
         self._tape = tape
         self._names = _variable_names(tape)
-        self._writer = CodeWriter()
-        self.value = self._value_function()  # written now: NotCompilable shows up here
+        self._params = [self._names[n.id] for n in tape.inputs]
+        self._seeds = [f"d{name[1:]}" for name in self._params]
+        self._writer = scalar_writer(self._params + self._seeds)
+        _check(tape)  # now, so that NotCompilable shows up before any code is written
 
     def valid(self, globals_: dict) -> bool:
         return reads_hold(self.reads, globals_)
 
-    def _value_function(self):
+    def value(self, *args):
         lines, out = _fused_lines(self._tape, self._names, self._writer)
-        params = ", ".join(self._names[n.id] for n in self._tape.inputs)
-        source = _function("value", params, lines, f"return {out}")
-        exec(compile(source, "<diffi tape>", "exec"), self._writer.namespace)
-        return self._writer.namespace["value"]
+        self.value = self._writer.function("value", self._params, lines, out)
+        return self.value(*args)
 
     def value_and_grad(self, *args):
-        backward, grads = _backward_lines(self._tape, self._names, self._writer)
-        trailing = "," if len(grads) == 1 else ""
-        self.value_and_grad = self._build(
-            "value_and_grad", backward, f"({', '.join(grads)}{trailing})")
+        backward, grads, keep = _backward_lines(self._tape, self._names, self._writer)
+        self.value_and_grad = self._build("value_and_grad", backward, keep,
+                                          self._writer.pack(*grads))
         return self.value_and_grad(*args)
 
     def value_and_tangent(self, *args):
-        tangent, dots = _tangent_lines(self._tape, self._names, self._writer)
-        out_dot = dots.get(self._tape.outputs[0].id, "0.0")
-        seeds = [f"d{self._names[n.id][1:]}" for n in self._tape.inputs]
-        self.value_and_tangent = self._build("value_and_tangent", tangent, out_dot, seeds)
+        tangent, dots, keep = _tangent_lines(self._tape, self._names, self._writer)
+        out_dot = dots.get(self._tape.outputs[0].id, 0.0)
+        self.value_and_tangent = self._build("value_and_tangent", tangent, keep, out_dot,
+                                             self._seeds)
         return self.value_and_tangent(*args)
 
-    def _build(self, name, extra_lines, result, extra_params=()):
-        """Compile one function: the value's lines (fused where `extra_lines` do not read
-        a result), then `extra_lines`, then `return value, result`."""
-        tape, names, writer = self._tape, self._names, self._writer
-        keep = set(re.findall(r"\bv\d+\b", "\n".join(extra_lines)))
-        forward, out = _fused_lines(tape, names, writer, keep)
-        params = ", ".join([names[n.id] for n in tape.inputs] + list(extra_params))
-        source = _function(name, params, forward + extra_lines, f"return {out}, {result}")
-        exec(compile(source, "<diffi tape>", "exec"), writer.namespace)
-        return writer.namespace[name]
-
-
-def _function(name: str, params: str, lines: list[str], result: str) -> str:
-    body = "\n".join(f"    {line}" for line in lines + [result])
-    return f"def {name}({params}):\n{body}\n"
+    def _build(self, name, extra_lines, keep, result, extra_params=()):
+        """Compile one function: the value's lines (fused except the values whose ids
+        are in `keep`, which `extra_lines` read), then `extra_lines`, then `return
+        value, result`."""
+        forward, out = _fused_lines(self._tape, self._names, self._writer, keep)
+        return self._writer.function(name, self._params + list(extra_params),
+                                     forward + extra_lines, self._writer.pack(out, result))
 
 
 def _variable_names(tape: Tape) -> dict[int, str]:
     return {n.id: f"v{k}" for k, n in enumerate(tape.nodes) if n.id in tape.active}
 
 
-def _operand(node: Node, names: dict, writer: CodeWriter) -> str:
-    name = names.get(node.id)
-    if name is not None:
-        return name
-    if type(node.value) not in (float, bool):
-        raise NotCompilable("a constant that is not a number")
-    return writer.literal(node.value)
-
-
-FUSE_DEPTH = 12  # operations per fused expression (Python's parser nests at most 200)
-
-
-def _fused_lines(tape: Tape, names: dict, writer: CodeWriter,
-                 keep: set = frozenset()) -> tuple[list[str], str]:
-    """The value's code with each single-use result written into its one consumer
-    (unless named in `keep`): a third of the lines, so Python compiles a large tape
-    several times faster."""
-    uses: dict[int, int] = {}
-    for node in tape.nodes:
-        for i in node.inputs:
-            uses[i.id] = uses.get(i.id, 0) + 1
-    for node in tape.nodes:  # an `if` keeps its line (its guard), which reads its condition
-        if node.op is ops.SELECT:
-            uses[node.inputs[0].id] = uses[node.id] = 2
-    output = tape.outputs[0]
-    uses[output.id] = uses.get(output.id, 0) + 2
-    inputs = {n.id for n in tape.inputs}
-    code: dict[int, str] = {n.id: names[n.id] for n in tape.inputs}
-    depth: dict[int, int] = {}
-    lines = []
-    for node in tape.nodes:
-        if node.id not in tape.active or node.id in inputs:
-            continue
+def _check(tape: Tape) -> None:
+    """Raise NotCompilable unless every operation is one the scalar writers handle, on
+    numbers (an `and`/`or` short-circuit has no guard yet)."""
+    active = tape.active
+    for node in tape.steps:
         if type(node.value) not in (float, bool):
             raise NotCompilable("a value that is not a number")
-        args = [code[i.id] if i.id in code else _operand(i, names, writer) for i in node.inputs]
-        expr = writer.ap(node.op, *args)
-        depth[node.id] = 1 + max((depth.get(i.id, 0) for i in node.inputs), default=0)
-        if uses.get(node.id, 0) == 1 and depth[node.id] < FUSE_DEPTH \
-                and names[node.id] not in keep:
-            code[node.id] = expr
-            continue
-        lines.append(f"{names[node.id]} = {expr}")
-        lines += _guards(node, args)
-        code[node.id], depth[node.id] = names[node.id], 0
-    return lines, code.get(output.id) or writer.literal(output.value)
+        if node.op is ops.LOGIC:
+            raise NotCompilable("and/or")
+        if node.op.scalar is None and node.op not in TEMPLATES:
+            raise NotCompilable(node.op.name)
+        for i in node.inputs:
+            if i.id not in active and type(i.value) not in (float, bool):
+                raise NotCompilable("a constant that is not a number")
 
 
-def _guards(node: Node, args: list[str]) -> list[str]:
+def _operands(node: Node, code: dict, writer) -> list:
+    """The code of node's inputs: their names or expressions in `code`, else constants."""
+    return [code.get(i.id) or writer.literal(i.value) for i in node.inputs]
+
+
+_READS: dict = {}  # (primitive, arity) -> per input, the operands its partial reads
+
+
+def _reads(prim, arity: int) -> list:
+    """Which of (inputs…, output) each partial rule of prim is written with (None for a
+    zero partial): found once, by writing the rules on placeholder names. The rules
+    are formulas, so what they read does not depend on values."""
+    found = _READS.get((prim, arity))
+    if found is None:
+        placeholders = [f"_p{k}" for k in range(arity + 1)]
+        parts = prim.partials(CodeWriter().ap, *placeholders)
+        found = _READS[prim, arity] = [
+            None if part is None else
+            [k for k, p in enumerate(placeholders) if re.search(rf"\b{p}\b", str(part))]
+            for part in parts]
+    return found
+
+
+def _mark_reads(keep: set, node: Node, read: list) -> None:
+    """Add to `keep` the ids of the operands (node's inputs, then node) that a partial
+    reads: the forward lines must leave those values in variables."""
+    inputs = node.inputs
+    for k in read:
+        keep.add(inputs[k].id if k < len(inputs) else node.id)
+
+
+_ID, _INPUTS = attrgetter("id"), attrgetter("inputs")
+FUSE_DEPTH = 12  # operations per fused expression (bounds Python's parser, and copying)
+
+
+def _fused_lines(tape: Tape, names: dict, writer, keep: set = frozenset()):
+    """The value's code with each single-use result written into its one consumer
+    (unless its id is in `keep`): a third of the lines, and fewer loads and stores."""
+    uses = Counter(map(_ID, chain.from_iterable(map(_INPUTS, tape.steps))))
+    for node in [n for n in tape.steps if n.op is ops.SELECT]:
+        uses[node.inputs[0].id] = uses[node.id] = 2  # an `if` keeps its guard and test
+    output = tape.outputs[0]
+    uses[output.id] += 2
+    code: dict = {n.id: writer.arg(names[n.id]) for n in tape.inputs}
+    depth: dict[int, int] = {}  # of the fused expressions
+    lines = []
+    ap, arg, assign, literal, get_code, get_depth = \
+        writer.ap, writer.arg, writer.assign, writer.literal, code.get, depth.get
+    for node in tape.steps:
+        nid = node.id
+        args = [get_code(i.id) or literal(i.value) for i in node.inputs]
+        expr = ap(node.op, *args)
+        if uses.get(nid) == 1 and nid not in keep:
+            height = 1
+            for i in node.inputs:
+                below = get_depth(i.id)
+                if below is not None and below >= height:
+                    height = below + 1
+            if height < FUSE_DEPTH:
+                code[nid], depth[nid] = expr, height
+                continue
+        name = names[nid]
+        lines.append(assign(name, expr))
+        if node.op is ops.SELECT:
+            lines.append(_guard(node, args, writer))
+        code[nid] = arg(name)
+    return lines, get_code(output.id) or literal(output.value)
+
+
+def _guard(node: Node, args: list, writer):
     """Code that refuses a point where a recorded decision would change."""
-    if node.op is ops.SELECT:
-        test = "not " if node.params == "then" else ""
-        return [f"if {test}{args[0]}: raise _Retrace"]
     if node.op is ops.LOGIC:
         raise NotCompilable("and/or")
-    return []
+    return writer.guard(args[0], node.params != "then")
 
 
-def _tangent_lines(tape: Tape, names: dict, writer: CodeWriter) -> tuple[list[str], dict]:
-    """Forward mode: ḋ = Σ ∂node/∂input · ḋ(input), one line per node."""
+def _tangent_lines(tape: Tape, names: dict, writer) -> tuple[list, dict, set]:
+    """Forward mode: ḋ = Σ ∂node/∂input · ḋ(input), one line per node; and the ids of
+    the values those lines read."""
     dots = {n.id: f"d{names[n.id][1:]}" for n in tape.inputs}
-    lines = []
-    for node in tape.nodes:
-        if node.id in dots or node.id not in tape.active or node.op.partials is None:
+    lines, keep = [], set()
+    for node in tape.steps:
+        if node.op.partials is None:
             continue
-        args = [_operand(i, names, writer) for i in node.inputs]
+        args = _operands(node, names, writer)
         parts = node.op.partials(writer.ap, *args, names[node.id])
-        terms = [_times(dots[i.id], part, writer)
-                 for i, part in zip(node.inputs, parts) if part is not None and i.id in dots]
+        reads = _reads(node.op, len(args))
+        terms = []
+        for k, (i, part) in enumerate(zip(node.inputs, parts)):
+            if part is not None and i.id in dots:
+                terms.append(_times(dots[i.id], part, writer))
+                _mark_reads(keep, node, reads[k])
         if terms:
+            total = terms[0]
+            for term in terms[1:]:
+                total = writer.ap(ops.ADD, total, term)
             dots[node.id] = f"d{names[node.id][1:]}"
-            lines.append(f"{dots[node.id]} = {' + '.join(terms)}")
-    return lines, dots
+            lines.append(writer.assign(dots[node.id], total))
+    return lines, dots, keep
 
 
-def _backward_lines(tape: Tape, names: dict, writer: CodeWriter) -> tuple[list[str], list[str]]:
-    adjoint: dict[int, str] = {}
+def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list, set]:
+    """Reverse mode: each node's adjoint times its partials, added into its inputs';
+    and the ids of the values those lines read.
+
+    An input whose partial is 1 and that has no adjoint yet takes over the node's
+    adjoint variable instead of a copy, since nothing adds to the node's adjoint any
+    more: the line `g_a = g_out` of `out = a + b` is never written. Only one input
+    may (the others would share its variable), and only one the node reads once
+    (else a second contribution would add to the variable the others still read)."""
     output = tape.outputs[0]
-    lines = []
-    if output.id in tape.active:
-        adjoint[output.id] = "g_out"
-        lines.append("g_out = 1.0")
-    inputs = {n.id for n in tape.inputs}
-    for node in reversed(tape.nodes):
+    if output.id not in tape.active:
+        return [], [0.0 for _ in tape.inputs], set()
+    adjoint: dict[int, str] = {output.id: "g_out"}
+    lines, keep = [writer.assign("g_out", 1.0)], set()
+    active, ap, literal, get_name, mul, assign, add_to = (
+        tape.active, writer.ap, writer.literal, names.get, ops.MUL, writer.assign,
+        writer.add_to)
+    for node in reversed(tape.steps):
         g = adjoint.get(node.id)
-        if g is None or node.id in inputs or node.op.partials is None:
+        if g is None or node.op.partials is None:
             continue
-        args = [_operand(i, names, writer) for i in node.inputs]
-        parts = node.op.partials(writer.ap, *args, names[node.id])
-        for inp, part in zip(node.inputs, parts):
-            if part is None or inp.id not in tape.active:
+        inputs = node.inputs
+        parts = node.op.partials(ap, *[get_name(i.id) or literal(i.value) for i in inputs],
+                                 names[node.id])
+        reads = _READS.get((node.op, len(inputs))) or _reads(node.op, len(inputs))
+        lent = False
+        for k, part in enumerate(parts):
+            inp = inputs[k]
+            if part is None or inp.id not in active:
                 continue
-            term = _times(g, part, writer)
-            _accumulate(adjoint, names, lines, inp, term, "{0} += {1}")
-    grads = [adjoint.get(n.id, "0.0") for n in tape.inputs]
-    return lines, grads
+            if part == 1.0 and type(part) is float:
+                if not lent and inp.id not in adjoint and inputs.count(inp) == 1:
+                    adjoint[inp.id], lent = g, True
+                    continue
+                term = g
+            else:
+                term = ap(mul, g, part)
+                for r in reads[k]:  # the values this partial reads stay in variables
+                    keep.add(inputs[r].id if r < len(inputs) else node.id)
+            target = adjoint.get(inp.id)
+            if target is None:  # the first contribution assigns the adjoint
+                target = adjoint[inp.id] = f"g{inp.id}"
+                lines.append(assign(target, term))
+            else:
+                lines.append(add_to(target, term))
+    return lines, [adjoint.get(n.id, 0.0) for n in tape.inputs], keep
 
 
-def _accumulate(adjoint: dict, names: dict, lines: list, inp, term: str, add: str) -> None:
+def _accumulate(adjoint: dict, names: dict, lines: list, inp, term, writer) -> None:
     """Add a contribution to an input's adjoint: the first one assigns it."""
     target = adjoint.get(inp.id)
     if target is None:
         target = adjoint[inp.id] = f"g{names[inp.id][1:]}"
-        lines.append(f"{target} = {term}")
+        lines.append(writer.assign(target, term))
     else:
-        lines.append(add.format(target, term))
+        lines.append(writer.add_to(target, term))
 
 
 def compile_function(ev, fn, args: tuple) -> Compiled:
@@ -361,6 +457,10 @@ class ArrayWriter(CodeWriter):
                 getattr(ops.np(), direct)
         return f"{name}({', '.join(args)})"
 
+    def add_to(self, target: str, expr) -> str:
+        # never +=: a cotangent may be shared with the rule that made it
+        return f"{target} = {target} + {expr}"
+
     def structural(self, prim, args, params) -> str:
         name = self.bind(f"_c_{prim.name}", prim.compute)
         return f"{name}([{', '.join(args)}], {self.bind_value(params)})"
@@ -395,12 +495,10 @@ class TensorCompiled:
                  for n in tape.inputs]
         lines += _tensor_forward(tape, names, writer)
         backward, grads = _tensor_backward(tape, names, writer)
-        params = ", ".join(names[n.id] for n in tape.inputs)
+        params = [names[n.id] for n in tape.inputs]
         out = names.get(tape.outputs[0].id) or writer.constant(tape.outputs[0].value)
-        source = _function("value_and_grad", params, lines + backward,
-                           f"return {out}, [{', '.join(grads)}]")
-        exec(compile(source, "<diffi tensor tape>", "exec"), writer.namespace)
-        self.value_and_grad = writer.namespace["value_and_grad"]
+        self.value_and_grad = writer.function("value_and_grad", params, lines + backward,
+                                              f"{out}, [{', '.join(grads)}]")
 
     def valid(self, globals_: dict) -> bool:
         return reads_hold(self.reads, globals_)
@@ -430,7 +528,8 @@ def _tensor_forward(tape: Tape, names: dict, writer: ArrayWriter) -> list[str]:
         else:
             expr = writer.ap(node.op, *args)
         lines.append(f"{names[node.id]} = {expr}")
-        lines += _guards(node, args)
+        if node.op is ops.SELECT or node.op is ops.LOGIC:
+            lines.append(_guard(node, args, writer))
     return lines
 
 
@@ -452,8 +551,7 @@ def _tensor_backward(tape: Tape, names: dict, writer: ArrayWriter):
                 continue
             if not shaped and np.shape(inp.value) != np.shape(node.value):
                 term = f"_unb({term}, {np.shape(inp.value)!r})"
-            # never +=: a cotangent may be shared with the rule that made it
-            _accumulate(adjoint, names, lines, inp, term, "{0} = {0} + {1}")
+            _accumulate(adjoint, names, lines, inp, term, writer)
     return lines, [adjoint.get(n.id, "0.0") for n in tape.inputs]
 
 

@@ -25,10 +25,17 @@ class Tape:
         input_ids = {n.id for n in inputs}
         self.nodes = ancestors(*outputs, *inputs, stop=input_ids)
         active = set(input_ids)
+        steps = []  # the active nodes that are not inputs: the ones a sweep computes
         for node in self.nodes:
-            if node.id not in input_ids and any(i.id in active for i in node.inputs):
-                active.add(node.id)
+            if node.id in input_ids:
+                continue
+            for i in node.inputs:
+                if i.id in active:
+                    active.add(node.id)
+                    steps.append(node)
+                    break
         self.active = active
+        self.steps = steps
 
 
 def check_branch(node: Node, args) -> None:

@@ -1,5 +1,6 @@
 """Compiled tapes (diffi/compiler.py): same values and derivatives as the interpreter,
-guards on `if` branches and globals, and the interpreter's IEEE rules on exceptions."""
+guards on `if` branches and globals, and the interpreter's IEEE rules on exceptions,
+with the bytecode writer and with the source writer."""
 from __future__ import annotations
 
 import math
@@ -7,9 +8,18 @@ import math
 import pytest
 
 import diffi
+from diffi import bytecode, compiler
 from diffi.compiler import Cache, Compiled, NotCompilable, compile_function
 
 SOURCE = "f(x, y) = x*y + sin(x) / (1 + y^2) + exp(-x^2) * atan2(y, x)"
+
+
+@pytest.fixture(autouse=True, params=["bytecode", "source"] if bytecode.SUPPORTED
+                else ["source"])
+def writer(request, monkeypatch):
+    """Every test runs with each writer this Python has (diffi/bytecode.py)."""
+    monkeypatch.setattr(compiler, "FORCE_SOURCE", request.param == "source")
+    return request.param
 
 
 @pytest.fixture()

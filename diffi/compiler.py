@@ -234,8 +234,12 @@ def _fused_lines(tape: Tape, names: dict, writer, keep: set = frozenset()):
     ap, arg, assign, literal, get_code, get_depth = \
         writer.ap, writer.arg, writer.assign, writer.literal, code.get, depth.get
     for node in tape.steps:
-        nid = node.id
-        args = [get_code(i.id) or literal(i.value) for i in node.inputs]
+        nid, inputs = node.id, node.inputs
+        if len(inputs) == 2:  # (a comprehension is a function call in Python 3.11)
+            a, b = inputs
+            args = (get_code(a.id) or literal(a.value), get_code(b.id) or literal(b.value))
+        else:
+            args = [get_code(i.id) or literal(i.value) for i in inputs]
         expr = ap(node.op, *args)
         if uses.get(nid) == 1 and nid not in keep:
             height = 1
@@ -308,8 +312,13 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list, set]:
         if g is None or node.op.partials is None:
             continue
         inputs = node.inputs
-        parts = node.op.partials(ap, *[get_name(i.id) or literal(i.value) for i in inputs],
-                                 names[node.id])
+        if len(inputs) == 2:
+            a, b = inputs
+            parts = node.op.partials(ap, get_name(a.id) or literal(a.value),
+                                     get_name(b.id) or literal(b.value), names[node.id])
+        else:
+            parts = node.op.partials(ap, *[get_name(i.id) or literal(i.value) for i in inputs],
+                                     names[node.id])
         reads = _READS.get((node.op, len(inputs))) or _reads(node.op, len(inputs))
         lent = False
         for k, part in enumerate(parts):

@@ -1,8 +1,9 @@
 """Writing a compiled tape as CPython 3.11 bytecode, without Python's compiler.
 
-`compile()` costs about 10 µs per operation of source, so a 100,000-node gradient
-took seconds to compile. `BytecodeWriter` has the interface of the compiler's
-source writer (`ap`, `arg`, `assign`, `add_to`, `guard`, `pack`, `function`), but an
+`compile()` costs about 10 µs per operation of source, so the gradient of a
+100,000-operation function took seconds to compile. `BytecodeWriter` has the interface
+of the compiler's source writer (`ap`, `arg`, `literal`, `assign`, `add_to`, `guard`,
+`pack`, `function`), but an
 expression is a fragment of finished bytecode with the stack depth it needs:
 `ap` concatenates its arguments' fragments and appends one instruction, so a
 function is assembled in one pass, in time linear in its operations.
@@ -22,7 +23,7 @@ from . import ops
 SUPPORTED = sys.version_info[:2] == (3, 11) and sys.implementation.name == "cpython"
 
 _OP = opcode.opmap
-_CACHES = getattr(opcode, "_inline_cache_entries", [0] * 256)
+_CACHES = getattr(opcode, "_inline_cache_entries", None)  # (read only where SUPPORTED)
 _BINARY = {ops.ADD: "NB_ADD", ops.SUB: "NB_SUBTRACT", ops.MUL: "NB_MULTIPLY",
            ops.DIV: "NB_TRUE_DIVIDE"}
 _NB = {name: k for k, (name, _) in enumerate(getattr(opcode, "_nb_ops", ()))}
@@ -60,8 +61,8 @@ class BytecodeWriter:
     one emitter per primitive), so writing a node is a few dict lookups and one
     concatenation of bytes."""
 
-    def __init__(self, params: list[str]):
-        self.namespace: dict = {}
+    def __init__(self, params: list[str], namespace: dict):
+        self.namespace = namespace  # the functions' globals: `guard` needs `_Retrace`
         self.consts: list = []
         self.names: dict[str, int] = {}
         self._loads: dict[str, tuple] = {}
@@ -75,7 +76,8 @@ class BytecodeWriter:
     # expressions ------------------------------------------------------------------
     # (no comprehensions on these paths: in Python 3.11 each one is a function call)
     def literal(self, value) -> tuple:
-        # the key keeps 0.0 and -0.0, 1.0 and True, and every nan apart
+        # the key keeps 0.0 and -0.0, and 1.0 and True, apart (every nan is one
+        # constant: a non-finite result is recomputed by the interpreter anyway)
         key = value if type(value) is float and value and value == value \
             else (type(value), repr(value))
         fragment = self._literals.get(key)

@@ -6,8 +6,8 @@ backward sweep. The backward lines come from the table's own `partials` rules, r
 with a backend that writes code instead of computing (a writer's `ap`), so the
 compiled gradient and the interpreted one cannot disagree. Two writers share one
 interface: `BytecodeWriter` (diffi/bytecode.py) assembles CPython 3.11 bytecode in
-time linear in the tape; `CodeWriter` writes source for Python's compiler, which is
-about ten times slower per operation, on other versions.
+time linear in the tape; `CodeWriter` writes source, for other versions, and Python's
+`compile()` of it alone costs about 25 times what assembling takes.
 
 A compiled tape is used only while it is valid: every `if` it recorded must take the
 same branch (a guard in the code), and every global name it read must still be bound
@@ -115,9 +115,7 @@ def scalar_writer(params: list[str]):
     """The writer for a scalar tape: bytecode where this Python's is known, else source.
     `params`: the names of every function's parameters, which come first."""
     if bytecode.SUPPORTED and not FORCE_SOURCE:
-        writer = bytecode.BytecodeWriter(params)
-        writer.namespace["_Retrace"] = Retrace
-        return writer
+        return bytecode.BytecodeWriter(params, {"_Retrace": Retrace})
     return CodeWriter()
 
 
@@ -132,37 +130,43 @@ class Compiled:
         self._names = _variable_names(tape)
         self._params = [self._names[n.id] for n in tape.inputs]
         self._seeds = [f"d{name[1:]}" for name in self._params]
-        self._writer = scalar_writer(self._params + self._seeds)
         _check(tape)  # now, so that NotCompilable shows up before any code is written
 
     def valid(self, globals_: dict) -> bool:
         return reads_hold(self.reads, globals_)
 
+    def writer(self):
+        """A writer for one function (each numbers only the locals it uses)."""
+        return scalar_writer(self._params + self._seeds)
+
     def value(self, *args):
-        lines, out = _fused_lines(self._tape, self._names, self._writer)
-        self.value = self._writer.function("value", self._params, lines, out)
+        writer = self.writer()
+        lines, out = _fused_lines(self._tape, self._names, writer)
+        self.value = writer.function("value", self._params, lines, out)
         return self.value(*args)
 
     def value_and_grad(self, *args):
-        backward, grads, keep = _backward_lines(self._tape, self._names, self._writer)
-        self.value_and_grad = self._build("value_and_grad", backward, keep,
-                                          self._writer.pack(*grads))
+        writer = self.writer()
+        backward, grads, keep = _backward_lines(self._tape, self._names, writer)
+        self.value_and_grad = self._build(writer, "value_and_grad", backward, keep,
+                                          writer.pack(*grads))
         return self.value_and_grad(*args)
 
     def value_and_tangent(self, *args):
-        tangent, dots, keep = _tangent_lines(self._tape, self._names, self._writer)
+        writer = self.writer()
+        tangent, dots, keep = _tangent_lines(self._tape, self._names, writer)
         out_dot = dots.get(self._tape.outputs[0].id, 0.0)
-        self.value_and_tangent = self._build("value_and_tangent", tangent, keep, out_dot,
-                                             self._seeds)
+        self.value_and_tangent = self._build(writer, "value_and_tangent", tangent, keep,
+                                             out_dot, self._seeds)
         return self.value_and_tangent(*args)
 
-    def _build(self, name, extra_lines, keep, result, extra_params=()):
+    def _build(self, writer, name, extra_lines, keep, result, extra_params=()):
         """Compile one function: the value's lines (fused except the values whose ids
         are in `keep`, which `extra_lines` read), then `extra_lines`, then `return
         value, result`."""
-        forward, out = _fused_lines(self._tape, self._names, self._writer, keep)
-        return self._writer.function(name, self._params + list(extra_params),
-                                     forward + extra_lines, self._writer.pack(out, result))
+        forward, out = _fused_lines(self._tape, self._names, writer, keep)
+        return writer.function(name, self._params + list(extra_params),
+                               forward + extra_lines, writer.pack(out, result))
 
 
 def _variable_names(tape: Tape) -> dict[int, str]:
@@ -181,8 +185,18 @@ def _check(tape: Tape) -> None:
         if node.op.scalar is None and node.op not in TEMPLATES:
             raise NotCompilable(node.op.name)
         for i in node.inputs:
-            if i.id not in active and type(i.value) not in (float, bool):
+            kind = type(i.value)
+            if kind is bool and node.op not in _TAKES_BOOLEANS:
+                # the interpreter computes with a truth value as 1.0 or 0.0, but
+                # Python's -True is the integer -1, and -False is 0, not -0.0
+                raise NotCompilable("arithmetic on a truth value")
+            if i.id not in active and kind not in (float, bool):
                 raise NotCompilable("a constant that is not a number")
+
+
+# operations whose result is the same on a truth value as on 1.0 or 0.0
+_TAKES_BOOLEANS = {ops.LT, ops.LE, ops.GT, ops.GE, ops.EQ, ops.NE, ops.NOT, ops.SELECT,
+                   ops.ALIAS}
 
 
 def _operands(node: Node, code: dict, writer) -> list:
@@ -270,8 +284,9 @@ def _tangent_lines(tape: Tape, names: dict, writer) -> tuple[list, dict, set]:
     the values those lines read."""
     dots = {n.id: f"d{names[n.id][1:]}" for n in tape.inputs}
     lines, keep = [], set()
+    needed = _differentiated(tape)
     for node in tape.steps:
-        if node.op.partials is None:
+        if node.id not in needed or node.op.partials is None:
             continue
         args = _operands(node, names, writer)
         parts = node.op.partials(writer.ap, *args, names[node.id])
@@ -288,6 +303,17 @@ def _tangent_lines(tape: Tape, names: dict, writer) -> tuple[list, dict, set]:
             dots[node.id] = f"d{names[node.id][1:]}"
             lines.append(writer.assign(dots[node.id], total))
     return lines, dots, keep
+
+
+def _differentiated(tape: Tape) -> set:
+    """The ids of the steps the output's derivative goes through: those reached back
+    from the output through rules with partials (the rest cannot change the result,
+    and their partials could only raise)."""
+    needed = {tape.outputs[0].id}
+    for node in reversed(tape.steps):
+        if node.id in needed and node.op.partials is not None:
+            needed.update(i.id for i in node.inputs)
+    return needed
 
 
 def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list, set]:
@@ -332,8 +358,7 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list, set]:
                 term = g
             else:
                 term = ap(mul, g, part)
-                for r in reads[k]:  # the values this partial reads stay in variables
-                    keep.add(inputs[r].id if r < len(inputs) else node.id)
+                _mark_reads(keep, node, reads[k])
             target = adjoint.get(inp.id)
             if target is None:  # the first contribution assigns the adjoint
                 target = adjoint[inp.id] = f"g{inp.id}"
@@ -347,7 +372,7 @@ def _accumulate(adjoint: dict, names: dict, lines: list, inp, term, writer) -> N
     """Add a contribution to an input's adjoint: the first one assigns it."""
     target = adjoint.get(inp.id)
     if target is None:
-        target = adjoint[inp.id] = f"g{names[inp.id][1:]}"
+        target = adjoint[inp.id] = f"g{inp.id}"
         lines.append(writer.assign(target, term))
     else:
         lines.append(writer.add_to(target, term))

@@ -21,9 +21,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def writer(params=("x",)) -> BytecodeWriter:
-    w = BytecodeWriter(list(params))
-    w.namespace["_Retrace"] = Retrace
-    return w
+    return BytecodeWriter(list(params), {"_Retrace": Retrace})
 
 
 def simulated_stack(code) -> int:
@@ -151,15 +149,15 @@ def test_random_functions_compile_to_the_same_results_in_both_writers(
     it = diffi.Interpreter(warn=lambda message, span: None)
     it.run(f"F(x, y) = x + y + {body}")
     fn = it.globals["F"].node.value
-    compiled, results_of = {}, {}
+    compiled, results_of, kinds = {}, {}, {}
     for force in (False, True):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(compiler, "FORCE_SOURCE", force)
             it.evaluator.begin_statement()
             compiled[force] = compile_function(it.evaluator, fn, traced_at)
             results_of[force] = [results(compiled[force], p) for p in [traced_at] + points]
-    assert type(compiled[False]._writer) is BytecodeWriter
-    assert type(compiled[True]._writer) is compiler.CodeWriter
+            kinds[force] = type(compiled[force].writer())
+    assert kinds == {False: BytecodeWriter, True: compiler.CodeWriter}
     assert results_of[False] == results_of[True]
     try:
         value, grads = compiled[False].value_and_grad(*traced_at)
@@ -194,3 +192,17 @@ def test_code_grows_linearly_with_the_tape():
         compiled.value_and_grad(0.5)
         sizes.append(len(compiled.value_and_grad.__code__.co_code))
     assert 1.9 < sizes[1] / sizes[0] < 2.1
+
+
+def test_each_function_numbers_only_its_own_locals():
+    it = diffi.Interpreter()
+    it.run("E(x) = { a = sin(x); b = a*x; exp(b) + a }")
+    it.evaluator.begin_statement()
+    compiled = compile_function(it.evaluator, it.globals["E"].node.value, (0.5,))
+    compiled.value_and_grad(0.5)  # the gradient first: its adjoints are locals
+    compiled.value(0.5)
+    value_locals = compiled.value.__code__.co_varnames
+    gradient_locals = compiled.value_and_grad.__code__.co_varnames
+    assert value_locals[:2] == ("v0", "d0") and len(value_locals) == 4  # a and the output
+    assert not any(name.startswith("g") for name in value_locals)
+    assert any(name.startswith("g") for name in gradient_locals)

@@ -173,3 +173,34 @@ def test_a_closure_is_not_compiled_so_its_captured_names_stay_live():
     it = diffi.Interpreter()
     assert list(it.eval("{ a = 1; g(x) = x*a; u = grad g at 1; v = grad g at 1; a = 5; "
                         "grad g at 1 }")) == [5.0]
+
+
+def test_arithmetic_on_a_truth_value_is_left_to_the_interpreter():
+    # the interpreter negates 0.0 to -0.0; Python's -False is the integer 0
+    it = diffi.Interpreter()
+    it.run("f(x, y) = atan2(-(x > 1), -1) + y")
+    f = it["f"]
+    assert [f(0.5, 3.0), f(0.5, 3.0)] == [3.0 - math.pi] * 2
+    fn = it.globals["f"].node.value
+    it.evaluator.begin_statement()
+    with pytest.raises(NotCompilable, match="truth value"):
+        compile_function(it.evaluator, fn, (0.5, 3.0))
+
+
+def test_a_comparison_of_truth_values_still_compiles(it):
+    it.run("c(x) = if (x > 1) == (x > 2) then x^2 else -x")
+    fn = it.globals["c"].node.value
+    it.evaluator.begin_statement()
+    compiled = compile_function(it.evaluator, fn, (0.5,))
+    assert compiled.value_and_grad(0.5) == (0.25, (1.0,))
+
+
+def test_forward_mode_skips_partials_the_output_does_not_depend_on():
+    # hypot's partials divide by hypot(0, 0) = 0, but ceil's derivative is zero anyway
+    it = diffi.Interpreter()
+    it.run("f(x, y) = x + ceil(hypot(0, y - y))")
+    fn = it.globals["f"].node.value
+    it.evaluator.begin_statement()
+    compiled = compile_function(it.evaluator, fn, (1.0, 2.0))
+    assert compiled.value_and_tangent(1.0, 2.0, 1.0, 1.0) == (1.0, 1.0)
+    assert compiled.value_and_grad(1.0, 2.0) == (1.0, (1.0, 0.0))

@@ -43,21 +43,18 @@ def median(fn, repeat=5) -> float:
 
 def compile_time(it, repeat: int = 3) -> float:
     """Seconds from chain's traced graph to its gradient as code (fastest of repeat):
-    the tape, the check, and writing and assembling value_and_grad."""
-    from diffi import ops
-    from diffi.compiler import Compiled
-    from diffi.graph import Node
-    from diffi.interpreter import fewer_collections
+    listing the tape, the check, and writing and assembling value_and_grad."""
+    from diffi.compiler import Compiled, trace
     from diffi.tape import Tape
+    from diffi.interpreter import fewer_collections
     fn, ev = it.globals["chain"].node.value, it.evaluator
     best = math.inf
     for _ in range(repeat):
         ev.begin_statement()
-        x = Node(ops.CONST, (), 0.5, None, "x")
-        output = ev.call(fn, [x], {}, None)
         with fewer_collections():  # as in a directive method
+            tape, reads = trace(ev, fn, (0.5,))
             start = time.perf_counter()
-            compiled = Compiled(Tape([output], [x]), {})
+            compiled = Compiled(Tape(tape.outputs, tape.inputs), reads)
             compiled.value_and_grad(0.5)
             best = min(best, time.perf_counter() - start)
     return best

@@ -125,7 +125,6 @@ class Compiled:
 
     def __init__(self, tape: Tape, reads: dict):
         self.reads = reads            # global name -> Binding it read when traced
-        self.size = len(tape.nodes)
         self._tape = tape
         self._names = _variable_names(tape)
         self._params = [self._names[n.id] for n in tape.inputs]
@@ -273,9 +272,8 @@ def _fused_lines(tape: Tape, names: dict, writer, keep: set = frozenset()):
 
 
 def _guard(node: Node, args: list, writer):
-    """Code that refuses a point where a recorded decision would change."""
-    if node.op is ops.LOGIC:
-        raise NotCompilable("and/or")
+    """Code that refuses a point where an `if` would take the other branch (an
+    `and`/`or` short-circuit has no guard: both compilers refuse those tapes)."""
     return writer.guard(args[0], node.params != "then")
 
 
@@ -290,12 +288,11 @@ def _tangent_lines(tape: Tape, names: dict, writer) -> tuple[list, dict, set]:
             continue
         args = _operands(node, names, writer)
         parts = node.op.partials(writer.ap, *args, names[node.id])
-        reads = _reads(node.op, len(args))
         terms = []
-        for k, (i, part) in enumerate(zip(node.inputs, parts)):
+        for i, part, read in zip(node.inputs, parts, _reads(node.op, len(args))):
             if part is not None and i.id in dots:
                 terms.append(_times(dots[i.id], part, writer))
-                _mark_reads(keep, node, reads[k])
+                _mark_reads(keep, node, read)
         if terms:
             total = terms[0]
             for term in terms[1:]:
@@ -330,9 +327,7 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list, set]:
         return [], [0.0 for _ in tape.inputs], set()
     adjoint: dict[int, str] = {output.id: "g_out"}
     lines, keep = [writer.assign("g_out", 1.0)], set()
-    active, ap, literal, get_name, mul, assign, add_to = (
-        tape.active, writer.ap, writer.literal, names.get, ops.MUL, writer.assign,
-        writer.add_to)
+    active, ap, literal, get_name = tape.active, writer.ap, writer.literal, names.get
     for node in reversed(tape.steps):
         g = adjoint.get(node.id)
         if g is None or node.op.partials is None:
@@ -347,28 +342,19 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list, set]:
                                      names[node.id])
         reads = _READS.get((node.op, len(inputs))) or _reads(node.op, len(inputs))
         lent = False
-        for k, part in enumerate(parts):
-            inp = inputs[k]
+        for inp, part, read in zip(inputs, parts, reads):
             if part is None or inp.id not in active:
                 continue
-            if part == 1.0 and type(part) is float:
-                if not lent and inp.id not in adjoint and inputs.count(inp) == 1:
-                    adjoint[inp.id], lent = g, True
-                    continue
-                term = g
-            else:
-                term = ap(mul, g, part)
-                _mark_reads(keep, node, reads[k])
-            target = adjoint.get(inp.id)
-            if target is None:  # the first contribution assigns the adjoint
-                target = adjoint[inp.id] = f"g{inp.id}"
-                lines.append(assign(target, term))
-            else:
-                lines.append(add_to(target, term))
+            term = _times(g, part, writer)
+            if term is g and not lent and inp.id not in adjoint and inputs.count(inp) == 1:
+                adjoint[inp.id], lent = g, True
+                continue
+            _mark_reads(keep, node, read)
+            _accumulate(adjoint, lines, inp, term, writer)
     return lines, [adjoint.get(n.id, 0.0) for n in tape.inputs], keep
 
 
-def _accumulate(adjoint: dict, names: dict, lines: list, inp, term, writer) -> None:
+def _accumulate(adjoint: dict, lines: list, inp, term, writer) -> None:
     """Add a contribution to an input's adjoint: the first one assigns it."""
     target = adjoint.get(inp.id)
     if target is None:
@@ -378,8 +364,8 @@ def _accumulate(adjoint: dict, names: dict, lines: list, inp, term, writer) -> N
         lines.append(writer.add_to(target, term))
 
 
-def compile_function(ev, fn, args: tuple) -> Compiled:
-    """Trace fn at args and compile its tape (raises NotCompilable)."""
+def trace(ev, fn, args: tuple) -> tuple[Tape, dict]:
+    """fn's tape at args, and the global names it read (raises NotCompilable)."""
     inputs = [Node(ops.CONST, (), float(a), None, p) for p, a in zip(fn.params, args)]
     saved = ev.recording
     ev.recording = {}
@@ -390,7 +376,12 @@ def compile_function(ev, fn, args: tuple) -> Compiled:
         ev.recording = saved
     if type(output.value) is not float:
         raise NotCompilable("the function's value is not a number")
-    return Compiled(Tape([output], inputs), reads)
+    return Tape([output], inputs), reads
+
+
+def compile_function(ev, fn, args: tuple) -> Compiled:
+    """Trace fn at args and compile its tape (raises NotCompilable)."""
+    return Compiled(*trace(ev, fn, args))
 
 
 class Cache:
@@ -562,7 +553,7 @@ def _tensor_forward(tape: Tape, names: dict, writer: ArrayWriter) -> list[str]:
         else:
             expr = writer.ap(node.op, *args)
         lines.append(f"{names[node.id]} = {expr}")
-        if node.op is ops.SELECT or node.op is ops.LOGIC:
+        if node.op is ops.SELECT:
             lines.append(_guard(node, args, writer))
     return lines
 
@@ -585,7 +576,7 @@ def _tensor_backward(tape: Tape, names: dict, writer: ArrayWriter):
                 continue
             if not shaped and np.shape(inp.value) != np.shape(node.value):
                 term = f"_unb({term}, {np.shape(inp.value)!r})"
-            _accumulate(adjoint, names, lines, inp, term, writer)
+            _accumulate(adjoint, lines, inp, term, writer)
     return lines, [adjoint.get(n.id, "0.0") for n in tape.inputs]
 
 

@@ -463,10 +463,10 @@ class ArrayWriter(CodeWriter):
         super().__init__()
         self.kept: dict[int, str] = {}  # node id -> the name of its residual
 
-    def constant(self, value) -> str:
+    def literal(self, value) -> str:
         if type(value) in (float, bool):
-            return self.literal(value)
-        name = f"_k{len(self.namespace)}"
+            return super().literal(value)
+        name = f"_k{len(self.namespace)}"  # a tensor constant
         self.namespace[name] = value
         return name
 
@@ -502,46 +502,29 @@ class ArrayWriter(CodeWriter):
         return name
 
 
-def _unbroadcast_to(value, shape):
-    from .reverse import unbroadcast
-    return unbroadcast(value, ops.np().zeros(shape) if shape else 0.0)
-
-
 class TensorCompiled:
-    """value_and_grad(*weights) of a scalar tape over tensors, as NumPy code."""
+    """value_and_grad(*weights) of a scalar tape over tensors, as NumPy code. (A
+    minimize run keeps each weight's shape, so the code need not check them.)"""
 
-    def __init__(self, tape: Tape, reads: dict):
-        self.reads = reads
+    def __init__(self, tape: Tape):
+        from .reverse import sum_to_shape
         writer = ArrayWriter()
-        writer.namespace["_unb"] = _unbroadcast_to
-        writer.namespace["_shape"] = ops.np().shape
+        writer.namespace["_unb"] = sum_to_shape
         names = _variable_names(tape)
-        lines = [f"if _shape({names[n.id]}) != {ops.np().shape(n.value)!r}: raise _Retrace"
-                 for n in tape.inputs]
-        lines += _tensor_forward(tape, names, writer)
+        lines = _tensor_forward(tape, names, writer)
         backward, grads = _tensor_backward(tape, names, writer)
         params = [names[n.id] for n in tape.inputs]
-        out = names.get(tape.outputs[0].id) or writer.constant(tape.outputs[0].value)
+        out = names.get(tape.outputs[0].id) or writer.literal(tape.outputs[0].value)
         self.value_and_grad = writer.function("value_and_grad", params, lines + backward,
                                               f"{out}, [{', '.join(grads)}]")
-
-    def valid(self, globals_: dict) -> bool:
-        return reads_hold(self.reads, globals_)
-
-
-def _tensor_operand(node, names, writer) -> str:
-    return names[node.id] if node.id in names else writer.constant(node.value)
 
 
 def _tensor_forward(tape: Tape, names: dict, writer: ArrayWriter) -> list[str]:
     lines = []
-    inputs = {n.id for n in tape.inputs}
-    for node in tape.nodes:
-        if node.id not in tape.active or node.id in inputs:
-            continue
+    for node in tape.steps:
         if node.op is ops.LOGIC or node.value is None or isinstance(node.value, tuple):
             raise NotCompilable(node.op.name)
-        args = [_tensor_operand(i, names, writer) for i in node.inputs]
+        args = _operands(node, names, writer)
         if node.op.residual is not None:  # the backward sweep reuses what it keeps
             fn = writer.bind(f"_r_{node.op.name}", node.op.residual)
             kept = writer.kept[node.id] = f"r{names[node.id][1:]}"
@@ -564,12 +547,11 @@ def _tensor_backward(tape: Tape, names: dict, writer: ArrayWriter):
     output = tape.outputs[0]
     lines = ["g_out = 1.0"]
     adjoint[output.id] = "g_out"
-    inputs = {n.id for n in tape.inputs}
-    for node in reversed(tape.nodes):
+    for node in reversed(tape.steps):
         g = adjoint.get(node.id)
-        if g is None or node.id in inputs:
+        if g is None:
             continue
-        args = [_tensor_operand(i, names, writer) for i in node.inputs]
+        args = _operands(node, names, writer)
         terms, shaped = _tensor_terms(node, g, args, names, writer, lines)
         for inp, term in terms:
             if inp.id not in tape.active:
@@ -612,15 +594,9 @@ def _cotangents(node, call: str, names: dict, lines: list) -> list:
     return [(i, f"{temp}[{k}]") for k, i in enumerate(node.inputs) if i.id in names]
 
 
-def compile_problem(ev, problem, values: dict) -> TensorCompiled:
+def compile_problem(problem, values: dict) -> TensorCompiled:
     """Trace a directive's Problem at values and compile its value and gradient."""
-    saved = ev.recording
-    ev.recording = {}
-    try:
-        inputs, output = problem.trace(values)
-        reads = {n: b for n, b in ev.recording.items() if n not in problem.names}
-    finally:
-        ev.recording = saved
-    if type(output.value) is not float:  # the interpreter explains what is wrong
+    inputs, output = problem.trace(values)
+    if ops.single_number(output.value) is None:  # the interpreter explains what is wrong
         raise NotCompilable("the loss is not a number")
-    return TensorCompiled(Tape([output], inputs), reads)
+    return TensorCompiled(Tape([output], inputs))

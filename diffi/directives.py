@@ -177,9 +177,10 @@ def _numeric_elements(problem, var, order, method, step):
 
 
 def _scalar_output(value, problem):
-    if ops._is_array(value) and value.size == 1:
-        return float(value.reshape(-1)[0])
-    if type(value) not in (float, bool):
+    number = ops.single_number(value)
+    if number is not None:
+        return number
+    if type(value) is not bool:
         raise DiffiTypeError("numeric mode by a tensor element needs a scalar expression",
                              problem.ast.span)
     return value
@@ -309,9 +310,8 @@ def _scalar_tangent(tangent: dict, output):
 
 
 def _require_scalar(output, ast):
-    if output.value is not None and type(output.value) not in (float, bool):
-        if ops._is_array(output.value) and output.value.size == 1:
-            return
+    if output.value is not None and type(output.value) is not bool \
+            and ops.single_number(output.value) is None:
         raise DiffiTypeError(f"{ast.kind} needs a scalar expression, not a "
                              f"{kind_of(output.value)}; use jacobian", ast.span)
 

@@ -95,6 +95,15 @@ def _is_array(v) -> bool:
     return _numpy is not None and isinstance(v, _numpy.ndarray)
 
 
+def single_number(value) -> float | None:
+    """A number, or the element of a one-element tensor, as a float; else None."""
+    if type(value) is float:
+        return value
+    if _is_array(value) and value.size == 1:
+        return float(value.reshape(-1)[0])
+    return None
+
+
 def as_value(result):
     """Normalise a NumPy result: 0-d arrays and NumPy scalars become Python floats/bools."""
     numpy = np()

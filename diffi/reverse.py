@@ -54,10 +54,13 @@ def contributions(node, g, on_partial=None, active=None):
 
 def unbroadcast(value, like):
     """Sum a broadcast adjoint back to the shape of the value it belongs to."""
+    return sum_to_shape(value, ops.np().shape(like)) if ops._is_array(value) else value
+
+
+def sum_to_shape(value, shape: tuple):
+    """Sum a broadcast adjoint back to `shape`."""
     if not ops._is_array(value):
         return value
-    np = ops.np()
-    shape = np.shape(like)
     if value.shape == shape:
         return value
     extra = value.ndim - len(shape)

@@ -18,7 +18,7 @@ from .problem import Problem
 from .progress import SilentProgress
 from .tape import Tape
 
-OPTIMIZERS = {
+OPTIMIZERS = {  # name -> its options' defaults (the class is filled in below)
     "gd": {"rate": 0.01, "steps": 100},
     "adam": {"rate": 0.001, "steps": 100, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
 }
@@ -63,7 +63,7 @@ def minimize(ev, ast, scope):
                                  ast.span)
     values = {n: _weight(b.node.value, n, ast) for n, b in zip(names, bindings)}
     problem = Problem(ev, ast, scope, None, names, names, values)
-    update = Adam(options) if name == "adam" else GradientDescent(options)
+    update = OPTIMIZER_CLASSES[name](options)
     history, progress = [], ev.progress or SilentProgress()
     progress.start(options["steps"])
     interrupted = False
@@ -106,8 +106,15 @@ class Stepper:
         self.fallbacks = 0
 
     def __call__(self, values: dict):
+        nodes = self.ev.nodes
+        try:
+            return self._step(values)
+        finally:  # a step's graph is dropped after it: the node budget is per step
+            self.ev.nodes = nodes
+
+    def _step(self, values: dict):
         # No global can be rebound while minimize runs, so a compiled tape stays valid
-        # for the whole run once it has been checked (or made) at its first step.
+        # for the whole run once it has been made at its first step.
         compiled = self.compiled or self._compiled(values)
         if compiled is not None:
             names = self.problem.names
@@ -119,7 +126,7 @@ class Stepper:
                     return loss, {n: _weight_like(g, values[n]) for n, g in zip(names, grads)}
             except (Retrace, ArithmeticError, ValueError):
                 pass
-            self.compiled = None  # the point changed its shape or branch: trace again
+            self.compiled = None  # another branch, or a float error: trace again
             self.fallbacks += 1
             self.failed = self.fallbacks > 3  # diverging: stop recompiling every step
         return loss_and_gradient(self.ev, self.ast, self.problem, values)
@@ -128,7 +135,7 @@ class Stepper:
         if self.failed:
             return None
         try:
-            self.compiled = compile_problem(self.ev, self.problem, values)
+            self.compiled = compile_problem(self.problem, values)
         except NotCompilable:
             self.failed = True
             self.compiled = None
@@ -148,15 +155,14 @@ def _weight_like(gradient, weight):
 def loss_and_gradient(ev, ast, problem, values):
     """The loss at `values` and its gradient by reverse mode, per variable name."""
     inputs, output = problem.trace(values)
-    if type(output.value) is not float and not (ops._is_array(output.value)
-                                                and output.value.size == 1):
+    if ops.single_number(output.value) is None:
         hint = ": reduce it, with sum or mean" if ops._is_array(output.value) else \
             " (call the function: L(W, V))"
         raise DiffiTypeError(f"the loss to minimize must be a scalar (a number), not a "
                              f"{kind_of(output.value)}{hint}", ast.span)
     tape = Tape([output], inputs)
     adj = reverse.adjoints(tape, output, 1.0)
-    grads = {n.name: adj.get(n.id, ops.zero_like(n.value)) for n in inputs}
+    grads = {n.name: adj[n.id] if n.id in adj else ops.zero_like(n.value) for n in inputs}
     return _scalar(output.value, ast), grads
 
 
@@ -183,12 +189,17 @@ class Adam:
         out = {}
         for n, w in values.items():
             g = grads[n]
-            self.m[n] = self.beta1 * self.m.get(n, 0.0 * g) + (1 - self.beta1) * g
-            self.v[n] = self.beta2 * self.v.get(n, 0.0 * g) + (1 - self.beta2) * g * g
+            if n not in self.m:
+                self.m[n] = self.v[n] = ops.zero_like(g)
+            self.m[n] = self.beta1 * self.m[n] + (1 - self.beta1) * g
+            self.v[n] = self.beta2 * self.v[n] + (1 - self.beta2) * g * g
             m_hat = self.m[n] / (1 - self.beta1 ** self.t)
             v_hat = self.v[n] / (1 - self.beta2 ** self.t)
             out[n] = w - self.rate * m_hat / (ops.np().sqrt(v_hat) + self.eps)
         return {n: ops.as_value(v) if ops._is_array(v) else float(v) for n, v in out.items()}
+
+
+OPTIMIZER_CLASSES = {"gd": GradientDescent, "adam": Adam}
 
 
 def _weight(value, name, ast):
@@ -198,21 +209,19 @@ def _weight(value, name, ast):
 
 
 def _scalar(value, ast) -> float:
-    if ops._is_array(value) and value.size == 1:
-        return float(value.reshape(-1)[0])
-    if type(value) is not float:
+    number = ops.single_number(value)
+    if number is None:
         raise DiffiError("the loss must be a number", ast.span)
-    return value
+    return number
 
 
 def _rebind_all(scope, values: dict) -> None:
     """Bind every weight to its new value in the scope that holds it, all at once."""
     updates: dict = {}
     for name, value in values.items():
-        target = scope
-        while target is not None and name not in target.vars:
+        target = scope  # (minimize checked that every name is bound)
+        while name not in target.vars:
             target = target.parent
-        target = target or scope
         binding = Binding(name, constant(value, name), target.vars[name].formula)
         updates.setdefault(id(target), (target, {}))[1][name] = binding
     for target, bindings in updates.values():

@@ -780,7 +780,7 @@ def test_compiled_training_gradient_matches_reverse_mode(loss):
     (stmt,) = parse("minimize L(W, V) wrt W, V using gd(rate = 0.1, steps = 1)")
     values = {"W": it["W"], "V": it["V"]}
     problem = Problem(ev, stmt.expr, ev.globals, None, ["W", "V"], ["W", "V"], values)
-    compiled = compile_problem(ev, problem, values)
+    compiled = compile_problem(problem, values)
     fast_loss, fast = compiled.value_and_grad(values["W"], values["V"])
     slow_loss, slow = training.loss_and_gradient(ev, stmt.expr, problem, values)
     assert fast_loss == pytest.approx(slow_loss, rel=1e-14)

@@ -121,6 +121,64 @@ def test_an_mlp_learns_a_separable_problem():
     assert it["W"].shape == (3, 4) and it["V"].shape == (4, 2)
 
 
+# Compiled steps -----------------------------------------------------------------------------------
+
+@pytest.fixture()
+def steppers(monkeypatch):
+    """The Stepper of every minimize run, to see whether its steps were compiled."""
+    made = []
+
+    class Recording(training.Stepper):
+        def __init__(self, *args):
+            super().__init__(*args)
+            made.append(self)
+    monkeypatch.setattr(training, "Stepper", Recording)
+    return made
+
+
+def test_the_mlp_trains_by_its_compiled_step_throughout(steppers):
+    it = Interpreter()
+    it.run("seed(1); X = randn(20, 3); Y = onehot(randn(20) > 0, 2); W = randn(3, 4); "
+           "V = randn(4, 2)\nL(W, V) = { U = sigmoid(X @ W) @ V; "
+           "-mean(sum(U*Y, 1) - logsumexp(U)) }")
+    it.run("minimize L(W, V) wrt W, V using adam(rate = 0.05, steps = 20)")
+    (stepper,) = steppers
+    assert stepper.compiled is not None and stepper.fallbacks == 0 and not stepper.failed
+
+
+def test_a_one_element_loss_is_compiled_too(steppers):
+    it = Interpreter()
+    it.run("seed(2); X = randn(3, 5); y = randn(1, 5); W = zeros(1, 3)")
+    it.run("minimize sum((W @ X - y)^2, 1) wrt W using gd(rate = 0.01, steps = 5)")
+    (stepper,) = steppers
+    assert stepper.compiled is not None and stepper.fallbacks == 0
+    assert it.losses[-1] < it.losses[0]
+
+
+def test_a_step_that_takes_the_other_branch_is_traced_and_counted(steppers):
+    it = Interpreter()
+    it.run("w = 4\nL(w) = if w > 2 then (w - 2)^2 + 2*w else w^2")
+    it.run("minimize L(w) wrt w using gd(rate = 0.4, steps = 3)")
+    # w: 4 -> 4 - 0.4*(4 + 2) = 1.6 (the compiled branch), then the other branch
+    assert it.losses[:2].tolist() == [12.0, pytest.approx(1.6 ** 2)]
+    assert steppers[0].fallbacks >= 1
+
+
+def test_a_loss_that_does_not_depend_on_the_weights_leaves_them(steppers):
+    it = Interpreter()
+    it.run("W = ones(2, 3); X = ones(3, 2)")
+    assert it.run("minimize sum(X) wrt W using gd(steps = 3)") == [6.0]
+    np.testing.assert_array_equal(it["W"], np.ones((2, 3)))
+
+
+def test_the_node_budget_is_per_step_when_every_step_is_traced(steppers):
+    it = Interpreter(max_nodes=2000)  # and/or has no compiled guard: each step is traced
+    it.run("w = 0.5\nL(w) = if w > 0 and w < 10 then (w - 3)^2 else w^2")
+    it.run("minimize L(w) wrt w using gd(rate = 0.1, steps = 500)")
+    assert it["w"] == pytest.approx(3.0, rel=1e-9)
+    assert steppers[0].compiled is None
+
+
 # The statement: weights in place, its value, `losses` ------------------------------------------
 
 def test_minimize_updates_the_weights_in_place_and_returns_the_final_loss():
@@ -159,6 +217,12 @@ def test_defaults_are_documented_values():
     it.run("minimize (w - 3)^2 wrt w using gd")
     assert it["w"] == pytest.approx(3 - 2 * 0.98 ** 100, rel=1e-12)
     assert it.losses.shape == (100,)
+    # adam: rate 0.001, steps 100; while the gradient keeps its sign, every step is a
+    # little under `rate` (bias-corrected moments of a slowly shrinking gradient)
+    it.run("w = 1")
+    it.run("minimize (w - 3)^2 wrt w using adam")
+    assert it.losses.shape == (100,)
+    assert 1 + 100 * 0.00099 < it["w"] < 1 + 100 * 0.001
 
 
 # Progress ------------------------------------------------------------------------------------

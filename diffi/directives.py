@@ -8,7 +8,7 @@ import math
 
 from . import forward, numeric, ops, reverse, symbolic
 from . import syntax as S
-from .errors import DiffiError, DiffiTypeError, format_warning
+from .errors import DiffiError, DiffiTypeError
 from .graph import Node
 from .problem import Problem, build
 from .tape import Tape
@@ -154,13 +154,31 @@ def numeric_estimate(problem: Problem, var: str, order: int, options: dict):
                               x0, order, method, options.get("step"))
 
 
-def _numeric_elements(problem, var, order, method, step):
-    np = ops.np()
+def check_numeric_size(problem, var: str) -> None:
+    """Numeric mode evaluates the program twice per element: refuse a huge tensor."""
     x0 = problem.values[var]
-    if x0.size > NUMERIC_MAX_ELEMENTS:
+    if ops._is_array(x0) and x0.size > NUMERIC_MAX_ELEMENTS:
         raise DiffiTypeError(f"numeric mode perturbs every element: {var} has {x0.size}, "
                              f"more than {NUMERIC_MAX_ELEMENTS}; use forward or reverse "
                              f"mode", problem.ast.span)
+
+
+def unit_seeds(value):
+    """1 for a number; for a tensor, one one-hot tensor per element (made one at a time)."""
+    if not ops._is_array(value):
+        yield 1.0
+        return
+    np = ops.np()
+    for index in np.ndindex(*value.shape):
+        seed = np.zeros(value.shape)
+        seed[index] = 1.0
+        yield seed
+
+
+def _numeric_elements(problem, var, order, method, step):
+    np = ops.np()
+    x0 = problem.values[var]
+    check_numeric_size(problem, var)
     out = np.zeros(x0.shape)
     estimates = []
     for index in np.ndindex(*x0.shape):
@@ -295,13 +313,9 @@ def _forward_partial(ctx, tape, output, x):
     if x.value.size > NUMERIC_MAX_ELEMENTS:
         raise DiffiTypeError(f"forward mode takes one pass per element: {x.name} has "
                              f"{x.value.size}; use reverse mode", ctx.ast.span)
-    out = np.zeros(x.value.shape)
-    for index in np.ndindex(*x.value.shape):
-        seed = np.zeros(x.value.shape)
-        seed[index] = 1.0
-        out[index] = _scalar_tangent(forward.tangents(tape, {x.id: seed}, ctx.on_partial),
-                                     output)
-    return out
+    tangents = [_scalar_tangent(forward.tangents(tape, {x.id: seed}, ctx.on_partial), output)
+                for seed in unit_seeds(x.value)]
+    return np.array(tangents).reshape(x.value.shape)
 
 
 def _scalar_tangent(tangent: dict, output):
@@ -409,11 +423,16 @@ def _leaf(ev, value, ast) -> Node:
 HANDLERS: dict = {}
 
 
+def _minimize(ev, ast, scope):
+    from .training import minimize  # (with the compiler: loaded only when training)
+    return minimize(ev, ast, scope)
+
+
 def _handler(kind: str):
     if not HANDLERS:  # traces imports this module, so its handlers join on first use
-        from . import traces, training
+        from . import traces
         HANDLERS.update({"d": derivative, "grad": grad, "backprop": backprop,
-                         "minimize": training.minimize,
+                         "minimize": _minimize,
                          "hessian": traces.hessian, "jacobian": traces.jacobian,
                          "check": traces.check, "explain": traces.explain,
                          "graph": traces.graph})

@@ -14,10 +14,10 @@ import time
 from . import ops
 from . import syntax as S
 from .builtins import BUILTINS, constant
-from .errors import ArityError, DiffiError, DiffiNameError, DiffiTypeError, LimitError, ShapeError, Span
+from .errors import ArityError, DiffiNameError, DiffiTypeError, LimitError, ShapeError
 from .graph import Binding, Node
 from .parser import start_of
-from .values import Builtin, Function, UserFunction, format_value, kind_of
+from .values import Function, UserFunction, format_value, kind_of
 
 from .ops import ALIAS, IFELSE, INDEX, LOGIC, SELECT, TUPLE, VECTOR  # noqa: E402
 
@@ -403,11 +403,15 @@ class Evaluator:
         except TypeError as error:
             raise DiffiTypeError(f"{_describe_op(prim)}: {error}", span) from None
         node = self.record(prim, tuple(inputs), value, span)
+        self.check_finite(prim, value, values, span)
+        return node
+
+    def check_finite(self, prim, value, values, span) -> None:
+        """Warn (once a statement) when finite inputs gave a non-finite value (SPEC §5)."""
         if (value - value != 0 if type(value) is float else not _finite(value)) \
                 and not self.warned and all(_finite(v) for v in values):
             self.warned = True
             self.warn(nonfinite_message("value", prim, value, values), span)
-        return node
 
     def record(self, op, inputs, value, span, params=None) -> Node:
         """Add a node to the graph, counting it against the limits."""
@@ -415,10 +419,8 @@ class Evaluator:
         if self.nodes > self.limits.max_nodes:
             raise LimitError(f"the statement made more than {self.limits.max_nodes} graph "
                              f"nodes (max_nodes)", span)
-        if self.deadline is not None and not self.nodes & 1023 \
-                and time.monotonic() > self.deadline:
-            raise LimitError(f"the statement ran longer than {self.limits.timeout} s "
-                             f"(timeout)", span)
+        if not self.nodes & 1023:
+            self.check_deadline(span)
         if type(value) is not float and ops._is_array(value):
             self.check_elements(value, span)
         return Node(op, inputs, value, span, None, self.origin, params)

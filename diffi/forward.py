@@ -7,6 +7,7 @@ cost is polynomial in the order (n^2 per operation), not exponential.
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 
 from . import ops
 from . import series as T
@@ -73,12 +74,15 @@ def taylor(tape: Tape, variable, order: int) -> dict:
                               f"{order}", node.span)
         args = [series[i.id] if i.id in series else T.constant(_value(i), order)
                 for i in node.inputs]
-        if ops._is_array(node.value):  # IEEE results, as evaluation gives: no NumPy warnings
-            with ops.np().errstate(all="ignore"):
-                series[node.id] = rule(node.value, *args)
-        else:
+        with quiet(node.value):
             series[node.id] = rule(node.value, *args)
     return series
+
+
+def quiet(value):
+    """IEEE results on tensors, as evaluation gives (no NumPy warnings); nothing to do
+    for numbers, which do not load NumPy."""
+    return ops.np().errstate(all="ignore") if ops._is_array(value) else nullcontext()
 
 
 def _value(node):

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from . import ops
 from . import syntax as S
 from .builtins import BUILTINS, constant
-from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, LimitError, Span, format_warning
-from .evaluator import TUPLE, Evaluator, Limits, Scope
+from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, LimitError, format_warning
+from .evaluator import Evaluator, Limits
 from .graph import Binding, Node
 from .parser import parse, parse_prefix
 from .values import NOTHING, Function, UserFunction, format_value, kind_of

@@ -57,6 +57,9 @@ class Primitive:
     # branch, a short-circuit of `and`/`or`) still holds at new input values, else the
     # word that decided ('if', 'and', 'or'): replaying the graph elsewhere must stop.
     decision: Callable | None = None
+    display: str | None = None       # the built-in's name, where the table's differs
+    # adjoint_text: how backprop's table writes each input's adjoint (tensor rules)
+    adjoint_text: list | None = None
 
     def evaluate(self, *values):
         """The value of this operation on input values (floats, bools or arrays)."""
@@ -85,7 +88,7 @@ class Primitive:
     @property
     def label(self) -> str:
         """How messages and traces name the operation: its operator, else its name."""
-        return self.symbol or self.name
+        return self.symbol or self.display or self.name
 
     def __repr__(self):
         return f"<primitive {self.name}>"

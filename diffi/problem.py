@@ -11,7 +11,7 @@ import re
 
 from . import ops
 from . import syntax as S
-from .errors import ArityError, DiffiError, DiffiNameError, DiffiTypeError
+from .errors import ArityError, DiffiNameError, DiffiTypeError
 from .graph import Binding, Node
 from .tape import Overrides
 from .values import Builtin, Function, UserFunction, kind_of

@@ -8,7 +8,6 @@ printer names the shared parts, so the printed size stays linear in the graph.
 """
 from __future__ import annotations
 
-import math
 
 from . import ops
 from . import syntax as S
@@ -280,7 +279,7 @@ def _tangent(node, rebuilt, tangent, b):
     op = node.op
     if op.partials is None:
         if op.taylor is None or getattr(op, "jvp", None) is not None:
-            raise MissingRule(f"'{op.name}' has no symbolic derivative rule", node.span)
+            raise MissingRule(f"'{op.label}' has no symbolic derivative rule", node.span)
         return b.const(0.0)
     inputs = [rebuilt[i.id] for i in node.inputs]
     total = b.const(0.0)
@@ -302,7 +301,7 @@ def reverse_derivatives(tape: Tape, rebuilt: dict, b: Builder) -> dict:
         op = node.op
         if op.partials is None:
             if op.taylor is None or getattr(op, "vjp", None) is not None:
-                raise MissingRule(f"'{op.name}' has no symbolic derivative rule", node.span)
+                raise MissingRule(f"'{op.label}' has no symbolic derivative rule", node.span)
             continue
         args = [rebuilt[i.id] for i in node.inputs]
         for inp, part in zip(node.inputs, op.partials(b.ap, *args, rebuilt[node.id])):
@@ -339,13 +338,6 @@ def to_syntax(outputs: list[Node], names: dict[int, str], taken: set[str] = froz
             expr = S.Name(name)
         syntax[node.id] = expr
     return assignments, [syntax[o.id] for o in outputs]
-
-
-def formula_syntax(outputs: list[Node], names: dict[int, str], vector: bool = False):
-    """One syntax node for formulas: a block with named intermediates when shared."""
-    assignments, exprs = to_syntax(outputs, names)
-    result = S.Vector(exprs) if vector else exprs[0]
-    return S.Block(assignments, result) if assignments else result
 
 
 def _fresh_prefix(taken: set[str]) -> str:
@@ -401,7 +393,7 @@ def _node_syntax(node: Node, syntax: dict) -> S.Node:
         if len(args) == 2:
             return _binary_syntax(op.symbol, args[0], args[1])
         return S.Unary(op.symbol, args[0])
-    return S.Call(S.Name(op.name), args)
+    return S.Call(S.Name(op.display or op.name), args)  # (the built-in's name)
 
 
 def _binary_syntax(symbol: str, left: S.Node, right: S.Node) -> S.Node:

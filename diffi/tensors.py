@@ -85,7 +85,7 @@ def _reduction(name, fn):
 # show the built-in's name in messages.
 MAXIMUM = _reduction("max_of", "max")
 MINIMUM = _reduction("min_of", "min")
-MAXIMUM.display, MINIMUM.display = "max", "min"
+MAXIMUM.display, MINIMUM.display = "max", "min"  # (Primitive.label reads it)
 
 NORM = structural("norm", 1, lambda v, p: float(np().linalg.norm(_array(v[0]))))
 NORM.jvp = lambda t, v, p, y: float(np().sum(_array(v[0]) * _array(t[0])) / y) if y else 0.0
@@ -143,7 +143,10 @@ def _shifted_exp(u):
 
 
 def _logsumexp(u):
-    return _logsumexp_residual([u], None)[0]
+    u = _array(u)
+    number = u.ndim == 0  # a number is its own last axis: logsumexp(3) = 3
+    m, _, total = _shifted_exp(u.reshape(1) if number else u)
+    return as_value(m[..., 0] + np().log(total[..., 0]))
 
 
 def _softmax_product(y, t):
@@ -160,7 +163,7 @@ SOFTMAX.vjp = lambda g, v, p, y: (_softmax_product(_array(y), g),)
 def _logsumexp_residual(values, params):
     """logsumexp(U) and softmax(U), its gradient, from the same exp(U − max)."""
     u = _array(values[0])
-    number = u.ndim == 0  # a number is its own last axis: logsumexp(3) = 3
+    number = u.ndim == 0
     m, z, total = _shifted_exp(u.reshape(1) if number else u)
     softmax = z / total
     return as_value(m[..., 0] + np().log(total[..., 0])), \
@@ -179,9 +182,6 @@ LOGSUMEXP = structural("logsumexp", 1, lambda v, p: _logsumexp(v[0]),
 # but cancels catastrophically when U is large (1e16).
 LOGSUMEXP.jvp = lambda t, v, p, y: as_value(np().sum(_array(t[0]) * _softmax(v[0]), axis=-1))
 LOGSUMEXP.vjp = lambda g, v, p, y: _logsumexp_vjp_residual(g, _softmax(v[0]), p)
-
-TENSOR_OPS = (SUM, MEAN, MAXIMUM, MINIMUM, NORM, TRANSPOSE, RESHAPE, CONCAT, DOT, SOFTMAX,
-              LOGSUMEXP)
 
 # How backprop's table shows each adjoint contribution (g: the output's adjoint, a and b:
 # the inputs, y: the output, k: the input's position): the rule above, in words.
@@ -206,20 +206,17 @@ for _prim, _texts in [
 
 # Calls: argument checks and parameters, then one recorded node ---------------------------
 
-def _axis(evaluator, args, keywords, span, position=1):
+def _axis(args, keywords, span):
     """The axis of a reduction: sum(A, 1) or sum(A, axis = 1); None for all."""
     node = keywords.pop("axis", None)
-    if node is None and len(args) > position:
-        node = args[position]
+    if node is None and len(args) > 1:
+        node = args[1]
     if keywords:
         raise DiffiTypeError(f"unknown keyword argument '{next(iter(keywords))}'", span)
     if node is None:
         return None
-    value = node.value
-    if type(value) is not float or value != int(value):
-        raise DiffiTypeError(f"an axis is a whole number, not {value!r}", span)
+    axis = _whole(node, span, negative=True)
     ndim = np().ndim(args[0].value)
-    axis = int(value)
     if not -ndim <= axis < max(ndim, 1):
         raise ShapeError(f"axis {axis} is out of range for a tensor of shape "
                          f"{np().shape(args[0].value)}", span)
@@ -231,22 +228,23 @@ def record(evaluator, prim, inputs, params, span):
     values = [n.value for n in inputs]
     if any(v is None for v in values):
         return evaluator.record(prim, tuple(inputs), None, span, params=params)
-    name = getattr(prim, "display", prim.name)
     for v in values:
         if type(v) not in (float, bool) and not ops._is_array(v):
-            raise DiffiTypeError(f"{name} needs numbers or tensors", span)
+            raise DiffiTypeError(f"{prim.label} needs numbers or tensors", span)
     try:
         with np().errstate(all="ignore"):
             value = prim.compute(values, params)
     except (ValueError, IndexError) as error:
         shapes = ", ".join(str(np().shape(v)) for v in values)
-        raise ShapeError(f"{name} cannot take shapes {shapes}: {error}", span) from None
-    return evaluator.record(prim, tuple(inputs), value, span, params=params)
+        raise ShapeError(f"{prim.label} cannot take shapes {shapes}: {error}", span) from None
+    node = evaluator.record(prim, tuple(inputs), value, span, params=params)
+    evaluator.check_finite(prim, value, values, span)
+    return node
 
 
 def reduction_call(prim, name):
     def call(evaluator, args, keywords, span):
-        return record(evaluator, prim, args[:1], _axis(evaluator, args, dict(keywords), span), span)
+        return record(evaluator, prim, args[:1], _axis(args, dict(keywords), span), span)
     call.__name__ = name
     return call
 
@@ -258,7 +256,7 @@ def extremum_call(reduce_prim, pair_prim):
             return evaluator.apply(pair_prim, args, span)
         if len(args) == 1 and not keywords and not ops._is_array(args[0].value):
             return args[0]
-        axis = _axis(evaluator, args[:1], dict(keywords), span)
+        axis = _axis(args[:1], dict(keywords), span)
         return record(evaluator, reduce_prim, args[:1], axis, span)
     return call
 
@@ -277,7 +275,7 @@ def _no_keywords(keywords, name, span):
 
 def reshape_call(evaluator, args, keywords, span):
     _no_keywords(keywords, "reshape", span)
-    shape = tuple(_whole(evaluator, a, span, allow_minus_one=True) for a in args[1:])
+    shape = tuple(_whole(a, span, allow_minus_one=True) for a in args[1:])
     return record(evaluator, RESHAPE, args[:1], shape, span)
 
 
@@ -286,12 +284,12 @@ def concat_call(axis_default):
         keywords = dict(keywords)
         node = keywords.pop("axis", None)
         _no_keywords(keywords, "concat", span)
-        axis = axis_default if node is None else _whole(evaluator, node, span, negative=True)
+        axis = axis_default if node is None else _whole(node, span, negative=True)
         return record(evaluator, CONCAT, args, axis, span)
     return call
 
 
-def _whole(evaluator, node, span, allow_minus_one=False, negative=False) -> int:
+def _whole(node, span, allow_minus_one=False, negative=False) -> int:
     value = node.value
     ok = type(value) is float and value - value == 0 and value == int(value) and (
         value >= 0 or negative or allow_minus_one and value == -1)
@@ -303,7 +301,7 @@ def _whole(evaluator, node, span, allow_minus_one=False, negative=False) -> int:
 # Constructors: constants that depend on no input ----------------------------------------
 
 def _dims(evaluator, args, span) -> tuple:
-    dims = tuple(_whole(evaluator, a, span) for a in args)
+    dims = tuple(_whole(a, span) for a in args)
     size = 1
     for d in dims:
         size *= d
@@ -323,14 +321,14 @@ def constant_call(make, name):
 
 def _generator(evaluator, seed=None):
     """The interpreter's own random numbers (PCG64: the same on every platform)."""
-    if getattr(evaluator, "random", None) is None or seed is not None:
+    if evaluator.random is None or seed is not None:
         evaluator.random = np().random.Generator(np().random.PCG64(seed or 0))
     return evaluator.random
 
 
 def _seed(evaluator, args, span):
     from .values import NOTHING
-    _generator(evaluator, _whole(evaluator, args[0], span))
+    _generator(evaluator, _whole(args[0], span))
     return NOTHING
 
 
@@ -342,13 +340,13 @@ def _randn(evaluator, args, span):
 
 def _linspace(evaluator, args, span):
     start, stop = (float(a.value) for a in args[:2])
-    count = _whole(evaluator, args[2], span) if len(args) > 2 else 50
+    count = _whole(args[2], span) if len(args) > 2 else 50
     return np().linspace(start, stop, count)
 
 
 def _onehot(evaluator, args, span):
     values = np().atleast_1d(_array(args[0].value))
-    classes = _whole(evaluator, args[1], span)
+    classes = _whole(args[1], span)
     if values.size and (not (values == np().round(values)).all()
                         or values.min() < 0 or values.max() >= classes):
         raise DiffiTypeError(f"labels must be whole numbers from 0 to {classes - 1}", span)
@@ -359,7 +357,7 @@ def _argmax(evaluator, args, keywords, span):
     x = _array(args[0].value)
     if x.size == 0:
         raise ShapeError("argmax of an empty tensor", span)
-    axis = _axis(evaluator, args, dict(keywords), span)
+    axis = _axis(args, dict(keywords), span)
     return evaluator.record(ops.CONST, (), as_value(np().argmax(x, axis=axis).astype(float)),
                             span)
 

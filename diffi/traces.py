@@ -14,10 +14,9 @@ import subprocess
 
 from . import forward, numeric, ops, reverse, symbolic
 from . import syntax as S
-from .directives import (NUMERIC_MAX_ELEMENTS, Context, Report, _require_scalar,
-                         build, derivative_value,
-                         formula_function, gradient, mode_of, numeric_estimate, pack,
-                         reverse_pass)
+from .directives import (NUMERIC_MAX_ELEMENTS, Context, Report, _require_scalar, build,
+                         check_numeric_size, derivative_value, formula_function, gradient,
+                         mode_of, numeric_estimate, pack, reverse_pass, unit_seeds)
 from .errors import DiffiError, DiffiTypeError
 from .graph import Node, ancestors
 from .tape import Tape
@@ -207,7 +206,7 @@ def _adjoint_formula(node, consumers, symbols, bars, inputs) -> str:
     b = symbolic.Builder()
     total, texts = None, []
     for consumer, k in consumers.get(node.id, []):
-        shown = getattr(consumer.op, "adjoint_text", None)
+        shown = consumer.op.adjoint_text
         if shown is not None:  # a tensor rule: shown in words from the table
             texts.append(_adjoint_text(consumer, k, shown, symbols, bars))
             continue
@@ -628,12 +627,11 @@ def _tensor_hessian(ctx, problem):
         inputs, output = problem.trace(values)
         xs = problem.variable_nodes(inputs)
         adj = reverse.adjoints(Tape([output], xs), output, 1.0)
-        return np.concatenate([np.ravel(adj.get(x.id, np.zeros(np.shape(x.value))))
-                               for x in xs])
+        return np.concatenate([np.ravel(_get(adj, x)) for x in xs])
 
     matrix = np.zeros((flat.size, flat.size))
     for j in range(flat.size):
-        h = numeric.EPS ** (1 / 3) * max(1.0, abs(flat[j]))
+        h = numeric.default_step(flat[j], "central")
         up, down = flat.copy(), flat.copy()
         up[j] += h
         down[j] -= h
@@ -680,58 +678,50 @@ def jacobian(ev, ast, scope):
     xs = problem.variable_nodes(inputs)
     outputs = _components(output)
     m = sum(np.size(o.value) for o in outputs)
-    seeds = [(x, seed) for x in xs for seed in _unit_seeds(x.value)]
+    n = sum(np.size(x.value) for x in xs)
     if mode == "numeric":
         return _numeric_jacobian(problem, options)
     tape = Tape(outputs, xs)
-    if mode == "forward" or (mode is None and len(seeds) < m):
-        if len(seeds) > NUMERIC_MAX_ELEMENTS:
+    if mode == "forward" or (mode is None and n < m):
+        if n > NUMERIC_MAX_ELEMENTS:
             raise DiffiTypeError(f"forward mode takes one pass per input element "
-                                 f"({len(seeds)}); use reverse", ast.span)
-        columns = [_flatten([forward.tangents(tape, {x.id: seed}).get(o.id, 0.0 * o.value)
-                             for o in outputs], outputs) for x, seed in seeds]
+                                 f"({n}); use reverse", ast.span)
+        columns = [_flatten([_get(forward.tangents(tape, {x.id: seed}), o) for o in outputs],
+                            outputs) for x in xs for seed in unit_seeds(x.value)]
         return np.column_stack(columns)
     rows = []
-    for node, seed in _output_seeds(outputs):
-        adj = reverse.adjoints(Tape([node], xs), node, seed)
-        rows.append(np.concatenate([np.ravel(adj.get(x.id, np.zeros(np.shape(x.value))))
-                                    for x in xs]))
+    for node in outputs:
+        for seed in unit_seeds(node.value):
+            adj = reverse.adjoints(Tape([node], xs), node, seed)
+            rows.append(np.concatenate([np.ravel(_get(adj, x)) for x in xs]))
     return np.vstack(rows)
 
 
 def _numeric_jacobian(problem, options):
-    """Central differences of the whole output along each input element."""
+    """Finite differences of the whole output along each input element, by the method
+    and step that numeric mode was given."""
     np = ops.np()
+    method, step = options.get("method", "central"), options.get("step")
     columns = []
     for var in problem.variables:
+        check_numeric_size(problem, var)
         x0 = problem.values[var]
-        for seed in _unit_seeds(x0):
-            scale = max(1.0, float(np.max(np.abs(np.asarray(x0)))))
-            h = options.get("step") or numeric.default_step(scale, "central")
-            up = problem.output_at(problem.with_variable(var, x0 + h * seed))
-            down = problem.output_at(problem.with_variable(var, x0 - h * seed))
-            columns.append(np.ravel((np.asarray(up, dtype=float) -
-                                     np.asarray(down, dtype=float)) / (2 * h)))
+        for index in np.ndindex(*x0.shape) if ops._is_array(x0) else [None]:
+            def f(t, index=index):
+                x = t
+                if index is not None:
+                    x = x0.copy()
+                    x[index] = t
+                return np.ravel(np.asarray(problem.output_at(problem.with_variable(var, x)),
+                                           dtype=float))
+            start = x0 if index is None else float(x0[index])
+            columns.append(numeric.derivative(f, start, 1, method, step).value)
     return np.column_stack(columns)
 
 
-def _unit_seeds(value):
-    """1 for a scalar; one-hot tensors, one per element, for a tensor."""
-    np = ops.np()
-    if not ops._is_array(value):
-        return [1.0]
-    seeds = []
-    for index in np.ndindex(*value.shape):
-        seed = np.zeros(value.shape)
-        seed[index] = 1.0
-        seeds.append(seed)
-    return seeds
-
-
-def _output_seeds(outputs):
-    for node in outputs:
-        for seed in _unit_seeds(node.value):
-            yield node, seed
+def _get(derivatives: dict, node):
+    """node's entry in a tangent or adjoint map; zero in its shape when it has none."""
+    return derivatives[node.id] if node.id in derivatives else ops.zero_like(node.value)
 
 
 def _flatten(values, outputs):

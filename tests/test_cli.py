@@ -297,7 +297,7 @@ def test_file_and_dash_c_together_is_exit_2(tmp_path):
     assert done.stdout == ""
 
 
-def test_a_script_that_does_not_differentiate_loads_no_differentiation_modes(tmp_path):
+def test_each_kind_of_script_loads_only_the_modules_it_uses(tmp_path):
     # start-up (bench/startup.py): the modes and minimize load when first used
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     code = ("import sys; from diffi.cli import main; main(['-c', sys.argv[1]]); "
@@ -307,6 +307,11 @@ def test_a_script_that_does_not_differentiate_loads_no_differentiation_modes(tmp
     plain = subprocess.run([sys.executable, "-c", code, "x = 2; x^3"], env=env, cwd=tmp_path,
                            capture_output=True, text=True, timeout=60)
     assert plain.stdout == "8\n" and plain.stderr.strip() == "[]"
+    derives = subprocess.run([sys.executable, "-c", code, "d/dx x^3 at x = 2"], env=env,
+                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert derives.stdout == "12\n"  # the modes, but not training or the compiler
+    assert "'diffi.directives'" in derives.stderr and "training" not in derives.stderr \
+        and "compiler" not in derives.stderr
     trains = subprocess.run([sys.executable, "-c", code,
                              "w = 1; minimize (w - 3)^2 wrt w using gd(rate = 0.5, steps = 1)"],
                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)

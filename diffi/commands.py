@@ -118,9 +118,7 @@ def help_text(name: str, width: int = 80) -> str:
     if topic.details:
         lines += [""] + [f"  {line}" for line in topic.details.splitlines()]
     transcript, error = run_example(topic)
-    if error is not None and "not yet supported" in error.message:
-        lines += ["", f"  '{topic.name}' is not yet available in this version of diffi."]
-    elif transcript:
+    if transcript:
         lines += [""]
         for file, text in topic.files:
             lines += [f"{file} holds:"] + [f"  {line}" for line in text.splitlines()]

@@ -31,11 +31,12 @@ class Formula(UserFunction):
 class Report:
     """A directive's value together with the text that shows its work."""
 
-    def __init__(self, value, text: str, ok: bool = True, detail=None):
+    def __init__(self, value, text: str, ok: bool = True, detail=None, verdict=None):
         self.value = value
         self.text = text
         self.ok = ok
         self.detail = detail  # a structured form (a Trace, a Graph), for the Python API
+        self.verdict = verdict  # the index of the line that says ok or not (check's)
 
     def __str__(self) -> str:
         return self.text
@@ -400,8 +401,6 @@ def reverse_pass(ctx, problem: Problem):
 def run(ev, ast, scope) -> Node:
     """Evaluate a directive; its result as a graph node."""
     handler = _handler(ast.kind)
-    if handler is None:
-        raise DiffiError(f"the '{ast.kind}' directive is not yet supported", ast.span)
     try:
         result = handler(ev, ast, scope)
     except DiffiError as error:  # an error found in an earlier statement's graph
@@ -436,4 +435,4 @@ def _handler(kind: str):
                          "hessian": traces.hessian, "jacobian": traces.jacobian,
                          "check": traces.check, "explain": traces.explain,
                          "graph": traces.graph})
-    return HANDLERS.get(kind)
+    return HANDLERS[kind]

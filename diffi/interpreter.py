@@ -18,7 +18,7 @@ from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, Li
 from .evaluator import Evaluator, Limits
 from .graph import Binding, Node
 from .parser import parse, parse_prefix
-from .values import NOTHING, Function, UserFunction, format_value, kind_of
+from .values import NOTHING, Function, UserFunction, format_value
 
 STACK_DEPTH = 200_000  # Python frames allowed while evaluating deeply nested input
 
@@ -221,11 +221,6 @@ class Interpreter:
     def names(self) -> list[str]:
         """The names the session has defined, in the order they were first bound."""
         return list(self.globals)
-
-    def variables(self) -> list[tuple[str, str, str]]:
-        """(name, kind, printed value) for each defined name."""
-        return [(n, kind_of(b.node.value), format_value(b.node.value, self.precision))
-                for n, b in self.globals.items()]
 
     def reset(self) -> None:
         """Forget every name the session defined."""

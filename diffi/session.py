@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import bisect
 import os
-import re
 import sys
 import unicodedata
 from dataclasses import dataclass
 
+from . import ops
 from .assist import is_command
 from .cli import Console, make_progress
 from .commands import PROMPT, Quit, run_command, terminal_width
@@ -87,8 +87,8 @@ class ReplConsole(Console):
         self.paint = paint or write_plain
         self.width = width or terminal_width
 
-    def result(self, text: str) -> None:
-        self.paint(self.stdout, result_fragments(fit(text, self.width())))
+    def result(self, text: str, report=None) -> None:
+        self.paint(self.stdout, result_fragments(fit(text, self.width()), report))
 
     def warning(self, message: str, span) -> None:
         _, local = self.transcript.locate(span)
@@ -145,7 +145,8 @@ class Session:
             self.console.error(error)
 
     def show(self, node) -> None:
-        self.console.result(self.interpreter.format_result(node))
+        report = node.params if node.op is ops.REPORT else None
+        self.console.result(self.interpreter.format_result(node), report)
 
     def command(self, line: str) -> None:
         """Carry out a `:` command, showing its mistakes as errors."""
@@ -262,18 +263,17 @@ def _fit_rows(rows: list[str], width: int) -> list[str]:
     return fitted
 
 
-def result_fragments(text: str) -> list[tuple[str, str]]:
-    """A result's lines with styles: a report's headings bold, a check's verdict coloured."""
+def result_fragments(text: str, report=None) -> list[tuple[str, str]]:
+    """A result's lines with styles: a directive report's headings (its unindented
+    lines) bold, and a check's verdict green or red; any other result plain."""
     lines = text.split("\n")
-    table = len(lines) > 1 and any(line.startswith("  ") for line in lines)
     fragments = []
     for i, line in enumerate(lines):
         style = ""
-        if re.search(r"\bdisagree\b", line):
-            style = "class:bad"
-        elif re.search(r"\bagree\b", line):
-            style = "class:good"
-        elif table and line and not line[0].isspace() and line[0] not in "[(":
+        if report is not None and i == report.verdict:
+            style = "class:good" if report.ok else "class:bad"
+        elif report is not None and len(lines) > 1 and line and not line[0].isspace() \
+                and line[0] not in "[(":
             style = "class:heading"
         fragments.append((style, line + ("\n" if i < len(lines) - 1 else "")))
     return fragments
@@ -297,8 +297,20 @@ def error_fragments(text: str) -> list[tuple[str, str]]:
 
 def start(previous: Interpreter, console: Console) -> int:
     """The REPL on this terminal: prompt_toolkit's, or input() when it cannot run here."""
-    if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+    if console.stdout.isatty() and os.environ.get("TERM") != "dumb":
         from .repl import run_repl
         return run_repl(previous, console)
     session = make_session(previous, console.stdout, console.stderr)
-    return plain_loop(session)
+    return plain_loop(session, _reader(console))
+
+
+def _reader(console: Console):
+    """input() that writes its prompt to the console's stdout (sys.stdout may be gone)."""
+    def read(prompt: str) -> str:
+        console.stdout.write(prompt)
+        console.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\n")
+    return read

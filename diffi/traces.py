@@ -490,6 +490,7 @@ def check(ev, ast, scope):
     verdict = "agree" if ok else "DISAGREE"
     lines.append(f"largest relative difference: {worst:.1e} ({pair}): {verdict} "
                  f"(tolerance {TOLERANCE:g})")
+    verdict_line = len(lines) - 1
     found = kinks(tape)
     if not ok:
         lines.append("likely cause: " + _likely_cause(found, results))
@@ -497,7 +498,7 @@ def check(ev, ast, scope):
         lines.append("note: a non-differentiable point was met: " + found[0][1])
     if not ok:
         ev.failed_checks += 1
-    return Report(worst, "\n".join(lines), ok)
+    return Report(worst, "\n".join(lines), ok, verdict=verdict_line)
 
 
 def _flat(value) -> list[float]:

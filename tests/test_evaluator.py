@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from diffi import (ArityError, DiffiError, DiffiNameError, DiffiSyntaxError, DiffiTypeError,
+from diffi import (ArityError, DiffiNameError, DiffiSyntaxError, DiffiTypeError,
                    Interpreter, LimitError)
 from diffi import ops
 from diffi.graph import ancestors

@@ -18,9 +18,6 @@ def test_every_example_runs_in_a_fresh_interpreter(name):
     topic = topics.topics()[name]
     assert topic.example, f"{name} has no example"
     transcript, error = run_example(topic)
-    if error is not None and name == "minimize" and "not yet supported" in error.message:
-        assert "not yet available" in help_text(name)
-        return
     assert error is None, "\n".join(transcript)
     assert all("error:" not in line for line in transcript), "\n".join(transcript)
 

@@ -115,8 +115,6 @@ def test_session_state():
     it.run("a = 1\nf(x) = x\nb = 2")
     assert it.names() == ["a", "f", "b"]
     assert "a" in it and "zzz" not in it
-    assert it.variables() == [("a", "number", "1"), ("f", "function", "f(x) = x"),
-                              ("b", "number", "2")]
     del it["a"]
     assert "a" not in it
     it.reset()

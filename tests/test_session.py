@@ -167,13 +167,35 @@ def test_fit_narrows_the_formula_column_and_keeps_values():
     assert fit(TRACE, 200) == TRACE
 
 
-def test_result_styles():
-    styles = dict((text.strip(), style) for style, text in result_fragments(TRACE))
-    assert styles["backward pass"] == "class:heading"
-    assert styles["ȳ   = 1"] == ""
-    assert result_fragments("3")[0] == ("", "3")
-    check = "mode  d/dx\n  forward  1\nlargest relative difference: 0: agree (tolerance 1e-06)"
-    assert result_fragments(check)[-1][0] == "class:good"
+def styled(*inputs: str) -> list[tuple[str, str]]:
+    """The (style, line) pairs a session painted for its results."""
+    painted = []
+    out = io.StringIO()
+    s = make_session(None, out, out, paint=lambda stream, fragments: painted.extend(
+        (style, text.strip()) for style, text in fragments), width=lambda: 200)
+    for text in inputs:
+        assert s.handle(text)
+    return painted
+
+
+def test_a_report_has_bold_headings_and_plain_rows():
+    styles = dict((line, style) for style, line in styled("backprop sin(x) at x = 1"))
+    assert styles["forward pass"] == styles["backward pass"] == "class:heading"
+    assert {style for line, style in styles.items() if line.startswith("x")} == {""}
+
+
+def test_a_checks_verdict_is_green_when_modes_agree_and_red_when_not():
+    (verdict,) = [(s, line) for s, line in styled("check x^3 wrt x at x = 2")
+                  if line.startswith("largest")]
+    assert verdict[0] == "class:good" and ": agree" in verdict[1]
+    (verdict,) = [(s, line) for s, line in styled("check floor(x) wrt x at x = 1")
+                  if line.startswith("largest")]
+    assert verdict[0] == "class:bad" and "DISAGREE" in verdict[1]
+
+
+def test_only_reports_are_styled():
+    assert styled('print("we agree")', "3") == [("", "we agree"), ("", "3")]
+    assert result_fragments("3") == [("", "3")]
 
 
 def test_error_styles():
@@ -204,3 +226,14 @@ def test_the_sessions_shown_in_the_docs(block):
             s.handle(line[len("diffi> "):])
     shown.append(out.getvalue())
     assert "".join(shown) == block
+
+
+def test_the_plain_loop_runs_with_stdout_closed(monkeypatch):
+    # `diffi >&-`: sys.stdout is None; results go to the console's (here a buffer)
+    from diffi.cli import Console
+    from diffi.session import start
+    monkeypatch.setattr("sys.stdout", None)
+    monkeypatch.setattr("sys.stdin", io.StringIO("1 + 1\n"))
+    out = io.StringIO()
+    assert start(None, Console(out, io.StringIO())) == 0
+    assert out.getvalue() == "diffi> 2\ndiffi> "

@@ -2,7 +2,7 @@
 
 Targets: completion under 50 ms per keystroke with 1,000 names defined (issue #4), and
 a prompt within half a second of launch (ptpython and IPython take about that or more;
-a NumPy import is printed for scale, as it is part of every diffi start).
+a NumPy import is printed for scale).
 
 Both are measured end to end in a pseudo-terminal (pexpect), as a user sees them:
 - start-up: from spawning `python -m diffi` to the prompt `diffi> ` on the screen;

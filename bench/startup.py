@@ -1,8 +1,8 @@
 """Start-up time of `diffi -c "1+1"` against `python -c "import numpy"`.
 
-Target: diffi starts in at most 1.5x the time Python takes to import NumPy (which diffi
-needs anyway), so everything else diffi loads at start-up (Lark, the grammar, prompt_toolkit
-if it is not deferred) must cost less than half a NumPy import.
+Target: diffi starts in at most 1.5x the time Python takes to import NumPy (a familiar
+dependency, for scale: diffi loads NumPy only when a program uses tensors), counting
+everything diffi loads at start-up (Lark, the grammar; prompt_toolkit only for the REPL).
 
 Usage: python bench/startup.py [--runs N] [--check]
 Runs are interleaved so that all commands share the machine's noise; the medians are

@@ -170,19 +170,10 @@ class Interpreter:
         evaluator = self.evaluator
         evaluator.begin_statement()
         try:
-            with deep_stack():
+            with internal_errors(getattr(stmt, "span", None)), deep_stack():
                 return evaluator.execute(stmt, evaluator.globals)
         except DiffiError as error:
             raise error.locate(source, filename)
-        except RecursionError:
-            raise LimitError("the program is nested too deeply to evaluate",
-                             getattr(stmt, "span", None)).locate(source, filename) from None
-        except MemoryError:
-            raise LimitError("out of memory", getattr(stmt, "span", None)).locate(
-                source, filename) from None
-        except Exception as error:  # a bug in diffi: still a DiffiError for the caller
-            raise DiffiError(f"internal error ({type(error).__name__}: {error})",
-                             getattr(stmt, "span", None)).locate(source, filename) from error
 
     def format_result(self, node) -> str:
         """How a statement's result prints: a directive's report, or the value."""
@@ -254,11 +245,15 @@ class Interpreter:
         binding = self.globals.get(name) if isinstance(name, str) else None
         fn = binding.node.value if binding is not None else None
         if not isinstance(fn, UserFunction) or not isinstance(at, tuple) \
-                or len(at) != len(fn.params) or not all(type(a) is float for a in at):
+                or len(at) != len(fn.params):
+            return None
+        values = tuple(float(a) if type(a) is int else a for a in at)  # at=(3, 0) too
+        if not all(type(a) is float for a in values):
             return None
         evaluator = self.evaluator
         evaluator.begin_statement()
-        result = evaluator.compiled.run(evaluator, fn, at, gradient=True)
+        with internal_errors():
+            result = evaluator.compiled.run(evaluator, fn, values, gradient=True)
         return None if result is None else ops.np().array(result[1])
 
     def backprop(self, expr: str, wrt=None, at=None):
@@ -313,26 +308,37 @@ class Interpreter:
         evaluator.begin_statement()
         compilable = isinstance(fn, UserFunction) and len(values) == len(fn.params)
         try:
-            if compilable:
-                fast = evaluator.compiled.run(evaluator, fn, values, gradient=False)
-                if fast is not None:
-                    return fast
-            nodes = [Node(ops.CONST, (), v, None, p) for v, p in zip(values, fn.params)] \
-                if compilable else [constant(v) for v in values]
-            with deep_stack():
-                evaluator.recording = {} if compilable else None
-                output = evaluator.call(fn, nodes, {}, None)
+            with internal_errors():
                 if compilable:
-                    evaluator.compiled.remember(fn, nodes, output, evaluator.recording)
-                return to_python(output.value, self)
-        except DiffiError:
-            raise
-        except RecursionError:
-            raise LimitError("the program is nested too deeply to evaluate") from None
-        except Exception as error:
-            raise DiffiError(f"internal error ({type(error).__name__}: {error})") from error
+                    fast = evaluator.compiled.run(evaluator, fn, values, gradient=False)
+                    if fast is not None:
+                        return fast
+                nodes = [Node(ops.CONST, (), v, None, p) for v, p in zip(values, fn.params)] \
+                    if compilable else [constant(v) for v in values]
+                with deep_stack():
+                    evaluator.recording = {} if compilable else None
+                    output = evaluator.call(fn, nodes, {}, None)
+                    if compilable:
+                        evaluator.compiled.remember(fn, nodes, output, evaluator.recording)
+                    return to_python(output.value, self)
         finally:
             evaluator.recording = None
+
+
+@contextmanager
+def internal_errors(span=None):
+    """Python's errors as DiffiErrors (at span): too deep a program or too little memory
+    is a LimitError; anything else is a bug in diffi, reported as an internal error."""
+    try:
+        yield
+    except DiffiError:
+        raise
+    except RecursionError:
+        raise LimitError("the program is nested too deeply to evaluate", span) from None
+    except MemoryError:
+        raise LimitError("out of memory", span) from None
+    except Exception as error:
+        raise DiffiError(f"internal error ({type(error).__name__}: {error})", span) from error
 
 
 class DiffiFunction:

@@ -473,3 +473,25 @@ def test_a_run_relaxes_the_collector_and_gives_the_callers_thresholds_back():
         assert seen[-1][0] == 0 and gc.get_threshold()[0] == 0
     finally:
         gc.set_threshold(*before)
+
+
+def test_grad_of_a_function_at_whole_numbers_takes_the_compiled_path(monkeypatch):
+    it = quiet()
+    it.run("f(x, y) = x*y + x")
+    it.grad("f", at=(3.0, 2.0)), it.grad("f", at=(3.0, 2.0))  # traced, then compiled
+    monkeypatch.setattr(it, "_directive", lambda *a, **k: pytest.fail("not the fast path"))
+    assert list(it.grad("f", at=(3, 2))) == [3.0, 3.0]
+
+
+def test_a_bug_under_the_compiled_gradient_is_an_internal_diffi_error(monkeypatch):
+    from diffi.compiler import Cache
+
+    def broken(self, *args, **keywords):
+        raise KeyError("oops")
+    it = quiet()
+    it.run("f(x) = x^2")
+    monkeypatch.setattr(Cache, "run", broken)
+    with pytest.raises(DiffiError, match=r"internal error \(KeyError: 'oops'\)"):
+        it.grad("f", at=(1.0,))
+    with pytest.raises(DiffiError, match=r"internal error \(KeyError: 'oops'\)"):
+        it["f"](1.0)

@@ -73,10 +73,8 @@ def make_progress(console: Console):
 
 def run_source(interpreter: Interpreter, console: Console, source: str, filename: str) -> int:
     """Run a whole program as a script; the exit status (0 or 1)."""
-    def show(node):
-        console.result(interpreter.format_result(node))
     try:
-        interpreter.execute(source, filename, show)
+        interpreter.execute(source, filename, interpreter.show)
     except DiffiError as error:
         console.error(error)
         return 1
@@ -88,8 +86,13 @@ def run_source(interpreter: Interpreter, console: Console, source: str, filename
 
 
 def read_script(path: str) -> str:
-    with open(path, encoding="utf-8") as handle:
-        return handle.read()
+    """A script's text; a DiffiError saying why when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise DiffiError(f"cannot read {path}: "
+                         f"{getattr(error, 'strerror', None) or error}") from None
 
 
 def run_file(path: str, console: Console, interpreter: Interpreter | None = None) -> int:
@@ -97,9 +100,8 @@ def run_file(path: str, console: Console, interpreter: Interpreter | None = None
     interpreter = interpreter or make_interpreter(console)
     try:
         source = read_script(path)
-    except (OSError, UnicodeDecodeError) as error:
-        print(f"diffi: error: cannot read {path}: "
-              f"{getattr(error, 'strerror', None) or error}", file=console.stderr)
+    except DiffiError as error:
+        print(f"diffi: {error.render()}", file=console.stderr)
         return USAGE_ERROR
     interpreter.base_dir = os.path.dirname(os.path.abspath(path))
     return run_source(interpreter, console, source, path)

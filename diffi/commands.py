@@ -11,6 +11,7 @@ import tempfile
 
 from . import help as topics
 from .assist import is_command, shape_of, short
+from .cli import read_script
 from .errors import DiffiError
 from .interpreter import Interpreter
 from .values import Function, kind_of
@@ -164,14 +165,10 @@ def run_example(topic: topics.Topic) -> tuple[list[str], DiffiError | None]:
 
 
 def _example_line(line: str, interpreter, console, folder: str) -> None:
-    def show(node):
-        console.result(interpreter.format_result(node))
-
     def run_file(path: str) -> None:
-        with open(os.path.join(folder, path), encoding="utf-8") as handle:
-            interpreter.execute(handle.read(), path, show)
+        interpreter.execute(read_script(os.path.join(folder, path)), path, interpreter.show)
 
     if is_command(line):
         run_command(line, interpreter, console, run_file)
     else:
-        interpreter.execute(line, "<example>", show)
+        interpreter.execute(line, "<example>", interpreter.show)

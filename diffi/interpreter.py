@@ -175,6 +175,10 @@ class Interpreter:
         except DiffiError as error:
             raise error.locate(source, filename)
 
+    def show(self, node) -> None:
+        """Print a statement's result through the interpreter's output, as a script does."""
+        self._output(self.format_result(node))
+
     def format_result(self, node) -> str:
         """How a statement's result prints: a directive's report, or the value."""
         if node.op is ops.REPORT:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from . import ops
 from .assist import is_command
-from .cli import Console, make_progress
+from .cli import Console, make_progress, read_script
 from .commands import PROMPT, Quit, run_command, terminal_width
 from .errors import DiffiError, Span, format_warning, render
 from .interpreter import Interpreter
@@ -155,15 +155,10 @@ class Session:
                         self.console.width())
         except DiffiError as error:
             self.console.error(error)
-        except (OSError, UnicodeDecodeError) as error:
-            name = getattr(error, "filename", None) or line.split(maxsplit=1)[-1]
-            reason = getattr(error, "strerror", None) or error
-            self.console.error(DiffiError(f"cannot read {name}: {reason}"))
 
     def run_file(self, path: str) -> None:
         """`:load`: run a script; its relative file names start from its folder."""
-        with open(path, encoding="utf-8") as handle:
-            source = handle.read()
+        source = read_script(path)
         interpreter = self.interpreter
         folder, interpreter.base_dir = interpreter.base_dir, os.path.dirname(os.path.abspath(path))
         try:

@@ -20,6 +20,7 @@ from .commands import PROMPT, Quit, run_command, terminal_width
 from .errors import DiffiError, Span, format_warning, render
 from .interpreter import Interpreter
 from .parser import is_incomplete
+from .values import display_width
 
 MORE = "  ...> "
 # After `diffi -i FILE`, the file's spans use lines 1, 2, …; the session's inputs start
@@ -204,11 +205,6 @@ def plain_loop(session: Session, read=input) -> int:
 
 
 # How results look --------------------------------------------------------------------------
-
-def display_width(text: str) -> int:
-    """Columns a line takes: combining marks (the bar of x̄) take none."""
-    return sum(1 for c in text if not unicodedata.combining(c))
-
 
 def cut(text: str, width: int) -> str:
     """The text in at most `width` columns, ending in '…' when it was longer."""

@@ -20,7 +20,7 @@ from .directives import (NUMERIC_MAX_ELEMENTS, Context, Report, _require_scalar,
 from .errors import DiffiError, DiffiTypeError
 from .graph import Node, ancestors
 from .tape import Tape
-from .values import format_value
+from .values import display_width, format_value
 
 BAR, DOT = "\u0304", "\u0307"
 TOLERANCE = 1e-6
@@ -61,10 +61,6 @@ def pretty(text: str) -> str:
     return re.sub(r"(?<![eE])-", "−", text.replace("*", "·"))
 
 
-def width(text: str) -> int:
-    return len(text) - text.count(BAR) - text.count(DOT)
-
-
 def _symbols(nodes, names) -> dict[int, Node]:
     """A formula leaf for each row (named) and each literal (its number)."""
     b = symbolic.Builder()
@@ -94,13 +90,13 @@ def _print(expr: Node) -> str:
 
 def _table(rows: list[tuple[str, str, str]]) -> list[str]:
     """Aligned `name = formula = value` lines."""
-    left = max((width(a) for a, _, _ in rows), default=0)
-    mid = max((width(b) for _, b, _ in rows), default=0)
+    left = max((display_width(a) for a, _, _ in rows), default=0)
+    mid = max((display_width(b) for _, b, _ in rows), default=0)
     lines = []
     for a, b, c in rows:
-        text = f"  {a}{' ' * (left - width(a))} = "
+        text = f"  {a}{' ' * (left - display_width(a))} = "
         if b:
-            text += f"{b}{' ' * (mid - width(b))} = {c}"
+            text += f"{b}{' ' * (mid - display_width(b))} = {c}"
         else:
             text += c
         lines.append(text.rstrip())

@@ -1,6 +1,8 @@
 """Values that are not numbers (functions), and how every value prints (SPEC §7)."""
 from __future__ import annotations
 
+import unicodedata
+
 from . import ops
 from . import syntax as S
 
@@ -125,3 +127,8 @@ def _nest(cells: list[str], shape: tuple, depth: int) -> str:
     rows = [_nest(cells[i * step:(i + 1) * step], shape[1:], depth + 1) for i in range(shape[0])]
     separator = "," + "\n" * (len(shape) - 1) + " " * depth
     return "[" + separator.join(rows) + "]"
+
+
+def display_width(text: str) -> int:
+    """Columns a line takes: combining marks (the bar of x̄, the dot of ẋ) take none."""
+    return sum(1 for c in text if not unicodedata.combining(c))

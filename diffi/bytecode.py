@@ -32,7 +32,15 @@ _UNARY = {ops.NEG: "UNARY_NEGATIVE", ops.POS: "UNARY_POSITIVE", ops.NOT: "UNARY_
 _CO_OPTIMIZED_NEWLOCALS = 0x3
 _BYTE = [bytes((k,)) for k in range(256)]
 _EXTENDED = _BYTE[_OP["EXTENDED_ARG"]]
-_LOAD_FAST, _STORE_FAST = _BYTE[_OP["LOAD_FAST"]], _BYTE[_OP["STORE_FAST"]]
+_SLOT = 255  # no instruction has this opcode: it marks a template's slots
+
+
+def _prefixed(name: str) -> list[bytes]:
+    """Per high byte h of a local's index below 65536: the code before its low byte."""
+    return [(_EXTENDED + _BYTE[high] if high else b"") + _BYTE[_OP[name]] for high in range(256)]
+
+
+_LOADS, _STORES = _prefixed("LOAD_FAST"), _prefixed("STORE_FAST")
 
 
 def instruction(name: str, arg: int = 0) -> bytes:
@@ -96,22 +104,19 @@ class BytecodeWriter:
             return self._loads.get(value) or self._local(value)
         return self.literal(value)
 
+    def reads(self, name: str) -> bool:
+        """Whether the code written so far uses the local `name`."""
+        return name in self._loads
+
     def _convert(self, value) -> tuple:
         """`arg` for a name or a number (the emitters' path)."""
         return self._loads.get(value) or self.arg(value)
 
     def _local(self, name: str) -> tuple:
         index = len(self._loads)  # locals are numbered in the order they are met
-        if index < 256:
-            load, store = _LOAD_FAST + _BYTE[index], _STORE_FAST + _BYTE[index]
-        elif index < 65536:
-            high, low = _EXTENDED + _BYTE[index >> 8], _BYTE[index & 0xFF]
-            load, store = high + _LOAD_FAST + low, high + _STORE_FAST + low
-        elif index < 1 << 24:
-            high = (_EXTENDED + _BYTE[index >> 16 & 0xFF] + _EXTENDED
-                    + _BYTE[index >> 8 & 0xFF])
-            low = _BYTE[index & 0xFF]
-            load, store = high + _LOAD_FAST + low, high + _STORE_FAST + low
+        if index < 65536:
+            load, store = _LOADS[index >> 8] + _BYTE[index & 0xFF], \
+                _STORES[index >> 8] + _BYTE[index & 0xFF]
         else:
             load, store = instruction("LOAD_FAST", index), instruction("STORE_FAST", index)
         self._stores[name] = store
@@ -146,6 +151,23 @@ class BytecodeWriter:
 
     def name(self, name: str) -> int:
         return self.names.setdefault(name, len(self.names))
+
+    # templates: an expression written once, filled per node ------------------------
+    def slots(self, count: int) -> list:
+        """Placeholders for `template`: each is the unused opcode _SLOT and its number."""
+        return [(_BYTE[_SLOT] + _BYTE[k], 1) for k in range(count)]
+
+    def template(self, expr):
+        """`fill(*args)`: expr (written on `slots`) with slot k replaced by args[k], a
+        local's name or a constant; only the slots expr uses are converted."""
+        code, depth = self.arg(expr)
+        pieces, start = [], 0
+        for at in range(0, len(code), 2):  # opcodes are at even offsets
+            if code[at] == _SLOT:
+                pieces += [code[start:at], code[at + 1]]
+                start = at + 2
+        pieces.append(code[start:])
+        return _filler(pieces, depth, self._convert)
 
     def pack(self, *items) -> tuple:
         """A tuple of the items' values."""
@@ -239,6 +261,22 @@ def _call(load: bytes, arg):
         code.append(instruction("PRECALL", n) + instruction("CALL", n))
         return b"".join(code), depth
     return emit
+
+
+def _filler(pieces: list, depth: int, arg):
+    """The function filling a template's pieces (code, slot, code, …, code). Its depth
+    is the template's, since each slot's code, like the placeholder's, pushes one value."""
+    if len(pieces) == 3:
+        head, k, tail = pieces
+        return lambda *args: (head + arg(args[k])[0] + tail, depth)
+    if len(pieces) == 5:
+        head, k, middle, m, tail = pieces
+        return lambda *args: (head + arg(args[k])[0] + middle + arg(args[m])[0] + tail,
+                              depth)
+
+    def fill(*args):
+        return b"".join([p if type(p) is bytes else arg(args[p])[0] for p in pieces]), depth
+    return fill
 
 
 def _TEMPLATE():

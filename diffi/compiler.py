@@ -4,10 +4,12 @@ A user function called with scalars is traced once; its tape becomes a Python
 function: one line per operation for the value, then one line per partial for the
 backward sweep. The backward lines come from the table's own `partials` rules, run
 with a backend that writes code instead of computing (a writer's `ap`), so the
-compiled gradient and the interpreted one cannot disagree. Two writers share one
-interface: `BytecodeWriter` (diffi/bytecode.py) assembles CPython 3.11 bytecode in
-time linear in the tape; `CodeWriter` writes source, for other versions, and Python's
-`compile()` of it alone costs about 25 times what assembling takes.
+compiled gradient and the interpreted one cannot disagree. Each rule runs once per
+primitive, on placeholders: the code it writes is a template that each node fills
+with its operands' names. Two writers share one interface: `BytecodeWriter`
+(diffi/bytecode.py) assembles CPython 3.11 bytecode in time linear in the tape;
+`CodeWriter` writes source, for other versions, and Python's `compile()` of it alone
+costs about 25 times what assembling takes.
 
 A compiled tape is used only while it is valid: every `if` it recorded must take the
 same branch (a guard in the code), and every global name it read must still be bound
@@ -17,7 +19,7 @@ rules then decide), the caller falls back to tracing.
 from __future__ import annotations
 
 import math
-import re
+import string
 import weakref
 from collections import Counter
 from itertools import chain
@@ -51,6 +53,7 @@ class CodeWriter:
     def __init__(self):
         self.namespace: dict = {"_Retrace": Retrace}
         self.functions: dict = {}
+        self.read: set = set()  # the names that templates' code reads
 
     def literal(self, value) -> str:
         if type(value) is bool:
@@ -81,6 +84,26 @@ class CodeWriter:
 
     def pack(self, *items) -> str:
         return f"({''.join(self.arg(i) + ', ' for i in items)})"
+
+    def slots(self, count: int) -> list[str]:
+        """Placeholders for `template`."""
+        return [f"{{{k}}}" for k in range(count)]
+
+    def template(self, expr):
+        """`fill(*args)`: expr (written on `slots`) with slot k replaced by args[k], a
+        local's name or a constant."""
+        text = self.arg(expr)
+        used = {int(field) for _, field, _, _ in string.Formatter().parse(text) if field}
+
+        def fill(*args):
+            args = [self.arg(a) for a in args]
+            self.read.update(args[k] for k in used)
+            return text.format(*args)
+        return fill
+
+    def reads(self, name: str) -> bool:
+        """Whether the code written so far (by templates) reads the local `name`."""
+        return name in self.read
 
     def assign(self, target: str, expr) -> str:
         return f"{target} = {self.arg(expr)}"
@@ -146,51 +169,60 @@ class Compiled:
 
     def value_and_grad(self, *args):
         writer = self.writer()
-        backward, grads, keep = _backward_lines(self._tape, self._names, writer)
-        self.value_and_grad = self._build(writer, "value_and_grad", backward, keep,
+        backward, grads = _backward_lines(self._tape, self._names, writer)
+        self.value_and_grad = self._build(writer, "value_and_grad", backward,
                                           writer.pack(*grads))
         return self.value_and_grad(*args)
 
     def value_and_tangent(self, *args):
         writer = self.writer()
-        tangent, dots, keep = _tangent_lines(self._tape, self._names, writer)
+        tangent, dots = _tangent_lines(self._tape, self._names, writer)
         out_dot = dots.get(self._tape.outputs[0].id, 0.0)
-        self.value_and_tangent = self._build(writer, "value_and_tangent", tangent, keep,
+        self.value_and_tangent = self._build(writer, "value_and_tangent", tangent,
                                              out_dot, self._seeds)
         return self.value_and_tangent(*args)
 
-    def _build(self, writer, name, extra_lines, keep, result, extra_params=()):
-        """Compile one function: the value's lines (fused except the values whose ids
-        are in `keep`, which `extra_lines` read), then `extra_lines`, then `return
-        value, result`."""
-        forward, out = _fused_lines(self._tape, self._names, writer, keep)
+    def _build(self, writer, name, extra_lines, result, extra_params=()):
+        """Compile one function: the value's lines (fused except the values that
+        `extra_lines`, written first, read), then `extra_lines`, then `return value,
+        result`."""
+        forward, out = _fused_lines(self._tape, self._names, writer)
         return writer.function(name, self._params + list(extra_params),
                                forward + extra_lines, writer.pack(out, result))
 
 
 def _variable_names(tape: Tape) -> dict[int, str]:
-    return {n.id: f"v{k}" for k, n in enumerate(tape.nodes) if n.id in tape.active}
+    """A name per active node: the inputs' first."""
+    return {n.id: f"v{k}" for k, n in enumerate(chain(tape.inputs, tape.steps))}
 
 
 def _check(tape: Tape) -> None:
     """Raise NotCompilable unless every operation is one the scalar writers handle, on
     numbers (an `and`/`or` short-circuit has no guard yet)."""
-    active = tape.active
+    operations = set()
     for node in tape.steps:
-        if type(node.value) not in (float, bool):
+        operations.add(node.op)
+        if type(node.value) is not float and type(node.value) is not bool:
             raise NotCompilable("a value that is not a number")
-        if node.op is ops.LOGIC:
-            raise NotCompilable("and/or")
-        if node.op.scalar is None and node.op not in TEMPLATES:
-            raise NotCompilable(node.op.name)
         for i in node.inputs:
-            kind = type(i.value)
-            if kind is bool and node.op not in _TAKES_BOOLEANS:
-                # the interpreter computes with a truth value as 1.0 or 0.0, but
-                # Python's -True is the integer -1, and -False is 0, not -0.0
-                raise NotCompilable("arithmetic on a truth value")
-            if i.id not in active and kind not in (float, bool):
-                raise NotCompilable("a constant that is not a number")
+            if type(i.value) is not float:
+                _check_operand(node, i)
+    for op in operations:
+        if op is ops.LOGIC:
+            raise NotCompilable("and/or")
+        if op.scalar is None and op not in TEMPLATES:
+            raise NotCompilable(op.name)
+
+
+def _check_operand(node: Node, operand: Node) -> None:
+    """An operand that is not a float must be a truth value, and one that node's
+    operation takes as it is."""
+    if type(operand.value) is not bool:
+        raise NotCompilable("a constant that is not a number")
+    if node.op not in _TAKES_BOOLEANS:
+        # the interpreter computes with a truth value as 1.0 or 0.0, but Python's -True
+        # is the integer -1, and -False is 0, not -0.0
+        raise NotCompilable("arithmetic on a truth value")
 
 
 # operations whose result is the same on a truth value as on 1.0 or 0.0
@@ -203,39 +235,14 @@ def _operands(node: Node, code: dict, writer) -> list:
     return [code.get(i.id) or writer.literal(i.value) for i in node.inputs]
 
 
-_READS: dict = {}  # (primitive, arity) -> per input, the operands its partial reads
-
-
-def _reads(prim, arity: int) -> list:
-    """Which of (inputs…, output) each partial rule of prim is written with (None for a
-    zero partial): found once, by writing the rules on placeholder names. The rules
-    are formulas, so what they read does not depend on values."""
-    found = _READS.get((prim, arity))
-    if found is None:
-        placeholders = [f"_p{k}" for k in range(arity + 1)]
-        parts = prim.partials(CodeWriter().ap, *placeholders)
-        found = _READS[prim, arity] = [
-            None if part is None else
-            [k for k, p in enumerate(placeholders) if re.search(rf"\b{p}\b", str(part))]
-            for part in parts]
-    return found
-
-
-def _mark_reads(keep: set, node: Node, read: list) -> None:
-    """Add to `keep` the ids of the operands (node's inputs, then node) that a partial
-    reads: the forward lines must leave those values in variables."""
-    inputs = node.inputs
-    for k in read:
-        keep.add(inputs[k].id if k < len(inputs) else node.id)
-
-
 _ID, _INPUTS = attrgetter("id"), attrgetter("inputs")
 FUSE_DEPTH = 12  # operations per fused expression (bounds Python's parser, and copying)
 
 
-def _fused_lines(tape: Tape, names: dict, writer, keep: set = frozenset()):
+def _fused_lines(tape: Tape, names: dict, writer):
     """The value's code with each single-use result written into its one consumer
-    (unless its id is in `keep`): a third of the lines, and fewer loads and stores."""
+    (unless the code the writer has already written, a derivative's, reads it): a
+    third of the lines, and fewer loads and stores."""
     uses = Counter(map(_ID, chain.from_iterable(map(_INPUTS, tape.steps))))
     for node in [n for n in tape.steps if n.op is ops.SELECT]:
         uses[node.inputs[0].id] = uses[node.id] = 2  # an `if` keeps its guard and test
@@ -244,8 +251,8 @@ def _fused_lines(tape: Tape, names: dict, writer, keep: set = frozenset()):
     code: dict = {n.id: writer.arg(names[n.id]) for n in tape.inputs}
     depth: dict[int, int] = {}  # of the fused expressions
     lines = []
-    ap, arg, assign, literal, get_code, get_depth = \
-        writer.ap, writer.arg, writer.assign, writer.literal, code.get, depth.get
+    ap, arg, assign, literal, get_code, get_depth, read = \
+        writer.ap, writer.arg, writer.assign, writer.literal, code.get, depth.get, writer.reads
     for node in tape.steps:
         nid, inputs = node.id, node.inputs
         if len(inputs) == 2:  # (a comprehension is a function call in Python 3.11)
@@ -254,7 +261,7 @@ def _fused_lines(tape: Tape, names: dict, writer, keep: set = frozenset()):
         else:
             args = [get_code(i.id) or literal(i.value) for i in inputs]
         expr = ap(node.op, *args)
-        if uses.get(nid) == 1 and nid not in keep:
+        if uses.get(nid) == 1 and not read(names[nid]):
             height = 1
             for i in node.inputs:
                 below = get_depth(i.id)
@@ -277,29 +284,30 @@ def _guard(node: Node, args: list, writer):
     return writer.guard(args[0], node.params != "then")
 
 
-def _tangent_lines(tape: Tape, names: dict, writer) -> tuple[list, dict, set]:
-    """Forward mode: ḋ = Σ ∂node/∂input · ḋ(input), one line per node; and the ids of
-    the values those lines read."""
+def _tangent_lines(tape: Tape, names: dict, writer) -> tuple[list, dict]:
+    """Forward mode: ḋ = Σ ∂node/∂input · ḋ(input), one line per node; and the
+    tangents' names by node id."""
     dots = {n.id: f"d{names[n.id][1:]}" for n in tape.inputs}
-    lines, keep = [], set()
+    lines, rules = [], _Rules(writer)
     needed = _differentiated(tape)
     for node in tape.steps:
-        if node.id not in needed or node.op.partials is None:
+        if node.id not in needed:
             continue
-        args = _operands(node, names, writer)
-        parts = node.op.partials(writer.ap, *args, names[node.id])
-        terms = []
-        for i, part, read in zip(node.inputs, parts, _reads(node.op, len(args))):
-            if part is not None and i.id in dots:
-                terms.append(_times(dots[i.id], part, writer))
-                _mark_reads(keep, node, read)
-        if terms:
-            total = terms[0]
-            for term in terms[1:]:
-                total = writer.ap(ops.ADD, total, term)
+        total, args = None, None
+        for inp, term in zip(node.inputs, rules[node.op]):
+            dot = dots.get(inp.id)
+            if term is None or dot is None:
+                continue
+            if term is not ONE:
+                args = args or _arguments(node, names, writer)
+                term = term(*args, dot)
+            else:
+                term = dot
+            total = term if total is None else writer.ap(ops.ADD, total, term)
+        if total is not None:
             dots[node.id] = f"d{names[node.id][1:]}"
             lines.append(writer.assign(dots[node.id], total))
-    return lines, dots, keep
+    return lines, dots
 
 
 def _differentiated(tape: Tape) -> set:
@@ -313,9 +321,9 @@ def _differentiated(tape: Tape) -> set:
     return needed
 
 
-def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list, set]:
+def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
     """Reverse mode: each node's adjoint times its partials, added into its inputs';
-    and the ids of the values those lines read.
+    and the inputs' adjoints (names, or 0.0).
 
     An input whose partial is 1 and that has no adjoint yet takes over the node's
     adjoint variable instead of a copy, since nothing adds to the node's adjoint any
@@ -324,34 +332,61 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list, set]:
     (else a second contribution would add to the variable the others still read)."""
     output = tape.outputs[0]
     if output.id not in tape.active:
-        return [], [0.0 for _ in tape.inputs], set()
+        return [], [0.0 for _ in tape.inputs]
     adjoint: dict[int, str] = {output.id: "g_out"}
-    lines, keep = [writer.assign("g_out", 1.0)], set()
-    active, ap, literal, get_name = tape.active, writer.ap, writer.literal, names.get
+    lines, rules, active = [writer.assign("g_out", 1.0)], _Rules(writer), tape.active
     for node in reversed(tape.steps):
         g = adjoint.get(node.id)
-        if g is None or node.op.partials is None:
+        if g is None:
             continue
-        inputs = node.inputs
-        if len(inputs) == 2:
-            a, b = inputs
-            parts = node.op.partials(ap, get_name(a.id) or literal(a.value),
-                                     get_name(b.id) or literal(b.value), names[node.id])
-        else:
-            parts = node.op.partials(ap, *[get_name(i.id) or literal(i.value) for i in inputs],
-                                     names[node.id])
-        reads = _READS.get((node.op, len(inputs))) or _reads(node.op, len(inputs))
-        lent = False
-        for inp, part, read in zip(inputs, parts, reads):
-            if part is None or inp.id not in active:
+        inputs, args, lent = node.inputs, None, False
+        for inp, term in zip(inputs, rules[node.op]):
+            if term is None or inp.id not in active:
                 continue
-            term = _times(g, part, writer)
-            if term is g and not lent and inp.id not in adjoint and inputs.count(inp) == 1:
+            if term is not ONE:
+                args = args or _arguments(node, names, writer)
+                term = term(*args, g)
+            elif not lent and inp.id not in adjoint and inputs.count(inp) == 1:
                 adjoint[inp.id], lent = g, True
                 continue
-            _mark_reads(keep, node, read)
+            else:
+                term = g
             _accumulate(adjoint, lines, inp, term, writer)
-    return lines, [adjoint.get(n.id, 0.0) for n in tape.inputs], keep
+    return lines, [adjoint.get(n.id, 0.0) for n in tape.inputs]
+
+
+ONE = "the partial is 1"
+
+
+class _Rules(dict):
+    """Per primitive, for one writer: per input, the code of seed · ∂node/∂input as a
+    template with slots (inputs…, output, seed), or None (a zero partial), or ONE (the
+    term is the seed itself). A rule is run once per primitive, not once per node."""
+
+    def __init__(self, writer):
+        super().__init__()
+        self.writer = writer
+
+    def __missing__(self, prim):
+        if prim.partials is None:
+            self[prim] = ()
+            return ()
+        writer = self.writer
+        slots = writer.slots(prim.arity + 2)
+        parts = prim.partials(writer.ap, *slots[:-1])
+        found = self[prim] = [
+            None if part is None else ONE if type(part) is float and part == 1.0
+            else writer.template(writer.ap(ops.MUL, slots[-1], part)) for part in parts]
+        return found
+
+
+def _arguments(node: Node, names: dict, writer) -> list:
+    """A rule template's arguments but the seed: node's inputs' names (constants' code)
+    and its own name."""
+    get_name, literal = names.get, writer.literal
+    args = [get_name(i.id) or literal(i.value) for i in node.inputs]
+    args.append(names[node.id])
+    return args
 
 
 def _accumulate(adjoint: dict, lines: list, inp, term, writer) -> None:

@@ -3,12 +3,13 @@ guards on `if` branches and globals, and the interpreter's IEEE rules on excepti
 with the bytecode writer and with the source writer."""
 from __future__ import annotations
 
+import dis
 import math
 
 import pytest
 
 import diffi
-from diffi import bytecode, compiler
+from diffi import bytecode, compiler, ops
 from diffi.compiler import Cache, Compiled, NotCompilable, compile_function
 
 SOURCE = "f(x, y) = x*y + sin(x) / (1 + y^2) + exp(-x^2) * atan2(y, x)"
@@ -204,3 +205,34 @@ def test_forward_mode_skips_partials_the_output_does_not_depend_on():
     compiled = compile_function(it.evaluator, fn, (1.0, 2.0))
     assert compiled.value_and_tangent(1.0, 2.0, 1.0, 1.0) == (1.0, 1.0)
     assert compiled.value_and_grad(1.0, 2.0) == (1.0, (1.0, 0.0))
+
+
+RULED = [p for p in ops.TABLE.values()
+         if p.partials is not None and (p.scalar is not None or p in compiler.TEMPLATES)]
+
+
+@pytest.mark.parametrize("prim", RULED, ids=lambda p: p.name)
+def test_a_rule_written_once_as_a_template_computes_what_the_rule_does(prim):
+    # each input's seed · partial, filled with a local and a constant, against the rule
+    # run on numbers; and the writer knows which locals the filled code reads
+    operands = ["a", 0.375][:prim.arity]
+    at = {"a": 0.625, "seed": 1.25}
+    values = [at.get(o, o) for o in operands]
+    at["y"] = prim.scalar(*values) if prim.scalar else values[-1]  # (select: its branch)
+    numbers = prim.partials(ops.ap_value, *values, at["y"])
+    rules = compiler._Rules(compiler.scalar_writer(["a", "y", "seed"]))
+    for k, (term, part) in enumerate(zip(rules[prim], numbers)):
+        if part is None or term is compiler.ONE:
+            assert (term, part) in ((None, None), (compiler.ONE, 1.0))
+            continue
+        writer = rules.writer
+        line = writer.assign("r", term(*operands, "y", "seed"))
+        f = writer.function("f", ["a", "y", "seed"], [line], "r")
+        assert f(at["a"], at["y"], at["seed"]) == at["seed"] * part, (prim.name, k)
+        # the same template in a writer where only the seed is a parameter
+        alone = compiler._Rules(compiler.scalar_writer(["seed"]))
+        line = alone.writer.assign("r", alone[prim][k](*operands, "y", "seed"))
+        loaded = {ins.argval for ins in dis.get_instructions(
+            alone.writer.function("f", ["seed"], [line], "r"))
+            if ins.opname in ("LOAD_FAST", "LOAD_GLOBAL")}
+        assert {n for n in ("a", "y") if alone.writer.reads(n)} == loaded & {"a", "y"}

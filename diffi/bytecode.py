@@ -35,14 +35,6 @@ _EXTENDED = _BYTE[_OP["EXTENDED_ARG"]]
 _SLOT = 255  # no instruction has this opcode: it marks a template's slots
 
 
-def _prefixed(name: str) -> list[bytes]:
-    """Per high byte h of a local's index below 65536: the code before its low byte."""
-    return [(_EXTENDED + _BYTE[high] if high else b"") + _BYTE[_OP[name]] for high in range(256)]
-
-
-_LOADS, _STORES = _prefixed("LOAD_FAST"), _prefixed("STORE_FAST")
-
-
 def instruction(name: str, arg: int = 0) -> bytes:
     """One instruction: EXTENDED_ARG prefixes for a large argument, then the opcode and
     the zeroed inline cache that the interpreter specialises into."""
@@ -62,6 +54,18 @@ def _line_table(units: int) -> bytes:
     return table + bytes((0xE8 | (rest - 1), 0)) if rest else table
 
 
+class PerKey(dict):
+    """A dict that makes a missing value with `make(key)` (once per key)."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key):
+        value = self[key] = self.make(key)
+        return value
+
+
 class BytecodeWriter:
     """Writes a tape's functions as bytecode; an expression is (code, stack depth).
 
@@ -74,9 +78,11 @@ class BytecodeWriter:
         self.consts: list = []
         self.names: dict[str, int] = {}
         self._loads: dict[str, tuple] = {}
+        self.used = self._loads  # the locals that the code written so far uses
         self._stores: dict[str, bytes] = {}
+        self._prefixes: dict[int, tuple] = {}  # index >> 8 -> (load, store) but the low byte
         self._literals: dict = {}
-        self._emitters: dict = {}
+        self.emitters = PerKey(self._emitter)  # per primitive, the function writing it
         self._add_to = instruction("BINARY_OP", _NB["NB_INPLACE_ADD"])
         for name in params:
             self.arg(name)
@@ -104,28 +110,23 @@ class BytecodeWriter:
             return self._loads.get(value) or self._local(value)
         return self.literal(value)
 
-    def reads(self, name: str) -> bool:
-        """Whether the code written so far uses the local `name`."""
-        return name in self._loads
-
     def _convert(self, value) -> tuple:
         """`arg` for a name or a number (the emitters' path)."""
         return self._loads.get(value) or self.arg(value)
 
     def _local(self, name: str) -> tuple:
         index = len(self._loads)  # locals are numbered in the order they are met
-        if index < 65536:
-            load, store = _LOADS[index >> 8] + _BYTE[index & 0xFF], \
-                _STORES[index >> 8] + _BYTE[index & 0xFF]
-        else:
-            load, store = instruction("LOAD_FAST", index), instruction("STORE_FAST", index)
-        self._stores[name] = store
-        fragment = self._loads[name] = (load, 1)
+        high, low = self._prefixes.get(index >> 8), _BYTE[index & 0xFF]
+        if high is None:  # once per 256 locals (LOAD_FAST and STORE_FAST have no caches)
+            high = self._prefixes[index >> 8] = tuple(
+                instruction(op, index)[:-1] for op in ("LOAD_FAST", "STORE_FAST"))
+        self._stores[name] = high[1] + low
+        fragment = self._loads[name] = (high[0] + low, 1)
         return fragment
 
     def ap(self, prim, *args) -> tuple:
         """The fragment computing prim(*args) (args: fragments, local names or numbers)."""
-        return (self._emitters.get(prim) or self._emitter(prim))(*args)
+        return self.emitters[prim](*args)
 
     def _emitter(self, prim):
         arg = self._convert
@@ -146,7 +147,6 @@ class BytecodeWriter:
         else:
             from .compiler import NotCompilable
             raise NotCompilable(prim.name)
-        self._emitters[prim] = emit
         return emit
 
     def name(self, name: str) -> int:
@@ -167,7 +167,7 @@ class BytecodeWriter:
                 pieces += [code[start:at], code[at + 1]]
                 start = at + 2
         pieces.append(code[start:])
-        return _filler(pieces, depth, self._convert)
+        return _filler(pieces, depth, self._loads.get, self.arg)
 
     def pack(self, *items) -> tuple:
         """A tuple of the items' values."""
@@ -263,16 +263,17 @@ def _call(load: bytes, arg):
     return emit
 
 
-def _filler(pieces: list, depth: int, arg):
-    """The function filling a template's pieces (code, slot, code, …, code). Its depth
-    is the template's, since each slot's code, like the placeholder's, pushes one value."""
+def _filler(pieces: list, depth: int, load, arg):
+    """The function filling a template's pieces (code, slot, code, …, code), given
+    `load` (a local's fragment, or None) and `arg`. Its depth is the template's, since
+    each slot's code, like the placeholder's, pushes one value."""
     if len(pieces) == 3:
         head, k, tail = pieces
-        return lambda *args: (head + arg(args[k])[0] + tail, depth)
+        return lambda *args: (head + (load(args[k]) or arg(args[k]))[0] + tail, depth)
     if len(pieces) == 5:
         head, k, middle, m, tail = pieces
-        return lambda *args: (head + arg(args[k])[0] + middle + arg(args[m])[0] + tail,
-                              depth)
+        return lambda *args: (head + (load(args[k]) or arg(args[k]))[0] + middle
+                              + (load(args[m]) or arg(args[m]))[0] + tail, depth)
 
     def fill(*args):
         return b"".join([p if type(p) is bytes else arg(args[p])[0] for p in pieces]), depth

@@ -22,6 +22,7 @@ import math
 import string
 import weakref
 from collections import Counter
+from functools import partial
 from itertools import chain
 from operator import attrgetter
 
@@ -53,7 +54,8 @@ class CodeWriter:
     def __init__(self):
         self.namespace: dict = {"_Retrace": Retrace}
         self.functions: dict = {}
-        self.read: set = set()  # the names that templates' code reads
+        self.used: set = set()  # the locals that templates' code reads
+        self.emitters = bytecode.PerKey(lambda prim: partial(self.ap, prim))
 
     def literal(self, value) -> str:
         if type(value) is bool:
@@ -97,13 +99,10 @@ class CodeWriter:
 
         def fill(*args):
             args = [self.arg(a) for a in args]
-            self.read.update(args[k] for k in used)
+            self.used.update(args[k] for k in used)
             return text.format(*args)
         return fill
 
-    def reads(self, name: str) -> bool:
-        """Whether the code written so far (by templates) reads the local `name`."""
-        return name in self.read
 
     def assign(self, target: str, expr) -> str:
         return f"{target} = {self.arg(expr)}"
@@ -251,8 +250,8 @@ def _fused_lines(tape: Tape, names: dict, writer):
     code: dict = {n.id: writer.arg(names[n.id]) for n in tape.inputs}
     depth: dict[int, int] = {}  # of the fused expressions
     lines = []
-    ap, arg, assign, literal, get_code, get_depth, read = \
-        writer.ap, writer.arg, writer.assign, writer.literal, code.get, depth.get, writer.reads
+    arg, assign, literal, get_code, get_depth, used, emitters = writer.arg, writer.assign, \
+        writer.literal, code.get, depth.get, writer.used, writer.emitters
     for node in tape.steps:
         nid, inputs = node.id, node.inputs
         if len(inputs) == 2:  # (a comprehension is a function call in Python 3.11)
@@ -260,8 +259,8 @@ def _fused_lines(tape: Tape, names: dict, writer):
             args = (get_code(a.id) or literal(a.value), get_code(b.id) or literal(b.value))
         else:
             args = [get_code(i.id) or literal(i.value) for i in inputs]
-        expr = ap(node.op, *args)
-        if uses.get(nid) == 1 and not read(names[nid]):
+        expr = emitters[node.op](*args)
+        if uses.get(nid) == 1 and names[nid] not in used:
             height = 1
             for i in node.inputs:
                 below = get_depth(i.id)
@@ -288,7 +287,7 @@ def _tangent_lines(tape: Tape, names: dict, writer) -> tuple[list, dict]:
     """Forward mode: ḋ = Σ ∂node/∂input · ḋ(input), one line per node; and the
     tangents' names by node id."""
     dots = {n.id: f"d{names[n.id][1:]}" for n in tape.inputs}
-    lines, rules = [], _Rules(writer)
+    lines, rules = [], _rules(writer)
     needed = _differentiated(tape)
     for node in tape.steps:
         if node.id not in needed:
@@ -334,7 +333,7 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
     if output.id not in tape.active:
         return [], [0.0 for _ in tape.inputs]
     adjoint: dict[int, str] = {output.id: "g_out"}
-    lines, rules, active = [writer.assign("g_out", 1.0)], _Rules(writer), tape.active
+    lines, rules, active = [writer.assign("g_out", 1.0)], _rules(writer), tape.active
     for node in reversed(tape.steps):
         g = adjoint.get(node.id)
         if g is None:
@@ -351,49 +350,43 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
                 continue
             else:
                 term = g
-            _accumulate(adjoint, lines, inp, term, writer)
+            _accumulate(adjoint, lines, inp, term, writer, names)
     return lines, [adjoint.get(n.id, 0.0) for n in tape.inputs]
 
 
 ONE = "the partial is 1"
 
 
-class _Rules(dict):
+def _rules(writer) -> bytecode.PerKey:
     """Per primitive, for one writer: per input, the code of seed · ∂node/∂input as a
     template with slots (inputs…, output, seed), or None (a zero partial), or ONE (the
     term is the seed itself). A rule is run once per primitive, not once per node."""
-
-    def __init__(self, writer):
-        super().__init__()
-        self.writer = writer
-
-    def __missing__(self, prim):
+    def terms(prim) -> list:
         if prim.partials is None:
-            self[prim] = ()
-            return ()
-        writer = self.writer
+            return []
         slots = writer.slots(prim.arity + 2)
         parts = prim.partials(writer.ap, *slots[:-1])
-        found = self[prim] = [
-            None if part is None else ONE if type(part) is float and part == 1.0
-            else writer.template(writer.ap(ops.MUL, slots[-1], part)) for part in parts]
-        return found
+        return [None if part is None else ONE if type(part) is float and part == 1.0
+                else writer.template(writer.ap(ops.MUL, slots[-1], part)) for part in parts]
+    return bytecode.PerKey(terms)
 
 
 def _arguments(node: Node, names: dict, writer) -> list:
     """A rule template's arguments but the seed: node's inputs' names (constants' code)
     and its own name."""
-    get_name, literal = names.get, writer.literal
-    args = [get_name(i.id) or literal(i.value) for i in node.inputs]
+    get_name, literal, args = names.get, writer.literal, []
+    for i in node.inputs:  # (a loop: in Python 3.11 a comprehension is a call)
+        args.append(get_name(i.id) or literal(i.value))
     args.append(names[node.id])
     return args
 
 
-def _accumulate(adjoint: dict, lines: list, inp, term, writer) -> None:
-    """Add a contribution to an input's adjoint: the first one assigns it."""
+def _accumulate(adjoint: dict, lines: list, inp, term, writer, names: dict) -> None:
+    """Add a contribution to an input's adjoint: the first one assigns it (to g and
+    the input's name)."""
     target = adjoint.get(inp.id)
     if target is None:
-        target = adjoint[inp.id] = f"g{inp.id}"
+        target = adjoint[inp.id] = "g" + names[inp.id]
         lines.append(writer.assign(target, term))
     else:
         lines.append(writer.add_to(target, term))
@@ -593,7 +586,7 @@ def _tensor_backward(tape: Tape, names: dict, writer: ArrayWriter):
                 continue
             if not shaped and np.shape(inp.value) != np.shape(node.value):
                 term = f"_unb({term}, {np.shape(inp.value)!r})"
-            _accumulate(adjoint, lines, inp, term, writer)
+            _accumulate(adjoint, lines, inp, term, writer, names)
     return lines, [adjoint.get(n.id, "0.0") for n in tape.inputs]
 
 

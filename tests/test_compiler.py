@@ -220,19 +220,19 @@ def test_a_rule_written_once_as_a_template_computes_what_the_rule_does(prim):
     values = [at.get(o, o) for o in operands]
     at["y"] = prim.scalar(*values) if prim.scalar else values[-1]  # (select: its branch)
     numbers = prim.partials(ops.ap_value, *values, at["y"])
-    rules = compiler._Rules(compiler.scalar_writer(["a", "y", "seed"]))
+    writer = compiler.scalar_writer(["a", "y", "seed"])
+    rules = compiler._rules(writer)
     for k, (term, part) in enumerate(zip(rules[prim], numbers)):
         if part is None or term is compiler.ONE:
             assert (term, part) in ((None, None), (compiler.ONE, 1.0))
             continue
-        writer = rules.writer
         line = writer.assign("r", term(*operands, "y", "seed"))
         f = writer.function("f", ["a", "y", "seed"], [line], "r")
         assert f(at["a"], at["y"], at["seed"]) == at["seed"] * part, (prim.name, k)
         # the same template in a writer where only the seed is a parameter
-        alone = compiler._Rules(compiler.scalar_writer(["seed"]))
-        line = alone.writer.assign("r", alone[prim][k](*operands, "y", "seed"))
+        alone = compiler.scalar_writer(["seed"])
+        line = alone.assign("r", compiler._rules(alone)[prim][k](*operands, "y", "seed"))
         loaded = {ins.argval for ins in dis.get_instructions(
-            alone.writer.function("f", ["seed"], [line], "r"))
+            alone.function("f", ["seed"], [line], "r"))
             if ins.opname in ("LOAD_FAST", "LOAD_GLOBAL")}
-        assert {n for n in ("a", "y") if alone.writer.reads(n)} == loaded & {"a", "y"}
+        assert {n for n in ("a", "y") if n in alone.used} == loaded & {"a", "y"}

@@ -324,34 +324,57 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
     """Reverse mode: each node's adjoint times its partials, added into its inputs';
     and the inputs' adjoints (names, or 0.0).
 
-    An input whose partial is 1 and that has no adjoint yet takes over the node's
-    adjoint variable instead of a copy, since nothing adds to the node's adjoint any
-    more: the line `g_a = g_out` of `out = a + b` is never written. Only one input
-    may (the others would share its variable), and only one the node reads once
-    (else a second contribution would add to the variable the others still read)."""
+    An input whose partial is 1 and that has no adjoint yet shares the node's adjoint
+    variable instead of getting a copy: `out = a + b` writes no line. Sharing is copy
+    on write: before a contribution is added into a shared variable, the other nodes
+    that still read it get their own copy (those whose adjoint is still to be read:
+    ids up to the current node's, as the sweep goes down the ids)."""
     output = tape.outputs[0]
     if output.id not in tape.active:
         return [], [0.0 for _ in tape.inputs]
     adjoint: dict[int, str] = {output.id: "g_out"}
+    sharers: dict[str, list] = {"g_out": [output.id]}  # variable -> node ids using it
     lines, rules, active = [writer.assign("g_out", 1.0)], _rules(writer), tape.active
     for node in reversed(tape.steps):
         g = adjoint.get(node.id)
         if g is None:
             continue
-        inputs, args, lent = node.inputs, None, False
-        for inp, term in zip(inputs, rules[node.op]):
+        args = None
+        for inp, term in zip(node.inputs, rules[node.op]):
             if term is None or inp.id not in active:
                 continue
-            if term is not ONE:
+            target = adjoint.get(inp.id)
+            if term is ONE:
+                if target is None:
+                    adjoint[inp.id] = g
+                    sharers[g].append(inp.id)
+                    continue
+                term = g
+            else:
                 args = args or _arguments(node, names, writer)
                 term = term(*args, g)
-            elif not lent and inp.id not in adjoint and inputs.count(inp) == 1:
-                adjoint[inp.id], lent = g, True
+            if target is None:
+                target = adjoint[inp.id] = "g" + names[inp.id]
+                sharers[target] = [inp.id]
+                lines.append(writer.assign(target, term))
                 continue
-            else:
-                term = g
-            _accumulate(adjoint, lines, inp, term, writer, names)
+            if len(sharers[target]) > 1:
+                _unshare(target, inp.id, node.id, adjoint, sharers, lines, writer, names)
+                g = adjoint[node.id]
+            lines.append(writer.add_to(target, term))
     return lines, [adjoint.get(n.id, 0.0) for n in tape.inputs]
+
+
+def _unshare(variable: str, writing: int, current: int, adjoint: dict, sharers: dict,
+             lines: list, writer, names: dict) -> None:
+    """Before node `writing`'s adjoint is added to: give every other node that still
+    reads `variable` (an id up to `current`'s) a copy of it."""
+    for other in sharers[variable]:
+        if other != writing and other <= current and adjoint[other] == variable:
+            copy = adjoint[other] = "g" + names[other]
+            sharers[copy] = [other]
+            lines.append(writer.assign(copy, variable))
+    sharers[variable] = [writing]
 
 
 ONE = "the partial is 1"

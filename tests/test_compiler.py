@@ -236,3 +236,20 @@ def test_a_rule_written_once_as_a_template_computes_what_the_rule_does(prim):
             alone.function("f", ["seed"], [line], "r"))
             if ins.opname in ("LOAD_FAST", "LOAD_GLOBAL")}
         assert {n for n in ("a", "y") if n in alone.used} == loaded & {"a", "y"}
+
+
+def test_adjoints_shared_by_sums_are_copied_before_one_of_them_is_added_to():
+    # (a + m) + k: a, m, k and the output share one adjoint variable; k's contribution
+    # to a must not reach m, which reads the variable later
+    it = diffi.Interpreter()
+    it.run("S(x) = { a = sin(x); m = cos(x); k = a*2; (a + m) + k }")
+    _, (gradient,) = compiled_of(it, "S", (0.7,)).value_and_grad(0.7)
+    assert gradient == pytest.approx(3 * math.cos(0.7) - math.sin(0.7), rel=1e-15)
+
+
+def test_a_node_whose_adjoint_was_copied_reads_the_copy_for_its_next_inputs():
+    # (x + y) + x: x's second contribution is added into the variable that the inner
+    # sum still reads for y
+    it = diffi.Interpreter()
+    it.run("T(x, y) = x + y + x")
+    assert compiled_of(it, "T", (0.5, 0.25)).value_and_grad(0.5, 0.25) == (1.25, (2.0, 1.0))

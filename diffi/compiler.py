@@ -24,7 +24,6 @@ import weakref
 from collections import Counter
 from functools import partial
 from itertools import chain
-from operator import attrgetter
 
 from . import bytecode, ops
 from .graph import Node
@@ -234,7 +233,6 @@ def _operands(node: Node, code: dict, writer) -> list:
     return [code.get(i.id) or writer.literal(i.value) for i in node.inputs]
 
 
-_ID, _INPUTS = attrgetter("id"), attrgetter("inputs")
 FUSE_DEPTH = 12  # operations per fused expression (bounds Python's parser, and copying)
 
 
@@ -242,7 +240,7 @@ def _fused_lines(tape: Tape, names: dict, writer):
     """The value's code with each single-use result written into its one consumer
     (unless the code the writer has already written, a derivative's, reads it): a
     third of the lines, and fewer loads and stores."""
-    uses = Counter(map(_ID, chain.from_iterable(map(_INPUTS, tape.steps))))
+    uses = Counter([i.id for node in tape.steps for i in node.inputs])
     for node in [n for n in tape.steps if n.op is ops.SELECT]:
         uses[node.inputs[0].id] = uses[node.id] = 2  # an `if` keeps its guard and test
     output = tape.outputs[0]
@@ -257,6 +255,8 @@ def _fused_lines(tape: Tape, names: dict, writer):
         if len(inputs) == 2:  # (a comprehension is a function call in Python 3.11)
             a, b = inputs
             args = (get_code(a.id) or literal(a.value), get_code(b.id) or literal(b.value))
+        elif len(inputs) == 1:
+            args = (get_code(inputs[0].id) or literal(inputs[0].value),)
         else:
             args = [get_code(i.id) or literal(i.value) for i in inputs]
         expr = emitters[node.op](*args)

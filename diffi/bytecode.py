@@ -3,8 +3,9 @@
 `compile()` costs about 10 µs per operation of source, so the gradient of a
 100,000-operation function took seconds to compile. `BytecodeWriter` has the interface
 of the compiler's source writer (`ap`, `arg`, `literal`, `assign`, `add_to`, `guard`,
-`pack`, `function`), but an
-expression is a fragment of finished bytecode with the stack depth it needs:
+`pack`, `function`; `slots` and `template` for rules written once per primitive;
+`emitters`, per primitive the function behind `ap`; `used`), but an expression is a
+fragment of finished bytecode with the stack depth it needs:
 `ap` concatenates its arguments' fragments and appends one instruction, so a
 function is assembled in one pass, in time linear in its operations.
 
@@ -78,7 +79,9 @@ class BytecodeWriter:
         self.consts: list = []
         self.names: dict[str, int] = {}
         self._loads: dict[str, tuple] = {}
-        self.used = self._loads  # the locals that the code written so far uses
+        # `used`, in both writers: at least every local that the code written so far
+        # reads (more is safe: the compiler only declines to fuse those values away)
+        self.used = self._loads
         self._stores: dict[str, bytes] = {}
         self._prefixes: dict[int, tuple] = {}  # index >> 8 -> (load, store) but the low byte
         self._literals: dict = {}

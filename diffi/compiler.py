@@ -1,8 +1,10 @@
 """Compiling a function's tape to straight-line Python, for fast values and gradients.
 
 A user function called with scalars is traced once; its tape becomes a Python
-function: one line per operation for the value, then one line per partial for the
-backward sweep. The backward lines come from the table's own `partials` rules, run
+function: the value's operations (single-use results written into their consumer),
+then the backward sweep: each node's adjoint times its partials, added into its
+inputs' adjoints (the inputs of a sum share its adjoint and write nothing). The
+backward lines come from the table's own `partials` rules, run
 with a backend that writes code instead of computing (a writer's `ap`), so the
 compiled gradient and the interpreted one cannot disagree. Each rule runs once per
 primitive, on placeholders: the code it writes is a template that each node fills
@@ -38,6 +40,9 @@ class Retrace(Exception):
     """A guard failed: an `if` would take another branch at this point."""
 
 
+# a rule term meaning "the partial is 1": the term is the seed itself
+ONE = "the partial is 1"
+
 # Python expressions for operations (templates), where an operator beats a call.
 TEMPLATES = {ops.ADD: "({0} + {1})", ops.SUB: "({0} - {1})", ops.MUL: "({0} * {1})",
              ops.DIV: "({0} / {1})", ops.NEG: "(-{0})", ops.POS: "(+{0})",
@@ -53,7 +58,7 @@ class CodeWriter:
     def __init__(self):
         self.namespace: dict = {"_Retrace": Retrace}
         self.functions: dict = {}
-        self.used: set = set()  # the locals that templates' code reads
+        self.used: set = set()  # the locals that templates' code reads (see BytecodeWriter)
         self.emitters = bytecode.PerKey(lambda prim: partial(self.ap, prim))
 
     def literal(self, value) -> str:
@@ -102,7 +107,6 @@ class CodeWriter:
             return text.format(*args)
         return fill
 
-
     def assign(self, target: str, expr) -> str:
         return f"{target} = {self.arg(expr)}"
 
@@ -122,11 +126,6 @@ class CodeWriter:
 def reads_hold(reads: dict, globals_: dict) -> bool:
     """Every global name a tape read is still bound to the same thing."""
     return all(globals_.get(name) is binding for name, binding in reads.items())
-
-
-def _times(code, part, writer):
-    """code · part, written without the factor when the partial is the constant 1."""
-    return code if part == 1.0 and type(part) is float else writer.ap(ops.MUL, code, part)
 
 
 FORCE_SOURCE = False  # tests set it to compare the two writers
@@ -228,11 +227,6 @@ _TAKES_BOOLEANS = {ops.LT, ops.LE, ops.GT, ops.GE, ops.EQ, ops.NE, ops.NOT, ops.
                    ops.ALIAS}
 
 
-def _operands(node: Node, code: dict, writer) -> list:
-    """The code of node's inputs: their names or expressions in `code`, else constants."""
-    return [code.get(i.id) or writer.literal(i.value) for i in node.inputs]
-
-
 FUSE_DEPTH = 12  # operations per fused expression (bounds Python's parser, and copying)
 
 
@@ -325,16 +319,18 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
     and the inputs' adjoints (names, or 0.0).
 
     An input whose partial is 1 and that has no adjoint yet shares the node's adjoint
-    variable instead of getting a copy: `out = a + b` writes no line. Sharing is copy
-    on write: before a contribution is added into a shared variable, the other nodes
-    that still read it get their own copy (those whose adjoint is still to be read:
-    ids up to the current node's, as the sweep goes down the ids)."""
+    variable instead of getting a copy: `out = a + b` writes no line. A contribution
+    to a shared variable that another node still reads (one whose id is up to the
+    current node's, as the sweep goes down the ids, or an input of the tape, whose
+    adjoints the result reads) makes the input its own variable,
+    `g_input = shared + term`; otherwise it is added in place."""
     output = tape.outputs[0]
     if output.id not in tape.active:
         return [], [0.0 for _ in tape.inputs]
     adjoint: dict[int, str] = {output.id: "g_out"}
     sharers: dict[str, list] = {"g_out": [output.id]}  # variable -> node ids using it
     lines, rules, active = [writer.assign("g_out", 1.0)], _rules(writer), tape.active
+    inputs = {n.id for n in tape.inputs}
     for node in reversed(tape.steps):
         g = adjoint.get(node.id)
         if g is None:
@@ -357,27 +353,27 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
                 target = adjoint[inp.id] = "g" + names[inp.id]
                 sharers[target] = [inp.id]
                 lines.append(writer.assign(target, term))
-                continue
-            if len(sharers[target]) > 1:
-                _unshare(target, inp.id, node.id, adjoint, sharers, lines, writer, names)
-                g = adjoint[node.id]
-            lines.append(writer.add_to(target, term))
+            elif len(sharers[target]) == 1:
+                lines.append(writer.add_to(target, term))
+            elif _read_later(sharers[target], inp.id, node.id, inputs):
+                sharers[target].remove(inp.id)
+                own = adjoint[inp.id] = "g" + names[inp.id]
+                sharers[own] = [inp.id]
+                lines.append(writer.assign(own, writer.ap(ops.ADD, target, term)))
+            else:
+                sharers[target] = [inp.id]
+                lines.append(writer.add_to(target, term))
     return lines, [adjoint.get(n.id, 0.0) for n in tape.inputs]
 
 
-def _unshare(variable: str, writing: int, current: int, adjoint: dict, sharers: dict,
-             lines: list, writer, names: dict) -> None:
-    """Before node `writing`'s adjoint is added to: give every other node that still
-    reads `variable` (an id up to `current`'s) a copy of it."""
-    for other in sharers[variable]:
-        if other != writing and other <= current and adjoint[other] == variable:
-            copy = adjoint[other] = "g" + names[other]
-            sharers[copy] = [other]
-            lines.append(writer.assign(copy, variable))
-    sharers[variable] = [writing]
+def _read_later(sharing: list, writing: int, current: int, inputs: set) -> bool:
+    """Whether a node other than `writing` among those sharing an adjoint variable
+    still reads it: the current node, one the sweep has yet to reach, or an input."""
+    for other in sharing:  # (a loop: in Python 3.11 a generator costs a frame per item)
+        if other != writing and (other <= current or other in inputs):
+            return True
+    return False
 
-
-ONE = "the partial is 1"
 
 
 def _rules(writer) -> bytecode.PerKey:
@@ -402,17 +398,6 @@ def _arguments(node: Node, names: dict, writer) -> list:
         args.append(get_name(i.id) or literal(i.value))
     args.append(names[node.id])
     return args
-
-
-def _accumulate(adjoint: dict, lines: list, inp, term, writer, names: dict) -> None:
-    """Add a contribution to an input's adjoint: the first one assigns it (to g and
-    the input's name)."""
-    target = adjoint.get(inp.id)
-    if target is None:
-        target = adjoint[inp.id] = "g" + names[inp.id]
-        lines.append(writer.assign(target, term))
-    else:
-        lines.append(writer.add_to(target, term))
 
 
 def trace(ev, fn, args: tuple) -> tuple[Tape, dict]:
@@ -568,6 +553,28 @@ class TensorCompiled:
         out = names.get(tape.outputs[0].id) or writer.literal(tape.outputs[0].value)
         self.value_and_grad = writer.function("value_and_grad", params, lines + backward,
                                               f"{out}, [{', '.join(grads)}]")
+
+
+# Helpers of the tensor compiler below (the scalar one fills rule templates).
+def _operands(node: Node, code: dict, writer) -> list:
+    """The code of node's inputs: their names or expressions in `code`, else constants."""
+    return [code.get(i.id) or writer.literal(i.value) for i in node.inputs]
+
+
+def _times(code, part, writer):
+    """code · part, written without the factor when the partial is the constant 1."""
+    return code if part == 1.0 and type(part) is float else writer.ap(ops.MUL, code, part)
+
+
+def _accumulate(adjoint: dict, lines: list, inp, term, writer, names: dict) -> None:
+    """Add a contribution to an input's adjoint, named g and the input's name: the
+    first contribution assigns it."""
+    target = adjoint.get(inp.id)
+    if target is None:
+        target = adjoint[inp.id] = "g" + names[inp.id]
+        lines.append(writer.assign(target, term))
+    else:
+        lines.append(writer.add_to(target, term))
 
 
 def _tensor_forward(tape: Tape, names: dict, writer: ArrayWriter) -> list[str]:

@@ -171,8 +171,37 @@ def test_random_functions_compile_to_the_same_results_in_both_writers(
         assert code.co_stacksize == simulated_stack(code), name
 
 
+RULED = [p for p in ops.TABLE.values()
+         if p.partials is not None and (p.scalar is not None or p in compiler.TEMPLATES)]
+
+
+@pytest.mark.parametrize("prim", RULED, ids=lambda p: p.name)
+@pytest.mark.parametrize("operands", [("a", "b"), (0.375, "b"), ("a", 0.375)],
+                         ids=["names", "constant-name", "name-constant"])
+def test_a_filled_rule_template_has_the_stack_it_needs_and_the_source_writers_value(
+        prim, operands):
+    operands, params = operands[:prim.arity], ["a", "b", "y", "seed"]
+    at = {"a": 0.625, "b": 1.5, "seed": 1.25}
+    at["y"] = prim.scalar(*[at.get(o, o) for o in operands]) if prim.scalar else 0.5
+    for k, term in enumerate(compiler._rules(writer(params))[prim]):
+        if term is None or term is compiler.ONE:
+            continue
+        made = writer(params)
+        term = compiler._rules(made)[prim][k]
+        # inside a sum, so that the template's depth is added to what is on the stack
+        expr = made.ap(ops.ADD, "seed", term(*operands, "y", "seed"))
+        f = made.function("f", params, [made.assign("r", expr)], "r")
+        assert f.__code__.co_stacksize == simulated_stack(f.__code__), (prim.name, k)
+        source = compiler.CodeWriter()
+        text = source.ap(ops.ADD, "seed", compiler._rules(source)[prim][k](*operands, "y", "seed"))
+        expected = source.function("f", params, [source.assign("r", text)], "r")
+        args = [at[p] for p in params]
+        assert f(*args) == expected(*args), (prim.name, k)
+
+
 def test_the_gradient_of_x_plus_x_counts_the_input_twice():
-    # `out = a + a`: the adjoint is not handed over to an input used twice by the node
+    # `out = a + a`: a shares the output's adjoint for its first use; its second must go
+    # to a variable of its own, not double the one the node still reads
     it = diffi.Interpreter()
     it.run("D(x) = { a = sin(x); a + a }")
     fn = it.globals["D"].node.value

@@ -238,7 +238,7 @@ def test_a_rule_written_once_as_a_template_computes_what_the_rule_does(prim):
         assert {n for n in ("a", "y") if n in alone.used} == loaded & {"a", "y"}
 
 
-def test_adjoints_shared_by_sums_are_copied_before_one_of_them_is_added_to():
+def test_a_contribution_to_a_shared_adjoint_reaches_none_of_the_nodes_still_reading_it():
     # (a + m) + k: a, m, k and the output share one adjoint variable; k's contribution
     # to a must not reach m, which reads the variable later
     it = diffi.Interpreter()
@@ -247,8 +247,19 @@ def test_adjoints_shared_by_sums_are_copied_before_one_of_them_is_added_to():
     assert gradient == pytest.approx(3 * math.cos(0.7) - math.sin(0.7), rel=1e-15)
 
 
-def test_a_node_whose_adjoint_was_copied_reads_the_copy_for_its_next_inputs():
-    # (x + y) + x: x's second contribution is added into the variable that the inner
+def test_the_operands_of_sums_share_the_adjoint_and_write_no_line():
+    # x + y + z: every adjoint is the output's; the backward sweep is `g_out = 1.0`
+    it = diffi.Interpreter()
+    it.run("Q(x, y, z) = x + y + z")
+    compiled = compiled_of(it, "Q", (1.0, 2.0, 3.0))
+    writer = compiled.writer()
+    lines, grads = compiler._backward_lines(compiled._tape, compiled._names, writer)
+    assert len(lines) == 1 and grads == ["g_out"] * 3
+    assert compiled.value_and_grad(1.0, 2.0, 3.0) == (6.0, (1.0, 1.0, 1.0))
+
+
+def test_a_contribution_to_an_adjoint_the_node_still_reads_goes_to_a_new_variable():
+    # (x + y) + x: x's second contribution must not reach the variable that the inner
     # sum still reads for y
     it = diffi.Interpreter()
     it.run("T(x, y) = x + y + x")

@@ -364,6 +364,22 @@ def test_check_reports_disagreement(s):
     assert s.eval("check floor(x) wrt x at x = 1") > 1e-6
 
 
+def test_check_names_the_first_pair_in_table_order_among_near_equal_differences():
+    from diffi.traces import _largest_difference
+    # forward and reverse differ in their last bit; numeric is a hair further from
+    # reverse than from forward, or the other way: the same finding, named one way
+    near = {"forward": [1.0], "reverse": [1.0 + 2.2e-16], "numeric": [1.0 + 1.3e-14]}
+    far = dict(near, numeric=[1.0 - 1.3e-14])
+    assert _largest_difference(near) == (pytest.approx(1.3e-14, rel=0.05), "numeric vs forward")
+    assert _largest_difference(far) == (pytest.approx(1.32e-14, rel=0.01), "numeric vs forward")
+    # a difference more than 10% below the largest does not name it
+    apart = {"forward": [1.0], "reverse": [1.0 + 2e-14], "numeric": [1.0 + 5e-14]}
+    assert _largest_difference(apart)[1] == "numeric vs forward"
+    apart["numeric"] = [1.0 - 5e-14]
+    assert _largest_difference(apart)[1] == "numeric vs reverse"
+    assert _largest_difference({"forward": [2.0], "reverse": [2.0]}) == (0.0, "all modes")
+
+
 def test_check_at_an_if_boundary_disagrees(s):
     # forward/reverse/symbolic differentiate the branch taken (-1); numeric sees both (-1/2)
     s.run("h(x) = if x > 0 then x^2 else -x")

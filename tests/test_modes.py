@@ -348,7 +348,7 @@ def test_deep_nesting_of_calls_differentiates():
     depth = 2000
     it = diffi.Interpreter()
     it.run("x = 0.5\ny = " + "sin(" * depth + "x" + ")" * depth)
-    expected = it.eval(f"d/dx y using reverse")
+    expected = it.eval("d/dx y using reverse")
     assert close(it.eval("d/dx y"), expected, 1e-12)
     value, slope = 0.5, 1.0
     for _ in range(depth):

@@ -319,18 +319,17 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
     and the inputs' adjoints (names, or 0.0).
 
     An input whose partial is 1 and that has no adjoint yet shares the node's adjoint
-    variable instead of getting a copy: `out = a + b` writes no line. A contribution
-    to a shared variable that another node still reads (one whose id is up to the
-    current node's, as the sweep goes down the ids, or an input of the tape, whose
-    adjoints the result reads) makes the input its own variable,
-    `g_input = shared + term`; otherwise it is added in place."""
+    variable instead of getting a copy: `out = a + b` writes no line. Each variable
+    counts its live sharers: nodes the sweep has not yet passed, and the tape's inputs,
+    whose adjoints the result reads. A contribution to a variable with another live
+    sharer makes the input its own variable, `g_input = shared + term`; otherwise it
+    is added in place. (A count, not a list: the check is O(1) however many share.)"""
     output = tape.outputs[0]
     if output.id not in tape.active:
         return [], [0.0 for _ in tape.inputs]
     adjoint: dict[int, str] = {output.id: "g_out"}
-    sharers: dict[str, list] = {"g_out": [output.id]}  # variable -> node ids using it
+    live: dict[str, int] = {"g_out": 1}  # variable -> sharers not yet swept past
     lines, rules, active = [writer.assign("g_out", 1.0)], _rules(writer), tape.active
-    inputs = {n.id for n in tape.inputs}
     for node in reversed(tape.steps):
         g = adjoint.get(node.id)
         if g is None:
@@ -343,7 +342,7 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
             if term is ONE:
                 if target is None:
                     adjoint[inp.id] = g
-                    sharers[g].append(inp.id)
+                    live[g] += 1
                     continue
                 term = g
             else:
@@ -351,29 +350,17 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
                 term = term(*args, g)
             if target is None:
                 target = adjoint[inp.id] = "g" + names[inp.id]
-                sharers[target] = [inp.id]
+                live[target] = 1
                 lines.append(writer.assign(target, term))
-            elif len(sharers[target]) == 1:
+            elif live[target] == 1:
                 lines.append(writer.add_to(target, term))
-            elif _read_later(sharers[target], inp.id, node.id, inputs):
-                sharers[target].remove(inp.id)
-                own = adjoint[inp.id] = "g" + names[inp.id]
-                sharers[own] = [inp.id]
-                lines.append(writer.assign(own, writer.ap(ops.ADD, target, term)))
             else:
-                sharers[target] = [inp.id]
-                lines.append(writer.add_to(target, term))
+                live[target] -= 1
+                own = adjoint[inp.id] = "g" + names[inp.id]
+                live[own] = 1
+                lines.append(writer.assign(own, writer.ap(ops.ADD, target, term)))
+        live[adjoint[node.id]] -= 1
     return lines, [adjoint.get(n.id, 0.0) for n in tape.inputs]
-
-
-def _read_later(sharing: list, writing: int, current: int, inputs: set) -> bool:
-    """Whether a node other than `writing` among those sharing an adjoint variable
-    still reads it: the current node, one the sweep has yet to reach, or an input."""
-    for other in sharing:  # (a loop: in Python 3.11 a generator costs a frame per item)
-        if other != writing and (other <= current or other in inputs):
-            return True
-    return False
-
 
 
 def _rules(writer) -> bytecode.PerKey:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dis
 import math
+import sys
 
 import pytest
 
@@ -264,3 +265,35 @@ def test_a_contribution_to_an_adjoint_the_node_still_reads_goes_to_a_new_variabl
     it = diffi.Interpreter()
     it.run("T(x, y) = x + y + x")
     assert compiled_of(it, "T", (0.5, 0.25)).value_and_grad(0.5, 0.25) == (1.25, (2.0, 1.0))
+
+
+def _backward_sweep_work(depth: int) -> int:
+    """Lines of diffi/compiler.py run by the backward sweep of x + z1 + … + zN,
+    zi = sin(z(i-1)): every zi shares the output's adjoint until its own term splits it
+    off, so a sweep that scans the sharers per split does work quadratic in N."""
+    it = diffi.Interpreter()
+    chain = "; ".join(f"z{i} = sin(z{i - 1})" for i in range(1, depth + 1))
+    total = " + ".join(f"z{i}" for i in range(1, depth + 1))
+    it.run(f"F(x) = {{ z0 = x; {chain}; x + {total} }}")
+    compiled = compiled_of(it, "F", (0.3,))
+    tape, names, writer = compiled._tape, compiled._names, compiled.writer()
+    count = 0
+
+    def trace(frame, event, arg):
+        nonlocal count
+        if frame.f_code.co_filename == compiler.__file__:
+            count += event == "line"
+            return trace
+        return None
+
+    sys.settrace(trace)
+    try:
+        compiler._backward_lines(tape, names, writer)
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def test_the_backward_sweep_does_work_linear_in_the_graph_when_sums_share_adjoints():
+    small, large = _backward_sweep_work(200), _backward_sweep_work(800)
+    assert large / small < 4.5  # 4 when linear; quadratic gives about 16

@@ -20,6 +20,7 @@ import pytest
 import diffi
 from diffi import DiffiError
 from diffi.errors import format_warning
+from diffi.traces import _largest_difference
 
 ROOT = Path(__file__).resolve().parent.parent
 SIN7 = math.sin(7.0)
@@ -365,9 +366,9 @@ def test_check_reports_disagreement(s):
 
 
 def test_check_names_the_first_pair_in_table_order_among_near_equal_differences():
-    from diffi.traces import _largest_difference
     # forward and reverse differ in their last bit; numeric is a hair further from
-    # reverse than from forward, or the other way: the same finding, named one way
+    # forward than from reverse (near), or from reverse than from forward (far): the
+    # same finding, named one way; the number is the largest over all pairs
     near = {"forward": [1.0], "reverse": [1.0 + 2.2e-16], "numeric": [1.0 + 1.3e-14]}
     far = dict(near, numeric=[1.0 - 1.3e-14])
     assert _largest_difference(near) == (pytest.approx(1.3e-14, rel=0.05), "numeric vs forward")

@@ -1,10 +1,12 @@
 """Comparing a program's output with the one a test or a doc expects.
 
-The text must be equal; a number may differ in its last printed digits (relative
-1e-12), since the rounding of matrix products depends on the BLAS that NumPy ships;
-and a relative difference that `check` reports at rounding level (below 1e-10)
-matches any other such. Every number that means something is still checked to 12
-digits.
+The text must be equal, with two exceptions for the last bits of floating point,
+which depend on the BLAS that NumPy ships: a number printed to full precision (12 to
+15 significant digits, the same notation in both) may differ relative 1e-12; and a
+relative difference that `check` reports at rounding level (below 1e-10), with the
+pair of modes it names, matches any other such. A short number ('1', '0.5', '1e-06')
+must be spelled the same, and so must one printed with more digits than diffi's
+default 15: each means something exact.
 """
 from __future__ import annotations
 
@@ -12,16 +14,35 @@ import math
 import re
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?")
-ROUNDING_LEVEL = re.compile(r"largest relative difference: (\d\.\de-\d+)")
+ROUNDING_LEVEL = re.compile(r"largest relative difference: (\d\.\de[-+]\d+) \([a-z ]+\)")
+FULL_PRECISION = range(12, 16)  # significant digits of a number printed in full
 
 
 def same_output(actual: str, wanted: str) -> bool:
-    """Equal text, numbers equal to 12 digits, and check's rounding-level differences."""
+    """Equal text, full-precision numbers equal to 12 digits, and check's
+    rounding-level differences."""
     actual, wanted = _rounding_level(actual), _rounding_level(wanted)
     if NUMBER.split(actual) != NUMBER.split(wanted):
         return False
-    return all(math.isclose(float(a), float(w), rel_tol=1e-12, abs_tol=0.0)
+    return all(_same_number(a, w)
                for a, w in zip(NUMBER.findall(actual), NUMBER.findall(wanted)))
+
+
+def _same_number(actual: str, wanted: str) -> bool:
+    if actual == wanted:
+        return True
+    if ("e" in actual) != ("e" in wanted):
+        return False
+    if _significant(actual) not in FULL_PRECISION or _significant(wanted) not in FULL_PRECISION:
+        return False
+    return math.isclose(float(actual), float(wanted), rel_tol=1e-12, abs_tol=0.0)
+
+
+def _significant(number: str) -> int:
+    """The significant digits a number is written with: '0.0012030' has 4."""
+    mantissa = number.split("e")[0].lstrip("+-")
+    digits = mantissa.replace(".", "").lstrip("0")
+    return len(digits.rstrip("0") if "." in mantissa else digits)
 
 
 def _rounding_level(text: str) -> str:

@@ -31,18 +31,23 @@ def same_output(actual: str, wanted: str) -> bool:
 def _same_number(actual: str, wanted: str) -> bool:
     if actual == wanted:
         return True
-    if ("e" in actual) != ("e" in wanted):
+    if _notation(actual) != _notation(wanted):
         return False
     if _significant(actual) not in FULL_PRECISION or _significant(wanted) not in FULL_PRECISION:
         return False
     return math.isclose(float(actual), float(wanted), rel_tol=1e-12, abs_tol=0.0)
 
 
+def _notation(number: str) -> tuple:
+    """How a number is written apart from its digits: its sign and its exponent's."""
+    mantissa, _, exponent = number.partition("e")
+    return mantissa[:1] if mantissa[:1] in "+-" else "", "e" in number, exponent[:1]
+
+
 def _significant(number: str) -> int:
-    """The significant digits a number is written with: '0.0012030' has 4."""
-    mantissa = number.split("e")[0].lstrip("+-")
-    digits = mantissa.replace(".", "").lstrip("0")
-    return len(digits.rstrip("0") if "." in mantissa else digits)
+    """The significant digits a number is written with, leading and trailing zeros
+    aside: '0.0012030' has 4, and so has '1203000' (a whole number is exact)."""
+    return len(number.split("e")[0].lstrip("+-").replace(".", "").strip("0"))
 
 
 def _rounding_level(text: str) -> str:

@@ -12,6 +12,7 @@ def test_full_precision_numbers_match_to_12_digits():
     assert same_output(LINE.replace("946", "947"), LINE)
     assert not same_output(LINE.replace("504946", "514946"), LINE)
     assert same_output("x = 2.00000000000001", "x = 2.00000000000002")
+    assert same_output("-1.23456789012345e-20", "-1.23456789012346e-20")
 
 
 def test_check_differences_at_rounding_level_match_whatever_pair_they_name():
@@ -28,6 +29,8 @@ def test_check_differences_at_rounding_level_match_whatever_pair_they_name():
     ("1.1e-25", "0"), ("0", "5.55e-17"),
     ("0.33819298950494601", "0.338192989504946"),  # 17 digits: more than diffi prints
     ("3.38192989504946e-01", "0.338192989504946"),  # another notation
+    ("1000000000000", "999999999999"),  # whole numbers are exact
+    ("+0.338192989504946", "0.338192989504947"), ("1.23456789012345e+20", "1.23456789012345e20"),
 ])
 def test_numbers_not_in_full_precision_must_be_spelled_the_same(actual, wanted):
     assert not same_output(actual, wanted)
@@ -40,6 +43,6 @@ def test_text_around_the_numbers_must_be_equal():
 
 
 @pytest.mark.parametrize("number, digits", [
-    ("0.0012030", 4), ("-1.50e+03", 2), ("120", 3), ("0", 0), ("0.338192989504946", 15)])
+    ("0.0012030", 4), ("-1.50e+03", 2), ("1203000", 4), ("0", 0), ("0.338192989504946", 15)])
 def test_significant_digits_are_counted_without_leading_or_trailing_zeros(number, digits):
     assert _significant(number) == digits

@@ -286,11 +286,12 @@ def _backward_sweep_work(depth: int) -> int:
             return trace
         return None
 
+    before = sys.gettrace()  # (a debugger's or coverage's, put back after)
     sys.settrace(trace)
     try:
         compiler._backward_lines(tape, names, writer)
     finally:
-        sys.settrace(None)
+        sys.settrace(before)
     return count
 
 

@@ -323,7 +323,7 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
     counts its live sharers: nodes the sweep has not yet passed, and the tape's inputs,
     whose adjoints the result reads. A contribution to a variable with another live
     sharer makes the input its own variable, `g_input = shared + term`; otherwise it
-    is added in place. (A count, not a list: the check is O(1) however many share.)"""
+    is added in place."""
     output = tape.outputs[0]
     if output.id not in tape.active:
         return [], [0.0 for _ in tape.inputs]
@@ -359,7 +359,7 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
                 own = adjoint[inp.id] = "g" + names[inp.id]
                 live[own] = 1
                 lines.append(writer.assign(own, writer.ap(ops.ADD, target, term)))
-        live[adjoint[node.id]] -= 1
+        live[g] -= 1  # (g is still this node's: only its inputs' adjoints changed)
     return lines, [adjoint.get(n.id, 0.0) for n in tape.inputs]
 
 

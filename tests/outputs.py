@@ -40,8 +40,12 @@ def _same_number(actual: str, wanted: str) -> bool:
 
 def _notation(number: str) -> tuple:
     """How a number is written apart from its digits: its sign and its exponent's."""
-    mantissa, _, exponent = number.partition("e")
-    return mantissa[:1] if mantissa[:1] in "+-" else "", "e" in number, exponent[:1]
+    mantissa, e, exponent = number.partition("e")
+    return _sign(mantissa), e, _sign(exponent)
+
+
+def _sign(digits: str) -> str:
+    return digits[:1] if digits[:1] in ("+", "-") else ""
 
 
 def _significant(number: str) -> int:

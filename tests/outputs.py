@@ -1,4 +1,5 @@
-"""Comparing a program's output with the one a test or a doc expects.
+"""Comparing a program's output with the one a test or a doc expects, and reading
+the fenced blocks of Markdown that hold programs and their outputs.
 
 The text must be equal, with two exceptions for the last bits of floating point,
 which depend on the BLAS that NumPy ships: a number printed to full precision (12 to
@@ -12,10 +13,19 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?")
 ROUNDING_LEVEL = re.compile(r"largest relative difference: (\d\.\de[-+]\d+) \([a-z ]+\)")
 FULL_PRECISION = range(12, 16)  # significant digits of a number printed in full
+FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```\s*$", re.S | re.M)
+
+
+def blocks(path: Path) -> list[tuple[str, str, int]]:
+    """(language, text, line number) of each fenced block in a Markdown file."""
+    text = path.read_text(encoding="utf-8")
+    return [(m.group(1), m.group(2), text.count("\n", 0, m.start()) + 1)
+            for m in FENCE.finditer(text)]
 
 
 def same_output(actual: str, wanted: str) -> bool:

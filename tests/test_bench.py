@@ -12,19 +12,21 @@ from pathlib import Path
 
 import pytest
 
+from outputs import blocks  # (tests/ is on the path: pytest puts it there)
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
-BLOCK = re.search(r"```sh\n(.*?)```", (BENCH / "README.md").read_text(), re.S).group(1)
-COMMANDS = [line for line in BLOCK.splitlines() if line.strip()]
+COMMANDS = [line for lang, text, _ in blocks(BENCH / "README.md") if lang == "sh"
+            for line in text.splitlines() if line.strip()]
 # runs a script up to its parse_args, which prints the defaults instead and exits
 DEFAULTS = """
-import argparse, json, runpy, sys
+import argparse, json, pathlib, runpy, sys
 parse = argparse.ArgumentParser.parse_args
 def defaults(self, args=None, namespace=None):
     print(json.dumps(vars(parse(self, []))))
     sys.exit(0)
 argparse.ArgumentParser.parse_args = defaults
 script = sys.argv[1]
-sys.argv, sys.path[0] = [script], str(__import__("pathlib").Path(script).parent)
+sys.argv, sys.path[0] = [script], str(pathlib.Path(script).parent)
 runpy.run_path(script, run_name="__main__")
 """
 

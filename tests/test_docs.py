@@ -13,7 +13,6 @@ from __future__ import annotations
 import doctest
 import io
 import os
-import re
 import shlex
 import subprocess
 import sys
@@ -22,19 +21,10 @@ from pathlib import Path
 import pytest
 
 from diffi.cli import Console, make_interpreter, run_source
-from outputs import same_output  # (tests/ is on the path: pytest puts it there)
+from outputs import blocks, same_output  # (tests/ is on the path: pytest puts it there)
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
-FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```\s*$", re.S | re.M)
-
-
-def blocks(path: Path) -> list[tuple[str, str, int]]:
-    """(language, text, line number) of each fenced block in a Markdown file."""
-    text = path.read_text(encoding="utf-8")
-    return [(m.group(1), m.group(2), text.count("\n", 0, m.start()) + 1)
-            for m in FENCE.finditer(text)]
-
 
 def diffi_snippets():
     for path in DOCS:

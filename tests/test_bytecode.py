@@ -186,8 +186,9 @@ def test_a_filled_rule_template_has_the_stack_it_needs_and_the_source_writers_va
         prim, operands):
     operands, params = operands[:prim.arity], ["a", "b", "y", "seed"]
     at = {"a": 0.625, "b": 1.5, "seed": 1.25}
-    at["y"] = prim.scalar(*[at.get(o, o) for o in operands]) if prim.scalar else 0.5
-    partials = prim.partials(ops.ap_value, *[at.get(o, o) for o in operands], at["y"])
+    values = [at.get(o, o) for o in operands]
+    at["y"] = prim.scalar(*values) if prim.scalar else 0.5
+    partials = prim.partials(ops.ap_value, *values, at["y"])
     for k, term in enumerate(compiler._rules(writer(params))[prim]):
         # a rule with no code is a zero partial (None) or the seed itself (ONE)
         if term is None:

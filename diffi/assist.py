@@ -11,7 +11,7 @@ from functools import partial
 from . import help as topics
 from .builtins import BUILTINS
 from .syntax import RESERVED
-from .values import Builtin, Function, format_value, kind_of
+from .values import PRECISION, Builtin, Function, format_value, kind_of
 
 WORD = re.compile(r"(?<![\w/])(?:d\d*/d\w*|[^\W\d]\w*)$")
 TOKEN = re.compile(r"(?<![\w/])(?:d\d*/d[^\W\d]\w*(?:\^\d+)?|[^\W\d]\w*)")
@@ -68,7 +68,7 @@ def shape_of(value) -> str:
     return "×".join(str(n) for n in shape) if shape else ""
 
 
-def describe(value, precision: int = 15) -> str:
+def describe(value, precision: int = PRECISION) -> str:
     """A short note on a value: a function's definition, a number, a tensor's kind and shape."""
     if isinstance(value, Function):
         return short(str(value))

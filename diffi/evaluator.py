@@ -17,7 +17,7 @@ from .builtins import BUILTINS, constant
 from .errors import ArityError, DiffiNameError, DiffiTypeError, LimitError, ShapeError
 from .graph import Binding, Node
 from .parser import start_of
-from .values import Function, UserFunction, format_value, kind_of
+from .values import PRECISION, Function, UserFunction, format_value, kind_of
 
 from .ops import ALIAS, IFELSE, INDEX, LOGIC, SELECT, TUPLE, VECTOR  # noqa: E402
 
@@ -64,7 +64,7 @@ class Limits:
 class Evaluator:
     """Runs statements against a global scope, recording the graph as it goes."""
 
-    def __init__(self, globals_: dict, limits: Limits, output, warn, precision=15):
+    def __init__(self, globals_: dict, limits: Limits, output, warn, precision=PRECISION):
         self.globals = Scope(globals_)
         self.limits = limits
         self.output = output          # output(text): print's sink

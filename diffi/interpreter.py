@@ -18,7 +18,7 @@ from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, Li
 from .evaluator import Evaluator, Limits
 from .graph import Binding, Node
 from .parser import parse, parse_prefix
-from .values import NOTHING, Function, UserFunction, format_value
+from .values import PRECISION, NOTHING, Function, UserFunction, format_value
 
 STACK_DEPTH = 200_000  # Python frames allowed while evaluating deeply nested input
 
@@ -75,7 +75,7 @@ class Interpreter:
 
     def __init__(self, *, max_depth: int = 1000, max_nodes: int = 20_000_000,
                  max_elements: int = 100_000_000, timeout: float | None = None,
-                 files: bool = True, precision: int = 15, output=None, warn=None,
+                 files: bool = True, precision: int = PRECISION, output=None, warn=None,
                  progress=None):
         self.limits = Limits(max_depth, max_nodes, max_elements, timeout)
         self.files = files

@@ -77,7 +77,10 @@ def kind_of(value) -> str:
     return type(value).__name__
 
 
-def format_number(value: float, digits: int = 15) -> str:
+PRECISION = 15  # significant digits a number prints with until `:precision` changes it
+
+
+def format_number(value: float, digits: int = PRECISION) -> str:
     """Up to `digits` significant digits, trailing zeros dropped: 6, 0.5, inf, nan."""
     if value != value:
         return "nan"
@@ -90,7 +93,7 @@ def format_number(value: float, digits: int = 15) -> str:
     return text
 
 
-def format_value(value, digits: int = 15) -> str:
+def format_value(value, digits: int = PRECISION) -> str:
     """A value as diffi prints it: numbers, booleans, tensors, tuples, functions, strings."""
     kind = type(value)
     if kind is float:
@@ -109,7 +112,7 @@ def format_value(value, digits: int = 15) -> str:
     return repr(value)
 
 
-def format_array(array, digits: int = 15) -> str:
+def format_array(array, digits: int = PRECISION) -> str:
     """Vectors on one line `[1, 2.5, 3]`; matrices one row per line, columns aligned."""
     if array.ndim == 0:
         return format_value(ops.as_value(array), digits)

@@ -15,9 +15,11 @@ import math
 import re
 from pathlib import Path
 
+from diffi.values import PRECISION
+
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?")
 ROUNDING_LEVEL = re.compile(r"largest relative difference: (\d\.\de[-+]\d+) \([a-z ]+\)")
-FULL_PRECISION = range(12, 16)  # significant digits of a number printed in full
+FULL_PRECISION = range(12, PRECISION + 1)  # significant digits of a number printed in full
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```\s*$", re.S | re.M)
 
 

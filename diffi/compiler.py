@@ -27,7 +27,8 @@ from collections import Counter
 from functools import partial
 from itertools import chain
 
-from . import bytecode, ops
+from . import arrays, bytecode, ops
+from .arrays import single_number
 from .graph import Node
 from .tape import Tape
 
@@ -502,7 +503,7 @@ class ArrayWriter(CodeWriter):
         if name not in self.namespace:
             direct = getattr(prim.tensor, "ufunc_name", None)
             self.namespace[name] = prim.tensor if direct is None else \
-                getattr(ops.np(), direct)
+                getattr(arrays.np(), direct)
         return f"{name}({', '.join(args)})"
 
     def add_to(self, target: str, expr) -> str:
@@ -587,7 +588,7 @@ def _tensor_forward(tape: Tape, names: dict, writer: ArrayWriter) -> list[str]:
 
 
 def _tensor_backward(tape: Tape, names: dict, writer: ArrayWriter):
-    np = ops.np()
+    np = arrays.np()
     adjoint: dict[int, str] = {}
     output = tape.outputs[0]
     lines = ["g_out = 1.0"]
@@ -642,6 +643,6 @@ def _cotangents(node, call: str, names: dict, lines: list) -> list:
 def compile_problem(problem, values: dict) -> TensorCompiled:
     """Trace a directive's Problem at values and compile its value and gradient."""
     inputs, output = problem.trace(values)
-    if ops.single_number(output.value) is None:  # the interpreter explains what is wrong
+    if single_number(output.value) is None:  # the interpreter explains what is wrong
         raise NotCompilable("the loss is not a number")
     return TensorCompiled(Tape([output], inputs))

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import math
 
-from . import forward, numeric, ops, reverse, symbolic
+from . import arrays, forward, numeric, ops, reverse, symbolic
 from . import syntax as S
+from .arrays import finite, is_array, single_number, zero_like
 from .errors import DiffiError, DiffiTypeError
 from .graph import Node
 from .problem import Problem, build
 from .tape import Tape
-from .evaluator import _finite, nonfinite_message
+from .evaluator import nonfinite_message
 from .values import UserFunction, kind_of
 
 MODES = ("forward", "reverse", "numeric", "symbolic")
@@ -84,7 +85,7 @@ class Context:
 
     def on_partial(self, node, index, part, args) -> None:
         """Warn once about the first non-finite derivative from finite inputs."""
-        if self.warned or _finite(part) or not all(_finite(a) for a in args):
+        if self.warned or finite(part) or not all(finite(a) for a in args):
             return
         self.warned = True
         self.ev.warn(nonfinite_message("derivative", node.op, part, args), node.span)
@@ -125,7 +126,7 @@ def derivative_value(ctx, problem: Problem, mode: str, options: dict, order: int
     tape = Tape([output], [x])
     if mode == "symbolic" or ctx.nested and order == 1:
         result = symbolic_at_point(tape, x, order, keep_graph=ctx.nested)
-        if order == 1 and not ctx.nested and not _finite(result):  # say which rule did it
+        if order == 1 and not ctx.nested and not finite(result):  # say which rule did it
             forward.tangents(tape, {x.id: _one_like(x.value)}, ctx.on_partial)
         return result
     if order > 1:
@@ -133,13 +134,13 @@ def derivative_value(ctx, problem: Problem, mode: str, options: dict, order: int
             raise DiffiTypeError("reverse mode gives first derivatives; higher orders use "
                                  "forward (Taylor) mode", ctx.ast.span)
         coefficients = forward.taylor(tape, x, order).get(output.id)
-        return ops.zero_like(output.value) if coefficients is None else \
+        return zero_like(output.value) if coefficients is None else \
             forward.nth_derivative(coefficients, order)
     if mode == "reverse":
         adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
-        return adj.get(x.id, ops.zero_like(x.value))
+        return adj.get(x.id, zero_like(x.value))
     tangent = forward.tangents(tape, {x.id: _one_like(x.value)}, ctx.on_partial)
-    return tangent.get(output.id, ops.zero_like(output.value))
+    return tangent.get(output.id, zero_like(output.value))
 
 
 NUMERIC_MAX_ELEMENTS = 10_000  # numeric mode evaluates the program twice per element
@@ -149,7 +150,7 @@ def numeric_estimate(problem: Problem, var: str, order: int, options: dict):
     """A numeric derivative by one variable; a tensor variable element by element."""
     method = options.get("method", "central")
     x0 = problem.values[var]
-    if ops._is_array(x0):
+    if is_array(x0):
         return _numeric_elements(problem, var, order, method, options.get("step"))
     return numeric.derivative(lambda t: problem.output_at(problem.with_variable(var, t)),
                               x0, order, method, options.get("step"))
@@ -158,7 +159,7 @@ def numeric_estimate(problem: Problem, var: str, order: int, options: dict):
 def check_numeric_size(problem, var: str) -> None:
     """Numeric mode evaluates the program twice per element: refuse a huge tensor."""
     x0 = problem.values[var]
-    if ops._is_array(x0) and x0.size > NUMERIC_MAX_ELEMENTS:
+    if is_array(x0) and x0.size > NUMERIC_MAX_ELEMENTS:
         raise DiffiTypeError(f"numeric mode perturbs every element: {var} has {x0.size}, "
                              f"more than {NUMERIC_MAX_ELEMENTS}; use forward or reverse "
                              f"mode", problem.ast.span)
@@ -166,10 +167,10 @@ def check_numeric_size(problem, var: str) -> None:
 
 def unit_seeds(value):
     """1 for a number; for a tensor, one one-hot tensor per element (made one at a time)."""
-    if not ops._is_array(value):
+    if not is_array(value):
         yield 1.0
         return
-    np = ops.np()
+    np = arrays.np()
     for index in np.ndindex(*value.shape):
         seed = np.zeros(value.shape)
         seed[index] = 1.0
@@ -177,7 +178,7 @@ def unit_seeds(value):
 
 
 def _numeric_elements(problem, var, order, method, step):
-    np = ops.np()
+    np = arrays.np()
     x0 = problem.values[var]
     check_numeric_size(problem, var)
     out = np.zeros(x0.shape)
@@ -196,7 +197,7 @@ def _numeric_elements(problem, var, order, method, step):
 
 
 def _scalar_output(value, problem):
-    number = ops.single_number(value)
+    number = single_number(value)
     if number is not None:
         return number
     if type(value) is not bool:
@@ -206,7 +207,7 @@ def _scalar_output(value, problem):
 
 
 def _one_like(value):
-    return 1.0 if not ops._is_array(value) else ops.np().ones_like(value, dtype=float)
+    return 1.0 if not is_array(value) else arrays.np().ones_like(value, dtype=float)
 
 
 def symbolic_at_point(tape: Tape, x: Node, order: int, keep_graph: bool = False):
@@ -267,7 +268,7 @@ def gradient(ctx, problem: Problem, mode: str, options: dict):
         b = symbolic.Builder()
         rebuilt = symbolic.rebuild(tape, b, {x.id: x for x in xs}, keep_inactive=ctx.nested)
         adj = symbolic.reverse_derivatives(tape, rebuilt, b)
-        parts = [adj.get(x.id, b.const(ops.zero_like(x.value))) for x in xs]
+        parts = [adj.get(x.id, b.const(zero_like(x.value))) for x in xs]
         if ctx.nested:
             return pack_nodes(ctx, parts, problem)
         return pack([p.value for p in parts], problem)
@@ -276,7 +277,7 @@ def gradient(ctx, problem: Problem, mode: str, options: dict):
         return pack(parts, problem)
     adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
     ctx.ev.last_gradient = adj
-    return pack([adj.get(x.id, ops.zero_like(x.value)) for x in xs], problem)
+    return pack([adj.get(x.id, zero_like(x.value)) for x in xs], problem)
 
 
 def compiled_derivative(ev, problem: Problem, var: str, mode: str):
@@ -308,9 +309,9 @@ def compiled_gradient(ev, problem: Problem):
 
 def _forward_partial(ctx, tape, output, x):
     """∂output/∂x by forward mode: one pass, or one pass per element of a tensor x."""
-    if not ops._is_array(x.value):
+    if not is_array(x.value):
         return _scalar_tangent(forward.tangents(tape, {x.id: 1.0}, ctx.on_partial), output)
-    np = ops.np()
+    np = arrays.np()
     if x.value.size > NUMERIC_MAX_ELEMENTS:
         raise DiffiTypeError(f"forward mode takes one pass per element: {x.name} has "
                              f"{x.value.size}; use reverse mode", ctx.ast.span)
@@ -321,12 +322,12 @@ def _forward_partial(ctx, tape, output, x):
 
 def _scalar_tangent(tangent: dict, output):
     value = tangent.get(output.id, 0.0)
-    return float(ops.np().sum(value)) if ops._is_array(value) else value
+    return float(arrays.np().sum(value)) if is_array(value) else value
 
 
 def _require_scalar(output, ast):
     if output.value is not None and type(output.value) is not bool \
-            and ops.single_number(output.value) is None:
+            and single_number(output.value) is None:
         raise DiffiTypeError(f"{ast.kind} needs a scalar expression, not a "
                              f"{kind_of(output.value)}; use jacobian", ast.span)
 
@@ -335,7 +336,7 @@ def pack(parts: list, problem: Problem):
     """Partials in wrt order: a vector when all are scalars; the gradient itself for
     one tensor variable; else a tuple of gradients, each of its variable's shape."""
     if all(type(p) in (float, bool) for p in parts):
-        return ops.np().array([float(p) for p in parts])
+        return arrays.np().array([float(p) for p in parts])
     if len(parts) == 1:
         return parts[0]
     return tuple(parts)
@@ -345,7 +346,7 @@ def pack_nodes(ctx, parts: list, problem: Problem):
     """Gradient nodes as one graph node (so that an outer directive can differentiate)."""
     values = [p.value for p in parts]
     if all(type(v) in (float, bool) for v in values):
-        return ctx.ev.record(ops.VECTOR, tuple(parts), ops.np().array(values, dtype=float),
+        return ctx.ev.record(ops.VECTOR, tuple(parts), arrays.np().array(values, dtype=float),
                              ctx.ast.span)
     return ctx.ev.record(ops.TUPLE, tuple(parts), tuple(values), ctx.ast.span)
 
@@ -393,7 +394,7 @@ def reverse_pass(ctx, problem: Problem):
     tape = Tape([output], xs)
     adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
     ctx.ev.last_gradient = adj  # graph labels these nodes with their gradients
-    return tape, adj, xs, pack([adj.get(x.id, ops.zero_like(x.value)) for x in xs], problem)
+    return tape, adj, xs, pack([adj.get(x.id, zero_like(x.value)) for x in xs], problem)
 
 
 # Dispatch ------------------------------------------------------------------------------

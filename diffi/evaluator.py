@@ -11,8 +11,9 @@ import functools
 import math
 import time
 
-from . import ops
+from . import arrays, ops
 from . import syntax as S
+from .arrays import as_value, finite, is_array
 from .builtins import BUILTINS, constant
 from .errors import ArityError, DiffiNameError, DiffiTypeError, LimitError, ShapeError
 from .graph import Binding, Node
@@ -218,9 +219,9 @@ class Evaluator:
             return value
         if type(value) is float:
             return value != 0
-        if ops._is_array(value) and value.size == 1:
+        if is_array(value) and value.size == 1:
             return bool(value.reshape(-1)[0])
-        what = f"a tensor of shape {tuple(value.shape)}" if ops._is_array(value) else \
+        what = f"a tensor of shape {tuple(value.shape)}" if is_array(value) else \
             f"a {kind_of(value)}"
         raise DiffiTypeError(f"a condition must be a boolean or a number, not {what}", span)
 
@@ -247,7 +248,7 @@ class Evaluator:
             return self.record(IFELSE, (cond, then, other), None, ast.span)
         taken = self.truth(cond, start_of(ast.cond))
         branch = self.eval(ast.then if taken else ast.other, scope)
-        if not isinstance(branch.value, (float, bool)) and not ops._is_array(branch.value):
+        if not isinstance(branch.value, (float, bool)) and not is_array(branch.value):
             return branch
         return self.record(SELECT, (cond, branch), branch.value, ast.span,
                            params="then" if taken else "else")
@@ -318,14 +319,14 @@ class Evaluator:
         target = self.eval(ast.target, scope)
         if target.op is TUPLE or isinstance(target.value, tuple):
             return self.index_tuple(target, ast, scope)
-        if not ops._is_array(target.value):
+        if not is_array(target.value):
             raise DiffiTypeError(f"a {kind_of(target.value)} cannot be indexed", ast.span)
         key = tuple(self.index_item(item, scope) for item in ast.items)
         try:
             value = target.value[key]
         except (IndexError, ValueError) as error:
             raise DiffiTypeError(f"bad index: {error}", ast.span) from None
-        return self.record(INDEX, (target,), ops.as_value(value), ast.span, params=key)
+        return self.record(INDEX, (target,), as_value(value), ast.span, params=key)
 
     def index_tuple(self, target, ast, scope):
         if len(ast.items) != 1 or isinstance(ast.items[0], S.Slice):
@@ -356,9 +357,9 @@ class Evaluator:
         items = [self.eval(i, scope) for i in ast.items]
         if any(i.value is None for i in items):  # a formula: no value yet
             return self.record(VECTOR, tuple(items), None, ast.span)
-        numpy = ops.np()
+        numpy = arrays.np()
         for item, item_ast in zip(items, ast.items):
-            if not isinstance(item.value, NUMERIC_TYPES) and not ops._is_array(item.value):
+            if not isinstance(item.value, NUMERIC_TYPES) and not is_array(item.value):
                 raise DiffiTypeError(f"a {kind_of(item.value)} cannot be an element of a "
                                      f"vector", start_of(item_ast))
         shapes = {numpy.shape(i.value) for i in items}
@@ -391,7 +392,7 @@ class Evaluator:
         """Evaluate a primitive on input nodes and record the result in the graph."""
         values = [n.value for n in inputs]
         for v in values:
-            if type(v) is not float and type(v) is not bool and not ops._is_array(v):
+            if type(v) is not float and type(v) is not bool and not is_array(v):
                 if v is None:  # a formula in unbound variables: no value yet
                     return self.record(prim, tuple(inputs), None, span)
                 raise DiffiTypeError(f"{_describe_op(prim)} needs numbers, "
@@ -408,8 +409,8 @@ class Evaluator:
 
     def check_finite(self, prim, value, values, span) -> None:
         """Warn (once a statement) when finite inputs gave a non-finite value (SPEC §5)."""
-        if (value - value != 0 if type(value) is float else not _finite(value)) \
-                and not self.warned and all(_finite(v) for v in values):
+        if (value - value != 0 if type(value) is float else not finite(value)) \
+                and not self.warned and all(finite(v) for v in values):
             self.warned = True
             self.warn(nonfinite_message("value", prim, value, values), span)
 
@@ -421,7 +422,7 @@ class Evaluator:
                              f"nodes (max_nodes)", span)
         if not self.nodes & 1023:
             self.check_deadline(span)
-        if type(value) is not float and ops._is_array(value):
+        if type(value) is not float and is_array(value):
             self.check_elements(value, span)
         return Node(op, inputs, value, span, None, self.origin, params)
 
@@ -437,14 +438,6 @@ class Evaluator:
                              f"{self.limits.max_elements} (max_elements)", span)
 
 
-def _finite(value) -> bool:
-    if type(value) is float:
-        return value - value == 0
-    if ops._is_array(value) and value.dtype != bool:
-        return bool(ops.np().isfinite(value).all())
-    return True
-
-
 def nonfinite_message(what: str, prim, value, args) -> str:
     """SPEC §5's warning: `value of log is -inf at 0`, `derivative of sqrt is …`."""
     return f"{what} of {prim.label} is {_nonfinite_word(value)} at {_format_args(args)}"
@@ -453,7 +446,7 @@ def nonfinite_message(what: str, prim, value, args) -> str:
 def _nonfinite_word(value) -> str:
     if type(value) is float:
         return "nan" if value != value else "infinite"
-    numpy = ops.np()
+    numpy = arrays.np()
     return "nan" if numpy.isnan(value).any() else "infinite"
 
 
@@ -462,11 +455,11 @@ def _describe_op(prim) -> str:
 
 
 def _format_args(values) -> str:
-    parts = [format_value(v) if not ops._is_array(v) else f"a tensor of shape {v.shape}"
+    parts = [format_value(v) if not is_array(v) else f"a tensor of shape {v.shape}"
              for v in values]
     return parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ")"
 
 
 def _shape_message(prim, values, error) -> str:
-    shapes = " and ".join(str(tuple(ops.np().shape(v))) for v in values)
+    shapes = " and ".join(str(tuple(arrays.np().shape(v))) for v in values)
     return f"shapes {shapes} do not fit {_describe_op(prim)}"

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from contextlib import nullcontext
 
-from . import ops
+from . import arrays, ops
 from . import series as T
+from .arrays import is_array, zero_like
 from .errors import DiffiError
 from .tape import Tape
 
@@ -43,11 +44,11 @@ def node_tangent(node, tangent: dict, on_partial=None):
         if jvp is not None:
             inputs = [tangent.get(i.id) for i in node.inputs]
             if all(t is None for t in inputs):  # no input moves: neither does the output
-                return ops.zero_like(node.value)
+                return zero_like(node.value)
             return jvp(inputs, args, node.params, node.value)
         if op.taylor is None:
             raise MissingRule(f"'{op.name}' has no derivative rule (forward mode)", node.span)
-        return ops.zero_like(node.value)
+        return zero_like(node.value)
     parts = op.partials(ops.ap_value, *args, node.value)
     total = None
     for k, (inp, part) in enumerate(zip(node.inputs, parts)):
@@ -58,7 +59,7 @@ def node_tangent(node, tangent: dict, on_partial=None):
             on_partial(node, k, part, args)
         term = part * t
         total = term if total is None else total + term
-    return ops.zero_like(node.value) if total is None else total
+    return zero_like(node.value) if total is None else total
 
 
 def taylor(tape: Tape, variable, order: int) -> dict:
@@ -82,7 +83,7 @@ def taylor(tape: Tape, variable, order: int) -> dict:
 def quiet(value):
     """IEEE results on tensors, as evaluation gives (no NumPy warnings); nothing to do
     for numbers, which do not load NumPy."""
-    return ops.np().errstate(all="ignore") if ops._is_array(value) else nullcontext()
+    return arrays.np().errstate(all="ignore") if is_array(value) else nullcontext()
 
 
 def _value(node):

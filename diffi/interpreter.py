@@ -11,8 +11,9 @@ import threading
 import warnings
 from contextlib import contextmanager
 
-from . import ops
+from . import arrays, ops
 from . import syntax as S
+from .arrays import as_value, is_array
 from .builtins import BUILTINS, constant
 from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, LimitError, format_warning
 from .evaluator import Evaluator, Limits
@@ -258,7 +259,7 @@ class Interpreter:
         evaluator.begin_statement()
         with internal_errors():
             result = evaluator.compiled.run(evaluator, fn, values, gradient=True)
-        return None if result is None else ops.np().array(result[1])
+        return None if result is None else arrays.np().array(result[1])
 
     def backprop(self, expr: str, wrt=None, at=None):
         """The gradient's Trace: rows of the forward and backward passes (str() prints it)."""
@@ -404,7 +405,7 @@ def to_python(value, interpreter: Interpreter | None = None):
         return tuple(to_python(v, interpreter) for v in value)
     if isinstance(value, Function):
         return DiffiFunction(value, interpreter) if interpreter else value
-    if ops._is_array(value):
+    if is_array(value):
         return value.copy()
     return value
 
@@ -425,13 +426,13 @@ def from_python(value):
         return tuple(from_python(v) for v in value)
     if isinstance(value, str):
         return value
-    numpy = ops.np()
+    numpy = arrays.np()
     if isinstance(value, (list, numpy.ndarray, numpy.generic)):
         try:
             array = numpy.asarray(value, dtype=float)
         except (TypeError, ValueError) as error:
             raise DiffiTypeError(f"cannot use {type(value).__name__} as a tensor: {error}") from None
-        return ops.as_value(array.copy())
+        return as_value(array.copy())
     raise DiffiTypeError(f"a Python {type(value).__name__} is not a diffi value "
                          f"(use numbers, booleans, NumPy arrays or tuples)")
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .arrays import np
+
 EPS = 2.0 ** -52
 METHODS = ("central", "forward", "richardson")
 
@@ -63,7 +65,7 @@ def _magnitude(value) -> float:
     try:
         return abs(float(value))
     except (TypeError, ValueError):
-        import numpy
+        numpy = np()
         return float(numpy.max(numpy.abs(value)))
 
 

@@ -12,17 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import series as T
-
-_numpy = None
-
-
-def np():
-    """NumPy, imported on first use."""
-    global _numpy
-    if _numpy is None:
-        import numpy
-        _numpy = numpy
-    return _numpy
+from .arrays import as_value, is_array, np, truth, zero_like
 
 
 @dataclass(eq=False)
@@ -82,7 +72,7 @@ class Primitive:
     def _numpy(self, values):
         numpy = np()
         with numpy.errstate(all="ignore"):
-            args = [numpy.asarray(v, dtype=float) if not _is_array(v) else v for v in values]
+            args = [numpy.asarray(v, dtype=float) if not is_array(v) else v for v in values]
             return self.tensor(*args)
 
     @property
@@ -92,38 +82,6 @@ class Primitive:
 
     def __repr__(self):
         return f"<primitive {self.name}>"
-
-
-def _is_array(v) -> bool:
-    return _numpy is not None and isinstance(v, _numpy.ndarray)
-
-
-def single_number(value) -> float | None:
-    """A number, or the element of a one-element tensor, as a float; else None."""
-    if type(value) is float:
-        return value
-    if _is_array(value) and value.size == 1:
-        return float(value.reshape(-1)[0])
-    return None
-
-
-def as_value(result):
-    """Normalise a NumPy result: 0-d arrays and NumPy scalars become Python floats/bools."""
-    numpy = np()
-    if isinstance(result, numpy.ndarray):
-        if result.ndim == 0:
-            return _scalar(result[()])
-        kind = result.dtype
-        if kind.char not in "d?" or not kind.isnative:  # float64 and bool stay as they are
-            return result.astype(numpy.float64)
-        return result
-    return _scalar(result)
-
-
-def _scalar(x):
-    if isinstance(x, (bool, np().bool_)):
-        return bool(x)
-    return float(x)
 
 
 TABLE: dict[str, Primitive] = {}
@@ -482,12 +440,6 @@ def structural(name, arity, compute, **rules) -> Primitive:
     return prim
 
 
-def _truth(value) -> bool:
-    if type(value) is bool or type(value) is float:
-        return bool(value)
-    return bool(np().asarray(value).reshape(-1)[0])
-
-
 CONST = structural("const", 0, lambda values, params: params)
 ALIAS = structural("alias", 1, lambda values, params: values[0],
                    partials=lambda ap, x, y: (1.0,), taylor=lambda y, x: list(x))
@@ -496,27 +448,22 @@ SELECT = structural("select", 2, lambda values, params: values[1],
                     partials=lambda ap, c, b, y: (None, 1.0),
                     taylor=lambda y, c, b: list(b),
                     decision=lambda values, params: (
-                        None if _truth(values[0]) == (params == "then") else "if"))
+                        None if truth(values[0]) == (params == "then") else "if"))
 # if C then A else B with both branches (symbolic formulas, whose condition is unknown).
 IFELSE = structural("ifelse", 3,
-                    lambda values, params: values[1] if _truth(values[0]) else values[2],
+                    lambda values, params: values[1] if truth(values[0]) else values[2],
                     partials=lambda ap, c, a, b, y: (None, ap(IFELSE, c, 1.0, 0.0),
                                                      ap(IFELSE, c, 0.0, 1.0)),
-                    taylor=lambda y, c, a, b: list(a) if _truth(c[0]) else list(b))
+                    taylor=lambda y, c, a, b: list(a) if truth(c[0]) else list(b))
 # With one input, `and`/`or` was decided by its left side (the right was not evaluated).
 LOGIC = structural("logic", -1, lambda values, params: (
-    any(_truth(v) for v in values) if params == "or" else all(_truth(v) for v in values)),
+    any(truth(v) for v in values) if params == "or" else all(truth(v) for v in values)),
     taylor=_flat,
     decision=lambda values, params: (
-        None if len(values) == 2 or _truth(values[0]) == (params == "or") else params))
+        None if len(values) == 2 or truth(values[0]) == (params == "or") else params))
 TUPLE = structural("tuple", -1, lambda values, params: tuple(values))
 VECTOR = structural("vector", -1, lambda values, params: np().array(values, dtype=float))
 INDEX = structural("index", 1, lambda values, params: as_value(values[0][params]))
-
-
-def zero_like(value):
-    """0 in the shape of a value: 0.0 for numbers (and formulas), zeros for a tensor."""
-    return np().zeros_like(value, dtype=float) if _is_array(value) else 0.0
 
 
 def _vector_jvp(tangents, values, params, y):

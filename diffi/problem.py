@@ -11,6 +11,7 @@ import re
 
 from . import ops
 from . import syntax as S
+from .arrays import is_array
 from .errors import ArityError, DiffiNameError, DiffiTypeError
 from .graph import Binding, Node
 from .tape import Overrides
@@ -190,7 +191,7 @@ def _positional(ev, expr, scope) -> list:
 
 
 def _number(value, name, span):
-    if type(value) is float or ops._is_array(value):
+    if type(value) is float or is_array(value):
         return value
     if type(value) is bool:
         return float(value)

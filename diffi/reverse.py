@@ -5,7 +5,8 @@ adjoints summed back to their own shape. A loop over the tape, never a recursion
 """
 from __future__ import annotations
 
-from . import ops
+from . import arrays, ops
+from .arrays import as_value, is_array
 from .forward import MissingRule
 from .tape import Tape
 
@@ -54,12 +55,12 @@ def contributions(node, g, on_partial=None, active=None):
 
 def unbroadcast(value, like):
     """Sum a broadcast adjoint back to the shape of the value it belongs to."""
-    return sum_to_shape(value, ops.np().shape(like)) if ops._is_array(value) else value
+    return sum_to_shape(value, arrays.np().shape(like)) if is_array(value) else value
 
 
 def sum_to_shape(value, shape: tuple):
     """Sum a broadcast adjoint back to `shape`."""
-    if not ops._is_array(value):
+    if not is_array(value):
         return value
     if value.shape == shape:
         return value
@@ -68,4 +69,4 @@ def sum_to_shape(value, shape: tuple):
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and total.shape[i] != 1)
     if axes:
         total = total.sum(axis=axes, keepdims=True)
-    return ops.as_value(total.reshape(shape)) if shape else float(total)
+    return as_value(total.reshape(shape)) if shape else float(total)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from .arrays import np
+
 
 def constant(value, n: int) -> list:
     """The series of a constant."""
@@ -138,7 +140,7 @@ def power(x: list, p: float, value) -> list:
 def _whole_powers_at_zero(x: list, p, y: list) -> list:
     """Where a tensor base is 0 and its exponent whole and >= 0, the exact series by
     products instead of the recurrence's division by 0 (elsewhere at 0: inf/nan)."""
-    import numpy
+    numpy = np()
     at_zero = (x[0] == 0) & (p == numpy.floor(p)) & (p >= 0)
     for q in numpy.unique(numpy.broadcast_to(p, at_zero.shape)[at_zero]):
         exact = _whole_power(x, int(q))

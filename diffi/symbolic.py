@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from . import ops
 from . import syntax as S
+from .arrays import as_value, is_array
 from .forward import MissingRule
 from .graph import Node, ancestors
 from .tape import Tape
@@ -24,7 +25,7 @@ class Builder:
 
     def const(self, value) -> Node:
         value = float(value) if type(value) is int else value
-        if ops._is_array(value):  # repr abbreviates large arrays: key by shape and bytes
+        if is_array(value):  # repr abbreviates large arrays: key by shape and bytes
             key = ("const", "array", value.dtype.str, value.shape, value.tobytes())
         else:
             key = ("const", type(value).__name__, repr(value))
@@ -54,7 +55,7 @@ class Builder:
 
 
 def _numeric_value(value) -> bool:
-    return type(value) in (float, bool) or ops._is_array(value)
+    return type(value) in (float, bool) or is_array(value)
 
 
 def is_constant(node: Node) -> bool:
@@ -368,8 +369,8 @@ def _worth_naming(node: Node) -> bool:
 def _constant_syntax(value) -> S.Node:
     if type(value) is bool:
         return S.Name("true" if value else "false")
-    if ops._is_array(value):
-        return S.Vector([_constant_syntax(ops.as_value(v)) for v in value])
+    if is_array(value):
+        return S.Vector([_constant_syntax(as_value(v)) for v in value])
     if isinstance(value, str):
         return S.Str(value)
     return S.Num(float(value))

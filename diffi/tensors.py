@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 
 from . import ops
+from .arrays import as_value, is_array, np
 from .errors import DiffiError, DiffiTypeError, ShapeError
-from .ops import as_value, np, structural
+from .ops import structural
 
 
 def _array(value):
@@ -229,7 +230,7 @@ def record(evaluator, prim, inputs, params, span):
     if any(v is None for v in values):
         return evaluator.record(prim, tuple(inputs), None, span, params=params)
     for v in values:
-        if type(v) not in (float, bool) and not ops._is_array(v):
+        if type(v) not in (float, bool) and not is_array(v):
             raise DiffiTypeError(f"{prim.label} needs numbers or tensors", span)
     try:
         with np().errstate(all="ignore"):
@@ -254,7 +255,7 @@ def extremum_call(reduce_prim, pair_prim):
     def call(evaluator, args, keywords, span):
         if len(args) == 2 and not keywords:
             return evaluator.apply(pair_prim, args, span)
-        if len(args) == 1 and not keywords and not ops._is_array(args[0].value):
+        if len(args) == 1 and not keywords and not is_array(args[0].value):
             return args[0]
         axis = _axis(args[:1], dict(keywords), span)
         return record(evaluator, reduce_prim, args[:1], axis, span)

@@ -12,8 +12,9 @@ import re
 import shutil
 import subprocess
 
-from . import forward, numeric, ops, reverse, symbolic
+from . import arrays, forward, numeric, ops, reverse, symbolic
 from . import syntax as S
+from .arrays import is_array, zero_like
 from .directives import (NUMERIC_MAX_ELEMENTS, Context, Report, _require_scalar, build,
                          check_numeric_size, derivative_value, formula_function, gradient,
                          mode_of, numeric_estimate, pack, reverse_pass, unit_seeds)
@@ -156,8 +157,8 @@ def forward_rows(tape: Tape, names: dict, symbols: dict, precision: int) -> list
 
 def _short(value, precision: int) -> str:
     """A value for a table row: tensors summarised by shape, first values and norm."""
-    if ops._is_array(value) and value.size > 6:
-        np = ops.np()
+    if is_array(value) and value.size > 6:
+        np = arrays.np()
         head = ", ".join(format_value(float(v), 6) for v in value.reshape(-1)[:3])
         return f"{value.shape} [{head}, …] norm {format_value(float(np.linalg.norm(value)), 6)}"
     return " ".join(format_value(value, precision).split())
@@ -383,11 +384,11 @@ def _explain_derivative(ev, ast, scope):
         return Report(value, "\n".join(lines))
     if mode == "reverse":
         adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
-        value = adj.get(x.id, ops.zero_like(x.value))
+        value = adj.get(x.id, zero_like(x.value))
         text = str(backprop_table(tape, adj, [x], ev.precision))
     else:
         tangent = forward.tangents(tape, {x.id: 1.0}, ctx.on_partial)
-        value = tangent.get(output.id, ops.zero_like(output.value))
+        value = tangent.get(output.id, zero_like(output.value))
         text = tangent_table(tape, tangent, x, ev.precision)
     lines = [text, *kink_lines(problem, tape, ev),
              f"d/d{x.name} = {format_value(value, ev.precision)}"]
@@ -499,7 +500,7 @@ def check(ev, ast, scope):
 
 
 def _flat(value) -> list[float]:
-    if ops._is_array(value):
+    if is_array(value):
         return [float(v) for v in value.reshape(-1)]
     if isinstance(value, tuple):
         out = []
@@ -552,10 +553,10 @@ def _check_table(problem, results, precision) -> list[str]:
 
 def _element_labels(var: str, value) -> list[str]:
     """d/dx for a scalar; d/dW[0, 1], … for the elements of a tensor."""
-    if not ops._is_array(value):
+    if not is_array(value):
         return [f"d/d{var}"]
     return [f"d/d{var}[{', '.join(map(str, index))}]"
-            for index in ops.np().ndindex(*value.shape)]
+            for index in arrays.np().ndindex(*value.shape)]
 
 
 def _likely_cause(found, results) -> str:
@@ -578,7 +579,7 @@ def hessian(ev, ast, scope):
     """The matrix of second derivatives, forward over reverse."""
     problem = build(ev, ast, scope)
     mode, options = mode_of(ev, ast, scope)
-    if problem.values is not None and any(ops._is_array(v) for v in problem.values.values()):
+    if problem.values is not None and any(is_array(v) for v in problem.values.values()):
         return _tensor_hessian(Context(ev, ast), problem)
     inputs, output = problem.trace()
     xs = problem.variable_nodes(inputs)
@@ -594,11 +595,11 @@ def hessian(ev, ast, scope):
         entries = [_symbolic_partial(g, x, xs, b) for g in grads for x in xs]
         if problem.symbolic:
             return formula_function(problem, inputs, entries, vector=False, matrix=n)
-        return ops.np().array([e.value for e in entries], dtype=float).reshape(n, n)
+        return arrays.np().array([e.value for e in entries], dtype=float).reshape(n, n)
     if mode == "numeric":
         return _numeric_hessian(problem, options)
     gtape = Tape(grads, xs)
-    matrix = ops.np().zeros((n, n))
+    matrix = arrays.np().zeros((n, n))
     for j, x in enumerate(xs):
         tangent = forward.tangents(gtape, {x.id: 1.0})
         for i, g in enumerate(grads):
@@ -611,7 +612,7 @@ def _tensor_hessian(ctx, problem):
     reverse-mode gradient along each element (error about 1e-10 relative), since the
     tensor operations' reverse rules are numeric (not graphs that forward mode can
     differentiate again)."""
-    np = ops.np()
+    np = arrays.np()
     names = problem.variables
     flat = np.concatenate([np.ravel(problem.values[v]) for v in names])
     if flat.size > NUMERIC_MAX_ELEMENTS:
@@ -624,7 +625,7 @@ def _tensor_hessian(ctx, problem):
             size = np.size(problem.values[v])
             piece = point[offset:offset + size]
             values[v] = piece.reshape(np.shape(problem.values[v])) if \
-                ops._is_array(problem.values[v]) else float(piece[0])
+                is_array(problem.values[v]) else float(piece[0])
             offset += size
         inputs, output = problem.trace(values)
         xs = problem.variable_nodes(inputs)
@@ -648,7 +649,7 @@ def _symbolic_partial(g: Node, x: Node, xs, b) -> Node:
 
 
 def _numeric_hessian(problem, options):
-    np = ops.np()
+    np = arrays.np()
     n = len(problem.variables)
     matrix = np.zeros((n, n))
     for i, vi in enumerate(problem.variables):
@@ -675,7 +676,7 @@ def jacobian(ev, ast, scope):
     mode, options = mode_of(ev, ast, scope)
     if problem.symbolic:
         raise DiffiTypeError("jacobian needs a point: give one with at", ast.span)
-    np = ops.np()
+    np = arrays.np()
     inputs, output = problem.trace()
     xs = problem.variable_nodes(inputs)
     outputs = _components(output)
@@ -702,13 +703,13 @@ def jacobian(ev, ast, scope):
 def _numeric_jacobian(problem, options):
     """Finite differences of the whole output along each input element, by the method
     and step that numeric mode was given."""
-    np = ops.np()
+    np = arrays.np()
     method, step = options.get("method", "central"), options.get("step")
     columns = []
     for var in problem.variables:
         check_numeric_size(problem, var)
         x0 = problem.values[var]
-        for index in np.ndindex(*x0.shape) if ops._is_array(x0) else [None]:
+        for index in np.ndindex(*x0.shape) if is_array(x0) else [None]:
             def f(t, index=index):
                 x = t
                 if index is not None:
@@ -723,11 +724,11 @@ def _numeric_jacobian(problem, options):
 
 def _get(derivatives: dict, node):
     """node's entry in a tangent or adjoint map; zero in its shape when it has none."""
-    return derivatives[node.id] if node.id in derivatives else ops.zero_like(node.value)
+    return derivatives[node.id] if node.id in derivatives else zero_like(node.value)
 
 
 def _flatten(values, outputs):
-    np = ops.np()
+    np = arrays.np()
     return np.concatenate([np.ravel(np.broadcast_to(v, np.shape(o.value)))
                            for v, o in zip(values, outputs)])
 
@@ -785,7 +786,7 @@ def graph_text(nodes: list[Node], ev) -> str:
             continue
         formula = pretty(operation_text(node, symbols, names)) if node.inputs else ""
         value = "?" if node.value is None else _short(node.value, ev.precision)
-        if ops._is_array(node.value) and node.value.size <= 6:
+        if is_array(node.value) and node.value.size <= 6:
             value += f"   (shape {node.value.shape})"
         if node.id in gradients:
             value += f"   (gradient {_short(gradients[node.id], ev.precision)})"
@@ -803,7 +804,7 @@ def to_dot(nodes: list[Node], ev) -> str:
         label = [names.get(node.id, "")] if node.id in names and node.name else []
         label.append(node.op.label if node.inputs else "input"
                      if node.name else "const")
-        if ops._is_array(node.value):
+        if is_array(node.value):
             label.append(f"shape {node.value.shape}")
         if node.value is not None and not callable(getattr(node.value, "call", None)):
             label.append(_short(node.value, 6))

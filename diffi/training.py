@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 
-from . import ops, reverse
+from . import arrays, reverse
+from .arrays import as_value, is_array, single_number, zero_like
 from .builtins import constant
 from .compiler import NotCompilable, Retrace, compile_problem
 from .errors import DiffiError, DiffiTypeError
@@ -73,7 +74,7 @@ def minimize(ev, ast, scope):
     # error they are not bound at all.
     start, failed = values, False
     try:
-        with ops.np().errstate(all="ignore"):  # diffi, not NumPy, reports non-finite values
+        with arrays.np().errstate(all="ignore"):  # diffi, not NumPy, reports non-finite values
             for step in range(options["steps"]):
                 ev.check_deadline(ast.span)
                 loss, grads = step_of(values)
@@ -121,7 +122,7 @@ class Stepper:
             try:  # (minimize runs its steps with NumPy's float errors ignored)
                 loss, grads = compiled.value_and_grad(*[values[n] for n in names])
                 if type(loss) is not float:
-                    loss = _scalar(ops.as_value(loss), self.ast)
+                    loss = _scalar(as_value(loss), self.ast)
                 if loss - loss == 0:  # finite
                     return loss, {n: _weight_like(g, values[n]) for n, g in zip(names, grads)}
             except (Retrace, ArithmeticError, ValueError):
@@ -143,26 +144,26 @@ class Stepper:
 
 
 def _weight_like(gradient, weight):
-    if type(gradient) is type(weight) and ops._is_array(gradient) \
+    if type(gradient) is type(weight) and is_array(gradient) \
             and gradient.dtype.char == "d":
         return gradient
-    value = ops.as_value(gradient) if ops._is_array(gradient) else float(gradient)
-    if ops._is_array(weight) and not ops._is_array(value):
-        return ops.np().full(weight.shape, value)
+    value = as_value(gradient) if is_array(gradient) else float(gradient)
+    if is_array(weight) and not is_array(value):
+        return arrays.np().full(weight.shape, value)
     return value
 
 
 def loss_and_gradient(ev, ast, problem, values):
     """The loss at `values` and its gradient by reverse mode, per variable name."""
     inputs, output = problem.trace(values)
-    if ops.single_number(output.value) is None:
-        hint = ": reduce it, with sum or mean" if ops._is_array(output.value) else \
+    if single_number(output.value) is None:
+        hint = ": reduce it, with sum or mean" if is_array(output.value) else \
             " (call the function: L(W, V))"
         raise DiffiTypeError(f"the loss to minimize must be a scalar (a number), not a "
                              f"{kind_of(output.value)}{hint}", ast.span)
     tape = Tape([output], inputs)
     adj = reverse.adjoints(tape, output, 1.0)
-    grads = {n.name: adj[n.id] if n.id in adj else ops.zero_like(n.value) for n in inputs}
+    grads = {n.name: adj[n.id] if n.id in adj else zero_like(n.value) for n in inputs}
     return _scalar(output.value, ast), grads
 
 
@@ -190,26 +191,26 @@ class Adam:
         for n, w in values.items():
             g = grads[n]
             if n not in self.m:
-                self.m[n] = self.v[n] = ops.zero_like(g)
+                self.m[n] = self.v[n] = zero_like(g)
             self.m[n] = self.beta1 * self.m[n] + (1 - self.beta1) * g
             self.v[n] = self.beta2 * self.v[n] + (1 - self.beta2) * g * g
             m_hat = self.m[n] / (1 - self.beta1 ** self.t)
             v_hat = self.v[n] / (1 - self.beta2 ** self.t)
-            out[n] = w - self.rate * m_hat / (ops.np().sqrt(v_hat) + self.eps)
-        return {n: ops.as_value(v) if ops._is_array(v) else float(v) for n, v in out.items()}
+            out[n] = w - self.rate * m_hat / (arrays.np().sqrt(v_hat) + self.eps)
+        return {n: as_value(v) if is_array(v) else float(v) for n, v in out.items()}
 
 
 OPTIMIZER_CLASSES = {"gd": GradientDescent, "adam": Adam}
 
 
 def _weight(value, name, ast):
-    if type(value) is float or ops._is_array(value):
+    if type(value) is float or is_array(value):
         return value
     raise DiffiTypeError(f"'{name}' must be a number or a tensor to be trained", ast.span)
 
 
 def _scalar(value, ast) -> float:
-    number = ops.single_number(value)
+    number = single_number(value)
     if number is None:
         raise DiffiError("the loss must be a number", ast.span)
     return number
@@ -229,4 +230,4 @@ def _rebind_all(scope, values: dict) -> None:
 
 
 def _history(history):
-    return ops.np().array(history, dtype=float)
+    return arrays.np().array(history, dtype=float)

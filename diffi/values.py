@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from . import ops
 from . import syntax as S
+from .arrays import as_value, is_array
 
 
 class Function:
@@ -72,7 +72,7 @@ def kind_of(value) -> str:
         return "function"
     if value is None or value is NOTHING:
         return "nothing"
-    if ops._is_array(value):
+    if is_array(value):
         return "vector" if value.ndim == 1 else "matrix" if value.ndim == 2 else "tensor"
     return type(value).__name__
 
@@ -107,7 +107,7 @@ def format_value(value, digits: int = PRECISION) -> str:
         return S.unparse(S.Str(value))
     if isinstance(value, Function):
         return str(value)
-    if ops._is_array(value):
+    if is_array(value):
         return format_array(value, digits)
     return repr(value)
 
@@ -115,8 +115,8 @@ def format_value(value, digits: int = PRECISION) -> str:
 def format_array(array, digits: int = PRECISION) -> str:
     """Vectors on one line `[1, 2.5, 3]`; matrices one row per line, columns aligned."""
     if array.ndim == 0:
-        return format_value(ops.as_value(array), digits)
-    cells = [format_value(ops.as_value(x), digits) for x in array.reshape(-1)]
+        return format_value(as_value(array), digits)
+    cells = [format_value(as_value(x), digits) for x in array.reshape(-1)]
     width = max((len(c) for c in cells), default=0)
     if array.ndim > 1:
         cells = [c.rjust(width) for c in cells]

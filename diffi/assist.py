@@ -10,7 +10,7 @@ from functools import partial
 
 from . import help as topics
 from .builtins import BUILTINS
-from .syntax import RESERVED
+from .language.syntax import RESERVED
 from .values import PRECISION, Builtin, Function, format_value, kind_of
 
 WORD = re.compile(r"(?<![\w/])(?:d\d*/d\w*|[^\W\d]\w*)$")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from . import arrays, forward, numeric, ops, reverse, symbolic
-from . import syntax as S
+from .language import syntax as S
 from .arrays import finite, is_array, single_number, zero_like
 from .errors import DiffiError, DiffiTypeError
 from .graph import Node

@@ -12,12 +12,12 @@ import math
 import time
 
 from . import arrays, ops
-from . import syntax as S
+from .language import syntax as S
 from .arrays import as_value, finite, is_array
 from .builtins import BUILTINS, constant
 from .errors import ArityError, DiffiNameError, DiffiTypeError, LimitError, ShapeError
 from .graph import Binding, Node
-from .parser import start_of
+from .language.parser import start_of
 from .values import PRECISION, Function, UserFunction, format_value, kind_of
 
 from .ops import ALIAS, IFELSE, INDEX, LOGIC, SELECT, TUPLE, VECTOR  # noqa: E402

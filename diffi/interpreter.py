@@ -12,13 +12,13 @@ import warnings
 from contextlib import contextmanager
 
 from . import arrays, ops
-from . import syntax as S
+from .language import syntax as S
 from .arrays import as_value, is_array
 from .builtins import BUILTINS, constant
 from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, LimitError, format_warning
 from .evaluator import Evaluator, Limits
 from .graph import Binding, Node
-from .parser import parse, parse_prefix
+from .language.parser import parse, parse_prefix
 from .values import PRECISION, NOTHING, Function, UserFunction, format_value
 
 STACK_DEPTH = 200_000  # Python frames allowed while evaluating deeply nested input

@@ -10,7 +10,7 @@ from pygments.token import (Comment, Error, Keyword, Name, Number, Operator, Pun
                             String, Whitespace)
 
 from .builtins import BUILTINS
-from .syntax import RESERVED
+from .language.syntax import RESERVED
 from .values import Builtin
 
 DIRECTIVES = ("grad", "backprop", "hessian", "jacobian", "check", "explain", "graph",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from . import ops
-from . import syntax as S
+from .language import syntax as S
 from .arrays import is_array
 from .errors import ArityError, DiffiNameError, DiffiTypeError
 from .graph import Binding, Node

@@ -32,7 +32,7 @@ from . import assist
 from .commands import PROMPT
 from .errors import DiffiSyntaxError
 from .lexer import DiffiLexer
-from .parser import is_incomplete, parse
+from .language.parser import is_incomplete, parse
 from .session import MORE, Session, make_session
 
 INDENT = "  "

@@ -19,7 +19,7 @@ from .cli import Console, make_progress, read_script
 from .commands import PROMPT, Quit, run_command, terminal_width
 from .errors import DiffiError, Span, format_warning, render
 from .interpreter import Interpreter
-from .parser import is_incomplete
+from .language.parser import is_incomplete
 from .values import display_width
 
 MORE = "  ...> "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 
 from . import ops
-from . import syntax as S
+from .language import syntax as S
 from .arrays import as_value, is_array
 from .forward import MissingRule
 from .graph import Node, ancestors

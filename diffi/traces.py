@@ -13,7 +13,7 @@ import shutil
 import subprocess
 
 from . import arrays, forward, numeric, ops, reverse, symbolic
-from . import syntax as S
+from .language import syntax as S
 from .arrays import is_array, zero_like
 from .directives import (NUMERIC_MAX_ELEMENTS, Context, Report, _require_scalar, build,
                          check_numeric_size, derivative_value, formula_function, gradient,

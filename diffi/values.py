@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from . import syntax as S
+from .language import syntax as S
 from .arrays import as_value, is_array
 
 

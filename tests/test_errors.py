@@ -5,7 +5,7 @@ import pytest
 import diffi
 from diffi.errors import (ArityError, DiffiError, DiffiNameError, DiffiSyntaxError,
                           DiffiTypeError, LimitError, ShapeError, Span, format_warning, render)
-from diffi.parser import parse
+from diffi.language.parser import parse
 
 SUBCLASSES = [DiffiSyntaxError, DiffiNameError, DiffiTypeError, ArityError, ShapeError,
               LimitError]

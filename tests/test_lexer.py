@@ -11,7 +11,7 @@ from pygments.token import (Comment, Error, Keyword, Name, Number, Operator, Pun
 
 from diffi.builtins import BUILTINS
 from diffi.lexer import DiffiLexer
-from diffi.syntax import RESERVED
+from diffi.language.syntax import RESERVED
 from diffi.values import Builtin
 
 ROOT = Path(__file__).resolve().parent.parent

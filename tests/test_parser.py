@@ -1,4 +1,4 @@
-"""Parser (diffi/parser.py, grammar/diffi.lark): SPEC §1–4 as syntax, and syntax errors."""
+"""Parser (diffi/language/parser.py, grammar/diffi.lark): SPEC §1–4 as syntax, and syntax errors."""
 
 from dataclasses import fields
 from pathlib import Path
@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 from lark.exceptions import UnexpectedInput
 
-from diffi import syntax as S
+from diffi.language import syntax as S
 from diffi.errors import DiffiSyntaxError, Span
-from diffi.parser import is_incomplete, parse, parse_prefix, start_of
-from diffi.syntax import RESERVED, dump, format_number
+from diffi.language.parser import is_incomplete, parse, parse_prefix, start_of
+from diffi.language.syntax import RESERVED, dump, format_number
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SPEC_RESERVED = ("at wrt using if then else and or not grad backprop hessian jacobian "
@@ -872,7 +872,7 @@ def with_spans(node):
 
 def stock_parse(source):
     """The tree or the error (message, line, column) through Lark's own lexer and loop."""
-    from diffi import parser as P
+    from diffi.language import parser as P
     try:
         return with_spans(P._lark().parse(source))
     except (UnexpectedInput, DiffiSyntaxError) as error:

@@ -1,4 +1,4 @@
-"""Syntax tree printer (diffi/syntax.py): style, minimal parentheses, and parse ∘ unparse = id."""
+"""Syntax tree printer (diffi/language/syntax.py): style, minimal parentheses, and parse ∘ unparse = id."""
 
 import math
 
@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from diffi import syntax as S
-from diffi.parser import parse
-from diffi.syntax import deriv_head, dump, format_number, unparse, unparse_statement
+from diffi.language import syntax as S
+from diffi.language.parser import parse
+from diffi.language.syntax import deriv_head, dump, format_number, unparse, unparse_statement
 
 PROPERTY = settings(max_examples=300, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])

@@ -9,7 +9,7 @@ import math
 import re
 from dataclasses import dataclass, field, fields
 
-from .errors import Span
+from ..errors import Span
 
 RESERVED = frozenset(
     "at wrt using if then else and or not grad backprop hessian jacobian "

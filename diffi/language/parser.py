@@ -15,7 +15,7 @@ from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
 
 from . import syntax as S
-from .errors import DiffiSyntaxError, Span
+from ..errors import DiffiSyntaxError, Span
 
 OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
 CLOSERS = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}
@@ -23,9 +23,9 @@ CLOSERS = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}
 
 def grammar_path() -> Path:
     """The grammar shipped in the package, or the repository's own in a checkout."""
-    here = Path(__file__).resolve().parent
-    shipped = here / "grammar" / "diffi.lark"
-    return shipped if shipped.exists() else here.parent / "grammar" / "diffi.lark"
+    package = Path(__file__).resolve().parent.parent  # diffi/ (this is diffi/language/)
+    shipped = package / "grammar" / "diffi.lark"
+    return shipped if shipped.exists() else package.parent / "grammar" / "diffi.lark"
 
 
 def span_of(token: Token) -> Span:

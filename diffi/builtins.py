@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import math
 
-from . import ops
+from . import table
 from .graph import Node
+from .tensor_calls import builtin_functions
 from .values import NOTHING, Builtin, format_value
 
 def constant(value, name: str | None = None, span=None) -> Node:
     """A leaf node holding a value."""
-    return Node(ops.CONST, (), value, span, name)
+    return Node(table.CONST, (), value, span, name)
 
 
 def _print(evaluator, args, keywords, span):
@@ -19,7 +20,7 @@ def _print(evaluator, args, keywords, span):
     return constant(NOTHING, span=span)
 
 
-def _from_table(name: str, prim: ops.Primitive) -> Builtin:
+def _from_table(name: str, prim: table.Primitive) -> Builtin:
     return Builtin(name, prim.signature.replace(prim.name, name, 1), prim.doc, primitive=prim,
                    min_args=prim.arity, max_args=prim.arity)
 
@@ -27,12 +28,11 @@ def _from_table(name: str, prim: ops.Primitive) -> Builtin:
 def make_builtins() -> dict[str, Node]:
     """The built-in scope: one constant node per name."""
     functions = {}
-    for name, prim in ops.TABLE.items():
+    for name, prim in table.TABLE.items():
         if prim.symbol is None and prim.numeric:
             functions[name] = _from_table(name, prim)
-    for alias, target in ops.ALIASES.items():
-        functions[alias] = _from_table(alias, ops.TABLE[target])
-    from .tensors import builtin_functions
+    for alias, target in table.ALIASES.items():
+        functions[alias] = _from_table(alias, table.TABLE[target])
     functions.update(builtin_functions())
     functions["print"] = Builtin("print", "print(a, b, …)",
                                  "print values and strings separated by spaces",

@@ -19,17 +19,18 @@ import opcode
 import sys
 import types
 
-from . import ops
+from . import table
 
 SUPPORTED = sys.version_info[:2] == (3, 11) and sys.implementation.name == "cpython"
 
 _OP = opcode.opmap
 _CACHES = getattr(opcode, "_inline_cache_entries", None)  # (read only where SUPPORTED)
-_BINARY = {ops.ADD: "NB_ADD", ops.SUB: "NB_SUBTRACT", ops.MUL: "NB_MULTIPLY",
-           ops.DIV: "NB_TRUE_DIVIDE"}
+_BINARY = {table.ADD: "NB_ADD", table.SUB: "NB_SUBTRACT", table.MUL: "NB_MULTIPLY",
+           table.DIV: "NB_TRUE_DIVIDE"}
 _NB = {name: k for k, (name, _) in enumerate(getattr(opcode, "_nb_ops", ()))}
-_COMPARE = {ops.LT: "<", ops.LE: "<=", ops.GT: ">", ops.GE: ">=", ops.EQ: "==", ops.NE: "!="}
-_UNARY = {ops.NEG: "UNARY_NEGATIVE", ops.POS: "UNARY_POSITIVE", ops.NOT: "UNARY_NOT"}
+_COMPARE = {table.LT: "<", table.LE: "<=", table.GT: ">", table.GE: ">=", table.EQ: "==",
+            table.NE: "!="}
+_UNARY = {table.NEG: "UNARY_NEGATIVE", table.POS: "UNARY_POSITIVE", table.NOT: "UNARY_NOT"}
 _CO_OPTIMIZED_NEWLOCALS = 0x3
 _BYTE = [bytes((k,)) for k in range(256)]
 _EXTENDED = _BYTE[_OP["EXTENDED_ARG"]]
@@ -51,8 +52,8 @@ def _line_table(units: int) -> bytes:
     """Locations for `units` code units: every instruction on the function's first line
     (entries of up to 8 units; code 13, 'no column', with a line delta of 0)."""
     whole, rest = divmod(units, 8)
-    table = b"\xef\x00" * whole
-    return table + bytes((0xE8 | (rest - 1), 0)) if rest else table
+    locations = b"\xef\x00" * whole
+    return locations + bytes((0xE8 | (rest - 1), 0)) if rest else locations
 
 
 class PerKey(dict):
@@ -133,9 +134,9 @@ class BytecodeWriter:
 
     def _emitter(self, prim):
         arg = self._convert
-        if prim is ops.ALIAS:
+        if prim is table.ALIAS:
             emit = _pick(0, arg)
-        elif prim is ops.SELECT:
+        elif prim is table.SELECT:
             emit = _pick(1, arg)
         elif prim in _BINARY:
             emit = _binary(instruction("BINARY_OP", _NB[_BINARY[prim]]), arg)

@@ -27,7 +27,7 @@ from collections import Counter
 from functools import partial
 from itertools import chain
 
-from . import arrays, bytecode, ops
+from . import arrays, bytecode, table
 from .arrays import single_number
 from .graph import Node
 from .tape import Tape
@@ -45,11 +45,11 @@ class Retrace(Exception):
 ONE = "the partial is 1"
 
 # Python expressions for operations (templates), where an operator beats a call.
-TEMPLATES = {ops.ADD: "({0} + {1})", ops.SUB: "({0} - {1})", ops.MUL: "({0} * {1})",
-             ops.DIV: "({0} / {1})", ops.NEG: "(-{0})", ops.POS: "(+{0})",
-             ops.LT: "({0} < {1})", ops.LE: "({0} <= {1})", ops.GT: "({0} > {1})",
-             ops.GE: "({0} >= {1})", ops.EQ: "({0} == {1})", ops.NE: "({0} != {1})",
-             ops.NOT: "(not {0})", ops.ALIAS: "{0}", ops.SELECT: "{1}"}
+TEMPLATES = {table.ADD: "({0} + {1})", table.SUB: "({0} - {1})", table.MUL: "({0} * {1})",
+             table.DIV: "({0} / {1})", table.NEG: "(-{0})", table.POS: "(+{0})",
+             table.LT: "({0} < {1})", table.LE: "({0} <= {1})", table.GT: "({0} > {1})",
+             table.GE: "({0} >= {1})", table.EQ: "({0} == {1})", table.NE: "({0} != {1})",
+             table.NOT: "(not {0})", table.ALIAS: "{0}", table.SELECT: "{1}"}
 
 
 class CodeWriter:
@@ -206,7 +206,7 @@ def _check(tape: Tape) -> None:
             if type(i.value) is not float:
                 _check_operand(node, i)
     for op in operations:
-        if op is ops.LOGIC:
+        if op is table.LOGIC:
             raise NotCompilable("and/or")
         if op.scalar is None and op not in TEMPLATES:
             raise NotCompilable(op.name)
@@ -224,8 +224,8 @@ def _check_operand(node: Node, operand: Node) -> None:
 
 
 # operations whose result is the same on a truth value as on 1.0 or 0.0
-_TAKES_BOOLEANS = {ops.LT, ops.LE, ops.GT, ops.GE, ops.EQ, ops.NE, ops.NOT, ops.SELECT,
-                   ops.ALIAS}
+_TAKES_BOOLEANS = {table.LT, table.LE, table.GT, table.GE, table.EQ, table.NE, table.NOT,
+                   table.SELECT, table.ALIAS}
 
 
 FUSE_DEPTH = 12  # operations per fused expression (bounds Python's parser, and copying)
@@ -236,7 +236,7 @@ def _fused_lines(tape: Tape, names: dict, writer):
     (unless the code the writer has already written, a derivative's, reads it): a
     third of the lines, and fewer loads and stores."""
     uses = Counter([i.id for node in tape.steps for i in node.inputs])
-    for node in [n for n in tape.steps if n.op is ops.SELECT]:
+    for node in [n for n in tape.steps if n.op is table.SELECT]:
         uses[node.inputs[0].id] = uses[node.id] = 2  # an `if` keeps its guard and test
     output = tape.outputs[0]
     uses[output.id] += 2
@@ -266,7 +266,7 @@ def _fused_lines(tape: Tape, names: dict, writer):
                 continue
         name = names[nid]
         lines.append(assign(name, expr))
-        if node.op is ops.SELECT:
+        if node.op is table.SELECT:
             lines.append(_guard(node, args, writer))
         code[nid] = arg(name)
     return lines, get_code(output.id) or literal(output.value)
@@ -297,7 +297,7 @@ def _tangent_lines(tape: Tape, names: dict, writer) -> tuple[list, dict]:
                 term = term(*args, dot)
             else:
                 term = dot
-            total = term if total is None else writer.ap(ops.ADD, total, term)
+            total = term if total is None else writer.ap(table.ADD, total, term)
         if total is not None:
             dots[node.id] = f"d{names[node.id][1:]}"
             lines.append(writer.assign(dots[node.id], total))
@@ -359,7 +359,7 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
                 live[target] -= 1
                 own = adjoint[inp.id] = "g" + names[inp.id]
                 live[own] = 1
-                lines.append(writer.assign(own, writer.ap(ops.ADD, target, term)))
+                lines.append(writer.assign(own, writer.ap(table.ADD, target, term)))
         live[g] -= 1  # (g is still this node's: only its inputs' adjoints changed)
     return lines, [adjoint.get(n.id, 0.0) for n in tape.inputs]
 
@@ -374,7 +374,7 @@ def _rules(writer) -> bytecode.PerKey:
         slots = writer.slots(prim.arity + 2)
         parts = prim.partials(writer.ap, *slots[:-1])
         return [None if part is None else ONE if type(part) is float and part == 1.0
-                else writer.template(writer.ap(ops.MUL, slots[-1], part)) for part in parts]
+                else writer.template(writer.ap(table.MUL, slots[-1], part)) for part in parts]
     return bytecode.PerKey(terms)
 
 
@@ -390,7 +390,7 @@ def _arguments(node: Node, names: dict, writer) -> list:
 
 def trace(ev, fn, args: tuple) -> tuple[Tape, dict]:
     """fn's tape at args, and the global names it read (raises NotCompilable)."""
-    inputs = [Node(ops.CONST, (), float(a), None, p) for p, a in zip(fn.params, args)]
+    inputs = [Node(table.CONST, (), float(a), None, p) for p, a in zip(fn.params, args)]
     saved = ev.recording
     ev.recording = {}
     try:
@@ -551,7 +551,7 @@ def _operands(node: Node, code: dict, writer) -> list:
 
 def _times(code, part, writer):
     """code · part, written without the factor when the partial is the constant 1."""
-    return code if part == 1.0 and type(part) is float else writer.ap(ops.MUL, code, part)
+    return code if part == 1.0 and type(part) is float else writer.ap(table.MUL, code, part)
 
 
 def _accumulate(adjoint: dict, lines: list, inp, term, writer, names: dict) -> None:
@@ -568,7 +568,7 @@ def _accumulate(adjoint: dict, lines: list, inp, term, writer, names: dict) -> N
 def _tensor_forward(tape: Tape, names: dict, writer: ArrayWriter) -> list[str]:
     lines = []
     for node in tape.steps:
-        if node.op is ops.LOGIC or node.value is None or isinstance(node.value, tuple):
+        if node.op is table.LOGIC or node.value is None or isinstance(node.value, tuple):
             raise NotCompilable(node.op.name)
         args = _operands(node, names, writer)
         if node.op.residual is not None:  # the backward sweep reuses what it keeps
@@ -582,7 +582,7 @@ def _tensor_forward(tape: Tape, names: dict, writer: ArrayWriter) -> list[str]:
         else:
             expr = writer.ap(node.op, *args)
         lines.append(f"{names[node.id]} = {expr}")
-        if node.op is ops.SELECT:
+        if node.op is table.SELECT:
             lines.append(_guard(node, args, writer))
     return lines
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from . import arrays, forward, numeric, ops, reverse, symbolic
+from . import arrays, forward, numeric, table, reverse, symbolic
 from .language import syntax as S
 from .arrays import finite, is_array, single_number, zero_like
 from .errors import DiffiError, DiffiTypeError
@@ -346,9 +346,9 @@ def pack_nodes(ctx, parts: list, problem: Problem):
     """Gradient nodes as one graph node (so that an outer directive can differentiate)."""
     values = [p.value for p in parts]
     if all(type(v) in (float, bool) for v in values):
-        return ctx.ev.record(ops.VECTOR, tuple(parts), arrays.np().array(values, dtype=float),
+        return ctx.ev.record(table.VECTOR, tuple(parts), arrays.np().array(values, dtype=float),
                              ctx.ast.span)
-    return ctx.ev.record(ops.TUPLE, tuple(parts), tuple(values), ctx.ast.span)
+    return ctx.ev.record(table.TUPLE, tuple(parts), tuple(values), ctx.ast.span)
 
 
 def grad(ev, ast, scope):
@@ -411,13 +411,13 @@ def run(ev, ast, scope) -> Node:
     if isinstance(result, Node):
         return result
     if isinstance(result, Report):
-        return ev.record(ops.REPORT, (_leaf(ev, result.value, ast),), result.value, ast.span,
+        return ev.record(table.REPORT, (_leaf(ev, result.value, ast),), result.value, ast.span,
                          params=result)
     return _leaf(ev, result, ast)
 
 
 def _leaf(ev, value, ast) -> Node:
-    return ev.record(ops.CONST, (), value, ast.span)
+    return ev.record(table.CONST, (), value, ast.span)
 
 
 HANDLERS: dict = {}

@@ -11,7 +11,7 @@ import functools
 import math
 import time
 
-from . import arrays, ops
+from . import arrays, table
 from .language import syntax as S
 from .arrays import as_value, finite, is_array
 from .builtins import BUILTINS, constant
@@ -20,7 +20,7 @@ from .graph import Binding, Node
 from .language.parser import start_of
 from .values import PRECISION, Function, UserFunction, format_value, kind_of
 
-from .ops import ALIAS, IFELSE, INDEX, LOGIC, SELECT, TUPLE, VECTOR  # noqa: E402
+from .table import ALIAS, IFELSE, INDEX, LOGIC, SELECT, TUPLE, VECTOR  # noqa: E402
 
 NUMERIC_TYPES = (float, bool)
 
@@ -150,10 +150,10 @@ class Evaluator:
         return self._eval[type(ast)](ast, scope)
 
     def eval_num(self, ast, scope):
-        return Node(ops.CONST, (), ast.value, ast.span, None, self.origin)
+        return Node(table.CONST, (), ast.value, ast.span, None, self.origin)
 
     def eval_str(self, ast, scope):
-        return Node(ops.CONST, (), ast.value, ast.span, None, self.origin)
+        return Node(table.CONST, (), ast.value, ast.span, None, self.origin)
 
     def eval_name(self, ast, scope):
         binding = scope.lookup(ast.id)
@@ -186,7 +186,7 @@ class Evaluator:
         acc = self.eval(ast, scope)
         for node in reversed(spine):
             right = self.eval(node.right, scope)
-            acc = self.apply(ops.BINARY[node.op], (acc, right), node.span)
+            acc = self.apply(table.BINARY[node.op], (acc, right), node.span)
         return acc
 
     def _eval_power_chain(self, ast, scope):
@@ -196,7 +196,7 @@ class Evaluator:
             ast = ast.right
         acc = self.eval(ast, scope)
         for node, base in reversed(spine):
-            acc = self.apply(ops.POW, (base, acc), node.span)
+            acc = self.apply(table.POW, (base, acc), node.span)
         return acc
 
     def eval_unary(self, ast, scope):
@@ -207,9 +207,9 @@ class Evaluator:
         acc = self.eval(ast, scope)
         for node in reversed(spine):
             if node.op == "not":
-                acc = self.apply(ops.NOT, (self.truth_node(acc, node.span),), node.span)
+                acc = self.apply(table.NOT, (self.truth_node(acc, node.span),), node.span)
             else:
-                acc = self.apply(ops.UNARY[node.op], (acc,), node.span)
+                acc = self.apply(table.UNARY[node.op], (acc,), node.span)
         return acc
 
     def truth(self, node: Node, span) -> bool:
@@ -388,7 +388,7 @@ class Evaluator:
 
     # Recording operations -------------------------------------------------------------
 
-    def apply(self, prim: ops.Primitive, inputs, span) -> Node:
+    def apply(self, prim: table.Primitive, inputs, span) -> Node:
         """Evaluate a primitive on input nodes and record the result in the graph."""
         values = [n.value for n in inputs]
         for v in values:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from contextlib import nullcontext
 
-from . import arrays, ops
-from . import series as T
+from . import arrays, table
+from .table import series as T
 from .arrays import is_array, zero_like
 from .errors import DiffiError
 from .tape import Tape
@@ -49,7 +49,7 @@ def node_tangent(node, tangent: dict, on_partial=None):
         if op.taylor is None:
             raise MissingRule(f"'{op.name}' has no derivative rule (forward mode)", node.span)
         return zero_like(node.value)
-    parts = op.partials(ops.ap_value, *args, node.value)
+    parts = op.partials(table.ap_value, *args, node.value)
     total = None
     for k, (inp, part) in enumerate(zip(node.inputs, parts)):
         t = tangent.get(inp.id)

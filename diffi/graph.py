@@ -22,7 +22,7 @@ class Node:
     def __init__(self, op, inputs, value, span: Span | None = None, name: str | None = None,
                  origin: str | None = None, params=None):
         self.id = next(_ids)
-        self.op = op            # a diffi.ops.Primitive
+        self.op = op            # a diffi.table.Primitive
         self.inputs = inputs    # tuple of Node
         self.value = value      # float, bool, numpy array, tuple, function or string
         self.span = span

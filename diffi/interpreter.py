@@ -11,7 +11,7 @@ import threading
 import warnings
 from contextlib import contextmanager
 
-from . import arrays, ops
+from . import arrays, table
 from .language import syntax as S
 from .arrays import as_value, is_array
 from .builtins import BUILTINS, constant
@@ -155,7 +155,7 @@ class Interpreter:
                              f"{error})").locate(source, filename) from error
         for stmt in statements:
             node = self._statement(stmt, source, filename)
-            shown = node is not None and (node.op is ops.REPORT or (
+            shown = node is not None and (node.op is table.REPORT or (
                 node.value is not None and node.value is not NOTHING))
             if shown and (echo_silent or not stmt.silent):
                 on_result(node)
@@ -182,7 +182,7 @@ class Interpreter:
 
     def format_result(self, node) -> str:
         """How a statement's result prints: a directive's report, or the value."""
-        if node.op is ops.REPORT:
+        if node.op is table.REPORT:
             return str(node.params)
         return format_value(node.value, self.precision)
 
@@ -286,7 +286,7 @@ class Interpreter:
         ast = S.Directive(kind, self._expression(expr), wrt=_names(wrt), point=_point(at),
                           mode=_mode(mode, options), **extra)
         node = self.execute_statement(S.ExprStmt(ast), expr, "<input>")
-        if node.op is ops.REPORT and (detail or report):
+        if node.op is table.REPORT and (detail or report):
             result = node.params
             return result.detail if detail and result.detail is not None else result
         return to_python(node.value, self)
@@ -318,7 +318,7 @@ class Interpreter:
                     fast = evaluator.compiled.run(evaluator, fn, values, gradient=False)
                     if fast is not None:
                         return fast
-                nodes = [Node(ops.CONST, (), v, None, p) for v, p in zip(values, fn.params)] \
+                nodes = [Node(table.CONST, (), v, None, p) for v, p in zip(values, fn.params)] \
                     if compilable else [constant(v) for v in values]
                 with deep_stack():
                     evaluator.recording = {} if compilable else None

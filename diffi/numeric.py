@@ -114,21 +114,21 @@ def ridders(f, x: float, order: int, h: float, shrink: float = 1.4, levels: int 
         evaluations.append((t, value))
         return value
 
-    table = [[_central_difference(g, x, order, h)]]
-    best, error = table[0][0], math.inf
+    tableau = [[_central_difference(g, x, order, h)]]
+    best, error = tableau[0][0], math.inf
     for i in range(1, levels):
         h /= shrink
         row = [_central_difference(g, x, order, h)]
         factor = shrink ** 2
         for j in range(1, i + 1):
-            row.append((row[j - 1] * factor - table[i - 1][j - 1]) / (factor - 1.0))
+            row.append((row[j - 1] * factor - tableau[i - 1][j - 1]) / (factor - 1.0))
             factor *= shrink ** 2
             step_error = max(_magnitude(row[j] - row[j - 1]),
-                             _magnitude(row[j] - table[i - 1][j - 1]))
+                             _magnitude(row[j] - tableau[i - 1][j - 1]))
             if step_error <= error:
                 error, best = step_error, row[j]
-        table.append(row)
-        if _magnitude(row[i] - table[i - 1][i - 1]) >= 2 * error:
+        tableau.append(row)
+        if _magnitude(row[i] - tableau[i - 1][i - 1]) >= 2 * error:
             break
     return Estimate(best, error, first, "richardson", evaluations)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from . import ops
+from . import table
 from .language import syntax as S
 from .arrays import is_array
 from .errors import ArityError, DiffiNameError, DiffiTypeError
@@ -46,7 +46,7 @@ class Problem:
             return self.direct, self.ev.eval(self.ast.expr, self.scope)
         values = self.values if values is None else values
         span = self.ast.span
-        inputs = [Node(ops.CONST, (), None if values is None else values[n], span, n)
+        inputs = [Node(table.CONST, (), None if values is None else values[n], span, n)
                   for n in self.names]
         if self.function is not None:
             return inputs, self.ev.call(self.function, inputs, {}, span)

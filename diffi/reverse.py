@@ -5,7 +5,7 @@ adjoints summed back to their own shape. A loop over the tape, never a recursion
 """
 from __future__ import annotations
 
-from . import arrays, ops
+from . import arrays, table
 from .arrays import as_value, is_array
 from .forward import MissingRule
 from .tape import Tape
@@ -44,7 +44,8 @@ def contributions(node, g, on_partial=None, active=None):
             raise MissingRule(f"'{op.name}' has no derivative rule (reverse mode)", node.span)
         return []
     out = []
-    for k, (inp, part) in enumerate(zip(node.inputs, op.partials(ops.ap_value, *args, node.value))):
+    parts = op.partials(table.ap_value, *args, node.value)
+    for k, (inp, part) in enumerate(zip(node.inputs, parts)):
         if part is None or active is not None and inp.id not in active:
             continue
         if on_partial is not None:

@@ -13,7 +13,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 
-from . import ops
+from . import table
 from .assist import is_command
 from .cli import Console, make_progress, read_script
 from .commands import PROMPT, Quit, run_command, terminal_width
@@ -146,7 +146,7 @@ class Session:
             self.console.error(error)
 
     def show(self, node) -> None:
-        report = node.params if node.op is ops.REPORT else None
+        report = node.params if node.op is table.REPORT else None
         self.console.result(self.interpreter.format_result(node), report)
 
     def command(self, line: str) -> None:

@@ -9,7 +9,7 @@ printer names the shared parts, so the printed size stays linear in the graph.
 from __future__ import annotations
 
 
-from . import ops
+from . import table
 from .language import syntax as S
 from .arrays import as_value, is_array
 from .forward import MissingRule
@@ -31,7 +31,7 @@ class Builder:
             key = ("const", type(value).__name__, repr(value))
         node = self.memo.get(key)
         if node is None:
-            node = self.memo[key] = Node(ops.CONST, (), value)
+            node = self.memo[key] = Node(table.CONST, (), value)
         return node
 
     def node(self, arg) -> Node:
@@ -44,12 +44,12 @@ class Builder:
         if simplified is not None:
             return simplified
         if prim.numeric and all(is_constant(i) for i in inputs):
-            return self.const(ops.compute(prim, [i.value for i in inputs], params))
+            return self.const(table.compute(prim, [i.value for i in inputs], params))
         key = (prim.name, tuple(i.id for i in inputs), repr(params))
         node = self.memo.get(key)
         if node is None:
             values = [i.value for i in inputs]
-            value = None if any(v is None for v in values) else ops.compute(prim, values, params)
+            value = None if any(v is None for v in values) else table.compute(prim, values, params)
             node = self.memo[key] = Node(prim, inputs, value, params=params)
         return node
 
@@ -60,7 +60,7 @@ def _numeric_value(value) -> bool:
 
 def is_constant(node: Node) -> bool:
     """A literal number (not a variable)."""
-    return node.op is ops.CONST and node.name is None and _numeric_value(node.value)
+    return node.op is table.CONST and node.name is None and _numeric_value(node.value)
 
 
 def _boolean(node: Node) -> bool:
@@ -74,16 +74,16 @@ def _value_is(node: Node, number: float) -> bool:
 
 def _negated(node: Node):
     """x when node is -x or a negative constant's magnitude; else None."""
-    if node.op is ops.NEG:
+    if node.op is table.NEG:
         return node.inputs[0]
     return None
 
 
 def _coefficient(node: Node):
     """(c, x) when node is c*x with a constant c; else (1, node)."""
-    if node.op is ops.MUL and is_constant(node.inputs[0]) and type(node.inputs[0].value) is float:
+    if node.op is table.MUL and is_constant(node.inputs[0]) and type(node.inputs[0].value) is float:
         return node.inputs[0].value, node.inputs[1]
-    if node.op is ops.NEG:
+    if node.op is table.NEG:
         c, x = _coefficient(node.inputs[0])
         return -c, x
     return 1.0, node
@@ -95,8 +95,8 @@ def _scaled(b: Builder, c: float, x: Node) -> Node:
     if c == 1:
         return x
     if c == -1:
-        return b.ap(ops.NEG, x)
-    return b.ap(ops.MUL, c, x)
+        return b.ap(table.NEG, x)
+    return b.ap(table.MUL, c, x)
 
 
 def _simplify_add(b, a, c):
@@ -106,9 +106,9 @@ def _simplify_add(b, a, c):
         return a
     negated = _negated(c)
     if negated is not None:
-        return b.ap(ops.SUB, a, negated)
+        return b.ap(table.SUB, a, negated)
     if is_constant(c) and not is_constant(a):
-        return b.ap(ops.ADD, c, a)
+        return b.ap(table.ADD, c, a)
     return _like_terms(b, a, c, 1.0)
 
 
@@ -123,10 +123,10 @@ def _simplify_sub(b, a, c):
     if _value_is(c, 0):
         return a
     if _value_is(a, 0):
-        return b.ap(ops.NEG, c)
+        return b.ap(table.NEG, c)
     negated = _negated(c)
     if negated is not None:
-        return b.ap(ops.ADD, a, negated)
+        return b.ap(table.ADD, a, negated)
     return _like_terms(b, a, c, -1.0)
 
 
@@ -138,33 +138,33 @@ def _simplify_mul(b, a, c):
     if _value_is(c, 1) and not _boolean(a):
         return a
     if _value_is(a, -1):
-        return b.ap(ops.NEG, c)
+        return b.ap(table.NEG, c)
     if _value_is(c, -1):
-        return b.ap(ops.NEG, a)
+        return b.ap(table.NEG, a)
     for x, y in ((a, c), (c, a)):
         negated = _negated(y)
         if negated is not None:
-            return b.ap(ops.NEG, b.ap(ops.MUL, x, negated))
+            return b.ap(table.NEG, b.ap(table.MUL, x, negated))
     if is_constant(c) and not is_constant(a):
-        return b.ap(ops.MUL, c, a)
+        return b.ap(table.MUL, c, a)
     (ka, xa), (kc, xc) = _coefficient(a), _coefficient(c)
     if (ka != 1 or kc != 1) and not is_constant(xa) and not is_constant(xc) \
             and (a is not xa or c is not xc):
-        return _scaled(b, ka * kc, b.ap(ops.MUL, xa, xc))
-    if is_constant(a) and c.op is ops.MUL and is_constant(c.inputs[0]):
-        return b.ap(ops.MUL, a.value * c.inputs[0].value, c.inputs[1])
-    if not is_constant(a) and c.op is ops.MUL and is_constant(c.inputs[0]):
-        return b.ap(ops.MUL, c.inputs[0], b.ap(ops.MUL, a, c.inputs[1]))
+        return _scaled(b, ka * kc, b.ap(table.MUL, xa, xc))
+    if is_constant(a) and c.op is table.MUL and is_constant(c.inputs[0]):
+        return b.ap(table.MUL, a.value * c.inputs[0].value, c.inputs[1])
+    if not is_constant(a) and c.op is table.MUL and is_constant(c.inputs[0]):
+        return b.ap(table.MUL, c.inputs[0], b.ap(table.MUL, a, c.inputs[1]))
     for x, y in ((a, c), (c, a)):  # x * (1/y) is x/y; x * (y/x) is y
-        if y.op is ops.DIV and not _boolean(x):
+        if y.op is table.DIV and not _boolean(x):
             if _value_is(y.inputs[0], 1):
-                return b.ap(ops.DIV, x, y.inputs[1])
+                return b.ap(table.DIV, x, y.inputs[1])
             if y.inputs[1] is x:
                 return y.inputs[0]
     if _rank(c) < _rank(a):  # variables and powers before function calls: 2*x*sin(x)
-        return b.ap(ops.MUL, c, a)
+        return b.ap(table.MUL, c, a)
     if a is c:
-        return b.ap(ops.POW, a, 2.0)
+        return b.ap(table.POW, a, 2.0)
     return None
 
 
@@ -172,17 +172,17 @@ def _rank(node: Node) -> int:
     """Order of factors in a printed product: numbers, names, powers, then the rest."""
     if is_constant(node):
         return 0
-    if node.op is ops.CONST:
+    if node.op is table.CONST:
         return 1
-    if node.op is ops.POW and node.inputs[0].op is ops.CONST:
+    if node.op is table.POW and node.inputs[0].op is table.CONST:
         return 2
-    if node.op is ops.MUL:
+    if node.op is table.MUL:
         return min(_rank(node.inputs[0]), _rank(node.inputs[1]))
     return 3
 
 
 def _factors(node: Node) -> list[Node]:
-    return list(node.inputs) if node.op is ops.MUL else [node]
+    return list(node.inputs) if node.op is table.MUL else [node]
 
 
 def _simplify_div(b, a, c):
@@ -197,13 +197,15 @@ def _simplify_div(b, a, c):
         if factor in bottom and not is_constant(factor):
             top.remove(factor)
             bottom.remove(factor)
-            numerator = top[0] if len(top) == 1 else (b.ap(ops.MUL, *top) if top else b.const(1.0))
+            numerator = top[0] if len(top) == 1 else (
+                b.ap(table.MUL, *top) if top else b.const(1.0))
             if not bottom:
                 return numerator
-            return b.ap(ops.DIV, numerator, bottom[0] if len(bottom) == 1 else b.ap(ops.MUL, *bottom))
+            return b.ap(table.DIV, numerator,
+                        bottom[0] if len(bottom) == 1 else b.ap(table.MUL, *bottom))
     negated = _negated(a)
     if negated is not None:
-        return b.ap(ops.NEG, b.ap(ops.DIV, negated, c))
+        return b.ap(table.NEG, b.ap(table.DIV, negated, c))
     return None
 
 
@@ -219,8 +221,8 @@ def _simplify_neg(b, a):
     negated = _negated(a)
     if negated is not None:
         return negated
-    if a.op is ops.SUB:
-        return b.ap(ops.SUB, a.inputs[1], a.inputs[0])
+    if a.op is table.SUB:
+        return b.ap(table.SUB, a.inputs[1], a.inputs[0])
     return None
 
 
@@ -233,10 +235,10 @@ def _simplify_select(b, cond, branch):
 
 
 # Algebraic identities of the arithmetic primitives (keyed by primitive, not by name).
-SIMPLIFY = {ops.ADD: _simplify_add, ops.SUB: _simplify_sub, ops.MUL: _simplify_mul,
-            ops.DIV: _simplify_div, ops.POW: _simplify_pow, ops.NEG: _simplify_neg,
-            ops.POS: _simplify_alias, ops.ALIAS: _simplify_alias,
-            ops.SELECT: _simplify_select}
+SIMPLIFY = {table.ADD: _simplify_add, table.SUB: _simplify_sub, table.MUL: _simplify_mul,
+            table.DIV: _simplify_div, table.POW: _simplify_pow, table.NEG: _simplify_neg,
+            table.POS: _simplify_alias, table.ALIAS: _simplify_alias,
+            table.SELECT: _simplify_select}
 
 
 def _simplify(b, prim, inputs):
@@ -287,7 +289,7 @@ def _tangent(node, rebuilt, tangent, b):
     for inp, part in zip(node.inputs, op.partials(b.ap, *inputs, rebuilt[node.id])):
         t = tangent.get(inp.id)
         if t is not None and part is not None:
-            total = b.ap(ops.ADD, total, b.ap(ops.MUL, part, t))
+            total = b.ap(table.ADD, total, b.ap(table.MUL, part, t))
     return total
 
 
@@ -308,9 +310,9 @@ def reverse_derivatives(tape: Tape, rebuilt: dict, b: Builder) -> dict:
         for inp, part in zip(node.inputs, op.partials(b.ap, *args, rebuilt[node.id])):
             if part is None or inp.id not in tape.active:
                 continue
-            term = b.ap(ops.MUL, g, part)
+            term = b.ap(table.MUL, g, part)
             previous = adjoint.get(inp.id)
-            adjoint[inp.id] = term if previous is None else b.ap(ops.ADD, previous, term)
+            adjoint[inp.id] = term if previous is None else b.ap(table.ADD, previous, term)
     return adjoint
 
 
@@ -361,7 +363,7 @@ def _uses(order: list[Node], outputs: list[Node]) -> dict[int, int]:
 def _worth_naming(node: Node) -> bool:
     if not node.inputs:
         return False
-    if node.op is ops.NEG and not node.inputs[0].inputs:
+    if node.op is table.NEG and not node.inputs[0].inputs:
         return False
     return True
 
@@ -379,14 +381,14 @@ def _constant_syntax(value) -> S.Node:
 def _node_syntax(node: Node, syntax: dict) -> S.Node:
     op = node.op
     args = [syntax[i.id] for i in node.inputs]
-    if op is ops.CONST:
+    if op is table.CONST:
         if node.value is None:
             return S.Name(node.name or "_")
         return _constant_syntax(node.value)
     printer = _PRINTERS.get(op)
     if printer is not None:
         return printer(node, args)
-    if op is ops.NEG and isinstance(args[0], S.Binary) and args[0].op in ("*", "/"):
+    if op is table.NEG and isinstance(args[0], S.Binary) and args[0].op in ("*", "/"):
         # -(a*b) prints as -a*b, which reads back as (-a)*b: the same value
         product = args[0]
         return S.Binary(product.op, _negate(product.left), product.right)
@@ -424,12 +426,12 @@ def _index_syntax(node, args):
 
 
 _PRINTERS = {
-    ops.ALIAS: lambda node, args: args[0],
-    ops.SELECT: lambda node, args: args[1],
-    ops.IFELSE: lambda node, args: S.IfElse(*args),
-    ops.LOGIC: lambda node, args: (S.Logic(node.params, args[0], args[1]) if len(args) == 2
+    table.ALIAS: lambda node, args: args[0],
+    table.SELECT: lambda node, args: args[1],
+    table.IFELSE: lambda node, args: S.IfElse(*args),
+    table.LOGIC: lambda node, args: (S.Logic(node.params, args[0], args[1]) if len(args) == 2
                                    else args[0]),
-    ops.VECTOR: lambda node, args: S.Vector(args),
-    ops.TUPLE: lambda node, args: S.TupleLit(args),
-    ops.INDEX: _index_syntax,
+    table.VECTOR: lambda node, args: S.Vector(args),
+    table.TUPLE: lambda node, args: S.TupleLit(args),
+    table.INDEX: _index_syntax,
 }

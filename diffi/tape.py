@@ -7,7 +7,7 @@ is a loop over the list, never a recursion.
 """
 from __future__ import annotations
 
-from . import ops
+from . import table
 from .errors import DiffiError
 from .graph import Node, ancestors
 
@@ -68,7 +68,7 @@ def replay(node: Node, substitute: dict[int, Node], memo: dict[int, Node]) -> No
             value = None
         else:
             check_branch(old, args)
-            value = ops.compute(old.op, args, old.params)
+            value = table.compute(old.op, args, old.params)
         memo[old.id] = Node(old.op, inputs, value, old.span, old.name, old.origin, old.params)
     return memo[node.id]
 

@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 
-from . import arrays, forward, numeric, ops, reverse, symbolic
+from . import arrays, forward, numeric, table, reverse, symbolic
 from .language import syntax as S
 from .arrays import is_array, zero_like
 from .directives import (NUMERIC_MAX_ELEMENTS, Context, Report, _require_scalar, build,
@@ -50,7 +50,7 @@ def row_names(nodes: list[Node]) -> dict[int, str]:
 
 
 def _is_literal(node: Node) -> bool:
-    return node.op is ops.CONST and node.name is None
+    return node.op is table.CONST and node.name is None
 
 
 def accent(name: str, mark: str) -> str:
@@ -69,7 +69,7 @@ def _symbols(nodes, names) -> dict[int, Node]:
     out = {}
     for node in nodes:
         if node.id in names:
-            out[node.id] = Node(ops.CONST, (), None, name=names[node.id])
+            out[node.id] = Node(table.CONST, (), None, name=names[node.id])
         else:
             out[node.id] = b.const(node.value)
     return out
@@ -84,7 +84,7 @@ def operation_text(node: Node, symbols: dict, names: dict) -> str:
 def _print(expr: Node) -> str:
     names = {}
     for n in ancestors(expr):
-        if n.op is ops.CONST and n.value is None:
+        if n.op is table.CONST and n.value is None:
             names[n.id] = n.name
     _, [syntax] = symbolic.to_syntax([expr], names, share=False)
     return pretty(S.unparse(syntax))
@@ -171,7 +171,7 @@ def backprop_table(tape: Tape, adjoint: dict, xs: list[Node], precision: int,
     """Forward values, then backward adjoints with the rule that made each."""
     names = row_names(tape.nodes)
     symbols = _symbols(tape.nodes, names)
-    bars = {i: Node(ops.CONST, (), None, name=accent(n, BAR)) for i, n in names.items()}
+    bars = {i: Node(table.CONST, (), None, name=accent(n, BAR)) for i, n in names.items()}
     consumers = _consumers(tape)
     inputs = {x.id for x in xs}
     output = tape.outputs[0]
@@ -211,8 +211,8 @@ def _adjoint_formula(node, consumers, symbols, bars, inputs) -> str:
         part = _partial(consumer, k, symbols, b)
         if part is None:
             continue
-        term = b.ap(ops.MUL, bars[consumer.id], part)
-        total = term if total is None else b.ap(ops.ADD, total, term)
+        term = b.ap(table.MUL, bars[consumer.id], part)
+        total = term if total is None else b.ap(table.ADD, total, term)
     parts = ([] if total is None else [_print(total)]) + texts
     return " + ".join(parts) if parts else "0"
 
@@ -239,7 +239,7 @@ def tangent_table(tape: Tape, tangent: dict, x: Node, precision: int) -> str:
     """The forward pass with each node's tangent ẏ = Σ ∂y/∂u · u̇."""
     names = row_names(tape.nodes)
     symbols = _symbols(tape.nodes, names)
-    dots = {i: Node(ops.CONST, (), None, name=accent(n, DOT)) for i, n in names.items()}
+    dots = {i: Node(table.CONST, (), None, name=accent(n, DOT)) for i, n in names.items()}
     rows = []
     for node in tape.nodes:
         if node.id not in names or node.id not in tape.active:
@@ -263,8 +263,8 @@ def _tangent_formula(node, symbols, dots, tape) -> str:
         part = _partial(node, k, symbols, b)
         if part is None:
             continue
-        term = b.ap(ops.MUL, part, dots[inp.id])
-        total = term if total is None else b.ap(ops.ADD, total, term)
+        term = b.ap(table.MUL, part, dots[inp.id])
+        total = term if total is None else b.ap(table.ADD, total, term)
     return "0" if total is None else _print(total)
 
 
@@ -443,7 +443,7 @@ def _explain_symbolic(ev, ast, problem):
     inputs, output = problem.trace()
     tape = Tape([output], inputs)
     b = symbolic.Builder()
-    leaves = {n.id: Node(ops.CONST, (), None, name=n.name) for n in inputs}
+    leaves = {n.id: Node(table.CONST, (), None, name=n.name) for n in inputs}
     formula = symbolic.rebuild(tape, b, leaves)[output.id]
     lines = ["rules applied (u' is the derivative of u):"]
     for expr in ancestors(formula):
@@ -462,7 +462,7 @@ def _explain_symbolic(ev, ast, problem):
 
 
 def _depends(node: Node, leaves: dict) -> bool:
-    return any(n.op is ops.CONST and n.value is None for n in ancestors(node))
+    return any(n.op is table.CONST and n.value is None for n in ancestors(node))
 
 
 # check ----------------------------------------------------------------------------------
@@ -735,7 +735,7 @@ def _flatten(values, outputs):
 
 def _components(output: Node) -> list[Node]:
     """The outputs of a vector-valued expression: a literal's elements, or the tensor."""
-    if output.op in (ops.VECTOR, ops.TUPLE) and all(
+    if output.op in (table.VECTOR, table.TUPLE) and all(
             type(i.value) in (float, bool) for i in output.inputs):
         return list(output.inputs)
     return [output]
@@ -767,7 +767,7 @@ def graph(ev, ast, scope):
     from .evaluator import Scope
     from .graph import Binding
     from .problem import _free_names
-    free = {n: Binding(n, Node(ops.CONST, (), None, ast.span, n))
+    free = {n: Binding(n, Node(table.CONST, (), None, ast.span, n))
             for n in _free_names(ast.expr, scope)}
     node = ev.eval(ast.expr, Scope(free, scope) if free else scope)
     shown = Graph(ancestors(node), ev)

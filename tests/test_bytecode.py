@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import diffi
-from diffi import bytecode, compiler, ops
+from diffi import bytecode, compiler, table
 from diffi.bytecode import BytecodeWriter, instruction
 from diffi.compiler import Compiled, Retrace, compile_function
 
@@ -60,8 +60,8 @@ def test_a_function_with_seventy_thousand_locals_reads_the_right_ones():
     w = writer(["v0"])
     for k in range(1, 70001):
         w.arg(f"n{k}")  # numbered in the order met
-    lines = [w.assign("n300", w.ap(ops.MUL, "v0", 2.0)),
-             w.assign("n70000", w.ap(ops.ADD, "n300", 1.0))]
+    lines = [w.assign("n300", w.ap(table.MUL, "v0", 2.0)),
+             w.assign("n70000", w.ap(table.ADD, "n300", 1.0))]
     f = w.function("f", ["v0"], lines, "n70000")
     assert f(3.0) == 7.0
     assert f.__code__.co_nlocals == 70001
@@ -74,8 +74,8 @@ def test_constants_keep_sign_type_and_non_finite_values():
     w = writer()
     assert w.literal(0.0) != w.literal(-0.0)
     assert w.literal(1.0) != w.literal(True)
-    f = w.function("f", ["x"], [], w.pack(w.ap(ops.MUL, "x", -0.0), True, 1.0,
-                                           math.inf, math.nan, w.ap(ops.GT, "x", 0.0)))
+    f = w.function("f", ["x"], [], w.pack(w.ap(table.MUL, "x", -0.0), True, 1.0,
+                                           math.inf, math.nan, w.ap(table.GT, "x", 0.0)))
     product, true, one, inf, nan, test = f(2.0)
     assert math.copysign(1.0, product) == -1.0
     assert true is True and type(one) is float and inf == math.inf and math.isnan(nan)
@@ -84,8 +84,8 @@ def test_constants_keep_sign_type_and_non_finite_values():
 
 def test_a_guard_raises_retrace_only_when_its_test_says_so():
     w = writer()
-    lines = [w.assign("c", w.ap(ops.GT, "x", 0.0)), w.guard("c", raise_when=False)]
-    f = w.function("f", ["x"], lines, w.ap(ops.NEG, "x"))
+    lines = [w.assign("c", w.ap(table.GT, "x", 0.0)), w.guard("c", raise_when=False)]
+    f = w.function("f", ["x"], lines, w.ap(table.NEG, "x"))
     assert f(2.0) == -2.0
     with pytest.raises(Retrace):
         f(-1.0)
@@ -93,7 +93,7 @@ def test_a_guard_raises_retrace_only_when_its_test_says_so():
 
 def test_every_instruction_has_a_line_and_tracebacks_name_the_tape():
     w = writer()
-    f = w.function("f", ["x"], [w.assign("y", w.ap(ops.DIV, 1.0, "x"))], "y")
+    f = w.function("f", ["x"], [w.assign("y", w.ap(table.DIV, 1.0, "x"))], "y")
     code = f.__code__
     covered = sum(end - start for start, end, line in code.co_lines() if line == 1)
     assert covered == len(code.co_code)
@@ -171,7 +171,7 @@ def test_random_functions_compile_to_the_same_results_in_both_writers(
         assert code.co_stacksize == simulated_stack(code), name
 
 
-RULED = [p for p in ops.TABLE.values()
+RULED = [p for p in table.TABLE.values()
          if p.partials is not None and (p.scalar is not None or p in compiler.TEMPLATES)]
 
 
@@ -188,7 +188,7 @@ def test_a_filled_rule_template_has_the_stack_it_needs_and_the_source_writers_va
     at = {"a": 0.625, "b": 1.5, "seed": 1.25}
     values = [at.get(o, o) for o in operands]
     at["y"] = prim.scalar(*values) if prim.scalar else 0.5
-    partials = prim.partials(ops.ap_value, *values, at["y"])
+    partials = prim.partials(table.ap_value, *values, at["y"])
     for k, term in enumerate(compiler._rules(writer(params))[prim]):
         # a rule with no code is a zero partial (None) or the seed itself (ONE)
         if term is None:
@@ -200,11 +200,12 @@ def test_a_filled_rule_template_has_the_stack_it_needs_and_the_source_writers_va
         made = writer(params)
         term = compiler._rules(made)[prim][k]
         # inside a sum, so that the template's depth is added to what is on the stack
-        expr = made.ap(ops.ADD, "seed", term(*operands, "y", "seed"))
+        expr = made.ap(table.ADD, "seed", term(*operands, "y", "seed"))
         f = made.function("f", params, [made.assign("r", expr)], "r")
         assert f.__code__.co_stacksize == simulated_stack(f.__code__), (prim.name, k)
         source = compiler.CodeWriter()
-        text = source.ap(ops.ADD, "seed", compiler._rules(source)[prim][k](*operands, "y", "seed"))
+        text = source.ap(table.ADD, "seed",
+                         compiler._rules(source)[prim][k](*operands, "y", "seed"))
         expected = source.function("f", params, [source.assign("r", text)], "r")
         args = [at[p] for p in params]
         assert f(*args) == expected(*args), (prim.name, k)

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import diffi
-from diffi import bytecode, compiler, ops
+from diffi import bytecode, compiler, table
 from diffi.compiler import Cache, Compiled, NotCompilable, compile_function
 
 SOURCE = "f(x, y) = x*y + sin(x) / (1 + y^2) + exp(-x^2) * atan2(y, x)"
@@ -208,7 +208,7 @@ def test_forward_mode_skips_partials_the_output_does_not_depend_on():
     assert compiled.value_and_grad(1.0, 2.0) == (1.0, (1.0, 0.0))
 
 
-RULED = [p for p in ops.TABLE.values()
+RULED = [p for p in table.TABLE.values()
          if p.partials is not None and (p.scalar is not None or p in compiler.TEMPLATES)]
 
 
@@ -220,7 +220,7 @@ def test_a_rule_written_once_as_a_template_computes_what_the_rule_does(prim):
     at = {"a": 0.625, "seed": 1.25}
     values = [at.get(o, o) for o in operands]
     at["y"] = prim.scalar(*values) if prim.scalar else values[-1]  # (select: its branch)
-    numbers = prim.partials(ops.ap_value, *values, at["y"])
+    numbers = prim.partials(table.ap_value, *values, at["y"])
     writer = compiler.scalar_writer(["a", "y", "seed"])
     rules = compiler._rules(writer)
     for k, (term, part) in enumerate(zip(rules[prim], numbers)):

@@ -12,7 +12,7 @@ import pytest
 
 from diffi import (ArityError, DiffiNameError, DiffiSyntaxError, DiffiTypeError,
                    Interpreter, LimitError)
-from diffi import ops
+from diffi import table
 from diffi.graph import ancestors
 
 
@@ -145,8 +145,8 @@ def test_block_reads_enclosing_names_and_spans_lines(it):
 def test_block_local_names_label_the_graph(it):
     it.run("w = 3\nr = { a = 2 * w; a + 1 }")
     r = node(it, "r")
-    assert r.op is ops.ADD and r.name == "r"
-    assert r.inputs[0].name == "a" and r.inputs[0].op is ops.MUL
+    assert r.op is table.ADD and r.name == "r"
+    assert r.inputs[0].name == "a" and r.inputs[0].op is table.MUL
     assert r.inputs[0].inputs[1] is node(it, "w")
 
 
@@ -164,9 +164,9 @@ def test_graph_of_the_spec_example(it):
     it.run("w0 = 1; w1 = 2; x = 3\na4 = w1 * x\na5 = a4 + w0\ny2 = cos(a5)")
     y2, a5, a4 = node(it, "y2"), node(it, "a5"), node(it, "a4")
     w0, w1, x = node(it, "w0"), node(it, "w1"), node(it, "x")
-    assert y2.op is ops.TABLE["cos"] and y2.inputs == (a5,)
-    assert a5.op is ops.ADD and a5.inputs == (a4, w0)
-    assert a4.op is ops.MUL and a4.inputs == (w1, x)
+    assert y2.op is table.TABLE["cos"] and y2.inputs == (a5,)
+    assert a5.op is table.ADD and a5.inputs == (a4, w0)
+    assert a4.op is table.MUL and a4.inputs == (w1, x)
     assert [n.name for n in (y2, a5, a4, w0, w1, x)] == ["y2", "a5", "a4", "w0", "w1", "x"]
     assert (a4.value, a5.value, y2.value) == (6.0, 7.0, math.cos(7.0))
     assert it.globals["a5"].formula is not None
@@ -298,15 +298,15 @@ def test_infinite_recursion_is_a_limit_error(it):
 def test_calls_are_inlined_with_their_origin(it):
     it.run("w = 2\nsq(t) = t * t + 1\nz = sq(w)\nouter(u) = sq(u) * 3\nq = outer(w) - 1")
     z = node(it, "z")
-    assert z.op is ops.ADD and z.origin == "sq" and z.name == "z"
+    assert z.op is table.ADD and z.origin == "sq" and z.name == "z"
     mul = z.inputs[0]
-    assert mul.op is ops.MUL and mul.origin == "sq"
+    assert mul.op is table.MUL and mul.origin == "sq"
     assert mul.inputs == (node(it, "w"), node(it, "w"))   # the argument node itself
     q = node(it, "q")
-    assert q.op is ops.SUB and q.origin is None
+    assert q.op is table.SUB and q.origin is None
     times3 = q.inputs[0]
-    assert times3.op is ops.MUL and times3.origin == "outer"
-    assert times3.inputs[0].origin == "sq" and times3.inputs[0].op is ops.ADD
+    assert times3.op is table.MUL and times3.origin == "outer"
+    assert times3.inputs[0].origin == "sq" and times3.inputs[0].op is table.ADD
     assert q.value == (2 * 2 + 1) * 3 - 1
 
 
@@ -324,7 +324,7 @@ def test_destructuring(it):
     it.run("p, q = (1, 2)\ng(x) = (x, x^2)\nu, v = g(3)")
     assert (it.eval("p"), it.eval("q"), it.eval("u"), it.eval("v")) == (1.0, 2.0, 3.0, 9.0)
     assert node(it, "u").name == "u" and node(it, "v").name == "v"
-    assert node(it, "v").op is ops.POW
+    assert node(it, "v").op is table.POW
 
 
 def test_destructuring_swaps(it):
@@ -418,7 +418,7 @@ def test_chain_of_a_million_operations(it):
     expected = math.exp(1_000_001 * math.log1p(1e-7))
     assert math.isclose(y.value, expected, rel_tol=1e-8)
     count, walk = 0, y
-    while walk.op is ops.MUL:
+    while walk.op is table.MUL:
         assert walk.inputs[1] is node(it, "x")
         walk, count = walk.inputs[0], count + 1
     assert count == 1_000_000 and walk is node(it, "x")

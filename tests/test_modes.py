@@ -1,6 +1,6 @@
-"""The differentiation modes (diffi/forward.py, reverse.py, numeric.py, symbolic.py, series.py).
+"""The differentiation modes (diffi/forward.py, reverse.py, numeric.py, symbolic.py, table/series.py).
 
-One table-driven test walks every differentiable primitive of `diffi.ops.TABLE` and
+One table-driven test walks every differentiable primitive of `diffi.table.TABLE` and
 checks each mode (forward, reverse, symbolic, Taylor mode for orders 2 and 3) against
 Richardson differences of the primitive's own float evaluation. Then: a completeness
 check of the table, random expressions on which all modes agree (hypothesis), accuracy
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import diffi
 from diffi import numeric
-from diffi.ops import TABLE
+from diffi.table import TABLE
 
 
 def close(a, b, rel, floor=0.0) -> bool:

@@ -23,7 +23,8 @@ import pytest
 
 import diffi
 from diffi import DiffiError, DiffiTypeError, Interpreter, ShapeError
-from diffi import ops, tensors
+from diffi import table
+from diffi.table import tensors
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,8 +119,8 @@ CASES = [
     ("slice-both", "A[:2, 1:]", {"A": S}, lambda A: A[:2, 1:], "index"),
 ]
 # every tensor rule in the table (the structure that builds vectors and tuples aside)
-TENSOR_PRIMITIVES = [p for p in ops.TABLE.values() if getattr(p, "vjp", None) is not None
-                     and p not in (ops.VECTOR, ops.TUPLE)]
+TENSOR_PRIMITIVES = [p for p in table.TABLE.values() if getattr(p, "vjp", None) is not None
+                     and p not in (table.VECTOR, table.TUPLE)]
 
 
 def _values(shapes: dict, seed: int) -> dict:
@@ -149,7 +150,7 @@ def _assert_close(actual, expected, tolerance, what):
 
 
 def test_the_table_covers_every_tensor_rule():
-    # A new tensor primitive in ops.TABLE must come with rows here.
+    # A new tensor primitive in table.TABLE must come with rows here.
     names = {p.name for p in TENSOR_PRIMITIVES}
     assert names >= {"sum", "mean", "max_of", "min_of", "norm", "transpose", "reshape",
                      "concat", "dot", "softmax", "logsumexp", "matmul", "index"}
@@ -754,7 +755,7 @@ def test_backprop_shows_tensor_rules_and_summarises_big_rows():
 # Residual rules: what compiled training keeps from the forward pass --------------------
 
 def _residual_primitives():
-    return [p for p in ops.TABLE.values() if p.residual is not None]
+    return [p for p in table.TABLE.values() if p.residual is not None]
 
 
 def test_every_residual_rule_has_its_backward_rule():
@@ -768,13 +769,13 @@ TAILS = np.array([-1000.0, -745.5, -709.9, -709.0, -40.0, -1.0, -1e-9, 0.0, 1e-9
 
 def test_sigmoid_residual_gives_the_same_value_and_an_accurate_slope():
     with np.errstate(all="ignore"):  # as compiled training runs it
-        y, slope = ops.SIGMOID.residual([TAILS], None)
-        assert np.array_equal(y, ops.SIGMOID.tensor(TAILS))
-        reference = y * ops.SIGMOID.tensor(-TAILS)  # the table's partial, y·sigmoid(-x)
+        y, slope = table.SIGMOID.residual([TAILS], None)
+        assert np.array_equal(y, table.SIGMOID.tensor(TAILS))
+        reference = y * table.SIGMOID.tensor(-TAILS)  # the table's partial, y·sigmoid(-x)
     np.testing.assert_allclose(slope, reference, rtol=4e-16, atol=0)
     assert slope[TAILS == 40.0][0] == pytest.approx(math.exp(-40.0), rel=1e-15)
     assert np.all(np.isfinite(slope)) and slope[0] == 0.0 and slope[-1] == 0.0
-    (g,) = ops.SIGMOID.vjp_residual(np.full(TAILS.shape, 2.0), slope, None)
+    (g,) = table.SIGMOID.vjp_residual(np.full(TAILS.shape, 2.0), slope, None)
     np.testing.assert_array_equal(g, 2.0 * slope)
 
 
@@ -833,13 +834,13 @@ def _compiled_training_gradient(it, loss: str, names: list):
 def test_reverse_mode_asks_a_product_only_for_the_cotangents_it_needs(monkeypatch, expr):
     # W is a constant here: its cotangent (as large as W) must not be computed
     seen = []
-    original = ops.MATMUL.vjp
+    original = table.MATMUL.vjp
 
     def spy(g, values, params, y, needs=(True, True)):
         seen.append(needs)
         return original(g, values, params, y, needs)
 
-    monkeypatch.setattr(ops.MATMUL, "vjp", spy)
+    monkeypatch.setattr(table.MATMUL, "vjp", spy)
     it = Interpreter()
     it.run("W = [[1, 2], [3, 4]]")
     expr = expr if "sum" in expr else f"sum({expr})"

@@ -1,208 +1,16 @@
-"""Tensor built-ins (SPEC §5), each an entry of the primitive table with its rules.
-
-Operations whose derivative is not elementwise give `jvp(tangents, values, params, y)`
-and `vjp(cotangent, values, params, y)`; `params` holds what is not differentiated (an
-axis, a shape). Constructors (zeros, randn, onehot, load, …) make constants.
+"""The tensor built-ins as the interpreter calls them (SPEC §5): argument checks and
+parameters, then one recorded node of the table's tensor entries (diffi.table.tensors).
+Constructors (zeros, randn, onehot, load, …) make constants.
 """
 from __future__ import annotations
 
 import os
 
-from . import ops
+from . import table
 from .arrays import as_value, is_array, np
-from .errors import DiffiError, DiffiTypeError, ShapeError
-from .ops import structural
-
-
-def _array(value):
-    return np().asarray(value, dtype=float)
-
-
-def _expand(g, params, like):
-    """A reduced cotangent broadcast back to the shape of the reduced input."""
-    numpy = np()
-    g = numpy.asarray(g, dtype=float)
-    axis = params
-    if axis is not None:  # as numpy.expand_dims(g, axis), without its generality
-        axis %= g.ndim + 1
-        g = g.reshape(g.shape[:axis] + (1,) + g.shape[axis:])
-    out = numpy.empty(_shape_of(like))  # filled in C: cheaper than broadcast_to's layers
-    out[...] = g
-    return out
-
-
-def _shape_of(value):
-    return value.shape if type(value) is np().ndarray else np().shape(value)
-
-
-def _count(value) -> int:
-    return value.size if type(value) is np().ndarray else np().size(value)
-
-
-# Reductions ----------------------------------------------------------------------
-# add.reduce is what numpy.sum and numpy.mean run (mean then divides by the count),
-# called directly: the same numbers without their Python layers.
-
-def _sum(x, axis):
-    return as_value(np().add.reduce(_array(x), axis=axis))
-
-
-def _mean(x, axis):
-    x = _array(x)
-    total = np().add.reduce(x, axis=axis)
-    return as_value(total / (x.size // max(total.size, 1) if x.size else 0))
-
-
-SUM = structural("sum", 1, lambda v, axis: _sum(v[0], axis))
-SUM.jvp = lambda t, v, axis, y: _sum(t[0], axis)
-SUM.vjp = lambda g, v, axis, y: (as_value(_expand(g, axis, v[0])),)
-
-MEAN = structural("mean", 1, lambda v, axis: _mean(v[0], axis))
-MEAN.jvp = lambda t, v, axis, y: _mean(t[0], axis)
-# (the factor scales the reduced cotangent, before it is broadcast: fewer products)
-MEAN.vjp = lambda g, v, axis, y: (as_value(
-    _expand(np().multiply(g, _count(y) / max(_count(v[0]), 1)), axis, v[0])),)
-
-
-def _extremum_weights(values, axis, y):
-    """1/k on the k elements that attain the max (or min): ties share the derivative."""
-    numpy = np()
-    x = _array(values[0])
-    hit = (x == (numpy.expand_dims(y, axis) if axis is not None else y)).astype(float)
-    count = hit.sum(axis=axis, keepdims=axis is not None)
-    return hit / count
-
-
-def _reduction(name, fn):
-    prim = structural(name, 1, lambda v, axis: as_value(getattr(np(), fn)(_array(v[0]), axis=axis)))
-    prim.jvp = lambda t, v, axis, y: as_value(
-        np().sum(_array(t[0]) * _extremum_weights(v, axis, y), axis=axis))
-    prim.vjp = lambda g, v, axis, y: (as_value(_expand(g, axis, v[0]) * _extremum_weights(v, axis, y)),)
-    prim.kinks = True
-    return prim
-
-
-# "max" and "min" in the table are elementwise (max(a, b)); these reduce a tensor and
-# show the built-in's name in messages.
-MAXIMUM = _reduction("max_of", "max")
-MINIMUM = _reduction("min_of", "min")
-MAXIMUM.display, MINIMUM.display = "max", "min"  # (Primitive.label reads it)
-
-NORM = structural("norm", 1, lambda v, p: float(np().linalg.norm(_array(v[0]))))
-NORM.jvp = lambda t, v, p, y: float(np().sum(_array(v[0]) * _array(t[0])) / y) if y else 0.0
-NORM.vjp = lambda g, v, p, y: (as_value(g * _array(v[0]) / y) if y else
-                               as_value(np().zeros_like(_array(v[0]))),)
-
-# Shape --------------------------------------------------------------------------------
-
-TRANSPOSE = structural("transpose", 1, lambda v, p: as_value(np().transpose(_array(v[0]))))
-TRANSPOSE.jvp = lambda t, v, p, y: as_value(np().transpose(_array(t[0])))
-TRANSPOSE.vjp = lambda g, v, p, y: (as_value(np().transpose(_array(g))),)
-
-RESHAPE = structural("reshape", 1, lambda v, shape: as_value(np().reshape(_array(v[0]), shape)))
-RESHAPE.jvp = lambda t, v, shape, y: as_value(np().reshape(_array(t[0]), shape))
-RESHAPE.vjp = lambda g, v, shape, y: (as_value(np().reshape(_array(g), np().shape(v[0]))),)
-
-
-def _concat(values, axis):
-    return as_value(np().concatenate([np().atleast_1d(_array(v)) for v in values], axis=axis))
-
-
-def _split(g, values, axis):
-    numpy = np()
-    sizes = [numpy.atleast_1d(_array(v)).shape[axis] for v in values]
-    parts = numpy.split(_array(g), numpy.cumsum(sizes)[:-1], axis=axis)
-    return tuple(as_value(p.reshape(numpy.shape(v))) for p, v in zip(parts, values))
-
-
-CONCAT = structural("concat", -1, lambda v, axis: _concat(v, axis))
-CONCAT.jvp = lambda t, v, axis, y: _concat(
-    [np().zeros_like(_array(x)) if d is None else d for d, x in zip(t, v)], axis)
-CONCAT.vjp = lambda g, v, axis, y: _split(g, v, axis)
-
-DOT = structural("dot", 2, lambda v, p: as_value(np().dot(_array(v[0]), _array(v[1]))))
-DOT.jvp = lambda t, v, p, y: ops.MATMUL.jvp(t, [_array(x) for x in v], p, y)
-DOT.vjp = lambda g, v, p, y, needs=(True, True): ops.MATMUL.vjp(
-    g, [_array(x) for x in v], p, y, needs)
-DOT.vjp_needs = True
-
-# Softmax and log-sum-exp along the last axis, stable for large inputs ------------------
-
-
-def _softmax(u):
-    _, z, total = _shifted_exp(_array(u))
-    return z / total
-
-
-def _shifted_exp(u):
-    """m = the maximum along the last axis, z = exp(u − m) and Σ z (axes kept): the
-    stable pieces of softmax and logsumexp."""
-    numpy = np()
-    m = numpy.maximum.reduce(u, axis=-1, keepdims=True)  # numpy.max without its layers
-    z = numpy.exp(u - m)
-    return m, z, numpy.add.reduce(z, axis=-1, keepdims=True)
-
-
-def _logsumexp(u):
-    u = _array(u)
-    number = u.ndim == 0  # a number is its own last axis: logsumexp(3) = 3
-    m, _, total = _shifted_exp(u.reshape(1) if number else u)
-    return as_value(m[..., 0] + np().log(total[..., 0]))
-
-
-def _softmax_product(y, t):
-    """y ⊙ (t − Σ y·t): the Jacobian of softmax applied to t (it is symmetric)."""
-    t = _array(t)
-    return as_value(y * (t - np().sum(y * t, axis=-1, keepdims=True)))
-
-
-SOFTMAX = structural("softmax", 1, lambda v, p: as_value(_softmax(v[0])))
-SOFTMAX.jvp = lambda t, v, p, y: _softmax_product(_array(y), t[0])
-SOFTMAX.vjp = lambda g, v, p, y: (_softmax_product(_array(y), g),)
-
-
-def _logsumexp_residual(values, params):
-    """logsumexp(U) and softmax(U), its gradient, from the same exp(U − max)."""
-    u = _array(values[0])
-    number = u.ndim == 0
-    m, z, total = _shifted_exp(u.reshape(1) if number else u)
-    softmax = z / total
-    return as_value(m[..., 0] + np().log(total[..., 0])), \
-        softmax.reshape(()) if number else softmax
-
-
-def _logsumexp_vjp_residual(g, softmax, params):
-    g = _array(g)
-    return (as_value((g[..., None] if softmax.ndim > g.ndim else g) * softmax),)
-
-
-LOGSUMEXP = structural("logsumexp", 1, lambda v, p: _logsumexp(v[0]),
-                       residual=_logsumexp_residual,
-                       vjp_residual=_logsumexp_vjp_residual)
-# The gradient is softmax(U), computed afresh: exp(U − logsumexp(U)) would be cheaper
-# but cancels catastrophically when U is large (1e16).
-LOGSUMEXP.jvp = lambda t, v, p, y: as_value(np().sum(_array(t[0]) * _softmax(v[0]), axis=-1))
-LOGSUMEXP.vjp = lambda g, v, p, y: _logsumexp_vjp_residual(g, _softmax(v[0]), p)
-
-# How backprop's table shows each adjoint contribution (g: the output's adjoint, a and b:
-# the inputs, y: the output, k: the input's position): the rule above, in words.
-for _prim, _texts in [
-        (SUM, ["broadcast({g})"]),
-        (MEAN, ["broadcast({g})·size({y})/size({a})"]),
-        (MAXIMUM, ["{g} at the largest elements of {a}"]),
-        (MINIMUM, ["{g} at the smallest elements of {a}"]),
-        (NORM, ["{g}·{a}/{y}"]),
-        (TRANSPOSE, ["transpose({g})"]),
-        (RESHAPE, ["reshape({g}, shape({a}))"]),
-        (CONCAT, ["part {k} of {g}"]),
-        (DOT, ["{g} @ transpose({b})", "transpose({a}) @ {g}"]),
-        (ops.MATMUL, ["{g} @ transpose({b})", "transpose({a}) @ {g}"]),
-        (SOFTMAX, ["{y}·({g} − sum({g}·{y}, −1))"]),
-        (LOGSUMEXP, ["{g}·softmax({a})"]),
-        (ops.VECTOR, ["{g}[{k}]"]),
-        (ops.TUPLE, ["{g}[{k}]"]),
-        (ops.INDEX, ["{g} placed at the index in {a}"])]:
-    _prim.adjoint_text = _texts
+from .errors import DiffiError, DiffiTypeError, LimitError, ShapeError
+from .table.tensors import _array
+from .values import NOTHING, Builtin
 
 
 # Calls: argument checks and parameters, then one recorded node ---------------------------
@@ -277,7 +85,7 @@ def _no_keywords(keywords, name, span):
 def reshape_call(evaluator, args, keywords, span):
     _no_keywords(keywords, "reshape", span)
     shape = tuple(_whole(a, span, allow_minus_one=True) for a in args[1:])
-    return record(evaluator, RESHAPE, args[:1], shape, span)
+    return record(evaluator, table.RESHAPE, args[:1], shape, span)
 
 
 def concat_call(axis_default):
@@ -286,7 +94,7 @@ def concat_call(axis_default):
         node = keywords.pop("axis", None)
         _no_keywords(keywords, "concat", span)
         axis = axis_default if node is None else _whole(node, span, negative=True)
-        return record(evaluator, CONCAT, args, axis, span)
+        return record(evaluator, table.CONCAT, args, axis, span)
     return call
 
 
@@ -307,7 +115,6 @@ def _dims(evaluator, args, span) -> tuple:
     for d in dims:
         size *= d
     if size > evaluator.limits.max_elements:
-        from .errors import LimitError
         raise LimitError(f"a tensor of {size} elements is larger than "
                          f"{evaluator.limits.max_elements} (max_elements)", span)
     return dims
@@ -316,7 +123,7 @@ def _dims(evaluator, args, span) -> tuple:
 def constant_call(make, name):
     def call(evaluator, args, keywords, span):
         _no_keywords(keywords, name, span)
-        return evaluator.record(ops.CONST, (), make(evaluator, args, span), span)
+        return evaluator.record(table.CONST, (), make(evaluator, args, span), span)
     return call
 
 
@@ -328,7 +135,6 @@ def _generator(evaluator, seed=None):
 
 
 def _seed(evaluator, args, span):
-    from .values import NOTHING
     _generator(evaluator, _whole(args[0], span))
     return NOTHING
 
@@ -359,7 +165,7 @@ def _argmax(evaluator, args, keywords, span):
     if x.size == 0:
         raise ShapeError("argmax of an empty tensor", span)
     axis = _axis(args, dict(keywords), span)
-    return evaluator.record(ops.CONST, (), as_value(np().argmax(x, axis=axis).astype(float)),
+    return evaluator.record(table.CONST, (), as_value(np().argmax(x, axis=axis).astype(float)),
                             span)
 
 
@@ -393,26 +199,27 @@ def _load(evaluator, args, span):
 
 def builtin_functions():
     """The tensor built-ins as Builtin values (name → Builtin)."""
-    from .values import Builtin
     specs = [
         ("sum", "sum(A, axis)", "sum of all elements, or along an axis",
-         reduction_call(SUM, "sum"), 1, 2),
+         reduction_call(table.SUM, "sum"), 1, 2),
         ("mean", "mean(A, axis)", "mean of all elements, or along an axis",
-         reduction_call(MEAN, "mean"), 1, 2),
+         reduction_call(table.MEAN, "mean"), 1, 2),
         ("max", "max(A) | max(A, axis = k) | max(a, b)",
          "largest element (along an axis), or the elementwise larger of two",
-         extremum_call(MAXIMUM, ops.MAX), 1, 2),
+         extremum_call(table.MAXIMUM, table.MAX), 1, 2),
         ("min", "min(A) | min(A, axis = k) | min(a, b)",
          "smallest element (along an axis), or the elementwise smaller of two",
-         extremum_call(MINIMUM, ops.MIN), 1, 2),
-        ("norm", "norm(x)", "Euclidean (Frobenius) norm", simple_call(NORM), 1, 1),
-        ("transpose", "transpose(A)", "transpose", simple_call(TRANSPOSE), 1, 1),
+         extremum_call(table.MINIMUM, table.MIN), 1, 2),
+        ("norm", "norm(x)", "Euclidean (Frobenius) norm", simple_call(table.NORM), 1, 1),
+        ("transpose", "transpose(A)", "transpose", simple_call(table.TRANSPOSE), 1, 1),
         ("reshape", "reshape(A, m, n)", "the same elements in a new shape (-1: inferred)",
          reshape_call, 2, -1),
-        ("dot", "dot(a, b)", "dot product (matrix product for matrices)", simple_call(DOT), 2, 2),
-        ("softmax", "softmax(U)", "softmax along the last axis, stable", simple_call(SOFTMAX), 1, 1),
+        ("dot", "dot(a, b)", "dot product (matrix product for matrices)",
+         simple_call(table.DOT), 2, 2),
+        ("softmax", "softmax(U)", "softmax along the last axis, stable",
+         simple_call(table.SOFTMAX), 1, 1),
         ("logsumexp", "logsumexp(U)", "log(sum(exp(U))) along the last axis, stable",
-         simple_call(LOGSUMEXP), 1, 1),
+         simple_call(table.LOGSUMEXP), 1, 1),
         ("concat", "concat(a, b, …, axis = 0)", "join tensors along an axis",
          concat_call(0), 1, -1),
         ("vstack", "vstack(a, b, …)", "join rows (axis 0)", concat_call(0), 1, -1),

@@ -1,4 +1,4 @@
-"""The primitive table (diffi/ops.py): every scalar built-in of SPEC §5, one table.
+"""The primitive table (diffi/table/scalars.py): every scalar built-in of SPEC §5, one table.
 
 Each built-in is checked against Python's `math` (or an obvious formula) at several
 points, on its float path (`Primitive.evaluate` on floats), on its NumPy path
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from diffi import Interpreter
-from diffi import ops
+from diffi import table
 
 REL = 1e-15  # relative tolerance against Python's math
 
@@ -75,7 +75,7 @@ SPEC_SCALARS = ("sin cos tan asin acos atan atan2 sinh cosh tanh exp log log2 lo
 
 
 def _prim(name):
-    return ops.TABLE[ops.ALIASES.get(name, name)]
+    return table.TABLE[table.ALIASES.get(name, name)]
 
 
 def _close(actual, expected, rel=REL):
@@ -108,8 +108,8 @@ def test_every_spec_scalar_is_in_this_table():
 
 def test_table_declares_every_spec_scalar_and_nothing_untested():
     # A new scalar built-in must come with a row here (the table-driven rule of STYLE).
-    assert set(ops.SCALAR_FUNCTIONS) == set(SPEC_SCALARS)
-    assert ops.ALIASES["logistic"] == "sigmoid"
+    assert set(table.SCALAR_FUNCTIONS) == set(SPEC_SCALARS)
+    assert table.ALIASES["logistic"] == "sigmoid"
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
@@ -215,7 +215,7 @@ def test_stable_functions_do_not_overflow(source, expected):
 
 
 def test_sigmoid_keeps_precision_in_both_tails():
-    sigmoid = ops.TABLE["sigmoid"]
+    sigmoid = table.TABLE["sigmoid"]
     assert math.isclose(sigmoid.evaluate(-40.0), math.exp(-40.0) / (1 + math.exp(-40.0)),
                         rel_tol=REL)
     assert sigmoid.evaluate(-720.0) == math.exp(-720.0)  # not 1/(1 + inf) = 0
@@ -223,7 +223,7 @@ def test_sigmoid_keeps_precision_in_both_tails():
 
 
 def test_softplus_is_log1p_exp_and_accurate_in_the_tails():
-    softplus = ops.TABLE["softplus"]
+    softplus = table.TABLE["softplus"]
     assert math.isclose(softplus.evaluate(-40.0), math.exp(-40.0), rel_tol=REL)
     assert softplus.evaluate(40.0) == 40.0 + math.log1p(math.exp(-40.0))
     assert softplus.evaluate(0.0) == math.log(2.0)
@@ -234,10 +234,10 @@ SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -2.0, 1000.0, -1000.0, 1e308, -1e308, 5e-3
 
 
 @pytest.mark.filterwarnings("error")  # not even a NumPy RuntimeWarning may leak
-@pytest.mark.parametrize("name", sorted(n for n, p in ops.TABLE.items()
+@pytest.mark.parametrize("name", sorted(n for n, p in table.TABLE.items()
                                          if p.numeric and p.scalar is not None))
 def test_nothing_raises_on_special_values(name):
-    prim = ops.TABLE[name]
+    prim = table.TABLE[name]
     for args in itertools.product(SPECIAL, repeat=prim.arity):
         got = prim.evaluate(*args)
         assert type(got) in (float, bool), (name, args, got)
@@ -255,7 +255,7 @@ def test_nothing_raises_on_special_values(name):
 def test_primitive_edge_values(name, args, expected):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        got = ops.TABLE[name].evaluate(*args)
+        got = table.TABLE[name].evaluate(*args)
     assert type(got) is float
     if math.isnan(expected):
         assert math.isnan(got)

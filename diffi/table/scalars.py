@@ -1,106 +1,14 @@
-"""The primitive table: every operator and built-in function, declared once.
-
-An entry gives the name, arity, a fast float implementation (`scalar`) and a NumPy
-implementation (`tensor`). IEEE semantics throughout: no entry raises on a bad
-number (`1/0` is inf, `log(-1)` is nan). NumPy is imported only when a tensor
-or a float exception needs it, so scalar scripts start fast.
+"""Operators and scalar functions (SPEC §5): each an entry of the table with its
+derivative rules (`partials` for first order, `taylor` for any order), and where they
+are not differentiable.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Callable
 
+from ..arrays import as_value, np
 from . import series as T
-from .arrays import as_value, is_array, np, truth, zero_like
-
-
-@dataclass(eq=False)
-class Primitive:
-    """One operation of the graph: how to evaluate it on floats and on tensors."""
-
-    name: str
-    arity: int
-    scalar: Callable | None
-    tensor: Callable | None
-    signature: str = ""
-    doc: str = ""
-    symbol: str | None = None       # infix or prefix operator, for printing
-    kinks: bool = False             # has points where it is not differentiable
-    numeric: bool = True            # takes and gives numbers (else: structure ops)
-    # partials(ap, *inputs, output) -> one partial derivative per input (None: zero),
-    # written with `ap(primitive, *args)` so that every mode can run it: on numbers,
-    # on graph nodes (to differentiate again, or print symbolically), or as code.
-    partials: Callable | None = None
-    # taylor(output_value, *input_series) -> the output's truncated Taylor series.
-    taylor: Callable | None = None
-    # For compiled NumPy gradients (minimize): residual(values, params) -> (output, kept)
-    # computes the output on tensors as `tensor`/`compute` does and keeps what the
-    # backward sweep needs, and vjp_residual(cotangent, kept, params) -> one cotangent
-    # per input, equal to what `partials`/`vjp` give, without recomputing the forward.
-    residual: Callable | None = None
-    vjp_residual: Callable | None = None
-    # vjp(…, needs) takes one flag per input and skips the cotangents not needed (the
-    # adjoint of a constant matrix in A @ x costs as much as the product itself).
-    vjp_needs: bool = False
-    # decision(values, params) -> None while a decision the evaluator recorded (an `if`
-    # branch, a short-circuit of `and`/`or`) still holds at new input values, else the
-    # word that decided ('if', 'and', 'or'): replaying the graph elsewhere must stop.
-    decision: Callable | None = None
-    display: str | None = None       # the built-in's name, where the table's differs
-    # adjoint_text: how backprop's table writes each input's adjoint (tensor rules)
-    adjoint_text: list | None = None
-
-    def evaluate(self, *values):
-        """The value of this operation on input values (floats, bools or arrays)."""
-        if self.scalar is None:
-            return as_value(self._numpy(values))
-        for v in values:
-            if type(v) is not float:
-                return self._general(values)
-        try:
-            return self.scalar(*values)
-        except (ValueError, OverflowError, ZeroDivisionError):
-            return as_value(self._numpy(values))
-
-    def _general(self, values):
-        values = [float(v) if type(v) is bool or type(v) is int else v for v in values]
-        if all(type(v) is float for v in values):
-            return self.evaluate(*values)
-        return as_value(self._numpy(values))
-
-    def _numpy(self, values):
-        numpy = np()
-        with numpy.errstate(all="ignore"):
-            args = [numpy.asarray(v, dtype=float) if not is_array(v) else v for v in values]
-            return self.tensor(*args)
-
-    @property
-    def label(self) -> str:
-        """How messages and traces name the operation: its operator, else its name."""
-        return self.symbol or self.display or self.name
-
-    def __repr__(self):
-        return f"<primitive {self.name}>"
-
-
-TABLE: dict[str, Primitive] = {}
-
-
-def define(name, arity, scalar, tensor, signature="", doc="", **extra) -> Primitive:
-    """Declare a primitive in the table."""
-    prim = Primitive(name, arity, scalar, tensor, signature or f"{name}(x)", doc, **extra)
-    TABLE[name] = prim
-    return prim
-
-
-def _ufunc(name):
-    """NumPy's function `name`, looked up when first called (NumPy loads lazily);
-    compiled code calls numpy.<ufunc_name> directly."""
-    def call(*args):
-        return getattr(np(), name)(*args)
-    call.ufunc_name = name
-    return call
+from .primitives import TABLE, _flat, _steps, _ufunc, ap_value, define
 
 
 def _sgn(v):
@@ -115,11 +23,6 @@ def _positive(v):
     if type(v) is float or type(v) is bool:
         return 1.0 if v > 0 else 0.0
     return (np().asarray(v) > 0).astype(float)
-
-
-def _steps(n):
-    """The order n of a series (its length minus one)."""
-    return len(n) - 1
 
 
 def _weighted(a, b, w):
@@ -255,11 +158,6 @@ POS = define("pos", 1, lambda a: +a, _ufunc("positive"), "+a", "identity", symbo
              taylor=lambda y, a: list(a))
 
 
-def _flat(y, *series):
-    """Taylor rule of a piecewise-constant operation: its value, then zeros."""
-    return T.constant(y, _steps(series[0]))
-
-
 def _comparison(name, scalar, ufunc, symbol):
     return define(name, 2, scalar, _ufunc(ufunc), f"a {symbol} b", symbol=symbol,
                   taylor=_flat)
@@ -277,14 +175,6 @@ NOT = define("not", 1, lambda a: not a, _ufunc("logical_not"), "not a", symbol="
 BINARY = {"+": ADD, "-": SUB, "*": MUL, "/": DIV, "^": POW, "@": MATMUL,
           "<": LT, "<=": LE, ">": GT, ">=": GE, "==": EQ, "!=": NE}
 UNARY = {"-": NEG, "+": POS, "not": NOT}
-
-
-def ap_value(prim, *args):
-    """Apply a primitive to numbers: the numeric backend of the rules."""
-    fn = getattr(prim, "compute", None)
-    if fn is not None:
-        return fn(args, None)
-    return prim.evaluate(*args)
 
 
 # Scalar functions (SPEC §5) ------------------------------------------------------
@@ -430,71 +320,6 @@ SCALAR_FUNCTIONS = sorted(n for n, p in TABLE.items()
                           if p.symbol is None and p.numeric) + sorted(ALIASES)
 
 
-# Structure: graph operations that are not built-in functions ------------------------
-# `compute(values, params)` evaluates them; their rules pass derivatives through.
-
-def structural(name, arity, compute, **rules) -> Primitive:
-    """Declare an operation of the graph's structure (not callable by name)."""
-    prim = define(name, arity, None, None, numeric=False, **rules)
-    prim.compute = compute
-    return prim
-
-
-CONST = structural("const", 0, lambda values, params: params)
-ALIAS = structural("alias", 1, lambda values, params: values[0],
-                   partials=lambda ap, x, y: (1.0,), taylor=lambda y, x: list(x))
-# if C then A else B, as recorded: (condition, branch taken); params: "then" or "else".
-SELECT = structural("select", 2, lambda values, params: values[1],
-                    partials=lambda ap, c, b, y: (None, 1.0),
-                    taylor=lambda y, c, b: list(b),
-                    decision=lambda values, params: (
-                        None if truth(values[0]) == (params == "then") else "if"))
-# if C then A else B with both branches (symbolic formulas, whose condition is unknown).
-IFELSE = structural("ifelse", 3,
-                    lambda values, params: values[1] if truth(values[0]) else values[2],
-                    partials=lambda ap, c, a, b, y: (None, ap(IFELSE, c, 1.0, 0.0),
-                                                     ap(IFELSE, c, 0.0, 1.0)),
-                    taylor=lambda y, c, a, b: list(a) if truth(c[0]) else list(b))
-# With one input, `and`/`or` was decided by its left side (the right was not evaluated).
-LOGIC = structural("logic", -1, lambda values, params: (
-    any(truth(v) for v in values) if params == "or" else all(truth(v) for v in values)),
-    taylor=_flat,
-    decision=lambda values, params: (
-        None if len(values) == 2 or truth(values[0]) == (params == "or") else params))
-TUPLE = structural("tuple", -1, lambda values, params: tuple(values))
-VECTOR = structural("vector", -1, lambda values, params: np().array(values, dtype=float))
-INDEX = structural("index", 1, lambda values, params: as_value(values[0][params]))
-
-
-def _vector_jvp(tangents, values, params, y):
-    return np().array([zero_like(v) if t is None else t for t, v in zip(tangents, values)],
-                      dtype=float)
-
-
-def _index_vjp(g, values, params, y):
-    out = np().zeros_like(values[0], dtype=float)
-    np().add.at(out, params, g)
-    return (out,)
-
-
-# jvp(tangents, values, params, output) and vjp(cotangent, values, params, output):
-# the rules of operations whose derivative is not elementwise.
-VECTOR.jvp = _vector_jvp
-VECTOR.vjp = lambda g, values, params, y: tuple(as_value(g[i]) for i in range(len(values)))
-VECTOR.taylor = lambda y, *series: [np().array([s[k] for s in series], dtype=float)
-                                    for k in range(len(series[0]))]
-TUPLE.jvp = lambda tangents, values, params, y: tuple(
-    zero_like(v) if t is None else t for t, v in zip(tangents, values))
-TUPLE.vjp = lambda g, values, params, y: tuple(g)
-INDEX.jvp = lambda tangents, values, params, y: as_value(np().asarray(tangents[0])[params])
-INDEX.vjp = _index_vjp
-
-
-# A directive's result shown with its work (params: the diffi.directives.Report).
-REPORT = structural("report", 1, lambda values, params: values[0],
-                    partials=lambda ap, x, y: (1.0,), taylor=lambda y, x: list(x))
-
-
 def _at_zero(x, *rest):
     return x == 0
 
@@ -514,11 +339,5 @@ for _comparison_op in (LT, LE, GT, GE):
                                       "differentiates the branch taken)")
 
 
-for _boolean_op in (LT, LE, GT, GE, EQ, NE, NOT, LOGIC):
+for _boolean_op in (LT, LE, GT, GE, EQ, NE, NOT):
     _boolean_op.boolean = True  # gives true/false: arithmetic identities must keep it
-
-
-def compute(op: Primitive, values, params=None):
-    """The value of any graph operation on input values."""
-    fn = getattr(op, "compute", None)
-    return fn(values, params) if fn is not None else op.evaluate(*values)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .arrays import np
+from ..arrays import np
 
 
 def constant(value, n: int) -> list:

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import diffi  # noqa: E402
 from chain import operations, source  # noqa: E402  (bench/ is on the path as the script's folder)
 from diffi.compiler import Compiled, trace  # noqa: E402
-from diffi.tape import Tape  # noqa: E402
+from diffi.core.tape import Tape  # noqa: E402
 
 
 def main() -> None:

@@ -29,8 +29,8 @@ from itertools import chain
 
 from . import arrays, bytecode, table
 from .arrays import single_number
-from .graph import Node
-from .tape import Tape
+from .core.graph import Node
+from .core.tape import Tape
 
 
 class NotCompilable(Exception):

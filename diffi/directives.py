@@ -7,14 +7,14 @@ from __future__ import annotations
 import math
 
 from . import arrays, forward, numeric, table, reverse, symbolic
-from .language import syntax as S
 from .arrays import finite, is_array, single_number, zero_like
+from .core.evaluator import nonfinite_message
+from .core.graph import Node
+from .core.problem import Problem, build
+from .core.tape import Tape
+from .core.values import UserFunction, kind_of
 from .errors import DiffiError, DiffiTypeError
-from .graph import Node
-from .problem import Problem, build
-from .tape import Tape
-from .evaluator import nonfinite_message
-from .values import UserFunction, kind_of
+from .language import syntax as S
 
 MODES = ("forward", "reverse", "numeric", "symbolic")
 

@@ -10,10 +10,10 @@ import math
 from contextlib import nullcontext
 
 from . import arrays, table
-from .table import series as T
 from .arrays import is_array, zero_like
+from .core.tape import Tape
 from .errors import DiffiError
-from .tape import Tape
+from .table import series as T
 
 
 class MissingRule(DiffiError):

@@ -13,8 +13,8 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from .builtins import BUILTINS
-from .values import Builtin
+from .core.library import BUILTINS
+from .core.values import Builtin
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,14 @@ import warnings
 from contextlib import contextmanager
 
 from . import arrays, table
-from .language import syntax as S
 from .arrays import as_value, is_array
-from .builtins import BUILTINS, constant
+from .core.evaluator import Evaluator, Limits
+from .core.graph import Binding, Node
+from .core.library import BUILTINS, constant
+from .core.values import PRECISION, NOTHING, Function, UserFunction, format_value
 from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, LimitError, format_warning
-from .evaluator import Evaluator, Limits
-from .graph import Binding, Node
+from .language import syntax as S
 from .language.parser import parse, parse_prefix
-from .values import PRECISION, NOTHING, Function, UserFunction, format_value
 
 STACK_DEPTH = 200_000  # Python frames allowed while evaluating deeply nested input
 
@@ -67,6 +67,18 @@ def fewer_collections():
                 gc.set_threshold(*_gc_saved)
 
 
+def run_directive(evaluator, ast, scope):
+    """Run a directive: the evaluator's runner, handed to it here."""
+    from .directives import run  # lazily: a script loads the directives at its first one
+    return run(evaluator, ast, scope)
+
+
+def compile_cache():
+    """A new cache of compiled tapes: the evaluator's, made on its first use."""
+    from .compiler import Cache  # lazily: the compiler loads only for a compiled call
+    return Cache()
+
+
 def _python_warning(message: str, span) -> None:
     warnings.warn(format_warning(message, span), DiffiWarning, stacklevel=4)
 
@@ -84,7 +96,8 @@ class Interpreter:
         self._output = output or (lambda text: print(text))
         self._warn = warn or _python_warning
         self.evaluator = Evaluator(self.globals, self.limits, self._output, self._warn,
-                                   precision)
+                                   precision, directives=run_directive,
+                                   compile_cache=compile_cache)
         self.evaluator.files = files
         self.evaluator.progress = progress  # start(steps) / update(step, loss) / finish(…)
         self._parsed: dict = {}  # expression strings of API calls -> syntax (immutable)

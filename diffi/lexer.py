@@ -9,9 +9,9 @@ from pygments.lexer import RegexLexer, bygroups, words
 from pygments.token import (Comment, Error, Keyword, Name, Number, Operator, Punctuation,
                             String, Whitespace)
 
-from .builtins import BUILTINS
+from .core.library import BUILTINS
+from .core.values import Builtin
 from .language.syntax import RESERVED
-from .values import Builtin
 
 DIRECTIVES = ("grad", "backprop", "hessian", "jacobian", "check", "explain", "graph",
               "minimize")

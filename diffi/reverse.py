@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from . import arrays, table
 from .arrays import as_value, is_array
+from .core.tape import Tape
 from .forward import MissingRule
-from .tape import Tape
 
 
 def adjoints(tape: Tape, output, seed=1.0, on_partial=None) -> dict:

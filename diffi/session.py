@@ -17,10 +17,10 @@ from . import table
 from .assist import is_command
 from .cli import Console, make_progress, read_script
 from .commands import PROMPT, Quit, run_command, terminal_width
+from .core.values import display_width
 from .errors import DiffiError, Span, format_warning, render
 from .interpreter import Interpreter
 from .language.parser import is_incomplete
-from .values import display_width
 
 MORE = "  ...> "
 # After `diffi -i FILE`, the file's spans use lines 1, 2, …; the session's inputs start

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 
 from . import table
-from .language import syntax as S
 from .arrays import as_value, is_array
+from .core.graph import Node, ancestors
+from .core.tape import Tape
 from .forward import MissingRule
-from .graph import Node, ancestors
-from .tape import Tape
+from .language import syntax as S
 
 
 class Builder:

@@ -13,15 +13,15 @@ import shutil
 import subprocess
 
 from . import arrays, forward, numeric, table, reverse, symbolic
-from .language import syntax as S
 from .arrays import is_array, zero_like
+from .core.graph import Node, ancestors
+from .core.tape import Tape
+from .core.values import display_width, format_value
 from .directives import (NUMERIC_MAX_ELEMENTS, Context, Report, _require_scalar, build,
                          check_numeric_size, derivative_value, formula_function, gradient,
                          mode_of, numeric_estimate, pack, reverse_pass, unit_seeds)
 from .errors import DiffiError, DiffiTypeError
-from .graph import Node, ancestors
-from .tape import Tape
-from .values import display_width, format_value
+from .language import syntax as S
 
 BAR, DOT = "\u0304", "\u0307"
 TOLERANCE = 1e-6
@@ -434,7 +434,7 @@ def _sweep_lines(ev, ast, problem, var, method: str) -> list[str]:
 
 
 def _single(problem, var):
-    from .problem import Problem
+    from .core.problem import Problem
     return Problem(problem.ev, problem.ast, problem.scope, problem.function, problem.names,
                    [var], problem.values)
 
@@ -764,9 +764,9 @@ def graph(ev, ast, scope):
 
     Names E uses that have no value become inputs of the graph (shown with value ?).
     """
-    from .evaluator import Scope
-    from .graph import Binding
-    from .problem import _free_names
+    from .core.graph import Scope
+    from .core.graph import Binding
+    from .core.problem import _free_names
     free = {n: Binding(n, Node(table.CONST, (), None, ast.span, n))
             for n in _free_names(ast.expr, scope)}
     node = ev.eval(ast.expr, Scope(free, scope) if free else scope)

@@ -10,14 +10,14 @@ import math
 
 from . import arrays, reverse
 from .arrays import as_value, is_array, single_number, zero_like
-from .builtins import constant
 from .compiler import NotCompilable, Retrace, compile_problem
+from .core.graph import Binding
+from .core.library import constant
+from .core.problem import Problem
+from .core.tape import Tape
+from .core.values import kind_of
 from .errors import DiffiError, DiffiTypeError
-from .graph import Binding
-from .values import kind_of
-from .problem import Problem
 from .progress import SilentProgress
-from .tape import Tape
 
 OPTIMIZERS = {  # name -> its options' defaults (the class is filled in below)
     "gd": {"rate": 0.01, "steps": 100},

@@ -15,7 +15,7 @@ import math
 import re
 from pathlib import Path
 
-from diffi.values import PRECISION
+from diffi.core.values import PRECISION
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?")
 ROUNDING_LEVEL = re.compile(r"largest relative difference: (\d\.\de[-+]\d+) \([a-z ]+\)")

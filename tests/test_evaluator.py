@@ -1,4 +1,4 @@
-"""The evaluator (diffi/evaluator.py) through the Interpreter: semantics, the graph, limits.
+"""The evaluator (diffi/core/evaluator.py) through the Interpreter: semantics, the graph, limits.
 
 SPEC §2 (expressions), §3 (statements and the graph), §5 (non-finite warnings) and
 §9 (limits). Directives and tensor built-ins are not covered here.
@@ -13,7 +13,7 @@ import pytest
 from diffi import (ArityError, DiffiNameError, DiffiSyntaxError, DiffiTypeError,
                    Interpreter, LimitError)
 from diffi import table
-from diffi.graph import ancestors
+from diffi.core.graph import ancestors
 
 
 def quiet(**options) -> Interpreter:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from diffi import help as topics
-from diffi.builtins import BUILTINS
+from diffi.core.library import BUILTINS
 from diffi.commands import ACTIONS, help_text, run_example
-from diffi.values import Builtin
+from diffi.core.values import Builtin
 
 DIRECTIVES = ["d/dx", "grad", "backprop", "hessian", "jacobian", "check", "explain", "graph",
               "minimize"]

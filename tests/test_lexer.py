@@ -9,10 +9,10 @@ import pytest
 from pygments.token import (Comment, Error, Keyword, Name, Number, Operator, Punctuation,
                             String)
 
-from diffi.builtins import BUILTINS
+from diffi.core.library import BUILTINS
 from diffi.lexer import DiffiLexer
 from diffi.language.syntax import RESERVED
-from diffi.values import Builtin
+from diffi.core.values import Builtin
 
 ROOT = Path(__file__).resolve().parent.parent
 

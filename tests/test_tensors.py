@@ -821,7 +821,7 @@ def _compiled_training_gradient(it, loss: str, names: list):
     """The loss and its gradients by the code compile_problem makes for minimize."""
     from diffi.compiler import compile_problem
     from diffi.language.parser import parse
-    from diffi.problem import Problem
+    from diffi.core.problem import Problem
     ev = it.evaluator
     ev.begin_statement()
     (stmt,) = parse(f"minimize {loss} wrt {', '.join(names)} using gd(steps = 1)")

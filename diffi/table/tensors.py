@@ -2,7 +2,7 @@
 
 Operations whose derivative is not elementwise give `jvp(tangents, values, params, y)`
 and `vjp(cotangent, values, params, y)`; `params` holds what is not differentiated (an
-axis, a shape). The built-ins that call them are in diffi/tensor_calls.py.
+axis, a shape). The built-ins that call them are in diffi/core/tensor_calls.py.
 """
 from __future__ import annotations
 

@@ -11,44 +11,18 @@ import functools
 import math
 import time
 
-from . import arrays, table
-from .language import syntax as S
-from .arrays import as_value, finite, is_array
-from .builtins import BUILTINS, constant
-from .errors import ArityError, DiffiNameError, DiffiTypeError, LimitError, ShapeError
-from .graph import Binding, Node
-from .language.parser import start_of
+from .. import arrays, table
+from ..arrays import as_value, finite, is_array
+from ..errors import ArityError, DiffiNameError, DiffiTypeError, LimitError, ShapeError
+from ..language import syntax as S
+from ..language.parser import start_of
+from .graph import Binding, Node, Scope
+from .library import BUILTINS, constant
 from .values import PRECISION, Function, UserFunction, format_value, kind_of
 
-from .table import ALIAS, IFELSE, INDEX, LOGIC, SELECT, TUPLE, VECTOR  # noqa: E402
+from ..table import ALIAS, IFELSE, INDEX, LOGIC, SELECT, TUPLE, VECTOR  # noqa: E402
 
 NUMERIC_TYPES = (float, bool)
-
-
-class Scope:
-    """Names bound in a block or a call, in front of an enclosing scope."""
-
-    __slots__ = ("vars", "parent")
-
-    def __init__(self, vars: dict, parent: "Scope | None" = None):
-        self.vars = vars
-        self.parent = parent
-
-    def lookup(self, name: str):
-        scope = self
-        while scope is not None:
-            binding = scope.vars.get(name)
-            if binding is not None:
-                return binding
-            scope = scope.parent
-        return None
-
-    def names(self) -> set[str]:
-        found, scope = set(), self
-        while scope is not None:
-            found.update(scope.vars)
-            scope = scope.parent
-        return found
 
 
 class Limits:
@@ -65,7 +39,8 @@ class Limits:
 class Evaluator:
     """Runs statements against a global scope, recording the graph as it goes."""
 
-    def __init__(self, globals_: dict, limits: Limits, output, warn, precision=PRECISION):
+    def __init__(self, globals_: dict, limits: Limits, output, warn, precision=PRECISION, *,
+                 directives, compile_cache):
         self.globals = Scope(globals_)
         self.limits = limits
         self.output = output          # output(text): print's sink
@@ -84,6 +59,10 @@ class Evaluator:
         self.recording = None         # global name -> Binding read, while compiling
         self.progress = None          # minimize's progress report (diffi.training)
         self.random = None            # randn's generator (seeded by seed(k))
+        # The layers above hand these in (diffi.interpreter), so that the evaluator
+        # imports neither the directives nor the compiler, and loads neither at start-up:
+        self.directives = directives  # directives(evaluator, ast, scope) -> Node
+        self.compile_cache = compile_cache  # compile_cache() -> a new cache of compiled tapes
         self._eval = {S.Num: self.eval_num, S.Literal: self.eval_num, S.Name: self.eval_name, S.Str: self.eval_str,
                       S.Binary: self.eval_binary, S.Unary: self.eval_unary,
                       S.Logic: self.eval_logic, S.IfElse: self.eval_if,
@@ -96,8 +75,7 @@ class Evaluator:
     @functools.cached_property
     def compiled(self):
         """Compiled tapes of user functions (the compiler loads when first needed)."""
-        from .compiler import Cache
-        return Cache()
+        return self.compile_cache()
 
     def begin_statement(self) -> None:
         """Reset the per-statement budgets: nodes, time, the first-warning flag."""
@@ -383,8 +361,7 @@ class Evaluator:
         return self.eval(ast.result, local)
 
     def eval_directive(self, ast, scope):
-        from . import directives
-        return directives.run(self, ast, scope)
+        return self.directives(self, ast, scope)
 
     # Recording operations -------------------------------------------------------------
 

@@ -7,8 +7,8 @@ is a loop over the list, never a recursion.
 """
 from __future__ import annotations
 
-from . import table
-from .errors import DiffiError
+from .. import table
+from ..errors import DiffiError
 from .graph import Node, ancestors
 
 

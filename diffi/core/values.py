@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from .language import syntax as S
-from .arrays import as_value, is_array
+from ..arrays import as_value, is_array
+from ..language import syntax as S
 
 
 class Function:

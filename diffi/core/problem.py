@@ -2,18 +2,19 @@
 
 `Problem.trace(values)` evaluates the directive's expression (or calls its function)
 with the inputs set to `values`, recording a fresh graph. Bound names that depend on
-an input are re-evaluated along their graph (diffi.tape.Overrides); `if` is decided
+an input are re-evaluated along their graph (diffi.core.tape.Overrides); `if` is decided
 at the point, so numeric mode sees the branch taken at every perturbed point.
 """
 from __future__ import annotations
 
 import re
 
-from . import table
-from .language import syntax as S
-from .arrays import is_array
-from .errors import ArityError, DiffiNameError, DiffiTypeError
-from .graph import Binding, Node
+from .. import table
+from ..arrays import is_array
+from ..errors import ArityError, DiffiNameError, DiffiTypeError
+from ..language import syntax as S
+from .graph import Binding, Node, Scope
+from .library import BUILTINS
 from .tape import Overrides
 from .values import Builtin, Function, UserFunction, kind_of
 
@@ -75,7 +76,6 @@ class Problem:
 
 
 def _scope(local, parent):
-    from .evaluator import Scope
     return Scope(local, parent) if local else parent
 
 
@@ -102,7 +102,6 @@ def _function_of(ev, expr, scope):
         binding = scope.lookup(expr.id)
         node = binding.node if binding is not None else None
         if node is None:
-            from .builtins import BUILTINS
             node = BUILTINS.get(expr.id)
         if node is not None and isinstance(node.value, Function):
             if isinstance(node.value, Builtin) and node.value.primitive is None:
@@ -201,7 +200,6 @@ def _number(value, name, span):
 
 def _free_names(expr, scope) -> list[str]:
     """Unbound names an expression reads, in order of first appearance."""
-    from .builtins import BUILTINS
     found: list[str] = []
     stack = [expr]
     while stack:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import os
 
-from . import table
-from .arrays import as_value, is_array, np
-from .errors import DiffiError, DiffiTypeError, LimitError, ShapeError
-from .table.tensors import _array
+from .. import table
+from ..arrays import as_value, is_array, np
+from ..errors import DiffiError, DiffiTypeError, LimitError, ShapeError
+from ..table.tensors import _array
 from .values import NOTHING, Builtin
 
 

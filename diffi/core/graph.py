@@ -1,4 +1,5 @@
-"""The computation graph: one Node per operation, in creation (topological) order.
+"""The computation graph and its scopes: one Node per operation, in creation
+(topological) order, and the names that Bindings in Scopes give to nodes.
 
 A node's inputs are always created before it, so ordering nodes by `id` is a
 topological order: every walk here is a loop, never a recursion, and a chain
@@ -9,7 +10,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from .errors import Span
+from ..errors import Span
 
 _ids = itertools.count()
 
@@ -42,6 +43,32 @@ class Binding:
     name: str
     node: Node
     formula: object = None  # the syntax node of the right-hand side, if any
+
+
+class Scope:
+    """Names bound in a block or a call, in front of an enclosing scope."""
+
+    __slots__ = ("vars", "parent")
+
+    def __init__(self, vars: dict, parent: "Scope | None" = None):
+        self.vars = vars
+        self.parent = parent
+
+    def lookup(self, name: str):
+        scope = self
+        while scope is not None:
+            binding = scope.vars.get(name)
+            if binding is not None:
+                return binding
+            scope = scope.parent
+        return None
+
+    def names(self) -> set[str]:
+        found, scope = set(), self
+        while scope is not None:
+            found.update(scope.vars)
+            scope = scope.parent
+        return found
 
 
 def ancestors(*outputs: Node, stop=frozenset()) -> list[Node]:

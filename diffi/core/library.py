@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from . import table
+from .. import table
 from .graph import Node
 from .tensor_calls import builtin_functions
 from .values import NOTHING, Builtin, format_value

@@ -531,7 +531,7 @@ class TensorCompiled:
     minimize run keeps each weight's shape, so the code need not check them.)"""
 
     def __init__(self, tape: Tape):
-        from .reverse import sum_to_shape
+        from .modes.reverse import sum_to_shape
         writer = ArrayWriter()
         writer.namespace["_unb"] = sum_to_shape
         names = _variable_names(tape)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from . import arrays, forward, numeric, table, reverse, symbolic
+from . import arrays, table
 from .arrays import finite, is_array, single_number, zero_like
 from .core.evaluator import nonfinite_message
 from .core.graph import Node
@@ -15,6 +15,7 @@ from .core.tape import Tape
 from .core.values import UserFunction, kind_of
 from .errors import DiffiError, DiffiTypeError
 from .language import syntax as S
+from .modes import forward, numeric, reverse, symbolic
 
 MODES = ("forward", "reverse", "numeric", "symbolic")
 

@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 
-from . import arrays, forward, numeric, table, reverse, symbolic
+from . import arrays, table
 from .arrays import is_array, zero_like
 from .core.graph import Node, ancestors
 from .core.tape import Tape
@@ -22,6 +22,7 @@ from .directives import (NUMERIC_MAX_ELEMENTS, Context, Report, _require_scalar,
                          mode_of, numeric_estimate, pack, reverse_pass, unit_seeds)
 from .errors import DiffiError, DiffiTypeError
 from .language import syntax as S
+from .modes import forward, numeric, reverse, symbolic
 
 BAR, DOT = "\u0304", "\u0307"
 TOLERANCE = 1e-6

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from . import arrays, reverse
+from . import arrays
 from .arrays import as_value, is_array, single_number, zero_like
 from .compiler import NotCompilable, Retrace, compile_problem
 from .core.graph import Binding
@@ -17,6 +17,7 @@ from .core.problem import Problem
 from .core.tape import Tape
 from .core.values import kind_of
 from .errors import DiffiError, DiffiTypeError
+from .modes import reverse
 from .progress import SilentProgress
 
 OPTIMIZERS = {  # name -> its options' defaults (the class is filled in below)

@@ -302,8 +302,8 @@ def test_each_kind_of_script_loads_only_the_modules_it_uses(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     code = ("import sys; from diffi.cli import main; main(['-c', sys.argv[1]]); "
             "print(sorted(m for m in ('diffi.training', 'diffi.directives', "
-            "'diffi.symbolic', 'diffi.numeric', 'diffi.compiler') if m in sys.modules), "
-            "file=sys.stderr)")
+            "'diffi.modes.symbolic', 'diffi.modes.numeric', 'diffi.compiler') "
+            "if m in sys.modules), file=sys.stderr)")
     plain = subprocess.run([sys.executable, "-c", code, "x = 2; x^3"], env=env, cwd=tmp_path,
                            capture_output=True, text=True, timeout=60)
     assert plain.stdout == "8\n" and plain.stderr.strip() == "[]"

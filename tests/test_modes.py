@@ -1,4 +1,4 @@
-"""The differentiation modes (diffi/forward.py, reverse.py, numeric.py, symbolic.py, table/series.py).
+"""The differentiation modes (diffi/modes/: forward, reverse, numeric, symbolic; diffi/table/series.py).
 
 One table-driven test walks every differentiable primitive of `diffi.table.TABLE` and
 checks each mode (forward, reverse, symbolic, Taylor mode for orders 2 and 3) against
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import diffi
-from diffi import numeric
+from diffi.modes import numeric
 from diffi.table import TABLE
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .arrays import np
+from ..arrays import np
 
 EPS = 2.0 ** -52
 METHODS = ("central", "forward", "richardson")

@@ -9,12 +9,12 @@ printer names the shared parts, so the printed size stays linear in the graph.
 from __future__ import annotations
 
 
-from . import table
-from .arrays import as_value, is_array
-from .core.graph import Node, ancestors
-from .core.tape import Tape
+from .. import table
+from ..arrays import as_value, is_array
+from ..core.graph import Node, ancestors
+from ..core.tape import Tape
+from ..language import syntax as S
 from .forward import MissingRule
-from .language import syntax as S
 
 
 class Builder:

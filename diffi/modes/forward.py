@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from contextlib import nullcontext
 
-from . import arrays, table
-from .arrays import is_array, zero_like
-from .core.tape import Tape
-from .errors import DiffiError
-from .table import series as T
+from .. import arrays, table
+from ..arrays import is_array, zero_like
+from ..core.tape import Tape
+from ..errors import DiffiError
+from ..table import series as T
 
 
 class MissingRule(DiffiError):

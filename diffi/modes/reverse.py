@@ -5,9 +5,9 @@ adjoints summed back to their own shape. A loop over the tape, never a recursion
 """
 from __future__ import annotations
 
-from . import arrays, table
-from .arrays import as_value, is_array
-from .core.tape import Tape
+from .. import arrays, table
+from ..arrays import as_value, is_array
+from ..core.tape import Tape
 from .forward import MissingRule
 
 

@@ -45,7 +45,7 @@ def median(fn, repeat=5) -> float:
 def compile_time(it, repeat: int = 3) -> float:
     """Seconds from chain's traced graph to its gradient as code (fastest of repeat):
     listing the tape, the check, and writing and assembling value_and_grad."""
-    from diffi.compiler import Compiled, trace
+    from diffi.compile.scalar import Compiled, trace
     from diffi.core.tape import Tape
     from diffi.interpreter import fewer_collections
     fn, ev = it.globals["chain"].node.value, it.evaluator

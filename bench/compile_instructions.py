@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import diffi  # noqa: E402
 from chain import operations, source  # noqa: E402  (bench/ is on the path as the script's folder)
-from diffi.compiler import Compiled, trace  # noqa: E402
+from diffi.compile.scalar import Compiled, trace  # noqa: E402
 from diffi.core.tape import Tape  # noqa: E402
 
 

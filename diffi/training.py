@@ -10,7 +10,7 @@ import math
 
 from . import arrays
 from .arrays import as_value, is_array, single_number, zero_like
-from .compiler import NotCompilable, Retrace, compile_problem
+from .compile.scalar import NotCompilable, Retrace, compile_problem
 from .core.graph import Binding
 from .core.library import constant
 from .core.problem import Problem

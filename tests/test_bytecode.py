@@ -1,4 +1,4 @@
-"""The bytecode writer (diffi/bytecode.py): functions assembled without Python's
+"""The bytecode writer (diffi/compile/bytecode.py): functions assembled without Python's
 compiler compute bit for bit what the source writer's do, with a correct stack size,
 line table and instruction encoding."""
 from __future__ import annotations
@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import diffi
-from diffi import bytecode, compiler, table
-from diffi.bytecode import BytecodeWriter, instruction
-from diffi.compiler import Compiled, Retrace, compile_function
+from diffi import table
+from diffi.compile import bytecode, scalar
+from diffi.compile.bytecode import BytecodeWriter, instruction
+from diffi.compile.scalar import Compiled, Retrace, compile_function
 
 pytestmark = pytest.mark.skipif(
     not bytecode.SUPPORTED, reason="the bytecode writer is for CPython 3.11; other "
@@ -152,12 +153,12 @@ def test_random_functions_compile_to_the_same_results_in_both_writers(
     compiled, results_of, kinds = {}, {}, {}
     for force in (False, True):
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(compiler, "FORCE_SOURCE", force)
+            patch.setattr(scalar, "FORCE_SOURCE", force)
             it.evaluator.begin_statement()
             compiled[force] = compile_function(it.evaluator, fn, traced_at)
             results_of[force] = [results(compiled[force], p) for p in [traced_at] + points]
             kinds[force] = type(compiled[force].writer())
-    assert kinds == {False: BytecodeWriter, True: compiler.CodeWriter}
+    assert kinds == {False: BytecodeWriter, True: scalar.CodeWriter}
     assert results_of[False] == results_of[True]
     try:
         value, grads = compiled[False].value_and_grad(*traced_at)
@@ -172,7 +173,7 @@ def test_random_functions_compile_to_the_same_results_in_both_writers(
 
 
 RULED = [p for p in table.TABLE.values()
-         if p.partials is not None and (p.scalar is not None or p in compiler.TEMPLATES)]
+         if p.partials is not None and (p.scalar is not None or p in scalar.TEMPLATES)]
 
 
 OPERANDS = {"names": ("a", "b"), "constant-name": (0.375, "b"), "name-constant": ("a", 0.375)}
@@ -189,23 +190,23 @@ def test_a_filled_rule_template_has_the_stack_it_needs_and_the_source_writers_va
     values = [at.get(o, o) for o in operands]
     at["y"] = prim.scalar(*values) if prim.scalar else 0.5
     partials = prim.partials(table.ap_value, *values, at["y"])
-    for k, term in enumerate(compiler._rules(writer(params))[prim]):
+    for k, term in enumerate(scalar._rules(writer(params))[prim]):
         # a rule with no code is a zero partial (None) or the seed itself (ONE)
         if term is None:
             assert partials[k] is None, (prim.name, k)
             continue
-        if term is compiler.ONE:
+        if term is scalar.ONE:
             assert partials[k] == 1.0, (prim.name, k)
             continue
         made = writer(params)
-        term = compiler._rules(made)[prim][k]
+        term = scalar._rules(made)[prim][k]
         # inside a sum, so that the template's depth is added to what is on the stack
         expr = made.ap(table.ADD, "seed", term(*operands, "y", "seed"))
         f = made.function("f", params, [made.assign("r", expr)], "r")
         assert f.__code__.co_stacksize == simulated_stack(f.__code__), (prim.name, k)
-        source = compiler.CodeWriter()
+        source = scalar.CodeWriter()
         text = source.ap(table.ADD, "seed",
-                         compiler._rules(source)[prim][k](*operands, "y", "seed"))
+                         scalar._rules(source)[prim][k](*operands, "y", "seed"))
         expected = source.function("f", params, [source.assign("r", text)], "r")
         args = [at[p] for p in params]
         assert f(*args) == expected(*args), (prim.name, k)

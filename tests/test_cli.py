@@ -302,8 +302,8 @@ def test_each_kind_of_script_loads_only_the_modules_it_uses(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     code = ("import sys; from diffi.cli import main; main(['-c', sys.argv[1]]); "
             "print(sorted(m for m in ('diffi.training', 'diffi.directives', "
-            "'diffi.modes.symbolic', 'diffi.modes.numeric', 'diffi.compiler') "
-            "if m in sys.modules), file=sys.stderr)")
+            "'diffi.modes.symbolic', 'diffi.modes.numeric', 'diffi.compile', "
+            "'diffi.compile.scalar') if m in sys.modules), file=sys.stderr)")
     plain = subprocess.run([sys.executable, "-c", code, "x = 2; x^3"], env=env, cwd=tmp_path,
                            capture_output=True, text=True, timeout=60)
     assert plain.stdout == "8\n" and plain.stderr.strip() == "[]"
@@ -311,7 +311,7 @@ def test_each_kind_of_script_loads_only_the_modules_it_uses(tmp_path):
                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert derives.stdout == "12\n"  # the modes, but not training or the compiler
     assert "'diffi.directives'" in derives.stderr and "training" not in derives.stderr \
-        and "compiler" not in derives.stderr
+        and "compile" not in derives.stderr
     trains = subprocess.run([sys.executable, "-c", code,
                              "w = 1; minimize (w - 3)^2 wrt w using gd(rate = 0.5, steps = 1)"],
                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)

@@ -1,4 +1,4 @@
-"""Compiled tapes (diffi/compiler.py): same values and derivatives as the interpreter,
+"""Compiled tapes (diffi/compile/): same values and derivatives as the interpreter,
 guards on `if` branches and globals, and the interpreter's IEEE rules on exceptions,
 with the bytecode writer and with the source writer."""
 from __future__ import annotations
@@ -10,8 +10,9 @@ import sys
 import pytest
 
 import diffi
-from diffi import bytecode, compiler, table
-from diffi.compiler import Cache, Compiled, NotCompilable, compile_function
+from diffi import table
+from diffi.compile import bytecode, scalar
+from diffi.compile.scalar import Cache, Compiled, NotCompilable, compile_function
 
 SOURCE = "f(x, y) = x*y + sin(x) / (1 + y^2) + exp(-x^2) * atan2(y, x)"
 
@@ -19,8 +20,8 @@ SOURCE = "f(x, y) = x*y + sin(x) / (1 + y^2) + exp(-x^2) * atan2(y, x)"
 @pytest.fixture(autouse=True, params=["bytecode", "source"] if bytecode.SUPPORTED
                 else ["source"])
 def writer(request, monkeypatch):
-    """Every test runs with each writer this Python has (diffi/bytecode.py)."""
-    monkeypatch.setattr(compiler, "FORCE_SOURCE", request.param == "source")
+    """Every test runs with each writer this Python has (diffi/compile/bytecode.py)."""
+    monkeypatch.setattr(scalar, "FORCE_SOURCE", request.param == "source")
     return request.param
 
 
@@ -144,11 +145,10 @@ def test_a_cache_entry_is_per_function_object():
 
 
 def test_the_second_call_compiles_the_first_calls_graph_without_tracing_again(monkeypatch):
-    import diffi.compiler as compiler
     it = diffi.Interpreter()
     it.run("q(t) = if t > 0 then t^3 else -t")
     traced = []
-    monkeypatch.setattr(compiler, "compile_function",
+    monkeypatch.setattr(scalar, "compile_function",
                         lambda *a: traced.append(a) or pytest.fail("traced again"))
     q = it["q"]
     assert q(2.0) == 8.0
@@ -209,7 +209,7 @@ def test_forward_mode_skips_partials_the_output_does_not_depend_on():
 
 
 RULED = [p for p in table.TABLE.values()
-         if p.partials is not None and (p.scalar is not None or p in compiler.TEMPLATES)]
+         if p.partials is not None and (p.scalar is not None or p in scalar.TEMPLATES)]
 
 
 @pytest.mark.parametrize("prim", RULED, ids=lambda p: p.name)
@@ -221,18 +221,18 @@ def test_a_rule_written_once_as_a_template_computes_what_the_rule_does(prim):
     values = [at.get(o, o) for o in operands]
     at["y"] = prim.scalar(*values) if prim.scalar else values[-1]  # (select: its branch)
     numbers = prim.partials(table.ap_value, *values, at["y"])
-    writer = compiler.scalar_writer(["a", "y", "seed"])
-    rules = compiler._rules(writer)
+    writer = scalar.scalar_writer(["a", "y", "seed"])
+    rules = scalar._rules(writer)
     for k, (term, part) in enumerate(zip(rules[prim], numbers)):
-        if part is None or term is compiler.ONE:
-            assert (term, part) in ((None, None), (compiler.ONE, 1.0))
+        if part is None or term is scalar.ONE:
+            assert (term, part) in ((None, None), (scalar.ONE, 1.0))
             continue
         line = writer.assign("r", term(*operands, "y", "seed"))
         f = writer.function("f", ["a", "y", "seed"], [line], "r")
         assert f(at["a"], at["y"], at["seed"]) == at["seed"] * part, (prim.name, k)
         # the same template in a writer where only the seed is a parameter
-        alone = compiler.scalar_writer(["seed"])
-        line = alone.assign("r", compiler._rules(alone)[prim][k](*operands, "y", "seed"))
+        alone = scalar.scalar_writer(["seed"])
+        line = alone.assign("r", scalar._rules(alone)[prim][k](*operands, "y", "seed"))
         loaded = {ins.argval for ins in dis.get_instructions(
             alone.function("f", ["seed"], [line], "r"))
             if ins.opname in ("LOAD_FAST", "LOAD_GLOBAL")}
@@ -254,7 +254,7 @@ def test_the_operands_of_sums_share_the_adjoint_and_write_no_line():
     it.run("Q(x, y, z) = x + y + z")
     compiled = compiled_of(it, "Q", (1.0, 2.0, 3.0))
     writer = compiled.writer()
-    lines, grads = compiler._backward_lines(compiled._tape, compiled._names, writer)
+    lines, grads = scalar._backward_lines(compiled._tape, compiled._names, writer)
     assert len(lines) == 1 and grads == ["g_out"] * 3
     assert compiled.value_and_grad(1.0, 2.0, 3.0) == (6.0, (1.0, 1.0, 1.0))
 
@@ -268,7 +268,7 @@ def test_a_contribution_to_an_adjoint_the_node_still_reads_goes_to_a_new_variabl
 
 
 def _backward_sweep_work(depth: int) -> int:
-    """Lines of diffi/compiler.py run by the backward sweep of x + z1 + … + zN,
+    """Lines of diffi/compile/scalar.py run by the backward sweep of x + z1 + … + zN,
     zi = sin(z(i-1)): every zi shares the output's adjoint until its own term splits it
     off, so a sweep that scans the sharers per split does work quadratic in N."""
     it = diffi.Interpreter()
@@ -281,7 +281,7 @@ def _backward_sweep_work(depth: int) -> int:
 
     def trace(frame, event, arg):
         nonlocal count
-        if frame.f_code.co_filename == compiler.__file__:
+        if frame.f_code.co_filename == scalar.__file__:
             count += event == "line"
             return trace
         return None
@@ -289,7 +289,7 @@ def _backward_sweep_work(depth: int) -> int:
     before = sys.gettrace()  # (a debugger's or coverage's, put back after)
     sys.settrace(trace)
     try:
-        compiler._backward_lines(tape, names, writer)
+        scalar._backward_lines(tape, names, writer)
     finally:
         sys.settrace(before)
     return count

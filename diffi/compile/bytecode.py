@@ -19,7 +19,7 @@ import opcode
 import sys
 import types
 
-from . import table
+from .. import table
 
 SUPPORTED = sys.version_info[:2] == (3, 11) and sys.implementation.name == "cpython"
 
@@ -149,7 +149,7 @@ class BytecodeWriter:
             self.namespace[name] = prim.scalar
             emit = _call(instruction("LOAD_GLOBAL", self.name(name) << 1 | 1), arg)
         else:
-            from .compiler import NotCompilable
+            from .scalar import NotCompilable
             raise NotCompilable(prim.name)
         return emit
 

@@ -9,7 +9,7 @@ with a backend that writes code instead of computing (a writer's `ap`), so the
 compiled gradient and the interpreted one cannot disagree. Each rule runs once per
 primitive, on placeholders: the code it writes is a template that each node fills
 with its operands' names. Two writers share one interface: `BytecodeWriter`
-(diffi/bytecode.py) assembles CPython 3.11 bytecode in time linear in the tape;
+(bytecode.py) assembles CPython 3.11 bytecode in time linear in the tape;
 `CodeWriter` writes source, for other versions, and Python's `compile()` of it alone
 costs about 25 times what assembling takes.
 
@@ -27,10 +27,11 @@ from collections import Counter
 from functools import partial
 from itertools import chain
 
-from . import arrays, bytecode, table
-from .arrays import single_number
-from .core.graph import Node
-from .core.tape import Tape
+from .. import arrays, table
+from ..arrays import single_number
+from ..core.graph import Node
+from ..core.tape import Tape
+from . import bytecode
 
 
 class NotCompilable(Exception):
@@ -54,7 +55,7 @@ TEMPLATES = {table.ADD: "({0} + {1})", table.SUB: "({0} - {1})", table.MUL: "({0
 
 class CodeWriter:
     """Writes a tape's functions as Python source; `ap` is the rules' backend that
-    writes expressions. `BytecodeWriter` (diffi/bytecode.py) has the same interface."""
+    writes expressions. `BytecodeWriter` (bytecode.py) has the same interface."""
 
     def __init__(self):
         self.namespace: dict = {"_Retrace": Retrace}
@@ -531,7 +532,7 @@ class TensorCompiled:
     minimize run keeps each weight's shape, so the code need not check them.)"""
 
     def __init__(self, tape: Tape):
-        from .modes.reverse import sum_to_shape
+        from ..modes.reverse import sum_to_shape
         writer = ArrayWriter()
         writer.namespace["_unb"] = sum_to_shape
         names = _variable_names(tape)

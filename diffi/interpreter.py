@@ -75,7 +75,7 @@ def run_directive(evaluator, ast, scope):
 
 def compile_cache():
     """A new cache of compiled tapes: the evaluator's, made on its first use."""
-    from .compile.scalar import Cache  # lazily: the compiler loads only for a compiled call
+    from .compile.cache import Cache  # lazily: the compiler loads only for a compiled call
     return Cache()
 
 

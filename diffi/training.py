@@ -10,7 +10,8 @@ import math
 
 from . import arrays
 from .arrays import as_value, is_array, single_number, zero_like
-from .compile.scalar import NotCompilable, Retrace, compile_problem
+from .compile.tensor import compile_problem
+from .compile.writers import NotCompilable, Retrace
 from .core.graph import Binding
 from .core.library import constant
 from .core.problem import Problem

@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import diffi
 from diffi import table
-from diffi.compile import bytecode, scalar
+from diffi.compile import bytecode, scalar, writers
 from diffi.compile.bytecode import BytecodeWriter, instruction
-from diffi.compile.scalar import Compiled, Retrace, compile_function
+from diffi.compile.scalar import Compiled, compile_function
+from diffi.compile.writers import Retrace
 
 pytestmark = pytest.mark.skipif(
     not bytecode.SUPPORTED, reason="the bytecode writer is for CPython 3.11; other "
@@ -158,7 +159,7 @@ def test_random_functions_compile_to_the_same_results_in_both_writers(
             compiled[force] = compile_function(it.evaluator, fn, traced_at)
             results_of[force] = [results(compiled[force], p) for p in [traced_at] + points]
             kinds[force] = type(compiled[force].writer())
-    assert kinds == {False: BytecodeWriter, True: scalar.CodeWriter}
+    assert kinds == {False: BytecodeWriter, True: writers.CodeWriter}
     assert results_of[False] == results_of[True]
     try:
         value, grads = compiled[False].value_and_grad(*traced_at)
@@ -173,7 +174,7 @@ def test_random_functions_compile_to_the_same_results_in_both_writers(
 
 
 RULED = [p for p in table.TABLE.values()
-         if p.partials is not None and (p.scalar is not None or p in scalar.TEMPLATES)]
+         if p.partials is not None and (p.scalar is not None or p in writers.TEMPLATES)]
 
 
 OPERANDS = {"names": ("a", "b"), "constant-name": (0.375, "b"), "name-constant": ("a", 0.375)}
@@ -195,7 +196,7 @@ def test_a_filled_rule_template_has_the_stack_it_needs_and_the_source_writers_va
         if term is None:
             assert partials[k] is None, (prim.name, k)
             continue
-        if term is scalar.ONE:
+        if term is writers.ONE:
             assert partials[k] == 1.0, (prim.name, k)
             continue
         made = writer(params)
@@ -204,7 +205,7 @@ def test_a_filled_rule_template_has_the_stack_it_needs_and_the_source_writers_va
         expr = made.ap(table.ADD, "seed", term(*operands, "y", "seed"))
         f = made.function("f", params, [made.assign("r", expr)], "r")
         assert f.__code__.co_stacksize == simulated_stack(f.__code__), (prim.name, k)
-        source = scalar.CodeWriter()
+        source = writers.CodeWriter()
         text = source.ap(table.ADD, "seed",
                          scalar._rules(source)[prim][k](*operands, "y", "seed"))
         expected = source.function("f", params, [source.assign("r", text)], "r")

@@ -484,7 +484,7 @@ def test_grad_of_a_function_at_whole_numbers_takes_the_compiled_path(monkeypatch
 
 
 def test_a_bug_under_the_compiled_gradient_is_an_internal_diffi_error(monkeypatch):
-    from diffi.compile.scalar import Cache
+    from diffi.compile.cache import Cache
 
     def broken(self, *args, **keywords):
         raise KeyError("oops")

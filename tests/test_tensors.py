@@ -819,7 +819,7 @@ def test_compiled_training_gradient_matches_reverse_mode(loss):
 
 def _compiled_training_gradient(it, loss: str, names: list):
     """The loss and its gradients by the code compile_problem makes for minimize."""
-    from diffi.compile.scalar import compile_problem
+    from diffi.compile.tensor import compile_problem
     from diffi.language.parser import parse
     from diffi.core.problem import Problem
     ev = it.evaluator

@@ -20,6 +20,7 @@ import sys
 import types
 
 from .. import table
+from .writers import NotCompilable, PerKey
 
 SUPPORTED = sys.version_info[:2] == (3, 11) and sys.implementation.name == "cpython"
 
@@ -54,18 +55,6 @@ def _line_table(units: int) -> bytes:
     whole, rest = divmod(units, 8)
     locations = b"\xef\x00" * whole
     return locations + bytes((0xE8 | (rest - 1), 0)) if rest else locations
-
-
-class PerKey(dict):
-    """A dict that makes a missing value with `make(key)` (once per key)."""
-
-    def __init__(self, make):
-        super().__init__()
-        self.make = make
-
-    def __missing__(self, key):
-        value = self[key] = self.make(key)
-        return value
 
 
 class BytecodeWriter:
@@ -149,7 +138,6 @@ class BytecodeWriter:
             self.namespace[name] = prim.scalar
             emit = _call(instruction("LOAD_GLOBAL", self.name(name) << 1 | 1), arg)
         else:
-            from .scalar import NotCompilable
             raise NotCompilable(prim.name)
         return emit
 

@@ -1,4 +1,4 @@
-"""Compiling a function's tape to straight-line Python, for fast values and gradients.
+"""Compiling a scalar function's tape to straight-line Python, for fast values and gradients.
 
 A user function called with scalars is traced once; its tape becomes a Python
 function: the value's operations (single-use results written into their consumer),
@@ -10,8 +10,8 @@ compiled gradient and the interpreted one cannot disagree. Each rule runs once p
 primitive, on placeholders: the code it writes is a template that each node fills
 with its operands' names. Two writers share one interface: `BytecodeWriter`
 (bytecode.py) assembles CPython 3.11 bytecode in time linear in the tape;
-`CodeWriter` writes source, for other versions, and Python's `compile()` of it alone
-costs about 25 times what assembling takes.
+`CodeWriter` (writers.py) writes source, for other versions, and Python's
+`compile()` of it alone costs about 25 times what assembling takes.
 
 A compiled tape is used only while it is valid: every `if` it recorded must take the
 same branch (a guard in the code), and every global name it read must still be bound
@@ -20,109 +20,14 @@ rules then decide), the caller falls back to tracing.
 """
 from __future__ import annotations
 
-import math
-import string
-import weakref
 from collections import Counter
-from functools import partial
 from itertools import chain
 
-from .. import arrays, table
-from ..arrays import single_number
+from .. import table
 from ..core.graph import Node
 from ..core.tape import Tape
 from . import bytecode
-
-
-class NotCompilable(Exception):
-    """The tape has operations the compiler does not handle (tensors, structure)."""
-
-
-class Retrace(Exception):
-    """A guard failed: an `if` would take another branch at this point."""
-
-
-# a rule term meaning "the partial is 1": the term is the seed itself
-ONE = "the partial is 1"
-
-# Python expressions for operations (templates), where an operator beats a call.
-TEMPLATES = {table.ADD: "({0} + {1})", table.SUB: "({0} - {1})", table.MUL: "({0} * {1})",
-             table.DIV: "({0} / {1})", table.NEG: "(-{0})", table.POS: "(+{0})",
-             table.LT: "({0} < {1})", table.LE: "({0} <= {1})", table.GT: "({0} > {1})",
-             table.GE: "({0} >= {1})", table.EQ: "({0} == {1})", table.NE: "({0} != {1})",
-             table.NOT: "(not {0})", table.ALIAS: "{0}", table.SELECT: "{1}"}
-
-
-class CodeWriter:
-    """Writes a tape's functions as Python source; `ap` is the rules' backend that
-    writes expressions. `BytecodeWriter` (bytecode.py) has the same interface."""
-
-    def __init__(self):
-        self.namespace: dict = {"_Retrace": Retrace}
-        self.functions: dict = {}
-        self.used: set = set()  # the locals that templates' code reads (see BytecodeWriter)
-        self.emitters = bytecode.PerKey(lambda prim: partial(self.ap, prim))
-
-    def literal(self, value) -> str:
-        if type(value) is bool:
-            return "True" if value else "False"
-        value = float(value)
-        if math.isfinite(value):
-            return repr(value)
-        name = f"_c{len(self.namespace)}"
-        self.namespace[name] = value
-        return name
-
-    def arg(self, value) -> str:
-        return value if isinstance(value, str) else self.literal(value)
-
-    def ap(self, prim, *args) -> str:
-        """The Python expression for prim(*args) (args: code strings or numbers)."""
-        args = [self.arg(a) for a in args]
-        template = TEMPLATES.get(prim)
-        if template is not None:
-            return template.format(*args)
-        if prim.scalar is None:
-            raise NotCompilable(prim.name)
-        name = self.functions.get(prim.name)
-        if name is None:
-            name = self.functions[prim.name] = f"_f_{prim.name}"
-            self.namespace[name] = prim.scalar
-        return f"{name}({', '.join(args)})"
-
-    def pack(self, *items) -> str:
-        return f"({''.join(self.arg(i) + ', ' for i in items)})"
-
-    def slots(self, count: int) -> list[str]:
-        """Placeholders for `template`."""
-        return [f"{{{k}}}" for k in range(count)]
-
-    def template(self, expr):
-        """`fill(*args)`: expr (written on `slots`) with slot k replaced by args[k], a
-        local's name or a constant."""
-        text = self.arg(expr)
-        used = {int(field) for _, field, _, _ in string.Formatter().parse(text) if field}
-
-        def fill(*args):
-            args = [self.arg(a) for a in args]
-            self.used.update(args[k] for k in used)
-            return text.format(*args)
-        return fill
-
-    def assign(self, target: str, expr) -> str:
-        return f"{target} = {self.arg(expr)}"
-
-    def add_to(self, target: str, expr) -> str:
-        return f"{target} += {self.arg(expr)}"
-
-    def guard(self, test: str, raise_when: bool) -> str:
-        return f"if {'' if raise_when else 'not '}{self.arg(test)}: raise _Retrace"
-
-    def function(self, name: str, params: list[str], lines: list[str], result):
-        body = "\n".join(f"    {line}" for line in lines + [f"return {self.arg(result)}"])
-        source = f"def {name}({', '.join(params)}):\n{body}\n"
-        exec(compile(source, "<diffi tape>", "exec"), self.namespace)
-        return self.namespace[name]
+from .writers import ONE, TEMPLATES, CodeWriter, NotCompilable, PerKey, Retrace
 
 
 def reads_hold(reads: dict, globals_: dict) -> bool:
@@ -365,7 +270,7 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
     return lines, [adjoint.get(n.id, 0.0) for n in tape.inputs]
 
 
-def _rules(writer) -> bytecode.PerKey:
+def _rules(writer) -> PerKey:
     """Per primitive, for one writer: per input, the code of seed · ∂node/∂input as a
     template with slots (inputs…, output, seed), or None (a zero partial), or ONE (the
     term is the seed itself). A rule is run once per primitive, not once per node."""
@@ -376,7 +281,7 @@ def _rules(writer) -> bytecode.PerKey:
         parts = prim.partials(writer.ap, *slots[:-1])
         return [None if part is None else ONE if type(part) is float and part == 1.0
                 else writer.template(writer.ap(table.MUL, slots[-1], part)) for part in parts]
-    return bytecode.PerKey(terms)
+    return PerKey(terms)
 
 
 def _arguments(node: Node, names: dict, writer) -> list:
@@ -407,243 +312,3 @@ def trace(ev, fn, args: tuple) -> tuple[Tape, dict]:
 def compile_function(ev, fn, args: tuple) -> Compiled:
     """Trace fn at args and compile its tape (raises NotCompilable)."""
     return Compiled(*trace(ev, fn, args))
-
-
-class Cache:
-    """Compiled tapes per function; a function is compiled on its second call."""
-
-    MAX_VARIANTS = 8  # tapes per function (one per pattern of `if` branches)
-
-    def __init__(self):
-        # fn -> [fn, calls, [Compiled, ...]]; weak, so that a function no longer reachable
-        # (a closure made by a call) takes its tapes with it
-        self.entries = weakref.WeakKeyDictionary()
-        self.pending: dict[int, Compiled] = {}  # id(fn) -> its first call's tape
-
-    def remember(self, fn, inputs, output, reads) -> None:
-        """Keep the graph of a first call, so that the second call need not trace again."""
-        entry = self.entries.get(fn)
-        if entry is not None and entry[1] == 1 and not entry[2] \
-                and type(output.value) is float:
-            self.pending = {id(fn): (Tape([output], inputs), reads)}
-
-    def run(self, ev, fn, args: tuple, gradient):
-        """fn's value at args by compiled code, or None to trace instead.
-
-        gradient: False (the value), True (value and gradient), or a tuple of seeds
-        (value and the tangent along them: forward mode).
-        """
-        if ev.point is not None or fn.scope is not None \
-                or not all(type(a) is float for a in args):
-            return None  # (a closure's captured names are not guarded: never compiled)
-        entry = self.entries.get(fn)
-        if entry is None:
-            entry = self.entries[fn] = [None, 0, []]
-        entry[1] += 1
-        entry[2] = [c for c in entry[2] if c.valid(ev.globals.vars)]
-        for compiled in entry[2]:
-            result = _attempt(compiled, args, gradient)
-            if result is not None:
-                return result
-        if entry[1] < 2 or len(entry[2]) >= self.MAX_VARIANTS:
-            return None
-        try:
-            pending = self.pending.pop(id(fn), None)
-            compiled = Compiled(*pending) if pending and reads_hold(pending[1], ev.globals.vars) \
-                else None
-            compiled = compiled or compile_function(ev, fn, args)
-        except (NotCompilable, RecursionError):
-            entry[2], entry[1] = [], -10**9  # never worth trying again
-            return None
-        entry[2].append(compiled)
-        return _attempt(compiled, args, gradient)
-
-
-def _attempt(compiled: Compiled, args: tuple, gradient: bool):
-    """The compiled result, or None when a guard fails or a float exception (or a
-    non-finite result, which the interpreter must warn about) happens."""
-    try:
-        if gradient is True:
-            result = compiled.value_and_grad(*args)
-            total = result[0] + math.fsum(result[1])
-        elif gradient:
-            result = compiled.value_and_tangent(*args, *gradient)
-            total = result[0] + result[1]
-        else:
-            result = total = compiled.value(*args)
-    except (Retrace, ArithmeticError, ValueError, NotCompilable):
-        return None
-    if type(total) is not float or total - total != 0:  # non-finite: the interpreter warns
-        return None
-    return result
-
-
-# Tensor tapes: NumPy calls in straight-line code (for minimize) ----------------------
-
-class ArrayWriter(CodeWriter):
-    """Writes NumPy code: functions use the table's tensor implementations; structure
-    and tensor built-ins are called through their `compute`."""
-
-    def __init__(self):
-        super().__init__()
-        self.kept: dict[int, str] = {}  # node id -> the name of its residual
-
-    def literal(self, value) -> str:
-        if type(value) in (float, bool):
-            return super().literal(value)
-        name = f"_k{len(self.namespace)}"  # a tensor constant
-        self.namespace[name] = value
-        return name
-
-    def ap(self, prim, *args) -> str:
-        args = [self.arg(a) for a in args]
-        template = TEMPLATES.get(prim)
-        if template is not None:
-            return template.format(*args)
-        name = f"_t_{prim.name}"
-        if name not in self.namespace:
-            direct = getattr(prim.tensor, "ufunc_name", None)
-            self.namespace[name] = prim.tensor if direct is None else \
-                getattr(arrays.np(), direct)
-        return f"{name}({', '.join(args)})"
-
-    def add_to(self, target: str, expr) -> str:
-        # never +=: a cotangent may be shared with the rule that made it
-        return f"{target} = {target} + {expr}"
-
-    def structural(self, prim, args, params) -> str:
-        name = self.bind(f"_c_{prim.name}", prim.compute)
-        return f"{name}([{', '.join(args)}], {self.bind_value(params)})"
-
-    def bind(self, name, value) -> str:
-        self.namespace.setdefault(name, value)
-        return name
-
-    def bind_value(self, value) -> str:
-        if value is None or isinstance(value, (int, float, str)):
-            return repr(value)
-        name = f"_p{len(self.namespace)}"
-        self.namespace[name] = value
-        return name
-
-
-class TensorCompiled:
-    """value_and_grad(*weights) of a scalar tape over tensors, as NumPy code. (A
-    minimize run keeps each weight's shape, so the code need not check them.)"""
-
-    def __init__(self, tape: Tape):
-        from ..modes.reverse import sum_to_shape
-        writer = ArrayWriter()
-        writer.namespace["_unb"] = sum_to_shape
-        names = _variable_names(tape)
-        lines = _tensor_forward(tape, names, writer)
-        backward, grads = _tensor_backward(tape, names, writer)
-        params = [names[n.id] for n in tape.inputs]
-        out = names.get(tape.outputs[0].id) or writer.literal(tape.outputs[0].value)
-        self.value_and_grad = writer.function("value_and_grad", params, lines + backward,
-                                              f"{out}, [{', '.join(grads)}]")
-
-
-# Helpers of the tensor compiler below (the scalar one fills rule templates).
-def _operands(node: Node, code: dict, writer) -> list:
-    """The code of node's inputs: their names or expressions in `code`, else constants."""
-    return [code.get(i.id) or writer.literal(i.value) for i in node.inputs]
-
-
-def _times(code, part, writer):
-    """code · part, written without the factor when the partial is the constant 1."""
-    return code if part == 1.0 and type(part) is float else writer.ap(table.MUL, code, part)
-
-
-def _accumulate(adjoint: dict, lines: list, inp, term, writer, names: dict) -> None:
-    """Add a contribution to an input's adjoint, named g and the input's name: the
-    first contribution assigns it."""
-    target = adjoint.get(inp.id)
-    if target is None:
-        target = adjoint[inp.id] = "g" + names[inp.id]
-        lines.append(writer.assign(target, term))
-    else:
-        lines.append(writer.add_to(target, term))
-
-
-def _tensor_forward(tape: Tape, names: dict, writer: ArrayWriter) -> list[str]:
-    lines = []
-    for node in tape.steps:
-        if node.op is table.LOGIC or node.value is None or isinstance(node.value, tuple):
-            raise NotCompilable(node.op.name)
-        args = _operands(node, names, writer)
-        if node.op.residual is not None:  # the backward sweep reuses what it keeps
-            fn = writer.bind(f"_r_{node.op.name}", node.op.residual)
-            kept = writer.kept[node.id] = f"r{names[node.id][1:]}"
-            lines.append(f"{names[node.id]}, {kept} = {fn}([{', '.join(args)}], "
-                         f"{writer.bind_value(node.params)})")
-            continue
-        if getattr(node.op, "compute", None) is not None and node.op not in TEMPLATES:
-            expr = writer.structural(node.op, args, node.params)
-        else:
-            expr = writer.ap(node.op, *args)
-        lines.append(f"{names[node.id]} = {expr}")
-        if node.op is table.SELECT:
-            lines.append(_guard(node, args, writer))
-    return lines
-
-
-def _tensor_backward(tape: Tape, names: dict, writer: ArrayWriter):
-    np = arrays.np()
-    adjoint: dict[int, str] = {}
-    output = tape.outputs[0]
-    lines = ["g_out = 1.0"]
-    adjoint[output.id] = "g_out"
-    for node in reversed(tape.steps):
-        g = adjoint.get(node.id)
-        if g is None:
-            continue
-        args = _operands(node, names, writer)
-        terms, shaped = _tensor_terms(node, g, args, names, writer, lines)
-        for inp, term in terms:
-            if inp.id not in tape.active:
-                continue
-            if not shaped and np.shape(inp.value) != np.shape(node.value):
-                term = f"_unb({term}, {np.shape(inp.value)!r})"
-            _accumulate(adjoint, lines, inp, term, writer, names)
-    return lines, [adjoint.get(n.id, "0.0") for n in tape.inputs]
-
-
-def _tensor_terms(node, g, args, names, writer, lines):
-    """(input, code of its contribution) for each input of node, and whether those
-    already have their inputs' shapes (a vjp's cotangents) or are to be unbroadcast."""
-    op = node.op
-    kept = writer.kept.get(node.id)
-    if kept is not None:
-        fn = writer.bind(f"_vr_{op.name}", op.vjp_residual)
-        call = f"{fn}({g}, {kept}, {writer.bind_value(node.params)})"
-        return _cotangents(node, call, names, lines), True
-    if op.partials is not None:
-        parts = op.partials(writer.ap, *args, names[node.id])
-        return [(i, _times(g, part, writer))
-                for i, part in zip(node.inputs, parts) if part is not None], False
-    vjp = getattr(op, "vjp", None)
-    if vjp is None:
-        if op.taylor is not None:  # piecewise constant: no contribution
-            return [], True
-        raise NotCompilable(op.name)
-    fn = writer.bind(f"_vjp_{op.name}", vjp)
-    needs = f", {tuple(i.id in names for i in node.inputs)!r}" if op.vjp_needs else ""
-    call = (f"{fn}({g}, [{', '.join(args)}], {writer.bind_value(node.params)}, "
-            f"{names[node.id]}{needs})")
-    return _cotangents(node, call, names, lines), True
-
-
-def _cotangents(node, call: str, names: dict, lines: list) -> list:
-    """Write `c = call` (a tuple of cotangents); the terms read its items."""
-    temp = f"c{names[node.id][1:]}"
-    lines.append(f"{temp} = {call}")
-    return [(i, f"{temp}[{k}]") for k, i in enumerate(node.inputs) if i.id in names]
-
-
-def compile_problem(problem, values: dict) -> TensorCompiled:
-    """Trace a directive's Problem at values and compile its value and gradient."""
-    inputs, output = problem.trace(values)
-    if single_number(output.value) is None:  # the interpreter explains what is wrong
-        raise NotCompilable("the loss is not a number")
-    return TensorCompiled(Tape([output], inputs))

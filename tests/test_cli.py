@@ -301,7 +301,7 @@ def test_each_kind_of_script_loads_only_the_modules_it_uses(tmp_path):
     # start-up (bench/startup.py): the modes and minimize load when first used
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     code = ("import sys; from diffi.cli import main; main(['-c', sys.argv[1]]); "
-            "print(sorted(m for m in ('diffi.training', 'diffi.directives', "
+            "print(sorted(m for m in ('diffi.directives.training', 'diffi.directives', "
             "'diffi.modes.symbolic', 'diffi.modes.numeric', 'diffi.compile', "
             "'diffi.compile.scalar') if m in sys.modules), file=sys.stderr)")
     plain = subprocess.run([sys.executable, "-c", code, "x = 2; x^3"], env=env, cwd=tmp_path,
@@ -315,7 +315,7 @@ def test_each_kind_of_script_loads_only_the_modules_it_uses(tmp_path):
     trains = subprocess.run([sys.executable, "-c", code,
                              "w = 1; minimize (w - 3)^2 wrt w using gd(rate = 0.5, steps = 1)"],
                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    assert trains.stdout == "0\n" and "'diffi.training'" in trains.stderr.splitlines()[-1]
+    assert trains.stdout == "0\n" and "'diffi.directives.training'" in trains.stderr.splitlines()[-1]
 
 
 def test_ctrl_c_during_a_script_exits_with_130(tmp_path):

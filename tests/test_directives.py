@@ -1,4 +1,4 @@
-"""The differentiation directives of SPEC §3–4 (diffi/directives.py, problem.py, traces.py).
+"""The differentiation directives of SPEC §3–4 (diffi/directives/, diffi/core/problem.py).
 
 Points and modes, bindings re-evaluated along the graph, non-leaf bindings, `if` and the
 kink conventions, result shapes (grad, hessian, jacobian), symbolic results as source,
@@ -20,7 +20,7 @@ import pytest
 import diffi
 from diffi import DiffiError
 from diffi.errors import format_warning
-from diffi.traces import _largest_difference
+from diffi.directives.tables import _largest_difference
 
 ROOT = Path(__file__).resolve().parent.parent
 SIN7 = math.sin(7.0)

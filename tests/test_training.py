@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from diffi import LimitError, DiffiError, Interpreter
-from diffi import training
+from diffi.directives import training
 
 ROOT = Path(__file__).resolve().parent.parent
 QUADRATIC = "t = [1, -2, 3]\nw = [0, 0, 0]\nL(w) = sum((w - t)^2)"

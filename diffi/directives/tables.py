@@ -12,17 +12,17 @@ import re
 import shutil
 import subprocess
 
-from . import arrays, table
-from .arrays import is_array, zero_like
-from .core.graph import Node, ancestors
-from .core.tape import Tape
-from .core.values import display_width, format_value
-from .directives import (NUMERIC_MAX_ELEMENTS, Context, Report, _require_scalar, build,
-                         check_numeric_size, derivative_value, formula_function, gradient,
-                         mode_of, numeric_estimate, pack, reverse_pass, unit_seeds)
-from .errors import DiffiError, DiffiTypeError
-from .language import syntax as S
-from .modes import forward, numeric, reverse, symbolic
+from .. import arrays, table
+from ..arrays import is_array, zero_like
+from ..core.graph import Node, ancestors
+from ..core.tape import Tape
+from ..core.values import display_width, format_value
+from ..errors import DiffiError, DiffiTypeError
+from ..language import syntax as S
+from ..modes import forward, numeric, reverse, symbolic
+from .derivatives import (NUMERIC_MAX_ELEMENTS, Context, Report, _require_scalar, build,
+                          check_numeric_size, derivative_value, formula_function, gradient,
+                          mode_of, numeric_estimate, pack, reverse_pass, unit_seeds)
 
 BAR, DOT = "\u0304", "\u0307"
 TOLERANCE = 1e-6
@@ -327,14 +327,14 @@ def explain(ev, ast, scope):
     """A directive's result with its step-by-step trace."""
     inner = ast.inner
     if inner.kind in ("check", "graph", "explain"):
-        from .directives import run
+        from .derivatives import run
         node = run(ev, inner, scope)
         return node
     if inner.kind in ("grad", "backprop"):
         return _explain_reverse(ev, inner, scope)
     if inner.kind == "d":
         return _explain_derivative(ev, inner, scope)
-    from .directives import run
+    from .derivatives import run
     node = run(ev, inner, scope)
     return Report(node.value, f"{inner.kind} (no step-by-step trace)\nresult: "
                               f"{format_value(node.value, ev.precision)}")
@@ -435,7 +435,7 @@ def _sweep_lines(ev, ast, problem, var, method: str) -> list[str]:
 
 
 def _single(problem, var):
-    from .core.problem import Problem
+    from ..core.problem import Problem
     return Problem(problem.ev, problem.ast, problem.scope, problem.function, problem.names,
                    [var], problem.values)
 
@@ -456,7 +456,7 @@ def _explain_symbolic(ev, ast, problem):
                  if part is not None and _depends(arg, leaves)]
         if terms:
             lines.append(f"  ({_print(expr)})' = " + " + ".join(terms))
-    from .directives import grad as grad_directive, derivative as d_directive
+    from .derivatives import grad as grad_directive, derivative as d_directive
     result = (d_directive if ast.kind == "d" else grad_directive)(ev, ast, problem.scope)
     lines.append(f"result: {format_value(result, ev.precision)}")
     return Report(result, "\n".join(lines))
@@ -765,9 +765,9 @@ def graph(ev, ast, scope):
 
     Names E uses that have no value become inputs of the graph (shown with value ?).
     """
-    from .core.graph import Scope
-    from .core.graph import Binding
-    from .core.problem import _free_names
+    from ..core.graph import Scope
+    from ..core.graph import Binding
+    from ..core.problem import _free_names
     free = {n: Binding(n, Node(table.CONST, (), None, ast.span, n))
             for n in _free_names(ast.expr, scope)}
     node = ev.eval(ast.expr, Scope(free, scope) if free else scope)

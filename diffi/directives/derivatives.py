@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import math
 
-from . import arrays, table
-from .arrays import finite, is_array, single_number, zero_like
-from .core.evaluator import nonfinite_message
-from .core.graph import Node
-from .core.problem import Problem, build
-from .core.tape import Tape
-from .core.values import UserFunction, kind_of
-from .errors import DiffiError, DiffiTypeError
-from .language import syntax as S
-from .modes import forward, numeric, reverse, symbolic
+from .. import arrays, table
+from ..arrays import finite, is_array, single_number, zero_like
+from ..core.evaluator import nonfinite_message
+from ..core.graph import Node
+from ..core.problem import Problem, build
+from ..core.tape import Tape
+from ..core.values import UserFunction, kind_of
+from ..errors import DiffiError, DiffiTypeError
+from ..language import syntax as S
+from ..modes import forward, numeric, reverse, symbolic
 
 MODES = ("forward", "reverse", "numeric", "symbolic")
 
@@ -375,7 +375,7 @@ def symbolic_gradient_function(problem: Problem) -> Formula:
 
 def backprop(ev, ast, scope):
     """The gradient with the full trace: forward values, then backward adjoints."""
-    from .traces import backprop_table
+    from .tables import backprop_table
     problem = build(ev, ast, scope)
     mode, options = mode_of(ev, ast, scope)
     if problem.symbolic:
@@ -430,11 +430,11 @@ def _minimize(ev, ast, scope):
 
 
 def _handler(kind: str):
-    if not HANDLERS:  # traces imports this module, so its handlers join on first use
-        from . import traces
+    if not HANDLERS:  # tables imports this module, so its handlers join on first use
+        from . import tables
         HANDLERS.update({"d": derivative, "grad": grad, "backprop": backprop,
                          "minimize": _minimize,
-                         "hessian": traces.hessian, "jacobian": traces.jacobian,
-                         "check": traces.check, "explain": traces.explain,
-                         "graph": traces.graph})
+                         "hessian": tables.hessian, "jacobian": tables.jacobian,
+                         "check": tables.check, "explain": tables.explain,
+                         "graph": tables.graph})
     return HANDLERS[kind]

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import math
 
-from . import arrays
-from .arrays import as_value, is_array, single_number, zero_like
-from .compile.tensor import compile_problem
-from .compile.writers import NotCompilable, Retrace
-from .core.graph import Binding
-from .core.library import constant
-from .core.problem import Problem
-from .core.tape import Tape
-from .core.values import kind_of
-from .errors import DiffiError, DiffiTypeError
-from .modes import reverse
-from .progress import SilentProgress
+from .. import arrays
+from ..arrays import as_value, is_array, single_number, zero_like
+from ..compile.tensor import compile_problem
+from ..compile.writers import NotCompilable, Retrace
+from ..core.graph import Binding
+from ..core.library import constant
+from ..core.problem import Problem
+from ..core.tape import Tape
+from ..core.values import kind_of
+from ..errors import DiffiError, DiffiTypeError
+from ..modes import reverse
+from ..progress import SilentProgress
 
 OPTIMIZERS = {  # name -> its options' defaults (the class is filled in below)
     "gd": {"rate": 0.01, "steps": 100},

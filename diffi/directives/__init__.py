@@ -1,0 +1,1 @@
+"""The differentiation directives (SPEC §4 and §6)."""

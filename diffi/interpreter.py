@@ -69,7 +69,7 @@ def fewer_collections():
 
 def run_directive(evaluator, ast, scope):
     """Run a directive: the evaluator's runner, handed to it here."""
-    from .directives.derivatives import run  # lazily: loaded at a script's first directive
+    from .directives import run  # lazily: loaded at a script's first directive
     return run(evaluator, ast, scope)
 
 

@@ -1,5 +1,6 @@
-"""minimize's progress: a bar on a terminal (prompt_toolkit's, with the loss and speed),
-a line every tenth of the run otherwise, or nothing (the Python API's default).
+"""minimize's progress in the command: a bar on a terminal (prompt_toolkit's, with the
+loss and speed), a line every tenth of the run otherwise. (The Python API's default,
+no report, is diffi.directives.training.SilentProgress.)
 
 Light to import: a script that does not train loads neither prompt_toolkit nor the
 training code just to have its progress object ready.
@@ -8,19 +9,6 @@ from __future__ import annotations
 
 
 INTERRUPTED = "interrupted: keeping the weights of the last completed step"
-
-
-class SilentProgress:
-    """No progress report (the Python API's default)."""
-
-    def start(self, steps: int) -> None:
-        pass
-
-    def update(self, step: int, loss: float) -> None:
-        pass
-
-    def finish(self, interrupted: bool) -> None:
-        pass
 
 
 class LineProgress:

@@ -19,8 +19,8 @@ import pytest
 
 import diffi
 from diffi import DiffiError
+from diffi.directives.check import _largest_difference
 from diffi.errors import format_warning
-from diffi.directives.tables import _largest_difference
 
 ROOT = Path(__file__).resolve().parent.parent
 SIN7 = math.sin(7.0)

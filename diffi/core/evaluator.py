@@ -57,7 +57,7 @@ class Evaluator:
         self.failed_checks = 0        # `check` directives that found modes disagreeing
         self.last_gradient = {}       # node id -> adjoint of the last reverse pass (graph)
         self.recording = None         # global name -> Binding read, while compiling
-        self.progress = None          # minimize's progress report (diffi.training)
+        self.progress = None          # minimize's progress report (diffi.directives.training)
         self.random = None            # randn's generator (seeded by seed(k))
         # The layers above hand these in (diffi.interpreter), so that the evaluator
         # imports neither the directives nor the compiler, and loads neither at start-up:

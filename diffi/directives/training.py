@@ -19,7 +19,6 @@ from ..core.tape import Tape
 from ..core.values import kind_of
 from ..errors import DiffiError, DiffiTypeError
 from ..modes import reverse
-from ..progress import SilentProgress
 
 OPTIMIZERS = {  # name -> its options' defaults (the class is filled in below)
     "gd": {"rate": 0.01, "steps": 100},
@@ -97,6 +96,19 @@ def minimize(ev, ast, scope):
     final = _scalar(problem.output_at(values), ast)
     ev.globals.vars["losses"] = Binding("losses", constant(_history(history), "losses"))
     return final
+
+
+class SilentProgress:
+    """No progress report (the Python API's default)."""
+
+    def start(self, steps: int) -> None:
+        pass
+
+    def update(self, step: int, loss: float) -> None:
+        pass
+
+    def finish(self, interrupted: bool) -> None:
+        pass
 
 
 class Stepper:

@@ -1,0 +1,155 @@
+"""`explain`: a directive's result with its work shown step by step (trace tables,
+Taylor coefficients, numeric differences and their step sweep, or the symbolic rules).
+"""
+from __future__ import annotations
+
+from .. import table
+from ..arrays import zero_like
+from ..core.graph import Node, ancestors
+from ..core.problem import Problem, build
+from ..core.tape import Tape
+from ..core.values import format_value
+from ..modes import forward, numeric, reverse, symbolic
+from .context import Context, Report, mode_of, numeric_estimate, pack
+from .derivatives import (derivative as d_directive, derivative_value, grad as grad_directive,
+                          reverse_pass)
+from .tables import _print, backprop_table, kink_lines, row_names, tangent_table
+
+
+def explain(ev, ast, scope):
+    """A directive's result with its step-by-step trace."""
+    inner = ast.inner
+    if inner.kind in ("check", "graph", "explain"):
+        node = ev.eval_directive(inner, scope)  # (by the dispatch, as any directive)
+        return node
+    if inner.kind in ("grad", "backprop"):
+        return _explain_reverse(ev, inner, scope)
+    if inner.kind == "d":
+        return _explain_derivative(ev, inner, scope)
+    node = ev.eval_directive(inner, scope)
+    return Report(node.value, f"{inner.kind} (no step-by-step trace)\nresult: "
+                              f"{format_value(node.value, ev.precision)}")
+
+
+def _explain_other_modes(ev, ast, scope, order):
+    """(problem, mode, options, report): the report when symbolic or numeric explains it."""
+    problem = build(ev, ast, scope)
+    mode, options = mode_of(ev, ast, scope)
+    if problem.symbolic or mode == "symbolic":
+        return problem, mode, options, _explain_symbolic(ev, ast, problem)
+    if mode == "numeric":
+        return problem, mode, options, _explain_numeric(ev, ast, problem, options, order)
+    return problem, mode, options, None
+
+
+def _explain_reverse(ev, ast, scope):
+    problem, mode, options, report = _explain_other_modes(ev, ast, scope, 1)
+    if report is not None:
+        return report
+    tape, adj, xs, value = reverse_pass(Context(ev, ast), problem)
+    lines = [str(backprop_table(tape, adj, xs, ev.precision)), *kink_lines(problem, tape, ev),
+             f"gradient: {format_value(value, ev.precision)}"]
+    return Report(value, "\n".join(lines))
+
+
+def _explain_derivative(ev, ast, scope):
+    problem, mode, options, report = _explain_other_modes(ev, ast, scope, ast.order)
+    if report is not None:
+        return report
+    ctx = Context(ev, ast)
+    inputs, output = problem.trace()
+    x = problem.variable_nodes(inputs)[0]
+    tape = Tape([output], [x])
+    if ast.order > 1:
+        coefficients = forward.taylor(tape, x, ast.order)
+        lines = [f"Taylor mode: series to order {ast.order} in {x.name} "
+                 f"(c_k = f^(k)/k! at {format_value(x.value)})"]
+        names = row_names(tape.nodes)
+        for node in tape.nodes:
+            if node.id in coefficients and node.id in names:
+                c = coefficients[node.id]
+                lines.append(f"  {names[node.id]}: " + ", ".join(
+                    format_value(v, 6) for v in c[: min(len(c), 6)]) +
+                    (", …" if len(c) > 6 else ""))
+        value = derivative_value(ctx, problem, mode or "forward", options, ast.order)
+        lines.append(f"d{ast.order}/d{x.name}{ast.order} = {format_value(value, ev.precision)}")
+        return Report(value, "\n".join(lines))
+    if mode == "reverse":
+        adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
+        value = adj.get(x.id, zero_like(x.value))
+        text = str(backprop_table(tape, adj, [x], ev.precision))
+    else:
+        tangent = forward.tangents(tape, {x.id: 1.0}, ctx.on_partial)
+        value = tangent.get(output.id, zero_like(output.value))
+        text = tangent_table(tape, tangent, x, ev.precision)
+    lines = [text, *kink_lines(problem, tape, ev),
+             f"d/d{x.name} = {format_value(value, ev.precision)}"]
+    return Report(value, "\n".join(lines))
+
+
+def _explain_numeric(ev, ast, problem, options, order):
+    lines, values = [], []
+    for var in problem.variables:
+        estimate = numeric_estimate(problem, var, order, options)
+        values.append(estimate.value)
+        first = " (first step; then shrinking by 1.4)" if estimate.method == "richardson" else ""
+        lines.append(f"numeric d/d{var} by {estimate.method} differences, "
+                     f"step h = {format_value(estimate.step, 3)}{first}")
+        for point, value in estimate.evaluations[:12]:
+            lines.append(f"  f({var} = {format_value(point)}) = {format_value(value, ev.precision)}")
+        if len(estimate.evaluations) > 12:
+            lines.append(f"  … {len(estimate.evaluations) - 12} more evaluations")
+        lines.append(f"  estimate {format_value(estimate.value, ev.precision)}, error about "
+                     f"{format_value(estimate.error, 2)}")
+        if order == 1 and type(problem.values[var]) is float:
+            lines += _sweep_lines(ev, ast, problem, var,
+                                  "forward" if estimate.method == "forward" else "central")
+    value = values[0] if ast.kind == "d" else pack(values, problem)
+    return Report(value, "\n".join(lines))
+
+
+def _sweep_lines(ev, ast, problem, var, method: str) -> list[str]:
+    """Differences for h = 1e-1 … 1e-15 against the exact (forward-mode) value."""
+    ctx = Context(ev, ast)
+    exact_problem = problem
+    exact = derivative_value(ctx, _single(exact_problem, var), "forward", {}, 1)
+    f = lambda t: problem.output_at(problem.with_variable(var, t))  # noqa: E731
+    lines = [f"  step size sweep ({method} differences; error against forward mode "
+             f"{format_value(exact, ev.precision)}):",
+             "       h   estimate               error"]
+    for h, value, error in numeric.sweep(f, problem.values[var], exact, method):
+        lines.append(f"  {h:6.0e}   {format_value(value, 15):<21}  {error:.1e}")
+    power = "h^2" if method == "central" else "h"
+    lines.append(f"  (truncation error falls like {power} as h shrinks; round-off error "
+                 "grows like eps/h)")
+    return lines
+
+
+def _single(problem, var):
+    return Problem(problem.ev, problem.ast, problem.scope, problem.function, problem.names,
+                   [var], problem.values)
+
+
+def _explain_symbolic(ev, ast, problem):
+    inputs, output = problem.trace()
+    tape = Tape([output], inputs)
+    b = symbolic.Builder()
+    leaves = {n.id: Node(table.CONST, (), None, name=n.name) for n in inputs}
+    formula = symbolic.rebuild(tape, b, leaves)[output.id]
+    lines = ["rules applied (u' is the derivative of u):"]
+    for expr in ancestors(formula):
+        if not expr.inputs or expr.op.partials is None:
+            continue
+        parts = expr.op.partials(b.ap, *expr.inputs, expr)
+        terms = [f"({_print(b.node(part))})·({_print(arg)})'"
+                 for arg, part in zip(expr.inputs, parts)
+                 if part is not None and _depends(arg, leaves)]
+        if terms:
+            lines.append(f"  ({_print(expr)})' = " + " + ".join(terms))
+    result = (d_directive if ast.kind == "d" else grad_directive)(ev, ast, problem.scope)
+    lines.append(f"result: {format_value(result, ev.precision)}")
+    return Report(result, "\n".join(lines))
+
+
+def _depends(node: Node, leaves: dict) -> bool:
+    return any(n.op is table.CONST and n.value is None for n in ancestors(node))

@@ -1,0 +1,123 @@
+"""`graph`: the computation graph of an expression, as text rows or as Graphviz DOT (and,
+with Graphviz installed, SVG, PNG or PDF) written to a file.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from .. import table
+from ..arrays import is_array
+from ..core.graph import Binding, Node, Scope, ancestors
+from ..core.problem import _free_names
+from ..errors import DiffiError
+from ..language import syntax as S
+from .context import Report
+from .tables import _short, _symbols, _table, operation_text, pretty, row_names
+
+
+class Graph:
+    """A computation graph to show: as text, or as Graphviz DOT."""
+
+    def __init__(self, nodes: list[Node], ev):
+        self.nodes = nodes
+        self._ev = ev
+
+    def to_text(self) -> str:
+        return graph_text(self.nodes, self._ev)
+
+    def to_dot(self) -> str:
+        return to_dot(self.nodes, self._ev)
+
+    __str__ = to_text
+
+
+def graph(ev, ast, scope):
+    """The computation graph of E: text, or Graphviz DOT / SVG / PNG in a file.
+
+    Names E uses that have no value become inputs of the graph (shown with value ?).
+    """
+    free = {n: Binding(n, Node(table.CONST, (), None, ast.span, n))
+            for n in _free_names(ast.expr, scope)}
+    node = ev.eval(ast.expr, Scope(free, scope) if free else scope)
+    shown = Graph(ancestors(node), ev)
+    if ast.file is None:
+        return Report(node.value, shown.to_text(), detail=shown)
+    return Report(node.value, write_graph(shown.nodes, ev, ast.file), detail=shown)
+
+
+def graph_text(nodes: list[Node], ev) -> str:
+    names = row_names(nodes)
+    symbols = _symbols(nodes, names)
+    gradients = getattr(ev, "last_gradient", {})
+    rows = []
+    for node in nodes:
+        if node.id not in names:
+            continue
+        formula = pretty(operation_text(node, symbols, names)) if node.inputs else ""
+        value = "?" if node.value is None else _short(node.value, ev.precision)
+        if is_array(node.value) and node.value.size <= 6:
+            value += f"   (shape {node.value.shape})"
+        if node.id in gradients:
+            value += f"   (gradient {_short(gradients[node.id], ev.precision)})"
+        rows.append((names[node.id], formula, value))
+    return "\n".join([f"graph ({len(names)} nodes)", *_table(rows)])
+
+
+def to_dot(nodes: list[Node], ev) -> str:
+    """Graphviz DOT: nodes labelled by operation, name and value (and gradient)."""
+    names = row_names(nodes)
+    gradients = getattr(ev, "last_gradient", {})
+    lines = ["digraph diffi {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
+    number = {node.id: k for k, node in enumerate(nodes)}  # stable names: n0, n1, …
+    for node in nodes:
+        label = [names.get(node.id, "")] if node.id in names and node.name else []
+        label.append(node.op.label if node.inputs else "input"
+                     if node.name else "const")
+        if is_array(node.value):
+            label.append(f"shape {node.value.shape}")
+        if node.value is not None and not callable(getattr(node.value, "call", None)):
+            label.append(_short(node.value, 6))
+        if node.id in gradients:
+            label.append(f"grad {_short(gradients[node.id], 6)}")
+        text = "\\n".join(x.replace('"', '\\"') for x in label if x)
+        lines.append(f'  n{number[node.id]} [label="{text}"];')
+    for node in nodes:
+        for inp in node.inputs:
+            lines.append(f"  n{number[inp.id]} -> n{number[node.id]};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def write_graph(nodes, ev, file: S.Str) -> str:
+    if not ev.files:
+        raise DiffiError("writing files is switched off in this interpreter", file.span)
+    path = file.value
+    if not os.path.isabs(path):
+        path = os.path.join(ev.base_dir or os.getcwd(), path)
+    dot = to_dot(nodes, ev)
+    extension = os.path.splitext(path)[1].lower()
+    if extension in ("", ".dot", ".gv"):
+        _write(path, dot, file)
+        return f"wrote the graph ({len(nodes)} nodes) to {file.value}"
+    if extension not in (".svg", ".png", ".pdf"):
+        raise DiffiError(f"cannot write a graph as '{extension}': use .dot, .svg or .png",
+                         file.span)
+    if shutil.which("dot") is None:
+        raise DiffiError(f"rendering {extension} needs Graphviz's 'dot' program: install "
+                         "Graphviz (apt-get install graphviz, brew install graphviz), "
+                         "or write a .dot file", file.span)
+    done = subprocess.run(["dot", f"-T{extension[1:]}", "-o", path], input=dot, text=True,
+                          capture_output=True, timeout=60)
+    if done.returncode != 0:
+        raise DiffiError(f"dot failed: {done.stderr.strip()}", file.span)
+    return f"wrote the graph ({len(nodes)} nodes) to {file.value}"
+
+
+def _write(path, text, file):
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    except OSError as error:
+        raise DiffiError(f"cannot write {file.value}: {error.strerror}", file.span) from None

@@ -99,8 +99,8 @@ def completer_alone(runs: int) -> list[float]:
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document
 
-    from diffi.repl import SourceCompleter
-    from diffi.session import make_session
+    from diffi.frontends.repl import SourceCompleter
+    from diffi.frontends.session import make_session
     session = make_session(None, io.StringIO(), io.StringIO())
     session.run("".join(f"value_{i:04d} = {i} * 1.5\n" for i in range(NAMES)))
     completer = SourceCompleter(session)

@@ -40,8 +40,8 @@ def preflight(label, argv):
             f"bench/startup.py: `{label}` does not work yet "
             f"(exit {done.returncode}, stdout {done.stdout.strip()!r}).\n"
             f"{done.stderr.strip()}\n"
-            "Is the interpreter (diffi/cli.py, diffi/__main__.py) in place and are lark, "
-            "numpy and prompt_toolkit installed for this Python?"
+            "Is the interpreter (diffi/frontends/cli.py, diffi/__main__.py) in place and are "
+            "lark, numpy and prompt_toolkit installed for this Python?"
         )
 
 

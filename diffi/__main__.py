@@ -1,4 +1,4 @@
 """`python -m diffi`: the same as the `diffi` command."""
-from .cli import entry
+from .frontends.cli import entry
 
 entry()

@@ -300,7 +300,7 @@ def test_file_and_dash_c_together_is_exit_2(tmp_path):
 def test_each_kind_of_script_loads_only_the_modules_it_uses(tmp_path):
     # start-up (bench/startup.py): the modes and minimize load when first used
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    code = ("import sys; from diffi.cli import main; main(['-c', sys.argv[1]]); "
+    code = ("import sys; from diffi.frontends.cli import main; main(['-c', sys.argv[1]]); "
             "print(sorted(m for m in ('diffi.directives.training', 'diffi.directives', "
             "'diffi.modes.symbolic', 'diffi.modes.numeric', 'diffi.compile', "
             "'diffi.compile.scalar') if m in sys.modules), file=sys.stderr)")

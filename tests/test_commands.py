@@ -1,10 +1,10 @@
-"""The `:` commands (diffi/commands.py), run against an interpreter and a console."""
+"""The `:` commands (diffi/frontends/commands.py), run against an interpreter and a console."""
 from __future__ import annotations
 
 import pytest
 
 from diffi import DiffiError, Interpreter
-from diffi.commands import Quit, run_command, vars_table
+from diffi.frontends.commands import Quit, run_command, vars_table
 
 
 class Lines:

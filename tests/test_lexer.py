@@ -1,4 +1,4 @@
-"""The Pygments lexer (diffi/lexer.py): every kind of token, and no text lost."""
+"""The Pygments lexer (diffi/frontends/lexer.py): every kind of token, and no text lost."""
 from __future__ import annotations
 
 import subprocess
@@ -10,7 +10,7 @@ from pygments.token import (Comment, Error, Keyword, Name, Number, Operator, Pun
                             String)
 
 from diffi.core.library import BUILTINS
-from diffi.lexer import DiffiLexer
+from diffi.frontends.lexer import DiffiLexer
 from diffi.language.syntax import RESERVED
 from diffi.core.values import Builtin
 
@@ -78,7 +78,7 @@ def test_names_that_start_like_keywords_are_names():
 
 
 def test_importable_without_prompt_toolkit():
-    code = ("import sys, diffi.lexer; "
+    code = ("import sys, diffi.frontends.lexer; "
             "sys.exit('prompt_toolkit' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True)
     assert done.returncode == 0, done.stderr

@@ -58,7 +58,7 @@ def test_wheel_holds_every_module(wheel):
 
 
 def test_pyproject_declares_the_console_script():
-    assert pyproject()["project"]["scripts"]["diffi"] == "diffi.cli:entry"
+    assert pyproject()["project"]["scripts"]["diffi"] == "diffi.frontends.cli:entry"
 
 
 def test_pyproject_declares_the_test_extra():

@@ -1,4 +1,4 @@
-"""The prompt_toolkit REPL (diffi/repl.py), driven by keys through a pipe into a dummy
+"""The prompt_toolkit REPL (diffi/frontends/repl.py), driven by keys through a pipe into a dummy
 terminal: typing, Tab, multi-line input, pasting, validation, meta-commands, history."""
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ from prompt_toolkit.layout.processors import TransformationInput
 from prompt_toolkit.output import DummyOutput
 from prompt_toolkit.validation import ValidationError
 
-from diffi.repl import (ErrorMarker, SourceCompleter, SourceValidator, history_path, loop,
-                        open_history, prompt_session, syntax_error, toolbar_text)
-from diffi.session import make_session
+from diffi.frontends.repl import (ErrorMarker, SourceCompleter, SourceValidator, history_path,
+                                  loop, open_history, prompt_session, syntax_error,
+                                  toolbar_text)
+from diffi.frontends.session import make_session
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTER, TAB, CTRL_C, CTRL_D = "\r", "\t", "\x03", "\x04"
@@ -198,8 +199,8 @@ def test_history_in_memory_when_the_folder_cannot_be_made(tmp_path, monkeypatch)
 # The REPL is a leaf: scripts never load prompt_toolkit -----------------------------------
 
 def _modules_after(args, stdin=""):
-    code = ("import sys; from diffi.cli import main; status = main(sys.argv[1:]); "
-            "print('prompt_toolkit' in sys.modules, 'diffi.repl' in sys.modules, "
+    code = ("import sys; from diffi.frontends.cli import main; status = main(sys.argv[1:]); "
+            "print('prompt_toolkit' in sys.modules, 'diffi.frontends.repl' in sys.modules, "
             "file=sys.stderr)")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-c", code, *args], input=stdin, env=env,
@@ -219,13 +220,15 @@ def test_piped_input_never_imports_prompt_toolkit():
 
 
 def test_nothing_in_diffi_imports_the_repl():
-    for path in (ROOT / "diffi").glob("*.py"):
+    for path in (ROOT / "diffi").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        if path.name not in ("repl.py", "session.py"):
-            assert "from .repl" not in text and "diffi.repl" not in text, path.name
-        if path.name not in ("repl.py", "progress.py"):
+        name = path.relative_to(ROOT / "diffi").as_posix()
+        if name not in ("frontends/repl.py", "frontends/session.py"):
+            assert "from .repl" not in text and "from . import repl" not in text \
+                and "frontends.repl" not in text, name
+        if name not in ("frontends/repl.py", "frontends/progress.py"):
             assert "import prompt_toolkit" not in text and "from prompt_toolkit" not in text, \
-                path.name
+                name
 
 
 def test_a_script_on_a_terminal_never_imports_prompt_toolkit(tmp_path):
@@ -233,7 +236,7 @@ def test_a_script_on_a_terminal_never_imports_prompt_toolkit(tmp_path):
     import pty
     script = tmp_path / "s.dfi"
     script.write_text("x = 2\nx^2\n", encoding="utf-8")
-    code = ("import sys; sys.argv = ['diffi', %r]; import diffi.cli as c; c.main(); "
+    code = ("import sys; sys.argv = ['diffi', %r]; import diffi.frontends.cli as c; c.main(); "
             "print('loaded', any(m.startswith('prompt_toolkit') for m in sys.modules))"
             % str(script))
     pid, fd = pty.fork()

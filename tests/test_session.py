@@ -1,4 +1,4 @@
-"""A REPL session without its front end (diffi/session.py): running input, errors shown
+"""A REPL session without its front end (diffi/frontends/session.py): running input, errors shown
 against the input they come from, Ctrl-C, and how results are laid out."""
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from diffi import Interpreter
-from diffi.session import (Transcript, error_fragments, fit, make_session, plain_loop,
-                           result_fragments)
+from diffi.frontends.session import (Transcript, error_fragments, fit, make_session,
+                                     plain_loop, result_fragments)
 
 
 def session(width: int = 80):
@@ -230,8 +230,8 @@ def test_the_sessions_shown_in_the_docs(block):
 
 def test_the_plain_loop_runs_with_stdout_closed(monkeypatch):
     # `diffi >&-`: sys.stdout is None; results go to the console's (here a buffer)
-    from diffi.cli import Console
-    from diffi.session import start
+    from diffi.frontends.cli import Console
+    from diffi.frontends.session import start
     monkeypatch.setattr("sys.stdout", None)
     monkeypatch.setattr("sys.stdin", io.StringIO("1 + 1\n"))
     out = io.StringIO()

@@ -1,6 +1,6 @@
 """The interactive REPL on prompt_toolkit (SPEC §8): the only module that imports it.
 
-A thin leaf: highlighting comes from diffi/lexer.py, suggestions from diffi/assist.py,
+A thin leaf: highlighting comes from diffi/lexer.py, suggestions from diffi/completion.py,
 running input from diffi/session.py. Nothing imports this module but `diffi` itself,
 when standard input and output are a terminal.
 """
@@ -28,11 +28,11 @@ from prompt_toolkit.output import create_output
 from prompt_toolkit.styles import Style
 from prompt_toolkit.validation import ValidationError, Validator
 
-from . import assist
+from ..errors import DiffiSyntaxError
+from ..language.parser import is_incomplete, parse
+from . import completion
 from .commands import PROMPT
-from .errors import DiffiSyntaxError
 from .lexer import DiffiLexer
-from .language.parser import is_incomplete, parse
 from .session import MORE, Session, make_session
 
 INDENT = "  "
@@ -91,7 +91,7 @@ class SourceLexer(Lexer):
         self.pygments = PygmentsLexer(DiffiLexer)
 
     def lex_document(self, document: Document):
-        if not assist.is_command(document.text):
+        if not completion.is_command(document.text):
             return self.pygments.lex_document(document)
         lines = document.lines
 
@@ -111,11 +111,11 @@ class SourceCompleter(Completer):
         self.paths = PathCompleter(expanduser=True)
 
     def get_completions(self, document: Document, event: CompleteEvent):
-        if assist.is_command(document.text):
+        if completion.is_command(document.text):
             yield from self._command(document, event)
             return
-        found = assist.candidates(self.session.interpreter, document.text_before_cursor)
-        word = assist.word_before(document.text_before_cursor)
+        found = completion.candidates(self.session.interpreter, document.text_before_cursor)
+        word = completion.word_before(document.text_before_cursor)
         for c in found:
             yield Completion(c.text, -len(word), display_meta=lambda c=c: c.meta)
 
@@ -125,7 +125,7 @@ class SourceCompleter(Completer):
             argument = before.lstrip()[len(":load "):].lstrip()
             yield from self.paths.get_completions(Document(argument), event)
             return
-        word, found = assist.command_candidates(before)
+        word, found = completion.command_candidates(before)
         for c in found:
             yield Completion(c.text, -len(word), display_meta=c.meta)
 
@@ -146,7 +146,7 @@ class SourceValidator(Validator):
 
 def syntax_error(text: str, typing: bool = False) -> ValidationError | None:
     """The input's syntax error placed at its offset, or None."""
-    if assist.is_command(text) or not text.strip():
+    if completion.is_command(text) or not text.strip():
         return None
     try:
         parse(text)
@@ -260,12 +260,12 @@ def _blank_before_cursor(buffer) -> bool:
 
 
 def _needs_more(text: str) -> bool:
-    return bool(text.strip()) and not assist.is_command(text) and is_incomplete(text)
+    return bool(text.strip()) and not completion.is_command(text) and is_incomplete(text)
 
 
 def _new_line(buffer) -> None:
     """A new line indented by the brackets still open before the cursor."""
-    depth = assist.open_brackets(buffer.document.text_before_cursor)
+    depth = completion.open_brackets(buffer.document.text_before_cursor)
     buffer.newline(copy_margin=False)
     buffer.insert_text(INDENT * depth)
 
@@ -277,7 +277,7 @@ def toolbar(session: Session):
 
 def toolbar_text(session: Session, document: Document) -> FormattedText:
     """Signature and help of what the cursor is on, else the keys."""
-    found = assist.hint(session.interpreter, document.text, document.cursor_position)
+    found = completion.hint(session.interpreter, document.text, document.cursor_position)
     if found is None:
         return FormattedText([("class:bottom-toolbar.keys", KEYS)])
     signature, doc = found
@@ -329,7 +329,7 @@ def loop(session: Session, prompt: PromptSession) -> int:
 
 def run_repl(previous, console) -> int:
     """The REPL on this terminal, taking over the names `previous` defined (`diffi -i`)."""
-    from . import __version__
+    from .. import __version__
     session = make_session(previous, console.stdout, console.stderr,
                            painter(console.stdout, console.stderr))
     console.stdout.write(f"diffi {__version__}: :help for help, Ctrl-D to quit\n")

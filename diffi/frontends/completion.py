@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from functools import partial
 
-from . import help as topics
-from .core.library import BUILTINS
-from .core.values import PRECISION, Builtin, Function, format_value, kind_of
-from .language.syntax import RESERVED
+from ..core.library import BUILTINS
+from ..core.values import PRECISION, Builtin, Function, format_value, kind_of
+from ..language.syntax import RESERVED
+from . import topics
 
 WORD = re.compile(r"(?<![\w/])(?:d\d*/d\w*|[^\W\d]\w*)$")
 TOKEN = re.compile(r"(?<![\w/])(?:d\d*/d[^\W\d]\w*(?:\^\d+)?|[^\W\d]\w*)")

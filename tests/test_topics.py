@@ -1,12 +1,12 @@
-"""Help topics (diffi/help.py): one for every directive, built-in and command, each with
+"""Help topics (diffi/frontends/topics.py): one for every directive, built-in and command, each with
 an example that runs."""
 from __future__ import annotations
 
 import pytest
 
-from diffi import help as topics
+from diffi.frontends import topics
 from diffi.core.library import BUILTINS
-from diffi.commands import ACTIONS, help_text, run_example
+from diffi.frontends.commands import ACTIONS, help_text, run_example
 from diffi.core.values import Builtin
 
 DIRECTIVES = ["d/dx", "grad", "backprop", "hessian", "jacobian", "check", "explain", "graph",

@@ -9,9 +9,9 @@ from pygments.lexer import RegexLexer, bygroups, words
 from pygments.token import (Comment, Error, Keyword, Name, Number, Operator, Punctuation,
                             String, Whitespace)
 
-from .core.library import BUILTINS
-from .core.values import Builtin
-from .language.syntax import RESERVED
+from ..core.library import BUILTINS
+from ..core.values import Builtin
+from ..language.syntax import RESERVED
 
 DIRECTIVES = ("grad", "backprop", "hessian", "jacobian", "check", "explain", "graph",
               "minimize")

@@ -1,6 +1,6 @@
 """A REPL session, whatever front end reads its lines: run input, keep state, show results.
 
-The prompt_toolkit front end is diffi/repl.py; `plain_loop` here reads with input() when
+The prompt_toolkit front end is repl.py; `plain_loop` here reads with input() when
 the terminal cannot host it. Every input is kept in a transcript and run at its own line
 numbers, so that an error inside a function defined three inputs ago still shows that
 input's line with the caret under the culprit.
@@ -13,14 +13,14 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 
-from . import table
-from .assist import is_command
+from .. import table
+from ..core.values import display_width
+from ..errors import DiffiError, Span, format_warning, render
+from ..interpreter import Interpreter
+from ..language.parser import is_incomplete
 from .cli import Console, make_progress, read_script
 from .commands import PROMPT, Quit, run_command, terminal_width
-from .core.values import display_width
-from .errors import DiffiError, Span, format_warning, render
-from .interpreter import Interpreter
-from .language.parser import is_incomplete
+from .completion import is_command
 
 MORE = "  ...> "
 # After `diffi -i FILE`, the file's spans use lines 1, 2, …; the session's inputs start

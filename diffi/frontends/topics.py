@@ -2,8 +2,8 @@
 
 Built-in topics are derived from the built-ins' own signature and doc, so a new built-in
 gets help (and a tested example) without an edit here. Examples are diffi source or `:`
-command lines; diffi/commands.py runs them to show their real output, and
-tests/test_help.py runs every one of them.
+command lines; commands.py runs them to show their real output, and
+tests/test_topics.py runs every one of them.
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import re
 import textwrap
 from dataclasses import dataclass
 
-from .core.library import BUILTINS
-from .core.values import Builtin
+from ..core.library import BUILTINS
+from ..core.values import Builtin
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ import os
 import shutil
 import tempfile
 
-from . import help as topics
-from .assist import is_command, shape_of, short
+from ..core.values import Function, kind_of
+from ..errors import DiffiError
+from ..interpreter import Interpreter
+from . import topics
 from .cli import read_script
-from .core.values import Function, kind_of
-from .errors import DiffiError
-from .interpreter import Interpreter
+from .completion import is_command, shape_of, short
 
 PROMPT = "diffi> "
 PREVIEW = 12  # tensor elements shown by :vars

@@ -1,12 +1,12 @@
-"""Suggestions as you type (diffi/assist.py): completions, the help line, indentation."""
+"""Suggestions as you type (diffi/frontends/completion.py): completions, the help line, indentation."""
 from __future__ import annotations
 
 
 import pytest
 
 from diffi import Interpreter
-from diffi.assist import (candidates, command_candidates, enclosing_call, hint,
-                          last_directive, open_brackets, word_at, word_before)
+from diffi.frontends.completion import (candidates, command_candidates, enclosing_call, hint,
+                                        last_directive, open_brackets, word_at, word_before)
 
 
 @pytest.fixture

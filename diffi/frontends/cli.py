@@ -9,9 +9,9 @@ import argparse
 import os
 import sys
 
-from . import __version__
-from .errors import DiffiError, format_warning
-from .interpreter import Interpreter
+from .. import __version__
+from ..errors import DiffiError, format_warning
+from ..interpreter import Interpreter
 
 USAGE_ERROR = 2
 

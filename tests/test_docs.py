@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from diffi.frontends.cli import Console, make_interpreter, run_source
+from diffi.frontends.console import Console, make_interpreter, run_source
 from outputs import blocks, same_output  # (tests/ is on the path: pytest puts it there)
 
 ROOT = Path(__file__).resolve().parent.parent

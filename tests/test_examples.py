@@ -21,7 +21,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.dfi"))
 
 
 def run_example(path: Path) -> tuple[str, str, int]:
-    from diffi.frontends.cli import Console, run_file
+    from diffi.frontends.console import Console, run_file
     out, err = io.StringIO(), io.StringIO()
     status = run_file(str(path.relative_to(ROOT)) if _in_root() else str(path),
                       Console(out, err))

@@ -231,7 +231,7 @@ def test_the_sessions_shown_in_the_docs(block):
 def test_the_plain_loop_runs_with_stdout_closed(monkeypatch):
     # `diffi >&-`: sys.stdout is None; results go to the console's (here a buffer)
     from diffi.frontends.cli import Console
-    from diffi.frontends.session import start
+    from diffi.frontends.cli import start
     monkeypatch.setattr("sys.stdout", None)
     monkeypatch.setattr("sys.stdin", io.StringIO("1 + 1\n"))
     out = io.StringIO()

@@ -10,10 +10,8 @@ import os
 import sys
 
 from .. import __version__
-from ..errors import DiffiError, format_warning
 from ..interpreter import Interpreter
-
-USAGE_ERROR = 2
+from .console import USAGE_ERROR, Console, make_interpreter, run_file, run_source
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -29,82 +27,6 @@ def make_parser() -> argparse.ArgumentParser:
                         help="run FILE, then stay in the REPL with its variables")
     parser.add_argument("--version", action="version", version=f"diffi {__version__}")
     return parser
-
-
-class Console:
-    """Where results, warnings and errors go: stdout for results, stderr for the rest."""
-
-    def __init__(self, stdout=None, stderr=None):
-        # a closed descriptor (diffi >&-) leaves sys.stdout None: its output is dropped
-        self.stdout = stdout or sys.stdout or open(os.devnull, "w", encoding="utf-8")
-        self.stderr = stderr or sys.stderr or open(os.devnull, "w", encoding="utf-8")
-
-    def result(self, text: str) -> None:
-        print(text, file=self.stdout)
-
-    def warning(self, message: str, span) -> None:
-        self.stdout.flush()
-        print(f"warning: {format_warning(message, span)}", file=self.stderr)
-        self.stderr.flush()
-
-    def error(self, error: DiffiError) -> None:
-        self.stdout.flush()
-        print(error.render(), file=self.stderr)
-        self.stderr.flush()
-
-
-def make_interpreter(console: Console) -> Interpreter:
-    return Interpreter(output=console.result, warn=console.warning,
-                       progress=make_progress(console))
-
-
-def make_progress(console: Console):
-    """minimize's progress: a bar on a terminal, else a line every tenth of the run."""
-    from .progress import LineProgress
-    if getattr(console.stderr, "isatty", lambda: False)():
-        from .progress import TerminalProgress  # prompt_toolkit, only on a terminal
-        return TerminalProgress(console.stderr)
-
-    def write(text: str) -> None:
-        console.stdout.flush()
-        print(text, file=console.stderr)
-    return LineProgress(write)
-
-
-def run_source(interpreter: Interpreter, console: Console, source: str, filename: str) -> int:
-    """Run a whole program as a script; the exit status (0 or 1)."""
-    try:
-        interpreter.execute(source, filename, interpreter.show)
-    except DiffiError as error:
-        console.error(error)
-        return 1
-    except KeyboardInterrupt:
-        console.stdout.flush()
-        print("interrupted", file=console.stderr)
-        return 130
-    return 1 if interpreter.failed_checks else 0
-
-
-def read_script(path: str) -> str:
-    """A script's text; a DiffiError saying why when it cannot be read."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise DiffiError(f"cannot read {path}: "
-                         f"{getattr(error, 'strerror', None) or error}") from None
-
-
-def run_file(path: str, console: Console, interpreter: Interpreter | None = None) -> int:
-    """Run a script file; the exit status (2 when it cannot be read)."""
-    interpreter = interpreter or make_interpreter(console)
-    try:
-        source = read_script(path)
-    except DiffiError as error:
-        print(f"diffi: {error.render()}", file=console.stderr)
-        return USAGE_ERROR
-    interpreter.base_dir = os.path.dirname(os.path.abspath(path))
-    return run_source(interpreter, console, source, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,5 +84,26 @@ def repl(interpreter: Interpreter, console: Console) -> int:
     """The REPL on a terminal; standard input runs as a script when it is not one."""
     if not sys.stdin.isatty():
         return run_source(interpreter, console, sys.stdin.read(), "<stdin>")
-    from .session import start  # prompt_toolkit loads here, never for a script
     return start(interpreter, console)
+
+
+def start(previous: Interpreter, console: Console) -> int:
+    """The REPL on this terminal: prompt_toolkit's, or input() when it cannot run here."""
+    if console.stdout.isatty() and os.environ.get("TERM") != "dumb":
+        from .repl import run_repl  # lazily: prompt_toolkit loads here, never for a script
+        return run_repl(previous, console)
+    from .session import make_session, plain_loop  # lazily: a script needs no session
+    session = make_session(previous, console.stdout, console.stderr)
+    return plain_loop(session, _reader(console))
+
+
+def _reader(console: Console):
+    """input() that writes its prompt to the console's stdout (sys.stdout may be gone)."""
+    def read(prompt: str) -> str:
+        console.stdout.write(prompt)
+        console.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\n")
+    return read

@@ -13,7 +13,7 @@ from ..core.values import Function, kind_of
 from ..errors import DiffiError
 from ..interpreter import Interpreter
 from . import topics
-from .cli import read_script
+from .console import read_script
 from .completion import is_command, shape_of, short
 
 PROMPT = "diffi> "

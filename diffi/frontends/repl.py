@@ -28,6 +28,7 @@ from prompt_toolkit.output import create_output
 from prompt_toolkit.styles import Style
 from prompt_toolkit.validation import ValidationError, Validator
 
+from .. import __version__
 from ..errors import DiffiSyntaxError
 from ..language.parser import is_incomplete, parse
 from . import completion
@@ -329,7 +330,6 @@ def loop(session: Session, prompt: PromptSession) -> int:
 
 def run_repl(previous, console) -> int:
     """The REPL on this terminal, taking over the names `previous` defined (`diffi -i`)."""
-    from .. import __version__
     session = make_session(previous, console.stdout, console.stderr,
                            painter(console.stdout, console.stderr))
     console.stdout.write(f"diffi {__version__}: :help for help, Ctrl-D to quit\n")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import os
-import sys
 import unicodedata
 from dataclasses import dataclass
 
@@ -18,7 +17,7 @@ from ..core.values import display_width
 from ..errors import DiffiError, Span, format_warning, render
 from ..interpreter import Interpreter
 from ..language.parser import is_incomplete
-from .cli import Console, make_progress, read_script
+from .console import Console, make_progress, read_script
 from .commands import PROMPT, Quit, run_command, terminal_width
 from .completion import is_command
 
@@ -284,24 +283,3 @@ def error_fragments(text: str) -> list[tuple[str, str]]:
         else:
             fragments.append(("", line + end))
     return fragments
-
-
-def start(previous: Interpreter, console: Console) -> int:
-    """The REPL on this terminal: prompt_toolkit's, or input() when it cannot run here."""
-    if console.stdout.isatty() and os.environ.get("TERM") != "dumb":
-        from .repl import run_repl
-        return run_repl(previous, console)
-    session = make_session(previous, console.stdout, console.stderr)
-    return plain_loop(session, _reader(console))
-
-
-def _reader(console: Console):
-    """input() that writes its prompt to the console's stdout (sys.stdout may be gone)."""
-    def read(prompt: str) -> str:
-        console.stdout.write(prompt)
-        console.stdout.flush()
-        line = sys.stdin.readline()
-        if not line:
-            raise EOFError
-        return line.rstrip("\n")
-    return read

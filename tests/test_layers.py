@@ -1,4 +1,4 @@
-"""The package's layers: imports flow one way and never in a loop.
+"""The package's layers (docs/architecture.md): imports flow one way, never in a loop.
 
 The import graph is read from the source with `ast` by bench/imports.py, counting the
 imports inside functions too. The layers, bottom to top: the foundation (errors,

@@ -1,7 +1,7 @@
 """The interactive REPL on prompt_toolkit (SPEC §8): the only module that imports it.
 
-A thin leaf: highlighting comes from diffi/lexer.py, suggestions from diffi/completion.py,
-running input from diffi/session.py. Nothing imports this module but `diffi` itself,
+A thin leaf: highlighting comes from lexer.py, suggestions from completion.py, running
+input from session.py. Nothing imports this module but `diffi` itself,
 when standard input and output are a terminal.
 """
 from __future__ import annotations

@@ -10,9 +10,9 @@ from pygments.token import (Comment, Error, Keyword, Name, Number, Operator, Pun
                             String)
 
 from diffi.core.library import BUILTINS
+from diffi.core.values import Builtin
 from diffi.frontends.lexer import DiffiLexer
 from diffi.language.syntax import RESERVED
-from diffi.core.values import Builtin
 
 ROOT = Path(__file__).resolve().parent.parent
 

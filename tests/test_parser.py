@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from lark.exceptions import UnexpectedInput
 
-from diffi.language import syntax as S
 from diffi.errors import DiffiSyntaxError, Span
+from diffi.language import syntax as S
 from diffi.language.parser import is_incomplete, parse, parse_prefix, start_of
 from diffi.language.syntax import RESERVED, dump, format_number
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from diffi.frontends import topics
 from diffi.core.library import BUILTINS
-from diffi.frontends.commands import ACTIONS, help_text, run_example
 from diffi.core.values import Builtin
+from diffi.frontends import topics
+from diffi.frontends.commands import ACTIONS, help_text, run_example
 
 DIRECTIVES = ["d/dx", "grad", "backprop", "hessian", "jacobian", "check", "explain", "graph",
               "minimize"]

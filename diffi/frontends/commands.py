@@ -13,8 +13,8 @@ from ..core.values import Function, kind_of
 from ..errors import DiffiError
 from ..interpreter import Interpreter
 from . import topics
-from .console import read_script
 from .completion import is_command, shape_of, short
+from .console import read_script
 
 PROMPT = "diffi> "
 PREVIEW = 12  # tensor elements shown by :vars

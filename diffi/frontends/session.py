@@ -17,9 +17,9 @@ from ..core.values import display_width
 from ..errors import DiffiError, Span, format_warning, render
 from ..interpreter import Interpreter
 from ..language.parser import is_incomplete
-from .console import Console, make_progress, read_script
 from .commands import PROMPT, Quit, run_command, terminal_width
 from .completion import is_command
+from .console import Console, make_progress, read_script
 
 MORE = "  ...> "
 # After `diffi -i FILE`, the file's spans use lines 1, 2, …; the session's inputs start

@@ -14,8 +14,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
 
-from . import syntax as S
 from ..errors import DiffiSyntaxError, Span
+from . import syntax as S
 
 OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
 CLOSERS = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}

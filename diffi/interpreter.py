@@ -9,6 +9,7 @@ import gc
 import sys
 import threading
 import warnings
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from . import arrays, table
@@ -16,11 +17,13 @@ from .arrays import as_value, is_array
 from .core.evaluator import Evaluator, Limits
 from .core.graph import Binding, Node
 from .core.library import BUILTINS, constant
-from .core.values import PRECISION, NOTHING, Function, UserFunction, format_value
+from .core.values import (NOTHING, PRECISION, SUMMARY_THRESHOLD, Function, UserFunction,
+                          format_value, summarising)
 from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, LimitError, format_warning
 from .language import syntax as S
 from .language.parser import parse, parse_prefix
 
+ANSWER = "ans"  # the name of the last expression statement's value
 STACK_DEPTH = 200_000  # Python frames allowed while evaluating deeply nested input
 
 
@@ -129,6 +132,19 @@ class Interpreter:
     def precision(self, digits: int) -> None:
         self.evaluator.precision = max(1, min(17, int(digits)))
 
+    @property
+    def threshold(self) -> int | None:
+        """Tensors of more elements than this print summarised (None: never)."""
+        return self.evaluator.threshold
+
+    @threshold.setter
+    def threshold(self, elements: int | None) -> None:
+        if elements is not None and (isinstance(elements, bool) or not isinstance(elements, int)
+                                     or elements < 0):
+            raise DiffiTypeError(f"threshold is a whole number of elements >= 0 or None, "
+                                 f"not {elements!r}")
+        self.evaluator.threshold = elements
+
     # Running source -------------------------------------------------------------------
 
     def run(self, source: str, filename: str = "<input>") -> list:
@@ -144,16 +160,23 @@ class Interpreter:
         self.execute(source, "<input>", last.append, echo_silent=True)
         return to_python(last[-1].value, self) if last else None
 
-    def execute(self, source: str, filename: str, on_result, echo_silent: bool = False) -> None:
-        """Run a program statement by statement, calling on_result(node) for each result.
+    def execute(self, source: str, filename: str, on_result: Callable[..., object],
+                echo_silent: bool = False, with_statement: bool = False) -> None:
+        """Run a program statement by statement, calling on_result(node) for each result
+        (on_result(node, statement) with_statement, for the statement's position).
 
         The statements before a syntax error run first, as in a script; then the
         error is raised. Errors carry the source so that they can be rendered.
         """
         if not isinstance(source, str):
             raise DiffiTypeError(f"source must be a string, not {type(source).__name__}")
+        if with_statement:
+            report = on_result
+        else:
+            def report(node, stmt):
+                on_result(node)
         with fewer_collections():
-            self._execute(source, filename, on_result, echo_silent)
+            self._execute(source, filename, report, echo_silent)
 
     def _execute(self, source, filename, on_result, echo_silent) -> None:
         try:
@@ -170,10 +193,20 @@ class Interpreter:
             node = self._statement(stmt, source, filename)
             shown = node is not None and (node.op is table.REPORT or (
                 node.value is not None and node.value is not NOTHING))
+            if shown and node.value is not None:
+                self._answer(node)
             if shown and (echo_silent or not stmt.silent):
-                on_result(node)
+                on_result(node, stmt)
         if error is not None:
             raise error.locate(source, filename)
+
+    def _answer(self, node) -> None:
+        """`ans`: the value of the last expression statement (a silenced one too, as in
+        MATLAB), bound as an assignment `ans = …` would bind it; after a directive that
+        shows a report (backprop, check, …), the report's value."""
+        if node.op is table.REPORT:
+            node = node.inputs[0]
+        self.globals[ANSWER] = Binding(ANSWER, self.evaluator.label(node, ANSWER))
 
     def execute_statement(self, stmt, source: str = "", filename: str = "<input>"):
         """Run one parsed statement with the session's limits; errors leave no trace."""
@@ -184,7 +217,8 @@ class Interpreter:
         evaluator = self.evaluator
         evaluator.begin_statement()
         try:
-            with internal_errors(getattr(stmt, "span", None)), deep_stack():
+            with internal_errors(getattr(stmt, "span", None)), deep_stack(), \
+                    summarising(evaluator.threshold):
                 return evaluator.execute(stmt, evaluator.globals)
         except DiffiError as error:
             raise error.locate(source, filename)
@@ -197,12 +231,13 @@ class Interpreter:
         """How a statement's result prints: a directive's report, or the value."""
         if node.op is table.REPORT:
             return str(node.params)
-        return format_value(node.value, self.precision)
+        return format_value(node.value, self.precision, self.threshold)
 
-    def format(self, value) -> str:
-        """A value printed as diffi prints it, at the session's precision."""
+    def format(self, value, full: bool = False) -> str:
+        """A value printed as diffi prints it, at the session's precision; a big tensor
+        summarised as the session's threshold says, unless `full`."""
         return format_value(from_python(value) if not isinstance(value, Node) else value.value,
-                            self.precision)
+                            self.precision, None if full else self.threshold)
 
     # Variables ---------------------------------------------------------------------------
 

@@ -18,7 +18,8 @@ from ..language import syntax as S
 from ..language.parser import start_of
 from .graph import Binding, Node, Scope
 from .library import BUILTINS, constant
-from .values import PRECISION, Function, UserFunction, format_value, kind_of
+from .values import (PRECISION, SUMMARY_THRESHOLD, Function, UserFunction, format_value,
+                     kind_of)
 
 from ..table import ALIAS, IFELSE, INDEX, LOGIC, SELECT, TUPLE, VECTOR  # noqa: E402
 
@@ -44,8 +45,10 @@ class Evaluator:
         self.globals = Scope(globals_)
         self.limits = limits
         self.output = output          # output(text): print's sink
+        self.on_print = None          # on_print(text, values, span): print's, if given
         self.warn = warn              # warn(message, span)
         self.precision = precision
+        self.threshold = SUMMARY_THRESHOLD  # tensors of more elements print summarised
         self.origin = None            # the function being inlined, if any
         self.depth = 0
         self.nodes = 0

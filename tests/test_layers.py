@@ -33,6 +33,7 @@ LAZY = {
     ("diffi.directives", "diffi.directives.training"),  # minimize, with the compiler
     ("diffi.frontends.cli", "diffi.frontends.repl"),    # prompt_toolkit's REPL
     ("diffi.frontends.cli", "diffi.frontends.session"),  # the plain REPL
+    ("diffi.frontends.cli", "diffi.frontends.json_output"),  # --json (and the json module)
     ("diffi.frontends.progress", "prompt_toolkit"),     # the progress bar on a terminal
 }
 

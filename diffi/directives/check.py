@@ -9,7 +9,7 @@ from .. import arrays
 from ..arrays import is_array
 from ..core.problem import build
 from ..core.tape import Tape
-from ..core.values import format_value
+from ..core.values import format_value, number_data
 from ..errors import DiffiError, DiffiTypeError
 from .context import Context, Report
 from .derivatives import gradient
@@ -25,11 +25,12 @@ def check(ev, ast, scope):
     if problem.symbolic:
         raise DiffiTypeError("check needs a point: give one with at", ast.span)
     ctx = Context(ev, ast)
-    results = {}
+    gradients, results = {}, {}
     for mode, options in (("forward", {}), ("reverse", {}),
                           ("numeric", {"method": "richardson"}), ("symbolic", {})):
         try:
-            results[mode] = _flat(gradient(ctx, problem, mode, options))
+            gradients[mode] = gradient(ctx, problem, mode, options)
+            results[mode] = _flat(gradients[mode])
         except DiffiError as error:
             results[mode] = error
     inputs, output = problem.trace()
@@ -42,13 +43,51 @@ def check(ev, ast, scope):
                  f"(tolerance {TOLERANCE:g})")
     verdict_line = len(lines) - 1
     found = kinks(tape)
+    cause = note = None
     if not ok:
-        lines.append("likely cause: " + _likely_cause(found, results))
+        cause = _likely_cause(found, results)
+        lines.append("likely cause: " + cause)
     elif found:
-        lines.append("note: a non-differentiable point was met: " + found[0][1])
+        note = "a non-differentiable point was met: " + found[0][1]
+        lines.append("note: " + note)
     if not ok:
         ev.failed_checks += 1
-    return Report(worst, "\n".join(lines), ok, verdict=verdict_line)
+    report = CheckReport(worst, "\n".join(lines), ok, verdict=verdict_line)
+    report.modes = gradients
+    report.unavailable = {m: r.message for m, r in results.items() if isinstance(r, Exception)}
+    report.labels = _check_labels(problem)
+    report.pair, report.cause, report.note = pair, cause, note
+    return report
+
+
+class CheckReport(Report):
+    """check's report: besides its text, every mode's gradient (`modes["numeric"]`, in
+    the shape `grad` gives), why a mode could not run (`unavailable`), the element
+    labels of the table (`labels`), the largest relative difference (`value`) and the
+    pair of modes it is between, the verdict (`ok`), and the likely cause when they
+    disagree (`cause`; `note` for a non-differentiable point met when they agree)."""
+
+    tolerance = TOLERANCE
+    modes: dict
+    unavailable: dict
+    labels: list
+    pair: str
+    cause: str | None
+    note: str | None
+
+    def to_data(self) -> dict:
+        """The report as JSON-ready data: each mode's partials in the order of `labels`."""
+        modes = {m: [number_data(v) for v in _flat(g)] for m, g in self.modes.items()}
+        return {"ok": self.ok, "labels": self.labels, "modes": modes,
+                "unavailable": self.unavailable, "largest_difference": number_data(self.value),
+                "pair": self.pair, "tolerance": self.tolerance,
+                "verdict": "agree" if self.ok else "disagree", "cause": self.cause,
+                "note": self.note}
+
+
+def _check_labels(problem) -> list[str]:
+    return [label for v in problem.variables
+            for label in _element_labels(v, problem.values[v])]
 
 
 def _flat(value) -> list[float]:
@@ -87,8 +126,7 @@ def _relative(x: float, y: float) -> float:
 
 
 def _check_table(problem, results, precision) -> list[str]:
-    header = ["mode"] + [label for v in problem.variables
-                         for label in _element_labels(v, problem.values[v])]
+    header = ["mode"] + _check_labels(problem)
     results = {("numeric (richardson)" if m == "numeric" else m): r for m, r in results.items()}
     rows = [header]
     for mode, values in results.items():

@@ -47,9 +47,10 @@ def _explain_reverse(ev, ast, scope):
     if report is not None:
         return report
     tape, adj, xs, value = reverse_pass(Context(ev, ast), problem)
-    lines = [str(backprop_table(tape, adj, xs, ev.precision)), *kink_lines(problem, tape, ev),
+    trace = backprop_table(tape, adj, xs, ev.precision)
+    lines = [str(trace), *kink_lines(problem, tape, ev),
              f"gradient: {format_value(value, ev.precision)}"]
-    return Report(value, "\n".join(lines))
+    return Report(value, "\n".join(lines), detail=trace)
 
 
 def _explain_derivative(ev, ast, scope):
@@ -77,14 +78,14 @@ def _explain_derivative(ev, ast, scope):
     if mode == "reverse":
         adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
         value = adj.get(x.id, zero_like(x.value))
-        text = str(backprop_table(tape, adj, [x], ev.precision))
+        trace = backprop_table(tape, adj, [x], ev.precision)
     else:
         tangent = forward.tangents(tape, {x.id: 1.0}, ctx.on_partial)
         value = tangent.get(output.id, zero_like(output.value))
-        text = tangent_table(tape, tangent, x, ev.precision)
-    lines = [text, *kink_lines(problem, tape, ev),
+        trace = tangent_table(tape, tangent, x, ev.precision)
+    lines = [str(trace), *kink_lines(problem, tape, ev),
              f"d/d{x.name} = {format_value(value, ev.precision)}"]
-    return Report(value, "\n".join(lines))
+    return Report(value, "\n".join(lines), detail=trace)
 
 
 def _explain_numeric(ev, ast, problem, options, order):

@@ -600,7 +600,7 @@ def test_load_errors(tmp_path):
     assert (caught.value.line, caught.value.column) == (2, 5)
     with pytest.raises(DiffiError) as caught:
         it.run('load("words.csv")')
-    assert "numbers" in caught.value.message
+    assert caught.value.message == "words.csv, line 2, column 3: cell 2 is not a number"
     with pytest.raises(DiffiError) as caught:
         it.run("load(3)")
     assert "file name" in caught.value.message

@@ -154,6 +154,7 @@ BUILTIN_EXAMPLES = {
     "randn": ["seed(1)", "randn(2, 3)"],
     "seed": ["seed(7); a = randn(2)", "seed(7); b = randn(2)", "a == b"],
     "load": ['load("data.csv")'],
+    "save": ['save("w.csv", [[1, 0.5], [2, 1e-3]])', 'load("w.csv")'],
 }
 BUILTIN_FILES = {"load": (("data.csv", "x,y\n1,2\n3,4\n"),)}
 ALIASES = {"derivative": "d/dx", "d": "d/dx", "then": "if", "else": "if",

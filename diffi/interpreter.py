@@ -9,21 +9,34 @@ import gc
 import sys
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeAlias, Union
 
 from . import arrays, table
 from .arrays import as_value, is_array
 from .core.evaluator import Evaluator, Limits
 from .core.graph import Binding, Node
 from .core.library import BUILTINS, constant
-from .core.values import (NOTHING, PRECISION, SUMMARY_THRESHOLD, Function, UserFunction,
-                          format_value, summarising)
+from .core.values import NOTHING, PRECISION, Function, UserFunction, format_value, summarising
 from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, LimitError, format_warning
 from .language import syntax as S
 from .language.parser import parse, parse_prefix
 
 ANSWER = "ans"  # the name of the last expression statement's value
+if TYPE_CHECKING:  # for type checkers only: NumPy and the directives load lazily
+    import numpy
+
+    from .directives.check import CheckReport
+    from .directives.graphs import Graph
+    from .directives.tables import Trace
+
+# What the API hands back and takes: floats, booleans, arrays, tuples, strings, functions.
+PythonValue: TypeAlias = Union[float, bool, str, "numpy.ndarray", tuple, "DiffiFunction", None]
+# A point: {"x": 3, "y": 0} binds by name; a number or a tuple binds by position.
+Point: TypeAlias = Union[Mapping[str, Any], float, tuple, list, None]
+Names: TypeAlias = Union[str, Iterable[str], None]
+
 STACK_DEPTH = 200_000  # Python frames allowed while evaluating deeply nested input
 
 
@@ -91,8 +104,10 @@ class Interpreter:
 
     def __init__(self, *, max_depth: int = 1000, max_nodes: int = 20_000_000,
                  max_elements: int = 100_000_000, timeout: float | None = None,
-                 files: bool = True, precision: int = PRECISION, output=None, warn=None,
-                 progress=None):
+                 files: bool = True, precision: int = PRECISION,
+                 output: Callable[[str], object] | None = None,
+                 warn: Callable[[str, Any], object] | None = None,
+                 progress: Any = None) -> None:
         self.limits = Limits(max_depth, max_nodes, max_elements, timeout)
         self.files = files
         self.globals: dict[str, Binding] = {}
@@ -106,15 +121,16 @@ class Interpreter:
         self._parsed: dict = {}  # expression strings of API calls -> syntax (immutable)
 
     @property
-    def base_dir(self):
+    def base_dir(self) -> str | None:
+        """The folder relative file names start from (None: the working directory)."""
         return self.evaluator.base_dir
 
     @base_dir.setter
-    def base_dir(self, folder) -> None:
+    def base_dir(self, folder: str | None) -> None:
         self.evaluator.base_dir = folder
 
     @property
-    def losses(self):
+    def losses(self) -> numpy.ndarray | None:
         """The loss history of the last minimize (a NumPy array), or None."""
         binding = self.globals.get("losses")
         return None if binding is None else to_python(binding.node.value, self)
@@ -147,14 +163,14 @@ class Interpreter:
 
     # Running source -------------------------------------------------------------------
 
-    def run(self, source: str, filename: str = "<input>") -> list:
+    def run(self, source: str, filename: str = "<input>") -> list[PythonValue]:
         """Run statements; return the values the statements would print, in order."""
         results = []
         self.execute(source, filename,
                      lambda node: results.append(to_python(node.value, self)))
         return results
 
-    def eval(self, source: str):
+    def eval(self, source: str) -> PythonValue:
         """The value of the last expression statement of `source` (None if there is none)."""
         last = []
         self.execute(source, "<input>", last.append, echo_silent=True)
@@ -208,7 +224,8 @@ class Interpreter:
             node = node.inputs[0]
         self.globals[ANSWER] = Binding(ANSWER, self.evaluator.label(node, ANSWER))
 
-    def execute_statement(self, stmt, source: str = "", filename: str = "<input>"):
+    def execute_statement(self, stmt: S.Node, source: str = "",
+                          filename: str = "<input>") -> Node | None:
         """Run one parsed statement with the session's limits; errors leave no trace."""
         with fewer_collections():
             return self._statement(stmt, source, filename)
@@ -223,17 +240,17 @@ class Interpreter:
         except DiffiError as error:
             raise error.locate(source, filename)
 
-    def show(self, node) -> None:
+    def show(self, node: Node) -> None:
         """Print a statement's result through the interpreter's output, as a script does."""
         self._output(self.format_result(node))
 
-    def format_result(self, node) -> str:
+    def format_result(self, node: Node) -> str:
         """How a statement's result prints: a directive's report, or the value."""
         if node.op is table.REPORT:
             return str(node.params)
         return format_value(node.value, self.precision, self.threshold)
 
-    def format(self, value, full: bool = False) -> str:
+    def format(self, value: object, full: bool = False) -> str:
         """A value printed as diffi prints it, at the session's precision; a big tensor
         summarised as the session's threshold says, unless `full`."""
         return format_value(from_python(value) if not isinstance(value, Node) else value.value,
@@ -241,14 +258,14 @@ class Interpreter:
 
     # Variables ---------------------------------------------------------------------------
 
-    def __getitem__(self, name: str):
+    def __getitem__(self, name: str) -> PythonValue:
         binding = self.globals.get(name)
         node = binding.node if binding is not None else BUILTINS.get(name)
         if node is None:
             raise DiffiNameError(f"name '{name}' is not defined")
         return to_python(node.value, self)
 
-    def __setitem__(self, name: str, value) -> None:
+    def __setitem__(self, name: str, value: object) -> None:
         if not isinstance(name, str) or not name.isidentifier() or name in S.RESERVED:
             raise DiffiTypeError(f"{name!r} is not a valid diffi name")
         node = constant(from_python(value), name)
@@ -272,8 +289,8 @@ class Interpreter:
 
     # Differentiation (SPEC §4 and §9) ----------------------------------------------------
 
-    def derivative(self, expr: str, wrt: str, at=None, mode: str | None = None,
-                   order: int = 1, **options):
+    def derivative(self, expr: str, wrt: str, at: Point = None, mode: str | None = None,
+                   order: int = 1, **options: object) -> PythonValue:
         """d^order/d wrt^order of expr: a number or array, or a formula without a point."""
         if not isinstance(order, int) or isinstance(order, bool) or order < 1:
             raise DiffiTypeError(f"order must be a whole number >= 1, not {order!r}")
@@ -281,7 +298,8 @@ class Interpreter:
             raise DiffiTypeError("wrt names one variable, as a string")
         return self._directive("d", expr, None, at, mode, options, var=wrt, order=order)
 
-    def grad(self, expr: str, wrt=None, at=None, mode: str | None = None, **options):
+    def grad(self, expr: str, wrt: Names = None, at: Point = None, mode: str | None = None,
+             **options: object) -> PythonValue:
         """The gradient: an array for scalar variables, a tuple for tensors."""
         if wrt is None and mode in (None, "reverse") and not options:
             fast = self._compiled_gradient(expr, at)
@@ -309,23 +327,25 @@ class Interpreter:
             result = evaluator.compiled.run(evaluator, fn, values, gradient=True)
         return None if result is None else arrays.np().array(result[1])
 
-    def backprop(self, expr: str, wrt=None, at=None):
+    def backprop(self, expr: str, wrt: Names = None, at: Point = None) -> Trace:
         """The gradient's Trace: rows of the forward and backward passes (str() prints it)."""
         return self._directive("backprop", expr, wrt, at, None, {}, detail=True)
 
-    def hessian(self, expr: str, wrt=None, at=None, mode: str | None = None, **options):
+    def hessian(self, expr: str, wrt: Names = None, at: Point = None, mode: str | None = None,
+                **options: object) -> PythonValue:
         """The matrix of second derivatives (forward over reverse)."""
         return self._directive("hessian", expr, wrt, at, mode, options)
 
-    def jacobian(self, expr: str, wrt=None, at=None, mode: str | None = None, **options):
+    def jacobian(self, expr: str, wrt: Names = None, at: Point = None,
+                 mode: str | None = None, **options: object) -> PythonValue:
         """The m × n matrix of first derivatives of a vector-valued expression."""
         return self._directive("jacobian", expr, wrt, at, mode, options)
 
-    def check(self, expr: str, wrt=None, at=None):
+    def check(self, expr: str, wrt: Names = None, at: Point = None) -> CheckReport:
         """Every mode side by side: a report with .ok, .value (largest difference), str()."""
         return self._directive("check", expr, wrt, at, None, {}, report=True)
 
-    def graph(self, expr: str):
+    def graph(self, expr: str) -> Graph:
         """The computation graph of expr (`.to_dot()`, `.to_text()`); unbound names are inputs."""
         return self._directive("graph", expr, None, None, None, {}, detail=True)
 
@@ -354,7 +374,7 @@ class Interpreter:
         self._parsed[source] = statements[0].expr
         return statements[0].expr
 
-    def call(self, fn: Function, args) -> object:
+    def call(self, fn: Function, args: Iterable[object]) -> PythonValue:
         """Call a diffi function from Python with Python values."""
         values = tuple(from_python(a) for a in args)
         evaluator = self.evaluator
@@ -401,7 +421,7 @@ class DiffiFunction:
         self.function = fn
         self.interpreter = interpreter
 
-    def __call__(self, *args):
+    def __call__(self, *args: object) -> PythonValue:
         return self.interpreter.call(self.function, args)
 
     def __str__(self) -> str:
@@ -443,7 +463,7 @@ def _mode(mode, options) -> S.Mode | None:
                              for k, v in options.items()])
 
 
-def to_python(value, interpreter: Interpreter | None = None):
+def to_python(value: object, interpreter: Interpreter | None = None) -> PythonValue:
     """A diffi value as a Python value: float, bool, numpy array, tuple, str, function."""
     if type(value) in (float, bool, str) or value is None:
         return value
@@ -458,7 +478,7 @@ def to_python(value, interpreter: Interpreter | None = None):
     return value
 
 
-def from_python(value):
+def from_python(value: object) -> object:
     """A Python value as a diffi value; anything else is a DiffiTypeError."""
     if isinstance(value, bool):
         return value
@@ -485,6 +505,6 @@ def from_python(value):
                          f"(use numbers, booleans, NumPy arrays or tuples)")
 
 
-def evaluate(source: str, **options):
+def evaluate(source: str, **options: Any) -> PythonValue:
     """The value of `source` in a fresh interpreter: `evaluate("d/dx x^2 at x = 3")`."""
     return Interpreter(**options).eval(source)

@@ -52,7 +52,7 @@ environment:
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="diffi", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="diffi: a math language that differentiates its programs "
+        description="diffi: a math language that differentiates its programs\n"
                     "(forward, reverse, numeric and symbolic).\n\n" + EXAMPLES,
         epilog=EPILOG)
     parser.add_argument("file", nargs="?", metavar="FILE",

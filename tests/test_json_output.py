@@ -185,3 +185,20 @@ def test_json_does_not_go_on_to_the_repl(tmp_path):
     done = run_diffi(tmp_path, "--json", "-i", "-c", "1")
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == "diffi: error: --json runs a script; it does not go on to the REPL (-i)\n"
+
+
+@pytest.mark.parametrize("source", ["2.5", "-1e-300", "1e22", "0.1 + 0.2", "-0", "x = 3; x",
+                                    'x = "a\\"b"; 1'])
+def test_a_number_written_straight_is_the_line_its_record_encodes_to(source):
+    from diffi.frontends.json_output import ENCODER, result_record, write_result
+    from diffi.language.parser import parse
+    out = io.StringIO()
+    console = JsonConsole(out, io.StringIO())
+    interpreter = make_json_interpreter(console)
+    *before, last = parse(source)
+    for stmt in before:
+        interpreter.execute_statement(stmt)
+    node = interpreter.execute_statement(last)
+    write_result(console, interpreter, node, last, 'dir/"odd" é.dfi')
+    assert out.getvalue() == ENCODER.encode(
+        result_record(interpreter, node, last, 'dir/"odd" é.dfi')) + "\n"

@@ -203,6 +203,8 @@ def value_data(value) -> dict:
         return {"type": "number", "value": number_data(value)}
     if kind is bool:
         return {"type": "boolean", "value": value}
+    if is_array(value):
+        return {"type": "tensor", "shape": list(value.shape), "value": tensor_data(value)}
     if kind is tuple:
         return {"type": "tuple", "items": [value_data(v) for v in value]}
     if kind is str:
@@ -215,8 +217,6 @@ def value_data(value) -> dict:
                 "text": text}
     if isinstance(value, Function):
         return {"type": "function", "name": value.name, "text": str(value)}
-    if is_array(value):
-        return {"type": "tensor", "shape": list(value.shape), "value": tensor_data(value)}
     return {"type": kind_of(value)}
 
 
@@ -230,9 +230,16 @@ def number_data(x: float):
 def tensor_data(array) -> list:
     """A tensor as nested lists (non-finite elements as strings, as number_data)."""
     data = array.tolist()
-    if not finite(array):
+    if array.dtype.kind != "b" and not _finite(array):
         data = _replace_nonfinite(data)
     return data
+
+
+def _finite(array) -> bool:
+    # A small tensor is checked in Python: a NumPy call costs more than a few elements.
+    if array.size <= 64:
+        return all(x - x == 0 for x in array.ravel().tolist())
+    return finite(array)
 
 
 def _replace_nonfinite(data):

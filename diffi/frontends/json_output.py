@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from json.encoder import encode_basestring as encode_string  # a str as JSON (in C)
 
 from .. import table
 from ..core.values import number_data, value_data
@@ -19,6 +20,9 @@ from ..language import syntax as S
 from .console import USAGE_ERROR, Console, read_script
 
 SCHEMA = 1
+# One encoder for every record (json.dumps with options builds a new one each call).
+# allow_nan=False: a non-finite number must have become a string (number_data).
+ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 
 class JsonConsole(Console):
@@ -29,8 +33,7 @@ class JsonConsole(Console):
         self.filename = "<input>"
 
     def emit(self, record: dict) -> None:
-        # allow_nan=False: a non-finite number must have become a string (number_data)
-        self.stdout.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+        self.stdout.write(ENCODER.encode(record) + "\n")
 
     def result(self, text: str) -> None:
         self.emit({"type": "output", "text": text})
@@ -108,13 +111,29 @@ def _directive_kind(expr) -> str | None:
     return None
 
 
+def write_result(console: JsonConsole, interpreter: Interpreter, node, stmt,
+                 filename: str) -> None:
+    """Write a statement's result record. A finite number, most of a script's results,
+    is written straight to text: the same line that encoding its record would give,
+    for a third of the cost (which keeps --json within 10% of a plain run)."""
+    value, span = node.value, stmt.span
+    if type(value) is not float or value - value != 0 or span is None \
+            or node.op is table.REPORT:
+        console.emit(result_record(interpreter, node, stmt, filename))
+        return
+    text = encode_string(interpreter.format_result(node))
+    console.stdout.write(f'{{"type": "result", "file": {encode_string(filename)}, '
+                         f'"line": {span.line}, "column": {span.column}, "text": {text}, '
+                         f'"value": {{"type": "number", "value": {float.__repr__(value)}}}}}\n')
+
+
 def run_json(interpreter: Interpreter, console: JsonConsole, source: str,
              filename: str) -> int:
     """Run a program as a script, writing records; the exit status (as run_source)."""
     console.filename = filename
 
     def show(node, stmt):
-        console.emit(result_record(interpreter, node, stmt, filename))
+        write_result(console, interpreter, node, stmt, filename)
     try:
         interpreter.execute(source, filename, show, with_statement=True)
         status = 1 if interpreter.failed_checks else 0

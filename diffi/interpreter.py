@@ -1,4 +1,4 @@
-"""The Python API (SPEC §9): Interpreter, evaluate, and conversions to Python values.
+"""The Python API (docs/python.md): Interpreter, evaluate, and conversions to Python values.
 
 Every entry point turns any failure into a DiffiError: for any input string, no
 other exception escapes, and a failing statement leaves every binding as it was.
@@ -287,7 +287,7 @@ class Interpreter:
         """Forget every name the session defined."""
         self.globals.clear()
 
-    # Differentiation (SPEC §4 and §9) ----------------------------------------------------
+    # Differentiation (docs/differentiation.md) -------------------------------------------
 
     def derivative(self, expr: str, wrt: str, at: Point = None, mode: str | None = None,
                    order: int = 1, **options: object) -> PythonValue:

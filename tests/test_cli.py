@@ -168,7 +168,7 @@ def test_calls_without_arguments(tmp_path):
     assert (done.returncode, done.stdout, done.stderr) == (0, "a\n\n42\n", "")
 
 
-# Printing (SPEC §7) ----------------------------------------------------------------------------
+# Printing --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("source, printed", [
     ("sin(3)", "0.141120008059867"), ("6", "6"), ("0.5", "0.5"), ("3 * 2", "6"),

@@ -319,7 +319,7 @@ def test_symbolic_results_print_as_source_with_the_same_values(expr, order):
 
 
 def test_symbolic_result_in_several_free_variables(s):
-    # SPEC §4: a symbolic result is a function of its free variables.
+    # A symbolic result is a function of its free variables.
     formula = s.eval("d/dx x*y")
     assert str(formula) == "y"
     assert s.eval("{ x = 2; y = 3; " + str(formula) + " }") == 3.0

@@ -1,4 +1,4 @@
-"""The Python API of SPEC §9: evaluate, Interpreter.run/eval/[], functions from Python,
+"""The Python API (docs/python.md): evaluate, Interpreter.run/eval/[], functions from Python,
 errors, and the safety properties (only DiffiError escapes; failures change nothing)."""
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ NUMERIC_TYPES = (float, bool)
 
 
 class Limits:
-    """Resource limits of an interpreter (SPEC §9)."""
+    """Resource limits of an interpreter (docs/python.md)."""
 
     def __init__(self, max_depth=1000, max_nodes=20_000_000, max_elements=100_000_000,
                  timeout=None):
@@ -388,7 +388,7 @@ class Evaluator:
         return node
 
     def check_finite(self, prim, value, values, span) -> None:
-        """Warn (once a statement) when finite inputs gave a non-finite value (SPEC §5)."""
+        """Warn (once a statement) when finite inputs gave a non-finite value."""
         if (value - value != 0 if type(value) is float else not finite(value)) \
                 and not self.warned and all(finite(v) for v in values):
             self.warned = True
@@ -419,7 +419,7 @@ class Evaluator:
 
 
 def nonfinite_message(what: str, prim, value, args) -> str:
-    """SPEC §5's warning: `value of log is -inf at 0`, `derivative of sqrt is …`."""
+    """The non-finite warning: `value of log is -inf at 0`, `derivative of sqrt is …`."""
     return f"{what} of {prim.label} is {_nonfinite_word(value)} at {_format_args(args)}"
 
 

@@ -1,4 +1,4 @@
-"""The derivative directives of SPEC §4: d/dx (and dn/dxn), grad and backprop. Each
+"""The derivative directives: d/dx (and dn/dxn), grad and backprop. Each
 builds a Problem (what to differentiate, at which point) and hands its tape to a mode
 (forward, reverse, numeric, symbolic), or runs a function's compiled tape.
 """

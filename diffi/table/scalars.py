@@ -1,4 +1,4 @@
-"""Operators and scalar functions (SPEC §5): each an entry of the table with its
+"""Operators and scalar functions (docs/language.md): each an entry of the table with its
 derivative rules (`partials` for first order, `taylor` for any order), and where they
 are not differentiable.
 """
@@ -177,7 +177,7 @@ BINARY = {"+": ADD, "-": SUB, "*": MUL, "/": DIV, "^": POW, "@": MATMUL,
 UNARY = {"-": NEG, "+": POS, "not": NOT}
 
 
-# Scalar functions (SPEC §5) ------------------------------------------------------
+# Scalar functions ----------------------------------------------------------------
 
 SIN = define("sin", 1, math.sin, _ufunc("sin"), doc="sine (radians)",
              partials=lambda ap, x, y: (ap(COS, x),),
@@ -328,7 +328,8 @@ def _tie(a, b, *rest):
     return a == b
 
 
-# Where operations are not differentiable, and the convention diffi uses there (SPEC §4).
+# Where operations are not differentiable, and the convention diffi uses there
+# (docs/differentiation.md).
 ABS.at_kink, ABS.kink_convention = _at_zero, "using abs'(0) = 0"
 RELU.at_kink, RELU.kink_convention = _at_zero, "using relu'(0) = 0"
 MAX.at_kink, MAX.kink_convention = _tie, "a tie: the derivative is split evenly"

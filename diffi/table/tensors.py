@@ -1,4 +1,4 @@
-"""Tensor operations (SPEC §5), each an entry of the primitive table with its rules.
+"""Tensor operations (docs/tensors.md), each an entry of the primitive table with its rules.
 
 Operations whose derivative is not elementwise give `jvp(tangents, values, params, y)`
 and `vjp(cotangent, values, params, y)`; `params` holds what is not differentiated (an

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 import diffi
 from diffi.modes import numeric
+from diffi.table import reader
+from diffi.table.rules import ZERO
 from diffi.table import TABLE
 
 
@@ -78,7 +80,7 @@ PIECEWISE_CONSTANT = {"sign", "floor", "ceil", "lt", "le", "gt", "ge", "eq", "ne
 
 
 def differentiable(prim) -> bool:
-    return prim.numeric and prim.partials is not None
+    return prim.numeric and prim.rule.kind == "partials"
 
 
 def _num(v) -> str:
@@ -149,13 +151,12 @@ def test_every_numeric_primitive_has_a_derivative_rule_or_is_piecewise_constant(
     for name, prim in TABLE.items():
         if not prim.numeric or name in PIECEWISE_CONSTANT:
             continue
-        has_rule = prim.partials is not None or (
-            getattr(prim, "jvp", None) is not None and getattr(prim, "vjp", None) is not None)
-        if not has_rule or prim.taylor is None:
+        if prim.rule.kind not in ("partials", "linear", "custom") \
+                or not reader.has_series(prim):
             missing.append(name)
     assert missing == [], f"primitives without derivative rules: {missing}"
     for name in PIECEWISE_CONSTANT:
-        assert name in TABLE and TABLE[name].partials is None and TABLE[name].taylor is not None
+        assert name in TABLE and TABLE[name].rule is ZERO
 
 
 def test_every_differentiable_primitive_has_a_sample_domain():

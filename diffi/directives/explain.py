@@ -10,6 +10,7 @@ from ..core.problem import Problem, build
 from ..core.tape import Tape
 from ..core.values import format_value
 from ..modes import forward, numeric, reverse, symbolic
+from ..table import reader
 from .context import Context, Report, mode_of, numeric_estimate, pack
 from .derivatives import (derivative as d_directive, derivative_value, grad as grad_directive,
                           reverse_pass)
@@ -138,9 +139,10 @@ def _explain_symbolic(ev, ast, problem):
     formula = symbolic.rebuild(tape, b, leaves)[output.id]
     lines = ["rules applied (u' is the derivative of u):"]
     for expr in ancestors(formula):
-        if not expr.inputs or expr.op.partials is None:
+        parts = reader.elementwise_partials(expr.op, b, *expr.inputs, expr) \
+            if expr.inputs else None
+        if not parts:
             continue
-        parts = expr.op.partials(b.ap, *expr.inputs, expr)
         terms = [f"({_print(b.node(part))})·({_print(arg)})'"
                  for arg, part in zip(expr.inputs, parts)
                  if part is not None and _depends(arg, leaves)]

@@ -128,11 +128,11 @@ def build(ev, ast, scope) -> Problem:
 
 
 def _function_of(ev, expr, scope):
-    """The function a directive differentiates: a function's name, or a derivative
-    that is itself a function (`d/dx (d/dx f)`, `d/dx (d/dx x^3)` with x unbound)."""
+    """The function a directive differentiates: a function's name, or the derivative
+    of one without a point, which is itself a function (`d/dx (d/dx f)`)."""
     if isinstance(expr, S.Directive) and expr.kind in ("d", "grad") \
-            and build(ev, expr, scope).symbolic:
-        value = ev.eval(expr, scope).value
+            and expr.point is None and _function_of(ev, expr.expr, scope) is not None:
+        value = ev.eval(expr, scope).value  # (a derivative of a function is a function)
         return value if isinstance(value, Function) else None
     if isinstance(expr, S.Name):
         binding = scope.lookup(expr.id)

@@ -6,12 +6,14 @@ means the same thing at top level, in a function body, in a block and nested in 
 """
 from __future__ import annotations
 
+import math
+
 from .. import arrays, table
 from ..arrays import finite, is_array, zero_like
 from ..core.problem import Problem, Traced, build
 from ..core.tape import Tape
 from ..core.values import Function, UserFunction
-from ..errors import DiffiTypeError
+from ..errors import DiffiTypeError, LimitError
 from ..modes import forward, numeric, reverse, symbolic
 from ..table import reader
 from .context import (NUMERIC_MAX_ELEMENTS, Context, Formula, Report, _require_scalar,
@@ -68,22 +70,35 @@ def derivative_value(ctx, problem: Problem, mode: str | None, options: dict, ord
         if mode == "reverse":
             raise DiffiTypeError("reverse mode gives first derivatives; higher orders use "
                                  "forward (Taylor) mode", ctx.ast.span)
-        return _taylor_derivative(traced, order)
+        return _taylor_derivative(ctx, traced, order)
     if mode == "reverse":
         return _reverse_derivative(ctx, traced)
     tangent = forward.tangents(traced.tape, {x.id: 1.0}, ctx.on_partial).get(traced.output.id)
     return zero_like(traced.output.value) if tangent is None else tangent
 
 
-def _taylor_derivative(traced: Traced, order: int):
-    """By Taylor series when every step has a series rule; else by differentiating the
-    derivative's formula again (rules written with the table's operations)."""
+def _taylor_derivative(ctx, traced: Traced, order: int):
+    """By Taylor series when every step has a series rule (with a warning when rounding
+    left few digits); else by differentiating the derivative's formula again (rules
+    written with the table's operations)."""
     tape, x, output = traced.tape, traced.xs[0], traced.output
     if not all(reader.has_series(step.op) for step in tape.steps):
         return formula(tape, derivative_graph(order))[0].value
-    coefficients = forward.taylor(tape, x, order).get(output.id)
-    return zero_like(output.value) if coefficients is None else \
-        forward.nth_derivative(coefficients, order)
+    if order > forward.MAX_ORDER:
+        raise LimitError(f"derivatives of order above {forward.MAX_ORDER} are not computed "
+                         f"(Taylor mode costs order^2 per operation)")
+    try:
+        value, spread = forward.derivative_of_order(tape, x, output, order)
+    except forward.OrderTooHigh as error:
+        raise DiffiTypeError(error.message) from None
+    if spread > ROUNDING_WARNING:
+        digits = max(0, int(-math.log10(spread)) - 1)  # (the spread runs low)
+        ctx.ev.warn(f"d{order}/d{x.name or 'x'}{order} kept only about {digits} significant "
+                    f"digits: its Taylor coefficients cancel in floating point", ctx.ast.span)
+    return value
+
+
+ROUNDING_WARNING = 1e-12  # (a Taylor derivative whose two scales differ more: say so)
 
 
 def _reverse_derivative(ctx, traced: Traced):

@@ -99,8 +99,9 @@ def _explain_by_tensor(ctx, problem, traced, mode, options):
     size_x, size_e = x.value.size, arrays.np().size(output.value)
     if mode == "reverse" or mode is None and size_e < size_x:
         adj = reverse.adjoints(tape, output, next(unit_seeds(output.value)), ctx.on_partial)
-        head = (f"reverse mode: one backward pass per element of the result ({size_e}), "
-                f"each giving the partials by every element of {x.name}; the first:")
+        head = (f"reverse mode: one backward pass gives the partials by every element of "
+                f"{x.name}" + (":" if size_e == 1 else f", one pass per element of the result "
+                               f"({size_e}); the first:"))
         text = str(backprop_table(tape, adj, [x], ev.precision))
     else:
         tangent = forward.tangents(tape, {x.id: next(unit_seeds(x.value))}, ctx.on_partial)

@@ -68,10 +68,9 @@ def hessian_graph(b, tape, rebuilt, symbols):
 
 def _symbolic_hessian_function(problem):
     """The hessian's formula in the problem's inputs (no point)."""
-    inputs, output = problem.trace()
-    xs = problem.variable_nodes(inputs)
+    traced = problem.tape()
+    inputs, xs, tape = traced.inputs, traced.xs, traced.tape
     b = symbolic.Builder()
-    tape = Tape([output], xs)
     rebuilt = symbolic.rebuild(tape, b, {x.id: x for x in xs})
     adjoint = symbolic.reverse_derivatives(tape, rebuilt, b)
     grads = [adjoint.get(x.id, b.const(0.0)) for x in xs]
@@ -99,10 +98,9 @@ def _tensor_hessian(ctx, problem):
             values[v] = piece.reshape(np.shape(problem.values[v])) if \
                 is_array(problem.values[v]) else float(piece[0])
             offset += size
-        inputs, output = problem.trace(values)
-        xs = problem.variable_nodes(inputs)
-        adj = reverse.adjoints(Tape([output], xs), output, 1.0)
-        return np.concatenate([np.ravel(_get(adj, x)) for x in xs])
+        traced = problem.tape(values)
+        adj = reverse.adjoints(traced.tape, traced.output, 1.0)
+        return np.concatenate([np.ravel(_get(adj, x)) for x in traced.xs])
 
     matrix = np.zeros((flat.size, flat.size))
     for j in range(flat.size):

@@ -403,15 +403,25 @@ def test_the_check_report_gives_every_modes_value_the_verdict_and_the_cause():
     assert bad.cause == "numeric truncation or round-off error (a step too large or too small)"
 
 
-def test_the_check_report_of_tensors_says_which_mode_could_not_run():
+def test_the_check_report_of_tensors_gives_each_mode_in_the_variables_shape():
     it = diffi.Interpreter()
     it.run("W = [[1, 2], [3, 4]]")
     report = it.check("sum(W^2)", wrt="W")
-    assert report.modes["reverse"].shape == (2, 2) and "symbolic" not in report.modes
-    assert report.unavailable == {"symbolic": "'sum' has no symbolic derivative rule"}
+    assert report.modes["reverse"].shape == (2, 2) and report.unavailable == {}
     assert report.to_data()["modes"]["forward"] == [2.0, 4.0, 6.0, 8.0]
     assert report.to_data()["labels"] == ["d/dW[0, 0]", "d/dW[0, 1]", "d/dW[1, 0]",
                                           "d/dW[1, 1]"]
+
+
+def test_the_check_report_says_which_mode_could_not_run_and_why():
+    it = diffi.Interpreter()
+    it.run("W = ones(10001)")
+    report = it.check("sum(W^2)", wrt="W")
+    assert sorted(report.modes) == ["reverse", "symbolic"]
+    assert report.unavailable["numeric"] == ("numeric mode perturbs every element: W has "
+                                             "10001, more than 10000; use forward or "
+                                             "reverse mode")
+    assert set(report.to_data()["unavailable"]) == {"forward", "numeric"}
 
 
 def test_graph_to_a_json_file_writes_nodes_and_edges(tmp_path):

@@ -413,6 +413,18 @@ def test_the_check_report_of_tensors_gives_each_mode_in_the_variables_shape():
                                           "d/dW[1, 1]"]
 
 
+def test_the_check_table_of_a_big_tensor_keeps_three_columns_at_each_end():
+    it = diffi.Interpreter()
+    it.run("W = ones(2000) * 0.5")
+    text = str(it.check("sum(W^3)", wrt="W"))
+    header, forward = text.splitlines()[:2]
+    assert header.split() == ["mode", "d/dW[0]", "d/dW[1]", "d/dW[2]", "…", "d/dW[1997]",
+                              "d/dW[1998]", "d/dW[1999]"]
+    assert forward.split() == ["forward", "0.75", "0.75", "0.75", "…", "0.75", "0.75", "0.75"]
+    it.threshold = None
+    assert len(str(it.check("sum(W^3)", wrt="W")).splitlines()[0].split()) == 2001
+
+
 def test_the_check_report_says_which_mode_could_not_run_and_why():
     it = diffi.Interpreter()
     it.run("W = ones(10001)")

@@ -117,6 +117,16 @@ def summarising(threshold: int | None):
         _threshold.reset(token)
 
 
+def summary_indices(count: int) -> list[int | None]:
+    """The positions a summary of `count` items keeps, None where the gap goes (all of
+    them when the statement's threshold does not cut): for a table with a column per
+    element, like check's."""
+    threshold = _threshold.get()
+    if threshold is None or count <= threshold or count <= 2 * EDGE_ITEMS:
+        return list(range(count))
+    return [*range(EDGE_ITEMS), None, *range(count - EDGE_ITEMS, count)]
+
+
 def format_value(value, digits: int = PRECISION, threshold=_CURRENT) -> str:
     """A value as diffi prints it: numbers, booleans, tensors, tuples, functions, strings.
 

@@ -8,7 +8,8 @@ import math
 from .. import arrays
 from ..arrays import is_array
 from ..core.problem import build
-from ..core.values import display_width, format_value, number_data, pad
+from ..core.values import (GAP, display_width, format_value, number_data, pad,
+                           summary_indices)
 from ..errors import DiffiError, DiffiTypeError
 from .context import Context, Report
 from .derivatives import gradient
@@ -124,14 +125,17 @@ def _relative(x: float, y: float) -> float:
 
 
 def _check_table(problem, results, precision) -> list[str]:
-    header = ["mode"] + _check_labels(problem)
+    labels = _check_labels(problem)
+    shown = summary_indices(len(labels))  # a big tensor's columns summarised, as its value
+    header = ["mode"] + [GAP if i is None else labels[i] for i in shown]
     results = {("numeric (richardson)" if m == "numeric" else m): r for m, r in results.items()}
     rows = [header]
     for mode, values in results.items():
         if isinstance(values, Exception):
             rows.append([mode, f"(not available: {values.message})"])
         else:
-            rows.append([mode] + [format_value(v, precision) for v in values])
+            rows.append([mode] + [GAP if i is None else format_value(values[i], precision)
+                                  for i in shown])
     full = [r for r in rows if len(r) == len(header)]  # a note spans the row: no width
     widths = [max(display_width(r[i]) for r in full) for i in range(len(header))]
     widths[0] = max(display_width(r[0]) for r in rows)

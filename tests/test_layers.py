@@ -35,6 +35,7 @@ LAZY = {
     ("diffi.frontends.cli", "diffi.frontends.repl"),    # prompt_toolkit's REPL
     ("diffi.frontends.cli", "diffi.frontends.session"),  # the plain REPL
     ("diffi.frontends.cli", "diffi.frontends.json_output"),  # --json (and the json module)
+    ("diffi.core.data", "csv"),                         # the csv module, for load
     ("diffi.frontends.progress", "prompt_toolkit"),     # the progress bar on a terminal
 }
 

@@ -11,7 +11,6 @@ may touch a file.
 """
 from __future__ import annotations
 
-import csv
 import os
 import re
 
@@ -64,6 +63,7 @@ def _read_text(path: str, name: str, span) -> str:
 
 def _numbers(text: str, name: str, span, max_elements: int) -> list[list[float]]:
     """The rows of numbers, the header (if any) left out; errors name line and column."""
+    import csv  # lazily: a script that loads no file does not pay for the csv module
     lines = text.splitlines(keepends=True)
     reader = csv.reader(lines)
     rows: list[list[float]] = []

@@ -162,4 +162,13 @@ def test_files_switched_off_refuse_load_and_save(tmp_path):
         it.run('load("d.csv")')
     with pytest.raises(DiffiError, match="writing files is switched off"):
         it.run('save("out.csv", 1)')
+    with pytest.raises(DiffiError, match="writing files is switched off"):
+        it.run('graph 1 + 2 to "g.json"')
     assert list(tmp_path.iterdir()) == []
+
+
+def test_graph_to_a_relative_file_starts_where_load_and_save_do(tmp_path):
+    it = Interpreter()
+    it.base_dir = str(tmp_path)
+    it.run('graph 1 + 2 to "g.dot"\nsave("s.csv", 3)')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot", "s.csv"]

@@ -6,8 +6,8 @@ header when one of its cells holds text that is not a number: a header is detect
 never assumed, so a file of numbers keeps its first row. Every other row must hold as many numbers as the
 first; an error names the file's line and column, and never quotes what the file holds.
 
-`file_path` is the one place where these built-ins decide whether and where a program
-may touch a file.
+`file_path` is the one place where a program's file names are decided on: whether it
+may touch a file at all, and where a relative name starts (load, save, graph … to).
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def file_path(evaluator, name, span, verb: str) -> str:
         raise DiffiTypeError(f'{verb} takes a file name in quotes: {verb}("data.csv"'
                              + (', A)' if verb == "save" else ")"), span)
     if not evaluator.files:
-        doing = "reading" if verb == "load" else "writing"
+        doing = "reading" if verb == "load" else "writing"  # save and graph … to both write
         raise DiffiError(f"{doing} files is switched off in this interpreter", span)
     if os.path.isabs(name):
         return name

@@ -11,6 +11,7 @@ import subprocess
 from .. import table
 from ..arrays import is_array
 from ..core.graph import Binding, Node, Scope, ancestors
+from ..core.data import file_path
 from ..core.problem import _free_names
 from ..core.values import value_data
 from ..errors import DiffiError
@@ -120,11 +121,7 @@ def graph_data(nodes: list[Node], ev) -> dict:
 
 
 def write_graph(nodes, ev, file: S.Str) -> str:
-    if not ev.files:
-        raise DiffiError("writing files is switched off in this interpreter", file.span)
-    path = file.value
-    if not os.path.isabs(path):
-        path = os.path.join(ev.base_dir or os.getcwd(), path)
+    path = file_path(ev, file.value, file.span, "graph … to")  # as load and save decide
     extension = os.path.splitext(path)[1].lower()
     if extension == ".json":
         _write(path, json.dumps(graph_data(nodes, ev), ensure_ascii=False, indent=1), file)

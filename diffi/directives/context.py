@@ -90,17 +90,43 @@ class Context:
         self.ev.warn(nonfinite_message("derivative", node.op, part, args), node.span)
 
 
-NUMERIC_MAX_ELEMENTS = 10_000  # numeric mode evaluates the program twice per element
+NUMERIC_MAX_ELEMENTS = 10_000  # numeric mode evaluates the program 4 or more times per element
 
 
-def numeric_estimate(problem: Problem, var: str, order: int, options: dict):
-    """A numeric derivative by one variable; a tensor variable element by element."""
+def numeric_estimate(problem: Problem, var: str, order: int, options: dict,
+                     notes: bool = True):
+    """A numeric derivative by one variable; a tensor variable element by element.
+    Its notes (a step kept out of the domain, an uncertain estimate) are warnings,
+    unless the caller reports them itself (notes=False)."""
     method = options.get("method", "central")
     x0 = problem.values[var]
     if is_array(x0):
-        return _numeric_elements(problem, var, order, method, options.get("step"))
-    return numeric.derivative(lambda t: problem.output_at(problem.with_variable(var, t)),
-                              x0, order, method, options.get("step"))
+        estimate = _numeric_elements(problem, var, order, method, options.get("step"))
+    else:
+        at = _numeric_function(problem, var)
+        estimate = numeric.derivative(quietly(problem.ev, at), x0, order, method,
+                                      options.get("step"), center=at)
+    if notes:
+        name = f"d/d{var}" if order == 1 else f"d{order}/d{var}{order}"
+        for note in estimate.notes:
+            problem.ev.note(f"{name}: {note}", problem.ast.span)
+    return estimate
+
+
+def _numeric_function(problem: Problem, var: str):
+    return lambda t: problem.output_at(problem.with_variable(var, t))
+
+
+def quietly(ev, f):
+    """f evaluated without warnings: numeric mode probes points the user never wrote,
+    and says itself what it found there (diffi.modes.numeric.inside_domain)."""
+    def probe(t):
+        saved, ev.warned = ev.warned, True
+        try:
+            return f(t)
+        finally:
+            ev.warned = saved
+    return probe
 
 
 def check_numeric_size(problem, var: str) -> None:
@@ -130,17 +156,28 @@ def _numeric_elements(problem, var, order, method, step):
     check_numeric_size(problem, var)
     out = np.zeros(x0.shape)
     estimates = []
+    center = []  # f at the point itself: the same for every element, evaluated once
     for index in np.ndindex(*x0.shape):
         def f(t, index=index):
             x = x0.copy()
             x[index] = t
             return _scalar_output(problem.output_at(problem.with_variable(var, x)), problem)
-        estimate = numeric.derivative(f, float(x0[index]), order, method, step)
+
+        def at_x(t, f=f):
+            if not center:
+                center.append(f(t))
+            return center[0]
+        estimate = numeric.derivative(quietly(problem.ev, f), float(x0[index]), order,
+                                      method, step, center=at_x)
         out[index] = estimate.value
+        estimate.notes = [f"element {list(index)}: {n}" for n in estimate.notes]
         estimates.append(estimate)
     worst = max(estimates, key=lambda e: e.error)
     return numeric.Estimate(out, worst.error, worst.step, worst.method,
-                            [e for est in estimates[:3] for e in est.evaluations])
+                            [e for est in estimates[:3] for e in est.evaluations],
+                            max(e.noise for e in estimates),
+                            next((e.notes[:1] for e in estimates if e.notes), []),
+                            worst.first)
 
 
 def _scalar_output(value, problem):

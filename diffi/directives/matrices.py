@@ -73,7 +73,7 @@ def _tensor_hessian(ctx, problem):
 
     matrix = np.zeros((flat.size, flat.size))
     for j in range(flat.size):
-        h = numeric.default_step(flat[j], "central")
+        h = numeric.default_step(flat[j], "central", floor=1.0)
         up, down = flat.copy(), flat.copy()
         up[j] += h
         down[j] -= h
@@ -97,8 +97,8 @@ def _numeric_hessian(problem, options):
                 matrix[i, i] = numeric_estimate(problem, vi, 2, options).value
                 continue
             xi, xj = problem.values[vi], problem.values[vj]
-            hi = numeric.default_step(xi, "central", 2)
-            hj = numeric.default_step(xj, "central", 2)
+            hi = numeric.default_step(xi, "central", 2, floor=1.0)
+            hj = numeric.default_step(xj, "central", 2, floor=1.0)
 
             def f(di, dj):
                 values = dict(problem.values)

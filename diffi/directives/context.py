@@ -9,6 +9,7 @@ import math
 from .. import arrays, table
 from ..arrays import finite, is_array, single_number
 from ..core.evaluator import nonfinite_message
+from ..core.graph import ancestors
 from ..core.problem import Problem
 from ..core.values import UserFunction, kind_of
 from ..errors import DiffiTypeError
@@ -190,6 +191,50 @@ def _scalar_output(value, problem):
     return value
 
 
+def note_unused(problem: Problem) -> None:
+    """Say so when the expression does not depend on a variable of differentiation
+    (d/dz x^2 is 0) or on a name the point gives a value (at y = 3 changes nothing).
+    A name written in the expression counts as used; one that is not is looked for
+    along the graph (y = 2*z; d/dz y depends on z through y)."""
+    ast = problem.ast
+    if problem.function is not None or problem.direct is not None and not problem.variables:
+        return
+    point = ast.point.named if ast.point is not None and ast.point.positional is None else []
+    spans = {k.name: k.span for k in point}
+    asked = [v for v in dict.fromkeys(problem.variables + list(spans)) if v in problem.names]
+    written = _names_in(ast.expr)
+    unwritten = [v for v in asked if v not in written]
+    if not unwritten:
+        return
+    inputs, output = problem.trace()
+    used = {n.id for n in ancestors(output)}
+    by_name = dict(zip(problem.names, inputs))
+    text = S.unparse(ast.expr)
+    text = text if len(text) <= 40 else "the expression"
+    for name in unwritten:
+        if by_name[name].id in used:
+            continue
+        if name in problem.variables:
+            problem.ev.note(f"{text} does not depend on {name}, so its derivative by "
+                            f"{name} is 0", ast.span)
+        else:
+            problem.ev.note(f"the point gives {name} a value, but {text} does not "
+                            f"depend on {name}", spans[name] or ast.span)
+
+
+def _names_in(expr) -> set[str]:
+    """Every name an expression's syntax reads."""
+    found, stack = set(), [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, S.Name):
+            found.add(node.id)
+        elif isinstance(node, S.Node):
+            for value in (getattr(node, f) for f in node.__slots__):
+                stack.extend(value if isinstance(value, list) else [value])
+    return found
+
+
 def formula_function(problem, inputs, outputs, vector: bool, matrix: int = 0) -> Formula:
     names = {n.id: n.name for n in inputs}
     taken = set(problem.ev.globals.names())
@@ -200,7 +245,19 @@ def formula_function(problem, inputs, outputs, vector: bool, matrix: int = 0) ->
     else:
         result = S.Vector(exprs) if vector else exprs[0]
     body = S.Block(assignments, result) if assignments else result
-    return Formula(list(problem.names), body)
+    return Formula(formula_parameters(problem, inputs, outputs), body)
+
+
+def formula_parameters(problem, inputs, outputs) -> list[str]:
+    """A symbolic result's parameters: a function's own (`d/dx f` is called as f is);
+    for an expression, its variables of differentiation, then the other names the
+    result contains, in the order they first appear (a name the derivative lost, like
+    b in d/dx a*x^2 + b, is no parameter)."""
+    if problem.function is not None:
+        return list(problem.names)
+    used = {n.id for n in ancestors(*outputs)}
+    rest = [n.name for n in inputs if n.id in used and n.name not in problem.variables]
+    return list(problem.variables) + rest
 
 
 def _require_scalar(output, ast):

@@ -13,8 +13,8 @@ from ..core.values import UserFunction
 from ..errors import DiffiTypeError
 from ..modes import forward, reverse, symbolic
 from .context import (NUMERIC_MAX_ELEMENTS, Context, Formula, Report, _require_scalar,
-                      formula_function, mode_of, numeric_estimate, pack, pack_nodes,
-                      unit_seeds)
+                      formula_function, mode_of, note_unused, numeric_estimate, pack,
+                      pack_nodes, unit_seeds)
 from .tables import backprop_table
 
 
@@ -23,6 +23,7 @@ from .tables import backprop_table
 def derivative(ev, ast, scope):
     """d/dx E, dn/dxn E: a number (or tensor), or a formula when x has no value."""
     problem = build(ev, ast, scope)
+    note_unused(problem)
     mode, options = mode_of(ev, ast, scope)
     ctx = Context(ev, ast)
     if problem.symbolic:
@@ -179,6 +180,7 @@ def _scalar_tangent(tangent: dict, output):
 def grad(ev, ast, scope):
     """grad E wrt x, y / grad f: the gradient, or its formula without a point."""
     problem = build(ev, ast, scope)
+    note_unused(problem)
     mode, options = mode_of(ev, ast, scope)
     if problem.symbolic:
         _symbolic_only(mode, ast)

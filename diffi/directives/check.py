@@ -15,10 +15,11 @@ import math
 from .. import arrays
 from ..arrays import is_array
 from ..core.problem import build
-from ..core.tape import Tape
 from ..core.values import format_value
 from ..errors import DiffiError, DiffiTypeError
-from ..modes import numeric, reverse
+from ..modes import numeric
+from ..table import reader
+from ..table.reader import NUMBERS
 from .context import Context, Report, numeric_estimate, pack
 from .derivatives import gradient
 from .tables import kinks
@@ -37,9 +38,8 @@ def check(ev, ast, scope):
         raise DiffiTypeError("check needs a point: give one with at", ast.span)
     ctx = Context(ev, ast)
     results, estimates = _results(ctx, problem)
-    inputs, output = problem.trace()
-    tape = Tape([output], problem.variable_nodes(inputs))
-    floors = _floors(tape, output, results, estimates)
+    tape = problem.tape().tape
+    floors = _floors(tape, results, estimates)
     worst, pair = _largest_difference(results, floors)
     ok = worst <= TOLERANCE
     lines = _check_table(problem, results, ev.precision)
@@ -92,12 +92,12 @@ def _flat(value) -> list[float]:
 
 # The scale of a comparison -----------------------------------------------------------
 
-def _floors(tape, output, results, estimates) -> dict:
+def _floors(tape, results, estimates) -> dict:
     """For each pair of modes, per element: the scale below which a difference is not
     measured relatively. Exact modes are compared with the chain rule's terms; numeric
     mode also with NOISE times its round-off (over the tolerance, so that a difference
     within the round-off counts as agreement)."""
-    terms = _term_scale(tape, output)
+    terms = _term_scale(tape)
     size = len(next((r for r in results.values() if isinstance(r, list)), []))
     if terms is None or len(terms) != size:
         terms = [0.0] * size
@@ -118,24 +118,29 @@ def _size(value) -> int:
     return int(value.size) if is_array(value) else 1
 
 
-def _term_scale(tape, output) -> list[float] | None:
+def _term_scale(tape) -> list[float] | None:
     """Per variable element, the sum of the magnitudes of the terms whose sum is its
     derivative: the contributions reverse mode adds into the variable's adjoint (one
     per use of the variable). A derivative that cancels to nearly 0 (sin(x)^2 + cos(x)^2)
     is compared with them. None when a rule is missing (the modes then say so)."""
+    output = tape.outputs[0]
     adjoint, terms = {output.id: 1.0}, {}
     variables = {x.id for x in tape.inputs}
     try:
-        for node in reversed(tape.nodes):
+        for node in reversed(tape.steps):
             g = adjoint.get(node.id)
-            if g is None or node.id in variables or node.id not in tape.active:
+            if g is None:
                 continue
-            for inp, part in reverse.contributions(node, g, None, tape.active):
-                if inp.id in tape.active:
-                    part = reverse.unbroadcast(part, inp.value)
-                    adjoint[inp.id] = part + adjoint.get(inp.id, 0.0)
-                    if inp.id in variables:
-                        terms[inp.id] = abs(part) + terms.get(inp.id, 0.0)
+            needs = [i.id in tape.active for i in node.inputs]
+            parts = reader.cotangents(node, NUMBERS, g, [i.value for i in node.inputs],
+                                      node.value, needs)
+            for inp, part in zip(node.inputs, parts):
+                if part is None:
+                    continue
+                previous = adjoint.get(inp.id)
+                adjoint[inp.id] = part if previous is None else previous + part
+                if inp.id in variables:
+                    terms[inp.id] = abs(part) + terms.get(inp.id, 0.0)
     except (DiffiError, TypeError, ValueError):
         return None
     out: list[float] = []

@@ -183,6 +183,18 @@ def test_no_evaluation_outside_the_domain_goes_unsaid(tmp_path):
     assert "numeric (richardson)  20.000000000000" in done.stdout
 
 
+def test_derivatives_by_tensors_and_jacobians_probe_quietly_too(tmp_path):
+    done = run_diffi(tmp_path, 'w = [0.05, 1]\n'
+                     'd/dw sum(log(w)) using numeric(method = "richardson")\n'
+                     'jacobian [log(x), x^2] wrt x at x = 0.05 using numeric(method = '
+                     '"richardson")')
+    assert done.returncode == 0 and done.stderr == ""
+    lines = done.stdout.splitlines()
+    first = [float(v) for v in lines[0].strip("[]").split(",")]
+    assert relative(first[0], 20.0) < 1e-12 and relative(first[1], 1.0) < 1e-12
+    assert relative(float(lines[1].strip("[], ")), 20.0) < 1e-12
+
+
 def test_the_step_shrinks_to_stay_inside_the_domain():
     seen = []
 

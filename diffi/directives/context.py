@@ -114,6 +114,17 @@ def numeric_estimate(problem: Problem, var: str, order: int, options: dict,
     return estimate
 
 
+def numeric_along(problem: Problem, var: str, f, x0: float, options: dict):
+    """A numeric first derivative of f (the output as a function of one number): the
+    perturbed points evaluated quietly, f at x0 as any value, notes as warnings."""
+    estimate = numeric.derivative(quietly(problem.ev, f), x0, 1,
+                                  options.get("method", "central"), options.get("step"),
+                                  center=f)
+    for note in estimate.notes:
+        problem.ev.note(f"d/d{var}: {note}", problem.ast.span)
+    return estimate.value
+
+
 def _numeric_function(problem: Problem, var: str):
     return lambda t: problem.output_at(problem.with_variable(var, t))
 

@@ -56,12 +56,13 @@ class Problem:
         nodes without values, so the result can only be a formula graph."""
         return self.values is not None and any(v is None for v in self.values.values())
 
-    def tape(self, values: dict | None = None) -> Traced:
+    def tape(self, values: dict | None = None, every_input: bool = False) -> Traced:
         """Trace at `values` (the point by default): the one way every directive gets
-        its tape, variable nodes and output."""
+        its tape, variable nodes and output. The tape starts at the variables, or at
+        every input (a formula names them all)."""
         inputs, output = self.trace(values)
         xs = self.variable_nodes(inputs)
-        return Traced(Tape([output], xs), inputs, xs)
+        return Traced(Tape([output], inputs if every_input else xs), inputs, xs)
 
     def actual(self, xs: list[Node]) -> list[Node]:
         """The node each variable stands for: the point's expression, else itself."""

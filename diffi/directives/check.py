@@ -3,10 +3,11 @@ difference between them, a verdict, and a likely cause when they disagree: the m
 that stands apart from the others.
 
 Two values a and b differ by |a − b| / max(|a|, |b|, s), where s is the scale of what
-the derivative is built from: the sum of the magnitudes of the chain rule's terms (a
-reverse sweep of |partials|), so a derivative that cancels to nearly 0 is compared with
-its terms, and a tiny derivative made of tiny terms is compared relatively. Against
-numeric mode, s also covers the round-off of the values the differences subtract.
+the derivative is built from: the sum of the magnitudes of the terms the chain rule
+adds into the variable's adjoint, so a derivative that cancels to nearly 0 is compared
+with its terms, and a tiny derivative made of tiny terms is compared relatively.
+Against numeric mode, s also covers the round-off of the values the differences
+subtract.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import math
 from .. import arrays
 from ..arrays import is_array
 from ..core.problem import build
-from ..core.values import format_value
+from ..core.values import display_width, format_value, pad
 from ..errors import DiffiError, DiffiTypeError
 from ..modes import numeric
 from ..table import reader
@@ -26,7 +27,6 @@ from .tables import kinks
 
 TOLERANCE = 1e-6
 TIE = 0.1  # check: differences this close (relatively) to the largest are one finding
-EXACT = ("forward", "reverse", "symbolic")  # the modes that apply rules, not steps
 LABELS = {"forward": "forward", "reverse": "reverse", "numeric": "numeric differences",
           "symbolic": "symbolic"}
 
@@ -194,9 +194,9 @@ def _check_table(problem, results, precision) -> list[str]:
         else:
             rows.append([mode] + [format_value(v, precision) for v in values])
     full = [r for r in rows if len(r) == len(header)]  # a note spans the row: no width
-    widths = [max(len(r[i]) for r in full) for i in range(len(header))]
-    widths[0] = max(len(r[0]) for r in rows)
-    return ["  ".join(c.ljust(widths[i]) if i < len(widths) else c
+    widths = [max(display_width(r[i]) for r in full) for i in range(len(header))]
+    widths[0] = max(display_width(r[0]) for r in rows)
+    return ["  ".join(pad(c, widths[i]) if i < len(widths) else c
                       for i, c in enumerate(r)).rstrip() for r in rows]
 
 

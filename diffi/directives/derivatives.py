@@ -198,11 +198,11 @@ def jacobian_node(b, tape, rebuilt, x):
 
 def symbolic_derivative_function(problem: Problem, order: int) -> Formula:
     """d^n/dx^n E as a formula in the problem's inputs."""
-    inputs, output = problem.trace()
-    x = problem.variable_nodes(inputs)[0]
+    traced = problem.tape(every_input=True)
+    inputs, x = traced.inputs, traced.xs[0]
     b = symbolic.Builder()
     leaves = {n.id: n for n in inputs}
-    result = symbolic.rebuild(Tape([output], inputs), b, leaves)[output.id]
+    result = symbolic.rebuild(traced.tape, b, leaves)[traced.output.id]
     for _ in range(order):
         tape = Tape([result], inputs)
         rebuilt = symbolic.rebuild(tape, b, leaves, keep_inactive=True)
@@ -328,10 +328,9 @@ def _scalar(tangent: dict, output):
 
 
 def symbolic_gradient_function(problem: Problem) -> Formula:
-    inputs, output = problem.trace()
-    xs = problem.variable_nodes(inputs)
+    traced = problem.tape(every_input=True)
+    inputs, xs, tape = traced.inputs, traced.xs, traced.tape
     b = symbolic.Builder()
-    tape = Tape([output], inputs)
     rebuilt = symbolic.rebuild(tape, b, {n.id: n for n in inputs})
     adj = symbolic.reverse_derivatives(tape, rebuilt, b)
     parts = [adj.get(x.id, b.const(0.0)) for x in xs]

@@ -7,7 +7,6 @@ from .. import arrays, table
 from ..arrays import finite, is_array, zero_like
 from ..core.graph import Node, ancestors
 from ..core.problem import Problem, build
-from ..core.tape import Tape
 from ..core.values import format_value
 from ..modes import forward, numeric, reverse, symbolic
 from ..table import reader
@@ -93,7 +92,7 @@ def _explain_derivative(ev, ast, scope):
 
 def _explain_by_tensor(ctx, problem, traced, mode, options):
     """d/dw for a tensor w: how many passes, the first one's table, every partial."""
-    ev, ast = ctx.ev, ctx.ast
+    ev = ctx.ev
     tape, x, output = traced.tape, traced.xs[0], traced.output
     value = derivative_value(ctx, problem, mode, options, 1, traced)
     size_x, size_e = x.value.size, arrays.np().size(output.value)
@@ -174,8 +173,8 @@ def _single(problem, var):
 
 
 def _explain_symbolic(ev, ast, problem):
-    inputs, output = problem.trace()
-    tape = Tape([output], inputs)
+    traced = problem.tape(every_input=True)
+    inputs, output, tape = traced.inputs, traced.output, traced.tape
     b = symbolic.Builder()
     leaves = {n.id: Node(table.CONST, (), None, name=n.name) for n in inputs}
     formula = symbolic.rebuild(tape, b, leaves)[output.id]

@@ -506,7 +506,8 @@ def test_a_formulas_parameters_are_its_variable_then_the_names_it_contains():
     assert slope(2, 3) == 12.0 and slope(x=2, a=3) == 12.0 and slope(2, a=3) == 12.0
     assert it.derivative("3*x", wrt="x").function.params == ["x"]   # d/dx: a function of x
     assert it.grad("a*x^2 + b*y", wrt=["x", "y"]).function.params == ["x", "y", "a", "b"]
-    assert it.eval("d/dx c*x^2 + q*c at c = 2").function.params == ["x", "c"]
+    at_c = it.eval("d/dx c*x^2 + q*c at c = 2")   # the point's names take its values
+    assert str(at_c) == "4*x" and at_c.function.params == ["x"]
     it.run("f(x, y) = x*y + sin(x)")
     assert it.eval("d/dx f").function.params == ["x", "y"]   # a function's own parameters
 

@@ -11,6 +11,7 @@ from ..arrays import finite, is_array, single_number
 from ..core.evaluator import nonfinite_message
 from ..core.graph import ancestors
 from ..core.problem import Problem
+from ..core.tape import Tape
 from ..core.values import UserFunction, kind_of
 from ..errors import DiffiTypeError
 from ..language import syntax as S
@@ -242,6 +243,7 @@ def _names_in(expr) -> set[str]:
 
 
 def formula_function(problem, inputs, outputs, vector: bool, matrix: int = 0) -> Formula:
+    outputs = _at_point(problem, inputs, outputs)
     names = {n.id: n.name for n in inputs}
     taken = set(problem.ev.globals.names())
     assignments, exprs = symbolic.to_syntax(outputs, names, taken)
@@ -254,6 +256,19 @@ def formula_function(problem, inputs, outputs, vector: bool, matrix: int = 0) ->
     return Formula(formula_parameters(problem, inputs, outputs), body)
 
 
+def _at_point(problem, inputs, outputs) -> list:
+    """The formulas with the names a point gives (`d/dx a*x^2 at a = 2`) set to their
+    values, folded: the formula is one in the other names."""
+    given = {n.id: n for n in inputs if n.name in problem.points}
+    if not given:
+        return outputs
+    b = symbolic.Builder()
+    tape = Tape(outputs, list(given.values()))
+    rebuilt = symbolic.rebuild(tape, b, {i: b.const(n.value) for i, n in given.items()},
+                               keep_inactive=True)
+    return [rebuilt[o.id] for o in tape.outputs]
+
+
 def formula_parameters(problem, inputs, outputs) -> list[str]:
     """A symbolic result's parameters: a function's own (`d/dx f` is called as f is);
     for an expression, its variables of differentiation, then the other names the
@@ -263,7 +278,7 @@ def formula_parameters(problem, inputs, outputs) -> list[str]:
         return list(problem.names)
     used = {n.id for n in ancestors(*outputs)}
     rest = [n.name for n in inputs if n.id in used and n.name not in problem.variables]
-    return list(problem.variables) + rest
+    return [v for v in problem.variables if v not in problem.points] + rest
 
 
 def _require_scalar(output, ast):

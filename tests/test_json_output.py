@@ -100,7 +100,7 @@ def test_a_check_result_holds_every_modes_value_and_the_verdict():
     assert (agree["ok"], agree["verdict"], agree["cause"]) == (True, "agree", None)
     assert agree["labels"] == ["d/dx"] and agree["tolerance"] == 1e-6
     assert (disagree["ok"], disagree["verdict"]) == (False, "disagree")
-    assert disagree["cause"].startswith("numeric truncation")
+    assert disagree["cause"].startswith("numeric differences stand apart")
     assert disagree["largest_difference"] == found[1]["value"]["value"]
     assert status == 1 and found[-1] == {"type": "done", "status": 1, "failed_checks": 1,
                                          "schema": 1}

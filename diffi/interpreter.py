@@ -19,7 +19,7 @@ from .core.library import BUILTINS, constant
 from .core.values import PRECISION, NOTHING, Function, UserFunction, format_value
 from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, LimitError, format_warning
 from .language import syntax as S
-from .language.parser import parse, parse_prefix
+from .language.parser import parse, parse_prefix, refine
 
 STACK_DEPTH = 200_000  # Python frames allowed while evaluating deeply nested input
 
@@ -172,8 +172,14 @@ class Interpreter:
                 node.value is not None and node.value is not NOTHING))
             if shown and (echo_silent or not stmt.silent):
                 on_result(node)
-        if error is not None:
-            raise error.locate(source, filename)
+        if error is not None:  # `sin x` or `x y`: now that the names are known, say which
+            raise refine(error, self.is_function).locate(source, filename)
+
+    def is_function(self, name: str) -> bool | None:
+        """Whether a name is bound to a function (None: it is not defined)."""
+        binding = self.globals.get(name)
+        node = binding.node if binding is not None else BUILTINS.get(name)
+        return None if node is None else isinstance(node.value, Function)
 
     def execute_statement(self, stmt, source: str = "", filename: str = "<input>"):
         """Run one parsed statement with the session's limits; errors leave no trace."""

@@ -12,7 +12,8 @@ import time
 
 from .. import arrays, table
 from ..arrays import as_value, finite, is_array
-from ..errors import ArityError, DiffiNameError, DiffiTypeError, LimitError, ShapeError
+from ..errors import (ArityError, DiffiNameError, DiffiTypeError, LimitError, ShapeError,
+                      Span)
 from ..language import hints
 from ..language import syntax as S
 from ..language.parser import leibniz_spelling, start_of
@@ -202,8 +203,10 @@ class Evaluator:
                                  f"{spelling}", ast.span)
         exponent = self.eval(ast, scope)
         if is_array(base.value) and base.value.ndim == 2:
+            caret = Span(node.span.line, node.span.column, ast.span.end_line,
+                         ast.span.end_column)  # under `^T`
             self.warn(f"{S.unparse(node)} is the elementwise power; for the transpose "
-                      f"write {spelling}", node.span.to(ast.span))
+                      f"write {spelling}", caret)
         return exponent
 
     def eval_unary(self, ast, scope):

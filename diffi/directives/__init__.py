@@ -29,8 +29,10 @@ def run(ev, ast, scope) -> Node:
     if isinstance(result, Node):
         return result
     if isinstance(result, Report):
-        return ev.record(table.REPORT, (_leaf(ev, result.value, ast),), result.value, ast.span,
-                         params=result)
+        value = result.value
+        leaf = value if isinstance(value, Node) else _leaf(ev, value, ast)
+        result.value = leaf.value
+        return ev.record(table.REPORT, (leaf,), leaf.value, ast.span, params=result)
     return _leaf(ev, result, ast)
 
 

@@ -8,8 +8,7 @@ import math
 from .. import arrays
 from ..arrays import is_array
 from ..core.problem import build
-from ..core.tape import Tape
-from ..core.values import format_value
+from ..core.values import display_width, format_value, pad
 from ..errors import DiffiError, DiffiTypeError
 from .context import Context, Report
 from .derivatives import gradient
@@ -32,8 +31,7 @@ def check(ev, ast, scope):
             results[mode] = _flat(gradient(ctx, problem, mode, options))
         except DiffiError as error:
             results[mode] = error
-    inputs, output = problem.trace()
-    tape = Tape([output], problem.variable_nodes(inputs))
+    tape = problem.tape().tape
     worst, pair = _largest_difference(results)
     ok = worst <= TOLERANCE
     lines = _check_table(problem, results, ev.precision)
@@ -97,9 +95,9 @@ def _check_table(problem, results, precision) -> list[str]:
         else:
             rows.append([mode] + [format_value(v, precision) for v in values])
     full = [r for r in rows if len(r) == len(header)]  # a note spans the row: no width
-    widths = [max(len(r[i]) for r in full) for i in range(len(header))]
-    widths[0] = max(len(r[0]) for r in rows)
-    return ["  ".join(c.ljust(widths[i]) if i < len(widths) else c
+    widths = [max(display_width(r[i]) for r in full) for i in range(len(header))]
+    widths[0] = max(display_width(r[0]) for r in rows)
+    return ["  ".join(pad(c, widths[i]) if i < len(widths) else c
                       for i, c in enumerate(r)).rstrip() for r in rows]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from .. import arrays, table
+from .. import arrays
 from ..arrays import finite, is_array, single_number
 from ..core.evaluator import nonfinite_message
 from ..core.problem import Problem
@@ -69,17 +69,12 @@ def mode_of(ev, ast, scope) -> tuple[str | None, dict]:
 
 
 class Context:
-    """One directive's run: the evaluator, warnings about derivatives, nesting."""
+    """One directive's run: the evaluator, and warnings about derivatives."""
 
     def __init__(self, ev, ast):
         self.ev = ev
         self.ast = ast
         self.warned = False
-
-    @property
-    def nested(self) -> bool:
-        """Inside another directive's trace or a function: results must stay graphs."""
-        return self.ev.point is not None or self.ev.depth > 0
 
     def on_partial(self, node, index, part, args) -> None:
         """Warn once about the first non-finite derivative from finite inputs."""
@@ -180,12 +175,3 @@ def pack(parts: list, problem: Problem):
     if len(parts) == 1:
         return parts[0]
     return tuple(parts)
-
-
-def pack_nodes(ctx, parts: list, problem: Problem):
-    """Gradient nodes as one graph node (so that an outer directive can differentiate)."""
-    values = [p.value for p in parts]
-    if all(type(v) in (float, bool) for v in values):
-        return ctx.ev.record(table.VECTOR, tuple(parts), arrays.np().array(values, dtype=float),
-                             ctx.ast.span)
-    return ctx.ev.record(table.TUPLE, tuple(parts), tuple(values), ctx.ast.span)

@@ -3,14 +3,14 @@ Taylor coefficients, numeric differences and their step sweep, or the symbolic r
 """
 from __future__ import annotations
 
-from .. import table
-from ..arrays import zero_like
+from .. import arrays, table
+from ..arrays import is_array, zero_like
 from ..core.graph import Node, ancestors
 from ..core.problem import Problem, build
-from ..core.tape import Tape
 from ..core.values import format_value
 from ..modes import forward, numeric, reverse, symbolic
-from .context import Context, Report, mode_of, numeric_estimate, pack
+from ..table import reader
+from .context import Context, Report, mode_of, numeric_estimate, pack, unit_seeds
 from .derivatives import (derivative as d_directive, derivative_value, grad as grad_directive,
                           reverse_pass)
 from .tables import _print, backprop_table, kink_lines, row_names, tangent_table
@@ -46,8 +46,10 @@ def _explain_reverse(ev, ast, scope):
     problem, mode, options, report = _explain_other_modes(ev, ast, scope, 1)
     if report is not None:
         return report
-    tape, adj, xs, value = reverse_pass(Context(ev, ast), problem)
-    lines = [str(backprop_table(tape, adj, xs, ev.precision)), *kink_lines(problem, tape, ev),
+    traced = problem.tape()
+    adj, value = reverse_pass(Context(ev, ast), problem, traced)
+    lines = [str(backprop_table(traced.tape, adj, traced.xs, ev.precision)),
+             *kink_lines(problem, traced.tape, ev),
              f"gradient: {format_value(value, ev.precision)}"]
     return Report(value, "\n".join(lines))
 
@@ -57,9 +59,10 @@ def _explain_derivative(ev, ast, scope):
     if report is not None:
         return report
     ctx = Context(ev, ast)
-    inputs, output = problem.trace()
-    x = problem.variable_nodes(inputs)[0]
-    tape = Tape([output], [x])
+    traced = problem.tape()
+    tape, x, output = traced.tape, traced.xs[0], traced.output
+    if is_array(x.value):
+        return _explain_by_tensor(ctx, problem, traced, mode, options)
     if ast.order > 1:
         coefficients = forward.taylor(tape, x, ast.order)
         lines = [f"Taylor mode: series to order {ast.order} in {x.name} "
@@ -71,7 +74,7 @@ def _explain_derivative(ev, ast, scope):
                 lines.append(f"  {names[node.id]}: " + ", ".join(
                     format_value(v, 6) for v in c[: min(len(c), 6)]) +
                     (", …" if len(c) > 6 else ""))
-        value = derivative_value(ctx, problem, mode or "forward", options, ast.order)
+        value = derivative_value(ctx, problem, mode, options, ast.order, traced)
         lines.append(f"d{ast.order}/d{x.name}{ast.order} = {format_value(value, ev.precision)}")
         return Report(value, "\n".join(lines))
     if mode == "reverse":
@@ -84,6 +87,29 @@ def _explain_derivative(ev, ast, scope):
         text = tangent_table(tape, tangent, x, ev.precision)
     lines = [text, *kink_lines(problem, tape, ev),
              f"d/d{x.name} = {format_value(value, ev.precision)}"]
+    return Report(value, "\n".join(lines))
+
+
+def _explain_by_tensor(ctx, problem, traced, mode, options):
+    """d/dw for a tensor w: how many passes, the first one's table, every partial."""
+    ev = ctx.ev
+    tape, x, output = traced.tape, traced.xs[0], traced.output
+    value = derivative_value(ctx, problem, mode, options, 1, traced)
+    size_x, size_e = x.value.size, arrays.np().size(output.value)
+    if mode == "reverse" or mode is None and size_e < size_x:
+        adj = reverse.adjoints(tape, output, next(unit_seeds(output.value)), ctx.on_partial)
+        head = (f"reverse mode: one backward pass gives the partials by every element of "
+                f"{x.name}" + (":" if size_e == 1 else f", one pass per element of the result "
+                               f"({size_e}); the first:"))
+        text = str(backprop_table(tape, adj, [x], ev.precision))
+    else:
+        tangent = forward.tangents(tape, {x.id: next(unit_seeds(x.value))}, ctx.on_partial)
+        head = (f"forward mode: one pass per element of {x.name} ({size_x}), each seeding "
+                f"that element's tangent with 1; the first ({x.name}[{', '.join(['0'] * x.value.ndim)}]):")
+        text = tangent_table(tape, tangent, x, ev.precision)
+    shape = tuple(arrays.np().shape(value))
+    lines = [head, text, f"d/d{x.name}: every partial, shape {shape} = shape of the result "
+             f"+ shape of {x.name}", format_value(value, ev.precision)]
     return Report(value, "\n".join(lines))
 
 
@@ -131,16 +157,17 @@ def _single(problem, var):
 
 
 def _explain_symbolic(ev, ast, problem):
-    inputs, output = problem.trace()
-    tape = Tape([output], inputs)
+    traced = problem.tape(every_input=True)
+    inputs, output, tape = traced.inputs, traced.output, traced.tape
     b = symbolic.Builder()
     leaves = {n.id: Node(table.CONST, (), None, name=n.name) for n in inputs}
     formula = symbolic.rebuild(tape, b, leaves)[output.id]
     lines = ["rules applied (u' is the derivative of u):"]
     for expr in ancestors(formula):
-        if not expr.inputs or expr.op.partials is None:
+        parts = reader.elementwise_partials(expr.op, b, *expr.inputs, expr) \
+            if expr.inputs else None
+        if not parts:
             continue
-        parts = expr.op.partials(b.ap, *expr.inputs, expr)
         terms = [f"({_print(b.node(part))})·({_print(arg)})'"
                  for arg, part in zip(expr.inputs, parts)
                  if part is not None and _depends(arg, leaves)]

@@ -19,6 +19,7 @@ from .core.library import BUILTINS, constant
 from .core.values import PRECISION, NOTHING, Function, UserFunction, format_value
 from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, LimitError, format_warning
 from .language import syntax as S
+from .language import vocabulary
 from .language.parser import parse, parse_prefix, refine
 
 STACK_DEPTH = 200_000  # Python frames allowed while evaluating deeply nested input
@@ -213,6 +214,7 @@ class Interpreter:
     # Variables ---------------------------------------------------------------------------
 
     def __getitem__(self, name: str):
+        name = _spelling(name)
         binding = self.globals.get(name)
         node = binding.node if binding is not None else BUILTINS.get(name)
         if node is None:
@@ -220,18 +222,21 @@ class Interpreter:
         return to_python(node.value, self)
 
     def __setitem__(self, name: str, value) -> None:
-        if not isinstance(name, str) or not name.isidentifier() or name in S.RESERVED:
+        if not isinstance(name, str) or not vocabulary.NAME_RE.fullmatch(name) \
+                or _spelling(name) in S.RESERVED:
             raise DiffiTypeError(f"{name!r} is not a valid diffi name")
+        name = _spelling(name)
         node = constant(from_python(value), name)
         self.globals[name] = Binding(name, node)
 
     def __delitem__(self, name: str) -> None:
+        name = _spelling(name)
         if name not in self.globals:
             raise DiffiNameError(f"name '{name}' is not defined")
         del self.globals[name]
 
     def __contains__(self, name: str) -> bool:
-        return name in self.globals
+        return _spelling(name) in self.globals
 
     def names(self) -> list[str]:
         """The names the session has defined, in the order they were first bound."""
@@ -250,7 +255,8 @@ class Interpreter:
             raise DiffiTypeError(f"order must be a whole number >= 1, not {order!r}")
         if not isinstance(wrt, str):
             raise DiffiTypeError("wrt names one variable, as a string")
-        return self._directive("d", expr, None, at, mode, options, var=wrt, order=order)
+        return self._directive("d", expr, None, at, mode, options, var=_spelling(wrt),
+                               order=order)
 
     def grad(self, expr: str, wrt=None, at=None, mode: str | None = None, **options):
         """The gradient: an array for scalar variables, a tuple for tensors."""
@@ -382,14 +388,19 @@ class DiffiFunction:
         return f"<diffi function {self.function}>"
 
 
+def _spelling(name):
+    """A name as the source would store it (a₅ is a5, x̄ composed); other keys as given."""
+    return vocabulary.normal_name(name) if isinstance(name, str) else name
+
+
 def _names(wrt) -> list | None:
     if wrt is None:
         return None
     names = [wrt] if isinstance(wrt, str) else list(wrt)
     for name in names:
-        if not isinstance(name, str) or not name.isidentifier():
+        if not isinstance(name, str) or not vocabulary.NAME_RE.fullmatch(name):
             raise DiffiTypeError(f"wrt takes variable names, not {name!r}")
-    return [S.Name(n) for n in names]
+    return [S.Name(_spelling(n)) for n in names]
 
 
 def _point(at):
@@ -397,7 +408,8 @@ def _point(at):
     if at is None:
         return None
     if isinstance(at, dict):
-        return S.Point([S.Keyword(str(k), S.Literal(from_python(v))) for k, v in at.items()])
+        return S.Point([S.Keyword(_spelling(str(k)), S.Literal(from_python(v)))
+                        for k, v in at.items()])
     if isinstance(at, list):
         at = tuple(at)
     return S.Point([], S.Literal(from_python(at)))

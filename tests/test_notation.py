@@ -393,3 +393,33 @@ def test_rows_of_a_lecture_table_parse():
     assert (f"a{bar}5", f"−a{bar}6·sin(a5)", "-0.656986598718789") in rows(text)
     assert check_rows(text) == 10
     assert parse(f"x{bar} = a{bar}4·w1")[0].target.id == f"x{bar}"
+
+
+# Bad input never crashes, whatever the board's symbols ----------------------------------------
+
+BOARD_TOKENS = ["x", "f", "dy", "dx", "2", "(", ")", "[", "]", "{", "}", ",", "=", ";", "\n",
+                "'", "′", ".", "T", "ᵀ", "|", "‖", "√", "∇", "∑", "_", "²", "⁻", "₅", "·",
+                "×", "−", "≤", "/", "^", "d/dx", "∂/∂x", "∂f/∂x", "d²/dx²", "d", "∂", "at",
+                "using", "grad", "for", "return", "sin", "ln", "σ", ":", ":=", "←", '"',
+                "x\u0304", "\u0304", "if", "then"]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(BOARD_TOKENS), max_size=10), st.sampled_from([" ", ""]))
+def test_the_boards_symbols_in_any_order_give_only_diffi_errors(tokens, gap):
+    source = gap.join(tokens)
+    try:
+        Interpreter(timeout=5).run(source)
+    except DiffiError as error:
+        assert error.line >= 1 and error.column >= 1 and error.message
+
+
+def test_the_python_api_spells_names_as_the_source_does():
+    it = Interpreter()
+    it["a₅"] = 3.0
+    assert it.eval("a5") == 3.0 and it["a5"] == 3.0 and "a₅" in it
+    assert it.derivative("a₅^2", wrt="a₅", at={"a₅": 3}) == 6.0
+    for bad in ("grad", "x²", "a b", "2x"):
+        with pytest.raises(DiffiError, match="not a valid diffi name"):
+            it[bad] = 1.0

@@ -11,7 +11,7 @@ import re
 
 from . import syntax as S
 from .vocabulary import (COMBINING, DERIVATIVE, FOREIGN_CHARACTERS, FOREIGN_WORDS,
-                         INVERSE_FUNCTIONS, NAME, SPELLED_OUT, TRANSPOSE_MARKS)
+                         INVERSE_FUNCTIONS, NAME, RESERVED, SPELLED_OUT, TRANSPOSE_MARKS)
 
 # Patterns, compiled (and cached by `re`) when an error first needs them.
 _NAME_AT_END = rf"(?:{NAME})$"
@@ -151,7 +151,9 @@ def _norm_or_abs(source: str, pos: int) -> str:
     start = pos + len(mark)
     close = source.find(mark, start)
     line_end = source.find("\n", start)
-    inside = "x" if close < 0 or 0 <= line_end < close else source[start:close].strip()
+    inside = "" if close < 0 or 0 <= line_end < close else source[start:close].strip()
+    if not re.search(r"\w", inside):  # nothing that could be an operand: a placeholder
+        inside = ""
     if double:
         return f"for the norm write norm({inside or 'v'})"
     return f"for the absolute value write abs({inside or 'x'})"
@@ -162,10 +164,11 @@ def _prefix_function(char: str, after: str) -> str:
     found = re.match(NAME, after) or re.match(r"\d+\.?\d*", after)
     if char == "∇":
         with_respect = re.match(rf"_\{{?({NAME})\}}?[ \t]*({NAME})", after)
-        if with_respect:
+        if with_respect and not RESERVED.intersection(with_respect.groups()):
             return (f"for the gradient write grad {with_respect.group(2)} "
                     f"wrt {with_respect.group(1)}")
-        return f"for the gradient write grad {found.group(0) if found else 'f'}"
+        name = found.group(0) if found and found.group(0) not in RESERVED else "f"
+        return f"for the gradient write grad {name}"
     if after.startswith("("):
         inside = bracketed_after(after, 0)
         return f"for the square root write sqrt({inside if inside is not None else 'x'})"

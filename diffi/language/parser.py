@@ -719,7 +719,7 @@ def _special_message(token: Token, previous: Token | None):
             and token.type in ("NAME", "LPAR"):
         write = f"{previous.value}*{token.value}"
         return f"implicit multiplication is not supported: write {write}", None
-    if token.type == "COMPARE":
+    if token.type == "COMPARE" and previous is not None and previous.type in OPERAND_ENDS:
         return "comparisons cannot be chained: write a < b and b < c", None
     if previous is not None and previous.value in S.RESERVED \
             and token.type in NOT_AFTER_KEYWORD:

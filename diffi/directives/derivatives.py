@@ -14,11 +14,11 @@ from ..core.problem import Problem, Traced, build
 from ..core.tape import Tape
 from ..core.values import Function, UserFunction
 from ..errors import DiffiTypeError, LimitError
-from ..modes import forward, numeric, reverse, symbolic
+from ..modes import forward, reverse, symbolic
 from ..table import reader
 from .context import (NUMERIC_MAX_ELEMENTS, Context, Formula, Report, _require_scalar,
-                      check_numeric_size, formula_function, mode_of, numeric_estimate, pack,
-                      unit_seeds)
+                      check_numeric_size, formula_function, mode_of, note_unused,
+                      numeric_along, numeric_estimate, pack, unit_seeds)
 from .derived import formula, is_variable, over, settle
 from .tables import backprop_table
 
@@ -28,6 +28,7 @@ from .tables import backprop_table
 def derivative(ev, ast, scope):
     """d/dx E, dn/dxn E: a number (or tensor), or a formula when x has no value."""
     problem = build(ev, ast, scope)
+    note_unused(problem)
     mode, options = mode_of(ev, ast, scope)
     if problem.symbolic:
         _symbolic_only(mode, ast)
@@ -152,14 +153,13 @@ def _numeric_columns(problem, var: str, options: dict) -> list:
     np = arrays.np()
     check_numeric_size(problem, var)
     x0 = problem.values[var]
-    method, step = options.get("method", "central"), options.get("step")
     columns = []
     for index in np.ndindex(*x0.shape):
         def f(t, index=index):
             x = x0.copy()
             x[index] = t
             return np.asarray(problem.output_at(problem.with_variable(var, x)), dtype=float)
-        columns.append(numeric.derivative(f, float(x0[index]), 1, method, step).value)
+        columns.append(numeric_along(problem, var, f, float(x0[index]), options))
     return columns
 
 
@@ -261,6 +261,7 @@ def _reads_no_variable(ev) -> bool:
 def grad(ev, ast, scope):
     """grad E wrt x, y / grad f: the gradient, or its formula without a point."""
     problem = build(ev, ast, scope)
+    note_unused(problem)
     mode, options = mode_of(ev, ast, scope)
     if problem.symbolic:
         _symbolic_only(mode, ast)

@@ -11,7 +11,8 @@ from ..core.tape import Tape
 from ..errors import DiffiTypeError
 from ..modes import forward, numeric, reverse, symbolic
 from .context import (NUMERIC_MAX_ELEMENTS, Context, _require_scalar, check_numeric_size,
-                      formula_function, mode_of, numeric_estimate, unit_seeds)
+                      formula_function, mode_of, numeric_along, numeric_estimate,
+                      unit_seeds)
 from .derivatives import jacobian_node
 from .derived import formula, over, settle
 
@@ -98,8 +99,8 @@ def _numeric_hessian(problem, options):
                 matrix[i, i] = numeric_estimate(problem, vi, 2, options).value
                 continue
             xi, xj = problem.values[vi], problem.values[vj]
-            hi = numeric.default_step(xi, "central", 2)
-            hj = numeric.default_step(xj, "central", 2)
+            hi = numeric.default_step(xi, "central", 2, floor=1.0)
+            hj = numeric.default_step(xj, "central", 2, floor=1.0)
 
             def f(di, dj):
                 values = dict(problem.values)
@@ -168,7 +169,6 @@ def _numeric_jacobian(problem, options):
     """Finite differences of the whole output along each input element, by the method
     and step that numeric mode was given."""
     np = arrays.np()
-    method, step = options.get("method", "central"), options.get("step")
     columns = []
     for var in problem.variables:
         check_numeric_size(problem, var)
@@ -182,7 +182,7 @@ def _numeric_jacobian(problem, options):
                 return np.ravel(np.asarray(problem.output_at(problem.with_variable(var, x)),
                                            dtype=float))
             start = x0 if index is None else float(x0[index])
-            columns.append(numeric.derivative(f, start, 1, method, step).value)
+            columns.append(numeric_along(problem, var, f, start, options))
     return np.column_stack(columns)
 
 

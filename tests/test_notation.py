@@ -210,6 +210,20 @@ def test_w_to_the_t_of_a_number_or_a_vector_does_not_warn():
     assert run("T = 2; v = [1, 2]; v^T")[1] == []
 
 
+def test_the_inverse_superscript_of_a_matrix_warns_and_gives_the_reciprocals():
+    result, warnings = run(M + "(W + 1)⁻¹")
+    assert close(result, [[1 / 2, 1 / 3], [1 / 4, 1 / 5]])
+    assert warnings == [("(W + 1)⁻¹ is the elementwise power 1/(W + 1), not the matrix "
+                         "inverse (diffi has none)", 2, 8)]
+
+
+def test_only_the_superscript_of_a_matrix_warns():
+    assert run("x = 2; x⁻¹") == (0.5, [])
+    assert run("v = [1, 2]; v⁻¹")[1] == []
+    assert run(M + "W^-1")[1] == []  # written in diffi's own spelling: meant as written
+    assert run(M + "W⁻²")[1] == []
+
+
 def test_a_failing_chained_assignment_binds_nothing():
     it = Interpreter()
     with pytest.raises(DiffiError):

@@ -161,6 +161,10 @@ ERRORS = [
     # gradients, norms, roots, sums, assignment arrows
     ("∇f", "for the gradient write grad f", 1, 1),
     ("∇_w L", "for the gradient write grad L wrt w", 1, 1),
+    ("x = 1; ∂f", "for a partial derivative write ∂/∂x E (or d/dx E), or ∂f/∂x of a "
+                  "function f", 1, 8),
+    ("∂_x f", "for the partial derivative write d/dx f", 1, 1),
+    ("y = 2; ∂_{y} y^2 + 1; 3", "for the partial derivative write d/dy y^2 + 1", 1, 8),
     ("x = -2\n|x|", "for the absolute value write abs(x)", 2, 1),
     ("v = [3, 4]\n‖v‖", "for the norm write norm(v)", 2, 1),
     ("v = [3, 4]\n||v||", "for the norm write norm(v)", 2, 1),

@@ -116,9 +116,21 @@ def unexpected_character(source: str, pos: int) -> str | None:
         return _norm_or_abs(source, pos)
     if char in "√∇":
         return _prefix_function(char, after)
+    if char == "∂":
+        return _partial(after)
     if char in FOREIGN_CHARACTERS:
         return f"for '{char}' write {FOREIGN_CHARACTERS[char]}"
     return None
+
+
+def _partial(after: str) -> str:
+    """A `∂` that starts no derivative diffi reads: `∂_x f` → d/dx f; `∂f` → the forms."""
+    with_respect = re.match(rf"_\{{?({NAME})\}}?[ \t]*([^;#\n]*)", after)
+    if with_respect and with_respect.group(1) not in RESERVED:
+        operand = with_respect.group(2).strip()
+        operand = operand if 0 < len(operand) <= 40 else "E"  # the rest of the statement
+        return f"for the partial derivative write d/d{with_respect.group(1)} {operand}"
+    return "for a partial derivative write ∂/∂x E (or d/dx E), or ∂f/∂x of a function f"
 
 
 def _prime(source: str, pos: int, before: str) -> str:

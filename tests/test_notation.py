@@ -384,7 +384,8 @@ def test_every_printed_table_row_reads_back_to_its_value(program):
     checked = check_rows(printed(f"{source}\nbackprop {output} wrt {inputs}"))
     checked += check_rows(printed(f"{source}\nexplain d/dx {output}"))
     checked += check_rows(printed(f"{source}\nexplain grad {output} wrt {inputs}"))
-    assert checked >= 3
+    checked += check_rows(printed(f"{source}\ngraph {output}"))
+    assert checked >= 4
 
 
 @settings(max_examples=30, deadline=None, derandomize=True,
@@ -395,10 +396,11 @@ def test_every_printed_formula_reads_back_to_its_value(program, point):
     # The same program as a function of an unbound x: its derivative prints as a formula.
     body = "; ".join(line for line in lines if not line.startswith("x ="))
     source = f"f(x) = {{ {body}; {output} }}"
-    formula = printed(f"{source}\nd/dx f(x)").strip()
-    want = Interpreter().eval(f"{source}\nd/dx f(x) at x = {point}")
-    got = Interpreter().eval(f"x = {point}\n{formula}")
-    assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9), formula
+    for derivative in ("d/dx", "d2/dx2"):
+        formula = printed(f"{source}\n{derivative} f(x)").strip()
+        want = Interpreter().eval(f"{source}\n{derivative} f(x) at x = {point}")
+        got = Interpreter().eval(f"x = {point}\n{formula}")
+        assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9), formula
     definition = printed(f"{source}\nf").strip()
     assert Interpreter().eval(f"{definition}\nf({point})") == \
         Interpreter().eval(f"{source}\nf({point})")

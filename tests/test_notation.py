@@ -63,6 +63,7 @@ VALUES = [
     ("x = 2; x²⁰", 2.0 ** 20), ("a₅ = 4; a5", 4.0), ("a5 = 4; a₅", 4.0),
     ("log₂(8)", 3.0), ("x\u0304 = 2; x\u0307 = 3; x\u0304·x\u0307", 6.0),
     ("\u0101 = 2; a\u0304 + 1", 3.0),  # one name, composed or not
+    ("x\u20d7 = 2; x\u20d7 + 1", 3.0),  # the vector arrow x⃗
     # derivative operators
     ("d^2/dx^2 x^3 at x = 2", 12.0), ("d²/dx² x^3 at x = 2", 12.0),
     ("d2/dx2 x^3 at x = 2", 12.0), ("d³/dx³ x^4 at x = 1", 24.0),
@@ -164,6 +165,8 @@ ERRORS = [
     ("x = 1; ∂f", "for a partial derivative write ∂/∂x E (or d/dx E), or ∂f/∂x of a "
                   "function f", 1, 8),
     ("∂_x f", "for the partial derivative write d/dx f", 1, 1),
+    ("n = 2; x = 3; xⁿ", "for the power write x^n", 1, 16),
+    ("n = 2; x = 3; (x + 1)ⁿ", "for the power write (x + 1)^n", 1, 22),
     ("y = 2; ∂_{y} y^2 + 1; 3", "for the partial derivative write d/dy y^2 + 1", 1, 8),
     ("x = -2\n|x|", "for the absolute value write abs(x)", 2, 1),
     ("v = [3, 4]\n‖v‖", "for the norm write norm(v)", 2, 1),

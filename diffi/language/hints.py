@@ -11,7 +11,8 @@ import re
 
 from . import syntax as S
 from .vocabulary import (COMBINING, DERIVATIVE, FOREIGN_CHARACTERS, FOREIGN_WORDS,
-                         INVERSE_FUNCTIONS, NAME, RESERVED, SPELLED_OUT, TRANSPOSE_MARKS)
+                         INVERSE_FUNCTIONS, NAME, RESERVED, SPELLED_OUT, SUPERSCRIPT_LETTERS,
+                         TRANSPOSE_MARKS)
 
 # Patterns, compiled (and cached by `re`) when an error first needs them.
 _NAME_AT_END = rf"(?:{NAME})$"
@@ -118,6 +119,8 @@ def unexpected_character(source: str, pos: int) -> str | None:
         return _prefix_function(char, after)
     if char == "∂":
         return _partial(after)
+    if char in SUPERSCRIPT_LETTERS:
+        return f"for the power write {before or 'x'}^{SUPERSCRIPT_LETTERS[char]}"
     if char in FOREIGN_CHARACTERS:
         return f"for '{char}' write {FOREIGN_CHARACTERS[char]}"
     return None

@@ -34,6 +34,8 @@ LAZY = {
     ("diffi.directives", "diffi.directives.training"),  # minimize, with the compiler
     ("diffi.frontends.cli", "diffi.frontends.repl"),    # prompt_toolkit's REPL
     ("diffi.frontends.cli", "diffi.frontends.session"),  # the plain REPL
+    ("diffi.frontends.cli", "diffi.frontends.json_output"),  # --json (and the json module)
+    ("diffi.core.data", "csv"),                         # the csv module, for load
     ("diffi.frontends.progress", "prompt_toolkit"),     # the progress bar on a terminal
 }
 

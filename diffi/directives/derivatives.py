@@ -200,7 +200,7 @@ def symbolic_derivative_function(problem: Problem, order: int) -> Formula:
     """d^n/dx^n E as a formula in the problem's inputs."""
     inputs, output = problem.trace()
     x = problem.variable_nodes(inputs)[0]
-    b = symbolic.Builder()
+    b = symbolic.Builder(canonical=True)
     leaves = {n.id: n for n in inputs}
     result = symbolic.rebuild(Tape([output], inputs), b, leaves)[output.id]
     for _ in range(order):
@@ -329,7 +329,7 @@ def _scalar(tangent: dict, output):
 def symbolic_gradient_function(problem: Problem) -> Formula:
     inputs, output = problem.trace()
     xs = problem.variable_nodes(inputs)
-    b = symbolic.Builder()
+    b = symbolic.Builder(canonical=True)
     tape = Tape([output], inputs)
     rebuilt = symbolic.rebuild(tape, b, {n.id: n for n in inputs})
     adj = symbolic.reverse_derivatives(tape, rebuilt, b)

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from .. import arrays, table
 from ..arrays import is_array, zero_like
-from ..core.graph import Node, ancestors
+from ..core.graph import Node
 from ..core.problem import Problem, build
 from ..core.tape import Tape
 from ..core.values import format_value
 from ..modes import forward, numeric, reverse, symbolic
-from ..table import reader
 from .context import Context, Report, mode_of, numeric_estimate, pack, unit_seeds
 from .derivatives import (derivative as d_directive, derivative_value, grad as grad_directive,
                           reverse_pass)
-from .tables import _print, backprop_table, kink_lines, row_names, tangent_table
+from .steps import rule_lines
+from .tables import backprop_table, kink_lines, row_names, tangent_table
 
 
 def explain(ev, ast, scope):
@@ -158,26 +158,14 @@ def _single(problem, var):
 
 
 def _explain_symbolic(ev, ast, problem):
+    """The rules that make the derivative, one line per operation, then the result."""
     inputs, output = problem.trace()
     tape = Tape([output], inputs)
-    b = symbolic.Builder()
     leaves = {n.id: Node(table.CONST, (), None, name=n.name) for n in inputs}
-    formula = symbolic.rebuild(tape, b, leaves)[output.id]
-    lines = ["rules applied (u' is the derivative of u):"]
-    for expr in ancestors(formula):
-        parts = reader.elementwise_partials(expr.op, b, *expr.inputs, expr) \
-            if expr.inputs else None
-        if not parts:
-            continue
-        terms = [f"({_print(b.node(part))})·({_print(arg)})'"
-                 for arg, part in zip(expr.inputs, parts)
-                 if part is not None and _depends(arg, leaves)]
-        if terms:
-            lines.append(f"  ({_print(expr)})' = " + " + ".join(terms))
+    formula = symbolic.rebuild(tape, symbolic.Builder(canonical=True), leaves)[output.id]
+    variables = {leaves[n.id].id for n in problem.variable_nodes(inputs)}
+    lines = ["rules applied, inner parts first (u' is the derivative of u):",
+             *rule_lines(formula, variables, single=len(variables) == 1)]
     result = (d_directive if ast.kind == "d" else grad_directive)(ev, ast, problem.scope)
     lines.append(f"result: {format_value(result, ev.precision)}")
     return Report(result, "\n".join(lines))
-
-
-def _depends(node: Node, leaves: dict) -> bool:
-    return any(n.op is table.CONST and n.value is None for n in ancestors(node))

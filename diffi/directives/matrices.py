@@ -70,7 +70,7 @@ def _symbolic_hessian_function(problem):
     """The hessian's formula in the problem's inputs (no point)."""
     inputs, output = problem.trace()
     xs = problem.variable_nodes(inputs)
-    b = symbolic.Builder()
+    b = symbolic.Builder(canonical=True)
     tape = Tape([output], xs)
     rebuilt = symbolic.rebuild(tape, b, {x.id: x for x in xs})
     adjoint = symbolic.reverse_derivatives(tape, rebuilt, b)

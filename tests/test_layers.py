@@ -34,6 +34,7 @@ LAZY = {
     ("diffi.frontends.cli", "diffi.frontends.repl"),    # prompt_toolkit's REPL
     ("diffi.frontends.cli", "diffi.frontends.session"),  # the plain REPL
     ("diffi.frontends.progress", "prompt_toolkit"),     # the progress bar on a terminal
+    ("diffi.interpreter", "diffi.directives.latex"),    # Interpreter.latex of a value
 }
 
 

@@ -60,6 +60,18 @@ def _precision(argument, interpreter, console, run_file, width) -> None:
     interpreter.precision = int(argument)
 
 
+def _format(argument, interpreter, console, run_file, width) -> None:
+    if not argument:
+        console.result(f"format: {interpreter.style}")
+        return
+    if argument not in STYLES:
+        raise DiffiError(f":format takes {' or '.join(STYLES)}")
+    interpreter.style = argument
+
+
+STYLES = ("text", "latex")  # how :format shows results: as diffi prints them, or LaTeX
+
+
 def _load(argument, interpreter, console, run_file, width) -> None:
     path = argument.strip("\"'")
     if not path:
@@ -72,7 +84,7 @@ def _help(argument, interpreter, console, run_file, width) -> None:
 
 
 ACTIONS = {":quit": _quit, ":vars": _vars, ":reset": _reset, ":precision": _precision,
-           ":load": _load, ":help": _help}
+           ":load": _load, ":help": _help, ":format": _format}
 
 
 # :vars ---------------------------------------------------------------------------------

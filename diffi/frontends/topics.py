@@ -115,6 +115,10 @@ COMMANDS = [
            "print numbers with N significant digits (1 to 17, 15 at start); "
            "without N, show it",
            [":precision 4", "pi", ":precision 15", "pi"]),
+    _topic(":format", "command", ":format [text | latex]",
+           "show results as diffi prints them (text, at start) or as LaTeX; "
+           "without an argument, show which",
+           [":format latex", "d/dx x^2*sin(x)", "[1, 0.5]", ":format text", "d/dx x^3"]),
     _topic(":quit", "command", ":quit", "leave the REPL (Ctrl-D does too)", [":quit"]),
 ]
 

@@ -17,7 +17,8 @@ from .core.evaluator import Evaluator, Limits
 from .core.graph import Binding, Node
 from .core.library import BUILTINS, constant
 from .core.values import PRECISION, NOTHING, Function, UserFunction, format_value
-from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, LimitError, format_warning
+from .errors import (ArityError, DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning,
+                     LimitError, format_warning)
 from .language import syntax as S
 from .language.parser import parse, parse_prefix
 
@@ -247,6 +248,7 @@ class Interpreter:
             raise DiffiTypeError(f"order must be a whole number >= 1, not {order!r}")
         if not isinstance(wrt, str):
             raise DiffiTypeError("wrt names one variable, as a string")
+        _variable_name(wrt)
         return self._directive("d", expr, None, at, mode, options, var=wrt, order=order)
 
     def grad(self, expr: str, wrt=None, at=None, mode: str | None = None, **options):
@@ -330,9 +332,12 @@ class Interpreter:
         self._parsed[source] = statements[0].expr
         return statements[0].expr
 
-    def call(self, fn: Function, args) -> object:
-        """Call a diffi function from Python with Python values."""
+    def call(self, fn: Function, args, keywords: dict | None = None) -> object:
+        """Call a diffi function from Python with Python values (keywords by name)."""
         values = tuple(from_python(a) for a in args)
+        named = {k: from_python(v) for k, v in (keywords or {}).items()}
+        if isinstance(fn, UserFunction):
+            values, named = bind_arguments(fn, values, named), {}
         evaluator = self.evaluator
         evaluator.begin_statement()
         compilable = isinstance(fn, UserFunction) and len(values) == len(fn.params)
@@ -346,12 +351,38 @@ class Interpreter:
                     if compilable else [constant(v) for v in values]
                 with deep_stack():
                     evaluator.recording = {} if compilable else None
-                    output = evaluator.call(fn, nodes, {}, None)
+                    output = evaluator.call(fn, nodes, {k: constant(v) for k, v in
+                                                        named.items()}, None)
                     if compilable:
                         evaluator.compiled.remember(fn, nodes, output, evaluator.recording)
                     return to_python(output.value, self)
         finally:
             evaluator.recording = None
+
+
+def bind_arguments(fn: UserFunction, args: tuple, keywords: dict) -> tuple:
+    """Positional and keyword arguments as the values of fn's parameters, in order;
+    an unknown name, a parameter given twice, or one left out is a DiffiError."""
+    params = list(fn.params)
+    name = f"the formula {fn}" if fn.name == "formula" else fn.name
+    listed = f"({', '.join(params)})"
+    if len(args) > len(params):
+        raise ArityError(f"{name} takes {len(params)} argument{'s' if len(params) != 1 else ''}"
+                         f" {listed}, got {len(args)}")
+    bound = dict(zip(params, args))
+    for key, value in keywords.items():
+        if key not in params:
+            raise DiffiTypeError(f"{name} has no parameter '{key}' (its parameters: "
+                                 f"{', '.join(params) or 'none'})")
+        if key in bound:
+            raise DiffiTypeError(f"{name} got two values for '{key}'")
+        bound[key] = value
+    missing = [p for p in params if p not in bound]
+    if missing:
+        raise ArityError(f"{name} takes {len(params)} argument"
+                         f"{'s' if len(params) != 1 else ''} {listed}, missing "
+                         f"{', '.join(missing)}")
+    return tuple(bound[p] for p in params)
 
 
 @contextmanager
@@ -377,8 +408,8 @@ class DiffiFunction:
         self.function = fn
         self.interpreter = interpreter
 
-    def __call__(self, *args):
-        return self.interpreter.call(self.function, args)
+    def __call__(self, *args, **keywords):
+        return self.interpreter.call(self.function, args, keywords)
 
     def __str__(self) -> str:
         return str(self.function)
@@ -392,9 +423,16 @@ def _names(wrt) -> list | None:
         return None
     names = [wrt] if isinstance(wrt, str) else list(wrt)
     for name in names:
-        if not isinstance(name, str) or not name.isidentifier():
-            raise DiffiTypeError(f"wrt takes variable names, not {name!r}")
+        _variable_name(name)
     return [S.Name(n) for n in names]
+
+
+def _variable_name(name) -> None:
+    """wrt's names must be names a program could bind (not `at`, not `2x`)."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise DiffiTypeError(f"wrt takes variable names, not {name!r}")
+    if name in S.RESERVED:
+        raise DiffiTypeError(f"wrt takes variable names: '{name}' is a reserved word")
 
 
 def _point(at):

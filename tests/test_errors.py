@@ -259,8 +259,3 @@ def test_parse_errors_carry_line_and_column():
     assert (error.line, error.column) == (3, 8)
     assert "(line 3, column 8)" in str(error)
 
-
-def test_span_to():
-    start, end = Span(1, 2, 1, 3), Span(2, 4, 2, 6)
-    assert start.to(end) == Span(1, 2, 2, 6)
-    assert start.to(None) == start

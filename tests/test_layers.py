@@ -28,6 +28,7 @@ TOP_LEVEL = {"diffi": "interpreter", "diffi.interpreter": "interpreter",
 # (importer, target) of every import inside a function, each one keeping start-up lazy
 LAZY = {
     ("diffi.arrays", "numpy"),                          # NumPy for the first tensor
+    ("diffi.core.values", "wcwidth"),                   # column widths of non-ASCII text
     ("diffi.interpreter", "diffi.directives"),          # the evaluator's directive runner
     ("diffi.interpreter", "diffi.compile.cache"),       # the evaluator's compile cache
     ("diffi.directives", "diffi.directives.training"),  # minimize, with the compiler

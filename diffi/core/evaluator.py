@@ -51,6 +51,7 @@ class Evaluator:
         self.nodes = 0
         self.deadline = None
         self.warned = False
+        self.noted = set()            # notes given this statement (see note)
         self.point = None             # the point a directive evaluates at (tape.Overrides)
         self.files = True             # may `load` and `graph … to` touch files
         self.base_dir = None          # where relative file names start (a script's folder)
@@ -83,6 +84,7 @@ class Evaluator:
         self.depth = 0
         self.origin = None
         self.warned = False
+        self.noted.clear()
         self.point = None
         timeout = self.limits.timeout
         self.deadline = time.monotonic() + timeout if timeout else None
@@ -102,6 +104,14 @@ class Evaluator:
         elif kind is S.Destructure:
             self.destructure(stmt, scope)
         return None
+
+    def note(self, message: str, span) -> None:
+        """Warn once a statement with this message at this place: a directive in a
+        function body may run thousands of times, and say the same thing each time."""
+        key = (message, span.line, span.column) if span is not None else (message,)
+        if key not in self.noted:
+            self.noted.add(key)
+            self.warn(message, span)
 
     def label(self, node: Node, name: str) -> Node:
         """Give a node the user's name; a node that has one already gets an alias."""

@@ -133,5 +133,15 @@ def _nest(cells: list[str], shape: tuple, depth: int) -> str:
 
 
 def display_width(text: str) -> int:
-    """Columns a line takes: combining marks (the bar of x̄, the dot of ẋ) take none."""
-    return sum(1 for c in text if not unicodedata.combining(c))
+    """Columns a line takes on a terminal: combining marks (the bar of x̄, the dot of ẋ)
+    take none, East Asian wide characters two (wcwidth, loaded for non-ASCII text)."""
+    if text.isascii():
+        return len(text)
+    from wcwidth import wcswidth  # lazily: (installed with prompt_toolkit) only when needed
+    width = wcswidth(text)
+    return width if width >= 0 else sum(1 for c in text if not unicodedata.combining(c))
+
+
+def pad(text: str, width: int) -> str:
+    """text followed by spaces up to `width` columns (display_width, not len)."""
+    return text + " " * (width - display_width(text))

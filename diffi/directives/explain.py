@@ -4,13 +4,12 @@ Taylor coefficients, numeric differences and their step sweep, or the symbolic r
 from __future__ import annotations
 
 from .. import arrays, table
-from ..arrays import is_array, zero_like
+from ..arrays import finite, is_array, zero_like
 from ..core.graph import Node
 from ..core.problem import Problem, build
-from ..core.tape import Tape
 from ..core.values import format_value
 from ..modes import forward, numeric, reverse, symbolic
-from .context import Context, Report, mode_of, numeric_estimate, pack, unit_seeds
+from .context import Context, Report, mode_of, numeric_estimate, pack, quietly, unit_seeds
 from .derivatives import (derivative as d_directive, derivative_value, grad as grad_directive,
                           reverse_pass)
 from .steps import rule_lines
@@ -93,7 +92,7 @@ def _explain_derivative(ev, ast, scope):
 
 def _explain_by_tensor(ctx, problem, traced, mode, options):
     """d/dw for a tensor w: how many passes, the first one's table, every partial."""
-    ev, ast = ctx.ev, ctx.ast
+    ev = ctx.ev
     tape, x, output = traced.tape, traced.xs[0], traced.output
     value = derivative_value(ctx, problem, mode, options, 1, traced)
     size_x, size_e = x.value.size, arrays.np().size(output.value)
@@ -117,17 +116,9 @@ def _explain_by_tensor(ctx, problem, traced, mode, options):
 def _explain_numeric(ev, ast, problem, options, order):
     lines, values = [], []
     for var in problem.variables:
-        estimate = numeric_estimate(problem, var, order, options)
+        estimate = numeric_estimate(problem, var, order, options, notes=False)
         values.append(estimate.value)
-        first = " (first step; then shrinking by 1.4)" if estimate.method == "richardson" else ""
-        lines.append(f"numeric d/d{var} by {estimate.method} differences, "
-                     f"step h = {format_value(estimate.step, 3)}{first}")
-        for point, value in estimate.evaluations[:12]:
-            lines.append(f"  f({var} = {format_value(point)}) = {format_value(value, ev.precision)}")
-        if len(estimate.evaluations) > 12:
-            lines.append(f"  … {len(estimate.evaluations) - 12} more evaluations")
-        lines.append(f"  estimate {format_value(estimate.value, ev.precision)}, error about "
-                     f"{format_value(estimate.error, 2)}")
+        lines += _estimate_lines(ev, var, estimate, order)
         if order == 1 and type(problem.values[var]) is float:
             lines += _sweep_lines(ev, ast, problem, var,
                                   "forward" if estimate.method == "forward" else "central")
@@ -135,17 +126,41 @@ def _explain_numeric(ev, ast, problem, options, order):
     return Report(value, "\n".join(lines))
 
 
+def _estimate_lines(ev, var: str, estimate, order: int) -> list[str]:
+    """The step, the evaluations, the estimate with its error, and any notes."""
+    name = f"d/d{var}" if order == 1 else f"d{order}/d{var}{order}"
+    if estimate.method == "richardson":
+        step = (f"steps from h = {format_value(estimate.first, 3)} down to "
+                f"{format_value(estimate.step, 3)}, each 1.4 times smaller")
+    else:
+        step = f"step h = {format_value(estimate.step, 3)} (and 2h, for the error estimate)"
+    lines = [f"numeric {name} by {estimate.method} differences, {step}"]
+    for tried in estimate.tried:
+        kind = "round-off" if tried.error <= 4 * tried.noise else "truncation"
+        lines.append(f"  (step {format_value(tried.step, 3)} was tried first: error about "
+                     f"{format_value(tried.error, 2)}, mostly {kind})")
+    for point, value in estimate.evaluations[:12]:
+        lines.append(f"  f({var} = {format_value(point)}) = {format_value(value, ev.precision)}")
+    if len(estimate.evaluations) > 12:
+        lines.append(f"  … {len(estimate.evaluations) - 12} more evaluations")
+    lines.append(f"  estimate {format_value(estimate.value, ev.precision)}, error about "
+                 f"{format_value(estimate.error, 2)} (round-off {format_value(estimate.noise, 2)})")
+    lines += [f"  note: {note}" for note in estimate.notes]
+    return lines
+
+
 def _sweep_lines(ev, ast, problem, var, method: str) -> list[str]:
     """Differences for h = 1e-1 … 1e-15 against the exact (forward-mode) value."""
     ctx = Context(ev, ast)
     exact_problem = problem
     exact = derivative_value(ctx, _single(exact_problem, var), "forward", {}, 1)
-    f = lambda t: problem.output_at(problem.with_variable(var, t))  # noqa: E731
+    f = quietly(ev, lambda t: problem.output_at(problem.with_variable(var, t)))
     lines = [f"  step size sweep ({method} differences; error against forward mode "
              f"{format_value(exact, ev.precision)}):",
              "       h   estimate               error"]
     for h, value, error in numeric.sweep(f, problem.values[var], exact, method):
-        lines.append(f"  {h:6.0e}   {format_value(value, 15):<21}  {error:.1e}")
+        outside = "  (a point outside f's domain)" if not finite(value) else ""
+        lines.append(f"  {h:6.0e}   {format_value(value, 15):<21}  {error:.1e}{outside}")
     power = "h^2" if method == "central" else "h"
     lines.append(f"  (truncation error falls like {power} as h shrinks; round-off error "
                  "grows like eps/h)")
@@ -159,11 +174,11 @@ def _single(problem, var):
 
 def _explain_symbolic(ev, ast, problem):
     """The rules that make the derivative, one line per operation, then the result."""
-    inputs, output = problem.trace()
-    tape = Tape([output], inputs)
+    traced = problem.tape(every_input=True)
+    inputs, output, tape = traced.inputs, traced.output, traced.tape
     leaves = {n.id: Node(table.CONST, (), None, name=n.name) for n in inputs}
     formula = symbolic.rebuild(tape, symbolic.Builder(canonical=True), leaves)[output.id]
-    variables = {leaves[n.id].id for n in problem.variable_nodes(inputs)}
+    variables = {leaves[n.id].id for n in traced.xs}
     lines = ["rules applied, inner parts first (u' is the derivative of u):",
              *rule_lines(formula, variables, single=len(variables) == 1)]
     result = (d_directive if ast.kind == "d" else grad_directive)(ev, ast, problem.scope)

@@ -13,7 +13,7 @@ from .. import arrays, table
 from ..arrays import is_array
 from ..core.graph import Node, ancestors
 from ..core.tape import Tape
-from ..core.values import display_width, format_value
+from ..core.values import display_width, format_value, pad
 from ..language import syntax as S
 from ..modes import symbolic
 from ..table import reader
@@ -95,9 +95,9 @@ def _table(rows: list[tuple[str, str, str]]) -> list[str]:
     mid = max((display_width(b) for _, b, _ in rows), default=0)
     lines = []
     for a, b, c in rows:
-        text = f"  {a}{' ' * (left - display_width(a))} = "
+        text = f"  {pad(a, left)} = "
         if b:
-            text += f"{b}{' ' * (mid - display_width(b))} = {c}"
+            text += f"{pad(b, mid)} = {c}"
         else:
             text += c
         lines.append(text.rstrip())

@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 
-from ..core.values import Function, kind_of
+from ..core.values import Function, display_width, kind_of, pad
 from ..errors import DiffiError
 from ..interpreter import Interpreter
 from . import topics
@@ -96,12 +96,12 @@ def vars_table(interpreter, width: int = 80) -> list[str]:
     if not rows:
         return ["(no names defined)"]
     rows.insert(0, ("name", "kind", "shape", None))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    widths = [max(display_width(r[i]) for r in rows) for i in range(3)]
     lines = []
     for name, kind, shape, value in rows:
-        head = f"{name:<{widths[0]}}  {kind:<{widths[1]}}  {shape:<{widths[2]}}  "
+        head = f"{pad(name, widths[0])}  {pad(kind, widths[1])}  {pad(shape, widths[2])}  "
         text = "value" if value is None else preview(interpreter, value)
-        lines.append((head + short(text, max(10, width - len(head) - 1))).rstrip())
+        lines.append((head + short(text, max(10, width - display_width(head) - 1))).rstrip())
     return lines
 
 

@@ -29,9 +29,18 @@ def test_every_directive_builtin_and_command_has_a_topic():
     assert set(ACTIONS) <= names
 
 
-@pytest.mark.parametrize("asked", ["d/dx", "derivative", "d2/dx2", "d/dy", "d3/dθ3"])
+@pytest.mark.parametrize("asked", ["d/dx", "derivative", "d2/dx2", "d/dy", "d3/dθ3",
+                                   "d^2/dx^2", "d²/dx²", "∂/∂x", "∂²/∂x∂y", "∂f/∂x",
+                                   "d²y/dx²", "df/dx"])
 def test_derivative_topic_by_any_name(asked):
     assert topics.lookup(asked).name == "d/dx"
+
+
+def test_the_boards_notation_has_a_guide():
+    topic = topics.lookup("notation")
+    assert topic.kind == "guide" and "∂/∂x" in topic.signature
+    assert "guides      notation" in topics.overview()
+    assert topics.lookup("ln").summary == "natural logarithm (another name for log)"
 
 
 def test_commands_with_or_without_colon():

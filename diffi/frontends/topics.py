@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import difflib
 import functools
-import re
 import textwrap
 from dataclasses import dataclass
 
 from ..core.library import BUILTINS
 from ..core.values import Builtin
+from ..language import vocabulary
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Topic:
     """One help topic: how to write it, what it does, and an example to run."""
 
     name: str
-    kind: str                        # directive, keyword, built-in, constant or command
+    kind: str                        # directive, keyword, guide, built-in, constant or command
     signature: str
     summary: str
     details: str = ""
@@ -42,7 +42,10 @@ DIRECTIVES = [
             "f(x) = x^2; df = d/dx f; df(3)"], """
            Higher orders are exact: d2/dx2 E, d3/dx3 E, … (d2/dx1^2 for a name ending
            in a digit). Without `at`, bound names use their values; when x is unbound
-           the result is a formula. d/dx f of a function is a function."""),
+           the result is a formula. d/dx f of a function is a function.
+           The board's spellings work too: d^2/dx^2 E and d²/dx² E, ∂/∂x E, d/dx d/dy E
+           (d/dx of d/dy E), and for a name f: ∂f/∂x, d²f/dx², df/dx at …
+           (:help notation)."""),
     _topic("grad", "directive", "grad E wrt x, y [at …] [using MODE]   |   grad f [at (…)]",
            "the gradient by reverse mode: the partials in `wrt` order (parameter order for f)",
            ["f(x, y) = x*y + sin(x)", "grad f at (3, 0)",
@@ -78,6 +81,21 @@ DIRECTIVES = [
            "trains: updates the named variables in place by reverse-mode gradients",
            ["w = 0", "minimize (w - 3)^2 wrt w using gd(rate = 0.1, steps = 100)", "w"],
            "Ctrl-C stops it early and keeps the weights of the last completed step."),
+]
+
+GUIDES = [
+    _topic("notation", "guide", "ln  σ  ∂/∂x  d²/dx²  df/dx at …  x²  a₅  ·  ×  −  y = a = E",
+           "the lecture's notation that diffi reads, and the errors that name the rest",
+           ["ln(e) + σ(0)", "∂/∂y x^2*y^3 at x = 1, y = 2", "d²/dx² x^4 at x = 1",
+            "f(x, y) = x*y + sin(x)", "df/dx at (3, 0)", "w1 = 2; x = 3; w1·x − x²",
+            "y1 = a6 = sin(1)"], """
+           Read as written: · and × are *, ÷ is /, − is -, ≤ ≥ ≠ are <= >= !=; x² is x^2;
+           a₅ is the name a5; x̄ and ẋ are names (as the tables print them).
+           Names: ln (log), σ (sigmoid), arcsin, arccos, arctan, sgn (sign).
+           Derivatives: d^2/dx^2 E, d²/dx² E, ∂/∂x E, ∂²/∂x∂y E, and for a name f:
+           ∂f/∂x, d²f/dx², df/dx at … (a bare df/dx divides df by dx).
+           Errors name the diffi spelling of Wᵀ, W^T, W', W.T (transpose(W)), f'(x),
+           sin x, x y, |x|, √x, ∇f, for, while, return and def."""),
 ]
 
 KEYWORDS = [
@@ -156,7 +174,6 @@ BUILTIN_EXAMPLES = {
 BUILTIN_FILES = {"load": (("data.csv", "x,y\n1,2\n3,4\n"),)}
 ALIASES = {"derivative": "d/dx", "d": "d/dx", "then": "if", "else": "if",
            "help": ":help", "quit": ":quit", "q": ":quit", ":q": ":quit", ":exit": ":quit"}
-DERIVATIVE = re.compile(r"d\d*/d[^\W\d]\w*(\^\d+)?")
 
 
 def _parameters(signature: str) -> list[str]:
@@ -192,7 +209,7 @@ def builtin_topic(name: str, node) -> Topic:
 @functools.cache
 def topics() -> dict[str, Topic]:
     """Every topic by name: directives, keywords, commands, then built-ins."""
-    found = {t.name: t for t in DIRECTIVES + KEYWORDS + COMMANDS}
+    found = {t.name: t for t in DIRECTIVES + KEYWORDS + GUIDES + COMMANDS}
     for name, node in BUILTINS.items():
         found.setdefault(name, builtin_topic(name, node))
     return found
@@ -201,12 +218,20 @@ def topics() -> dict[str, Topic]:
 def canonical(name: str) -> str:
     """The topic name that `:help NAME` means: d2/dx2 → d/dx, load → :load, …"""
     name = name.strip()
-    if DERIVATIVE.fullmatch(name):
+    if is_derivative(name):
         return "d/dx"
     name = ALIASES.get(name, name)
     if name not in topics() and ":" + name in {t.name for t in COMMANDS}:
         return ":" + name
     return name
+
+
+def is_derivative(text: str) -> bool:
+    """`d/dx`, `d2/dx2`, `∂/∂x`, `∂f/∂x`, `d²y/dx²`: any spelling of a derivative."""
+    if vocabulary.DERIVATIVE_RE.fullmatch(text):
+        return True
+    found = vocabulary.LEIBNIZ_RE.match(text + " at")  # `df/dx` is one only before `at` or `using`
+    return found is not None and found.end() == len(text)
 
 
 def lookup(name: str) -> Topic | None:
@@ -225,6 +250,7 @@ def overview(width: int = 80) -> str:
     constants = [n for n, node in BUILTINS.items() if not isinstance(node.value, Builtin)]
     rows = [("directives", [t.name for t in DIRECTIVES]),
             ("keywords", [t.name for t in KEYWORDS]),
+            ("guides", [t.name for t in GUIDES]),
             ("commands", [t.name for t in COMMANDS]),
             ("built-ins", sorted(functions)),
             ("constants", constants)]

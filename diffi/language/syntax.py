@@ -10,10 +10,7 @@ import re
 from dataclasses import dataclass, field, fields
 
 from ..errors import Span
-
-RESERVED = frozenset(
-    "at wrt using if then else and or not grad backprop hessian jacobian "
-    "check graph explain minimize to".split())
+from .vocabulary import COMBINING, RESERVED  # noqa: F401 (RESERVED: read here by many)
 
 # Precedence tiers of SPEC §2 (low → high); a directive sits below them all.
 DIRECTIVE, IF, OR, AND, NOT, COMPARE, ADD, MUL, UNARY, POW, POSTFIX, ATOM = range(12)
@@ -273,9 +270,12 @@ def _binary(node) -> str:
     return f"{left}{node.op}{right}"
 
 
+_ENDS_WITH_A_D_WORD = rf"(?<![\w{COMBINING}])d[\w^{COMBINING}]*$"
+
+
 def _reads_as_derivative(left: str, right: str) -> bool:
-    """`d/dx` written tight would read back as a derivative, not a division."""
-    return bool(re.search(r"(?<![\w])d\d*$", left)) and right[:1] == "d"
+    """`d/dx`, `d^2/dx^2` or `dy/dx` written tight could read back as a derivative."""
+    return right[:1] == "d" and bool(re.search(_ENDS_WITH_A_D_WORD, left))
 
 
 def _unary(node) -> str:

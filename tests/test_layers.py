@@ -41,6 +41,7 @@ LAZY = {
     ("diffi.interpreter", "diffi.directives.latex"),    # Interpreter.latex of a value
     ("diffi", "diffi.frontends.notebook"),              # %load_ext diffi, in IPython only
     ("diffi.frontends.notebook", "IPython"),            # IPython's display, in a cell only
+    ("diffi.directives.plots", "matplotlib"),           # the plot extra, for files only
 }
 
 

@@ -125,4 +125,8 @@ def test_the_example_notebook_runs_and_shows_its_results():
     assert data[6] == {"text/plain": "-0.989992"}
     assert data[7] == {"text/plain": "0.793333333333333"}  # Iris, after 300 steps
     assert data[8] == {"text/plain": "(300, 1.099, 0.6147)"}
-    assert data[9]["text/plain"].endswith("2 | q * (1 +\n  |     ^")
+    assert data[9]["text/plain"].startswith(" 1.099 ┤")  # plot losses: braille as text,
+    assert data[9]["text/html"].startswith("<svg")           # matplotlib's SVG inline
+    assert data[10]["text/plain"].splitlines()[-1] == \
+        "        g, g'(t), tangent g at 1, taylor g(t) at t = 0 order 5"
+    assert data[11]["text/plain"].endswith("2 | q * (1 +\n  |     ^")

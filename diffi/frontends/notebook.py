@@ -12,6 +12,7 @@ warning with its caret. IPython is imported only here, and this module only by I
 from __future__ import annotations
 
 import html
+import io
 import re
 import shutil
 import subprocess
@@ -86,6 +87,8 @@ class Shown:
         if self.node.op is not table.REPORT:
             return None
         report = self.node.params
+        if hasattr(report.detail, "figure"):  # a plot: drawn by matplotlib when present
+            return plot_svg(report.detail, str(report))
         svg = graph_svg(report.detail) if hasattr(report.detail, "to_dot") else ""
         return svg + report_html(str(report))
 
@@ -145,6 +148,21 @@ def _table(rows: list[list[str]]) -> str:
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
                    for row in rows)
     return f'<table style="font-family: monospace">{body}</table>'
+
+
+# A plot as SVG --------------------------------------------------------------------------
+
+def plot_svg(plot, text: str) -> str:
+    """The plot drawn by matplotlib (the plot extra) as inline SVG; without it, the
+    terminal's braille picture."""
+    try:
+        figure = plot.figure()
+    except ImportError:
+        return f"<pre>{html.escape(text)}</pre>"
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg")
+    svg = buffer.getvalue()
+    return svg[svg.find("<svg"):]
 
 
 # A graph as SVG -------------------------------------------------------------------------

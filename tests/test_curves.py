@@ -185,3 +185,25 @@ def test_latex_directive(it):
         r"2 x \sin{\left(x \right)} + x^{2} \cos{\left(x \right)}"
     assert shown(it, "latex x^2/(1 + x^2)") == [r"\frac{x^{2}}{1 + x^{2}}"]
     assert it.eval("latex taylor cos(x) at x = 0 order 2") == r"1 - 0.5 x^{2}"
+
+
+def test_plot_explain_numeric_draws_the_step_size_sweep_on_log_log_axes(it):
+    [text] = shown(it, "plot explain d/dx sin(x) at x = 1 using numeric")
+    lines = text.splitlines()
+    assert lines[0].startswith("1.5e-02 ┤⠙")   # h = 1e-15: round-off, error 1.5e-2
+    assert lines[14].startswith("1.1e-11 ┤")   # the smallest error, at h = 1e-5
+    assert lines[-2] == "         1e-15" + " " * 50 + "1e-01"
+    assert lines[-1] == "         error of the central difference against h"
+    # the V: the lowest dot is in the column of h = 1e-5, 10/14 of the way from 1e-15
+    assert lines[14].index("⣠") - lines[14].index("┤") - 1 == round(10 / 14 * 119) // 2
+
+
+@pytest.mark.parametrize("source", [
+    "plot explain d/dx sin(x) at x = 1",
+    "plot explain d/dx sin(x) at x = 1 using numeric from 0 to 1",
+    "plot explain d2/dx2 sin(x) at x = 1 using numeric",
+])
+def test_plot_explain_needs_one_numeric_first_derivative(it, source):
+    with pytest.raises(diffi.DiffiError, match="^plot (explain draws one numeric step-size "
+                                               "sweep|draws the step-size sweep)"):
+        it.run(source)

@@ -8,6 +8,7 @@ from ..arrays import finite, is_array, zero_like
 from ..core.graph import Node
 from ..core.problem import Problem, build
 from ..core.values import format_value
+from ..errors import DiffiTypeError
 from ..modes import forward, numeric, reverse, symbolic
 from .context import Context, Report, mode_of, numeric_estimate, pack, quietly, unit_seeds
 from .derivatives import (derivative as d_directive, derivative_value, grad as grad_directive,
@@ -151,20 +152,35 @@ def _estimate_lines(ev, var: str, estimate, order: int) -> list[str]:
 
 def _sweep_lines(ev, ast, problem, var, method: str) -> list[str]:
     """Differences for h = 1e-1 … 1e-15 against the exact (forward-mode) value."""
-    ctx = Context(ev, ast)
-    exact_problem = problem
-    exact = derivative_value(ctx, _single(exact_problem, var), "forward", {}, 1)
-    f = quietly(ev, lambda t: problem.output_at(problem.with_variable(var, t)))
+    rows, exact = _sweep(ev, ast, problem, var, method)
     lines = [f"  step size sweep ({method} differences; error against forward mode "
              f"{format_value(exact, ev.precision)}):",
              "       h   estimate               error"]
-    for h, value, error in numeric.sweep(f, problem.values[var], exact, method):
+    for h, value, error in rows:
         outside = "  (a point outside f's domain)" if not finite(value) else ""
         lines.append(f"  {h:6.0e}   {format_value(value, 15):<21}  {error:.1e}{outside}")
     power = "h^2" if method == "central" else "h"
     lines.append(f"  (truncation error falls like {power} as h shrinks; round-off error "
                  "grows like eps/h)")
     return lines
+
+
+def _sweep(ev, ast, problem, var, method: str):
+    """The sweep's rows (h, estimate, error), and the exact value they are measured by."""
+    exact = derivative_value(Context(ev, ast), _single(problem, var), "forward", {}, 1)
+    f = quietly(ev, lambda t: problem.output_at(problem.with_variable(var, t)))
+    return numeric.sweep(f, problem.values[var], exact, method), exact
+
+
+def numeric_sweep(ev, ast, scope) -> list:
+    """The step-size sweep of `explain d/dx E at … using numeric` (central differences):
+    rows (h, estimate, error), for `plot` to draw on log-log axes."""
+    problem = build(ev, ast, scope)
+    var = problem.variables[0] if problem.variables else None
+    if ast.kind != "d" or ast.order != 1 or type(problem.values.get(var)) is not float:
+        raise DiffiTypeError("plot draws the step-size sweep of a first derivative at a "
+                             "point: plot explain d/dx E at x = 1 using numeric", ast.span)
+    return _sweep(ev, ast, problem, var, "central")[0]
 
 
 def _single(problem, var):

@@ -19,6 +19,7 @@ from ..core.values import NOTHING, Function, UserFunction
 from ..errors import DiffiError, DiffiTypeError
 from ..language import syntax as S
 from .context import Report, quietly
+from .explain import numeric_sweep  # explain's own sweep, drawn rather than listed
 
 WIDTH, HEIGHT = 60, 15      # the terminal plot's characters: 120 × 60 dots
 FILE_SAMPLES = 400          # points of a curve drawn to a file
@@ -35,11 +36,15 @@ class Curve:
 class Plot:
     """The curves of one plot statement, drawn as text or to a file."""
 
-    def __init__(self, curves: list, span: tuple):
-        self.curves, self.span = curves, span
+    def __init__(self, curves: list, span: tuple, log: bool = False):
+        self.curves, self.span, self.log = curves, span, log  # log: log-log axes
 
     def to_text(self) -> str:
-        return braille(self.curves, self.span)
+        if not self.log:
+            return braille(self.curves, self.span)
+        curves = [Curve(c.label, [_log(x) for x in c.xs], [_log(y) for y in c.ys])
+                  for c in self.curves]
+        return braille(curves, (_log(self.span[0]), _log(self.span[1])), powers=True)
 
     def figure(self):
         """A matplotlib Figure of the curves (matplotlib must be installed)."""
@@ -47,8 +52,14 @@ class Plot:
         figure = Figure(figsize=(6.4, 4.0), dpi=100)
         axes = figure.subplots()
         for curve in self.curves:
-            axes.plot(curve.xs, curve.ys, label=curve.label)
-        axes.axhline(0, color="0.6", linewidth=0.8)
+            axes.plot(curve.xs, curve.ys, label=curve.label, marker="o" if self.log else None)
+        if self.log:
+            axes.set_xscale("log")
+            axes.set_yscale("log")
+            axes.set_xlabel("step h")
+            axes.set_ylabel("error")
+        else:
+            axes.axhline(0, color="0.6", linewidth=0.8)
         axes.grid(alpha=0.3)
         axes.legend()
         figure.tight_layout()
@@ -56,15 +67,41 @@ class Plot:
 
 
 def plot(ev, ast, scope) -> Report:
-    span = _span(ev, ast, scope)
-    samples = FILE_SAMPLES if ast.file is not None else 2 * WIDTH
-    curves = [_curve(ev, item, scope, span, samples) for item in ast.expr.items]
-    if span is None:
-        span = (0.0, float(max(len(c.xs) for c in curves) - 1))
-    shown = Plot(curves, span)
+    items = ast.expr.items
+    if any(_is_sweep(i) for i in items):
+        shown = _sweep_plot(ev, ast, scope, items)
+    else:
+        span = _span(ev, ast, scope)
+        samples = FILE_SAMPLES if ast.file is not None else 2 * WIDTH
+        curves = [_curve(ev, item, scope, span, samples) for item in items]
+        if span is None:
+            span = (0.0, float(max(len(c.xs) for c in curves) - 1))
+        shown = Plot(curves, span)
     if ast.file is None:
         return Report(NOTHING, shown.to_text(), detail=shown)
     return Report(NOTHING, write(ev, shown, ast.file), detail=shown)
+
+
+def _is_sweep(item) -> bool:
+    return isinstance(item, S.Directive) and item.kind == "explain"
+
+
+def _sweep_plot(ev, ast, scope, items) -> Plot:
+    """`plot explain d/dx E at x = a using numeric`: the difference quotient's error
+    against its step h, on log-log axes (truncation falls as h shrinks, round-off grows)."""
+    if len(items) != 1 or ast.extent is not None or items[0].inner.mode is None \
+            or items[0].inner.mode.name != "numeric":
+        raise DiffiTypeError("plot explain draws one numeric step-size sweep: plot explain "
+                             "d/dx E at x = 1 using numeric", ast.span)
+    rows = numeric_sweep(ev, items[0].inner, scope)
+    hs = [h for h, _, _ in rows]
+    curve = Curve("error of the central difference against h", hs,
+                  [error if error > 0 else math.nan for _, _, error in rows])
+    return Plot([curve], (min(hs), max(hs)), log=True)
+
+
+def _log(value: float) -> float:
+    return math.log10(value) if value > 0 else math.nan
 
 
 def _span(ev, ast, scope):
@@ -131,7 +168,8 @@ DOTS = {(0, 0): 0x01, (0, 1): 0x02, (0, 2): 0x04, (1, 0): 0x08, (1, 1): 0x10,
         (1, 2): 0x20, (0, 3): 0x40, (1, 3): 0x80}
 
 
-def braille(curves: list, span: tuple, width: int = WIDTH, height: int = HEIGHT) -> str:
+def braille(curves: list, span: tuple, width: int = WIDTH, height: int = HEIGHT,
+            powers: bool = False) -> str:
     """The curves on one canvas of braille dots, the y range on the left, the x range
     below and the curves' names under it. Consecutive points are joined by a vertical
     run of dots, so that a steep curve stays one line."""
@@ -152,13 +190,14 @@ def braille(curves: list, span: tuple, width: int = WIDTH, height: int = HEIGHT)
             for col, row in _segment(previous or point, point):
                 grid[row // 4][col // 2] |= DOTS[(col % 2, row % 4)]
             previous = point
-    top, bottom = _short(high), _short(low)
+    short = _power if powers else _short  # on log axes the labels are powers of 10
+    top, bottom = short(high), short(low)
     margin = max(len(top), len(bottom))
     lines = []
     for i, cells in enumerate(grid):
         label = top if i == 0 else bottom if i == height - 1 else ""
         lines.append(f"{label:>{margin}} ┤" + "".join(chr(0x2800 + c) for c in cells))
-    left, right = _short(span[0]), _short(span[1])
+    left, right = short(span[0]), short(span[1])
     lines.append(" " * margin + " └" + "─" * width)
     lines.append(" " * (margin + 2) + left + right.rjust(width - len(left)))
     lines.append(" " * (margin + 2) + ", ".join(c.label for c in curves))
@@ -168,7 +207,7 @@ def braille(curves: list, span: tuple, width: int = WIDTH, height: int = HEIGHT)
 def _segment(start: tuple, stop: tuple):
     """The dots of a line from one point to the next: in each column between them, the
     rows from where the line enters the column to where it leaves it."""
-    (c0, r0), (c1, r1) = start, stop
+    (c0, r0), (c1, r1) = sorted((start, stop))  # left to right, whichever came first
     first, last = round(c0), round(c1)
     slope = (r1 - r0) / (c1 - c0) if c1 != c0 else 0.0
     for col in range(first, last + 1):
@@ -179,6 +218,11 @@ def _segment(start: tuple, stop: tuple):
         top, bottom = sorted((round(enter), round(leave)))
         for row in range(top, bottom + 1):
             yield col, row
+
+
+def _power(exponent: float) -> str:
+    return f"1e{round(exponent):+03d}" if abs(exponent - round(exponent)) < 1e-9 \
+        else f"{10 ** exponent:.1e}"
 
 
 def _short(value: float) -> str:

@@ -12,6 +12,7 @@ import diffi
 from diffi.frontends.notebook import graph_layout, report_html
 
 ROOT = Path(__file__).resolve().parent.parent
+L = 'style="text-align: left"'  # a table cell's style
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_a_tensor_shows_as_numpy_shows_it_and_a_number_as_diffi_prints_it(shell)
 def test_a_trace_shows_as_html_tables_with_the_programs_names(shell):
     [shown] = cell(shell, "w = 2; x = 3\na = w*x\ny = sin(a)\nbackprop y wrt w, x").outputs
     html = shown.data["text/html"]
-    assert "<tr><td>a</td><td>w·x</td><td>6</td></tr>" in html
+    assert f"<tr><td {L}>a</td><td {L}>w·x</td><td {L}>6</td></tr>" in html
     assert "<div><b>backward pass</b></div>" in html
     assert shown.data["text/plain"].startswith("forward pass\n  w = 2\n")
 
@@ -62,7 +63,8 @@ def test_an_error_shows_with_its_caret_after_the_statements_before_it_ran(shell)
     assert first.data == {"text/plain": "2"}
     assert error.data["text/plain"] == ("error: '(' is never closed: expected ')'\n"
                                         " --> <cell>:3:5\n  |\n3 | q * (1 +\n  |     ^")
-    assert error.data["text/html"].startswith('<pre style="color: #b00">error: ')
+    assert error.data["text/html"].startswith('<pre style="color: #b00; font-family: monospace; '
+                                                 'white-space: pre">error: ')
 
 
 def test_a_warning_goes_to_stderr_with_its_caret(shell):
@@ -82,8 +84,8 @@ def test_the_line_magic_gives_a_python_value_and_the_interpreter_is_shared(shell
 def test_report_html_keeps_columns_and_headings():
     text = "mode     d/dx\nforward  0.5\nresult: 0.5"
     assert report_html(text) == (
-        '<div class="diffi"><table style="font-family: monospace"><tr><td>mode</td>'
-        "<td>d/dx</td></tr><tr><td>forward</td><td>0.5</td></tr></table>"
+        f'<div class="diffi"><table style="font-family: monospace"><tr><td {L}>mode</td>'
+        f"<td {L}>d/dx</td></tr><tr><td {L}>forward</td><td {L}>0.5</td></tr></table>"
         "<div><b>result: 0.5</b></div></div>")
 
 
@@ -119,9 +121,9 @@ def test_the_example_notebook_runs_and_shows_its_results():
     assert data[0]["text/latex"] == (r"$\displaystyle 2 x \sin{\left(x \right)} + "
                                      r"x^{2} \cos{\left(x \right)}$")
     assert data[2]["text/html"].startswith("<svg")
-    assert "<tr><td>y1</td><td>sin(a5)</td><td>0.656986598718789</td></tr>" in \
+    assert f"<tr><td {L}>y1</td><td {L}>sin(a5)</td><td {L}>0.656986598718789</td></tr>" in \
         data[3]["text/html"]
-    assert "cos(x)</td><td>-0.989992496600445</td></tr>" in data[5]["text/html"]
+    assert f"cos(x)</td><td {L}>-0.989992496600445</td></tr>" in data[5]["text/html"]
     assert data[6] == {"text/plain": "-0.989992"}
     assert data[7] == {"text/plain": "0.793333333333333"}  # Iris, after 300 steps
     assert data[8] == {"text/plain": "(300, 1.099, 0.6147)"}

@@ -99,6 +99,10 @@ class Shown:
         return f"$\\displaystyle {self.interpreter.latex(to_python(value, self.interpreter))}$"
 
 
+# monospace, so that the caret stays under its column wherever the page sets fonts
+ERROR_STYLE = "color: #b00; font-family: monospace; white-space: pre"
+
+
 class Failed:
     """An error, drawn with its caret under the line it points at."""
 
@@ -109,11 +113,12 @@ class Failed:
         return self.error.render()
 
     def _repr_html_(self) -> str:
-        return f'<pre style="color: #b00">{html.escape(self.error.render())}</pre>'
+        return f'<pre style="{ERROR_STYLE}">{html.escape(self.error.render())}</pre>'
 
 
 # A report's text as HTML -----------------------------------------------------------------
 
+CELL_STYLE = 'style="text-align: left"'  # (notebooks right-align table cells)
 CELLS = re.compile(r"\s{2,}")  # the report's columns are two or more spaces apart
 
 
@@ -145,8 +150,8 @@ def _cells(line: str) -> list[str]:
 def _table(rows: list[list[str]]) -> str:
     if not rows:
         return ""
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-                   for row in rows)
+    body = "".join("<tr>" + "".join(f"<td {CELL_STYLE}>{html.escape(c)}</td>" for c in row)
+                   + "</tr>" for row in rows)
     return f'<table style="font-family: monospace">{body}</table>'
 
 

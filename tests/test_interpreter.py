@@ -1,4 +1,4 @@
-"""The Python API of SPEC §9: evaluate, Interpreter.run/eval/[], functions from Python,
+"""The Python API (docs/python.md): evaluate, Interpreter.run/eval/[], functions from Python,
 errors, and the safety properties (only DiffiError escapes; failures change nothing)."""
 from __future__ import annotations
 
@@ -120,6 +120,47 @@ def test_session_state():
     it.reset()
     assert it.names() == []
     assert it.eval("pi") == math.pi
+
+
+# ans --------------------------------------------------------------------------------------
+
+def test_ans_is_the_last_expression_statement():
+    it = quiet()
+    it.run("x = 3\nx^2\ny = 7")
+    assert it["ans"] == 9.0
+    assert it.run("ans + 1\nans * 2") == [10.0, 20.0]
+
+
+def test_a_silenced_statement_sets_ans_and_print_does_not():
+    it = quiet()
+    it.run("5 * 5;\nprint(1)\nseed(3)")
+    assert it["ans"] == 25.0
+
+
+def test_a_failing_statement_leaves_ans_as_it_was():
+    it = quiet()
+    it.run("2 + 2")
+    with pytest.raises(DiffiNameError):
+        it.run("ans + nope")
+    assert it["ans"] == 4.0
+
+
+def test_ans_after_a_directive_is_its_value():
+    it = quiet()
+    it.run("x = 3\nbackprop x^2 wrt x\n")
+    assert list(it["ans"]) == [6.0]
+    it.run("check x^2 wrt x")
+    assert it["ans"] == pytest.approx(0.0, abs=1e-12)  # the largest difference
+    it.run("d/dt t^3")
+    assert it.eval("ans(2)") == 12.0
+
+
+def test_ans_is_a_node_of_the_graph_and_a_block_or_a_body_does_not_set_it():
+    it = quiet()
+    it.run("x = 3\nx^2")
+    assert it.eval("d/dx ans") == 6.0  # ans = x^2, as if assigned
+    it.run("f(t) = { t + 100; t * 2 }\nf(1)\n{ 7; 8 }")
+    assert it["ans"] == 8.0
 
 
 # [] get and set ----------------------------------------------------------------------------

@@ -37,6 +37,8 @@ LAZY = {
     ("diffi.directives", "diffi.directives.training"),  # minimize, with the compiler
     ("diffi.frontends.cli", "diffi.frontends.repl"),    # prompt_toolkit's REPL
     ("diffi.frontends.cli", "diffi.frontends.session"),  # the plain REPL
+    ("diffi.frontends.cli", "diffi.frontends.json_output"),  # --json (and the json module)
+    ("diffi.core.data", "csv"),                         # the csv module, for load
     ("diffi.frontends.progress", "prompt_toolkit"),     # the progress bar on a terminal
     ("diffi.interpreter", "diffi.directives.latex"),    # Interpreter.latex of a value
     ("diffi", "diffi.frontends.notebook"),              # %load_ext diffi, in IPython only

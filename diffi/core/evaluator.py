@@ -19,7 +19,8 @@ from ..language import syntax as S
 from ..language.parser import leibniz_spelling, start_of
 from .graph import Binding, Node, Scope
 from .library import BUILTINS, SPELLINGS, constant
-from .values import PRECISION, Function, UserFunction, format_value, kind_of
+from .values import (PRECISION, SUMMARY_THRESHOLD, Function, UserFunction, format_value,
+                     kind_of)
 
 from ..table import ALIAS, IFELSE, INDEX, LOGIC, SELECT, TUPLE, VECTOR  # noqa: E402
 
@@ -27,7 +28,7 @@ NUMERIC_TYPES = (float, bool)
 
 
 class Limits:
-    """Resource limits of an interpreter (SPEC §9)."""
+    """Resource limits of an interpreter (docs/python.md)."""
 
     def __init__(self, max_depth=1000, max_nodes=20_000_000, max_elements=100_000_000,
                  timeout=None):
@@ -45,8 +46,10 @@ class Evaluator:
         self.globals = Scope(globals_)
         self.limits = limits
         self.output = output          # output(text): print's sink
+        self.on_print = None          # on_print(text, values, span): print's, if given
         self.warn = warn              # warn(message, span)
         self.precision = precision
+        self.threshold = SUMMARY_THRESHOLD  # tensors of more elements print summarised
         self.origin = None            # the function being inlined, if any
         self.depth = 0
         self.nodes = 0
@@ -435,7 +438,7 @@ class Evaluator:
         return node
 
     def check_finite(self, prim, value, values, span) -> None:
-        """Warn (once a statement) when finite inputs gave a non-finite value (SPEC §5)."""
+        """Warn (once a statement) when finite inputs gave a non-finite value."""
         if (value - value != 0 if type(value) is float else not finite(value)) \
                 and not self.warned and all(finite(v) for v in values):
             self.warned = True
@@ -487,7 +490,7 @@ def _adjacent(left, right) -> bool:
 
 
 def nonfinite_message(what: str, prim, value, args) -> str:
-    """SPEC §5's warning: `value of log is -inf at 0`, `derivative of sqrt is …`."""
+    """The non-finite warning: `value of log is -inf at 0`, `derivative of sqrt is …`."""
     return f"{what} of {prim.label} is {_nonfinite_word(value)} at {_format_args(args)}"
 
 

@@ -16,7 +16,8 @@ import math
 from .. import arrays
 from ..arrays import is_array
 from ..core.problem import build
-from ..core.values import display_width, format_value, pad
+from ..core.values import (GAP, display_width, format_value, number_data, pad,
+                           summary_indices)
 from ..errors import DiffiError, DiffiTypeError
 from ..modes import numeric
 from ..table import reader
@@ -37,7 +38,7 @@ def check(ev, ast, scope):
     if problem.symbolic:
         raise DiffiTypeError("check needs a point: give one with at", ast.span)
     ctx = Context(ev, ast)
-    results, estimates = _results(ctx, problem)
+    gradients, results, estimates = _results(ctx, problem)
     tape = problem.tape().tape
     floors = _floors(tape, results, estimates)
     worst, pair = _largest_difference(results, floors)
@@ -48,35 +49,78 @@ def check(ev, ast, scope):
                  f"(tolerance {TOLERANCE:g})")
     verdict_line = len(lines) - 1
     found = kinks(tape)
+    cause = note = None
     if not ok:
-        lines.append("likely cause: " + _likely_cause(found, results, floors, estimates))
+        cause = _likely_cause(found, results, floors, estimates)
+        lines.append("likely cause: " + cause)
     elif found:
-        lines.append("note: a non-differentiable point was met: " + found[0][1])
+        note = "a non-differentiable point was met: " + found[0][1]
+        lines.append("note: " + note)
     if ok and _largest_difference(results, _exact_floors(floors))[0] > TOLERANCE:
         noise = max(e.noise for e in estimates) * numeric.NOISE
-        lines.append(f"note: numeric differences agree only within their round-off "
-                     f"(about {noise:.1e}): f's values are large beside the change "
-                     f"the derivative measures")
+        noise_note = (f"numeric differences agree only within their round-off "
+                      f"(about {noise:.1e}): f's values are large beside the change "
+                      f"the derivative measures")
+        lines.append("note: " + noise_note)
+        note = noise_note if note is None else f"{note}; {noise_note}"
     if not ok:
         ev.failed_checks += 1
-    return Report(worst, "\n".join(lines), ok, verdict=verdict_line)
+    report = CheckReport(worst, "\n".join(lines), ok, verdict=verdict_line)
+    report.modes = gradients
+    report.unavailable = {m: r.message for m, r in results.items() if isinstance(r, Exception)}
+    report.labels = _check_labels(problem)
+    report.pair, report.cause, report.note = pair, cause, note
+    return report
 
 
-def _results(ctx, problem) -> tuple[dict, list]:
-    """Each mode's partials (flat), or the error that made it unavailable; and numeric
-    mode's estimates (one per variable), whose error estimates the cause may quote."""
-    results, estimates = {}, []
+class CheckReport(Report):
+    """check's report: besides its text, every mode's gradient (`modes["numeric"]`, in
+    the shape `grad` gives), why a mode could not run (`unavailable`), the element
+    labels of the table (`labels`), the largest relative difference (`value`) and the
+    pair of modes it is between, the verdict (`ok`), and the likely cause when they
+    disagree (`cause`; `note` for what to know although they agree: a
+    non-differentiable point met, or numeric differences within their round-off only)."""
+
+    tolerance = TOLERANCE
+    modes: dict
+    unavailable: dict
+    labels: list
+    pair: str
+    cause: str | None
+    note: str | None
+
+    def to_data(self) -> dict:
+        """The report as JSON-ready data: each mode's partials in the order of `labels`."""
+        modes = {m: [number_data(v) for v in _flat(g)] for m, g in self.modes.items()}
+        return {"ok": self.ok, "labels": self.labels, "modes": modes,
+                "unavailable": self.unavailable, "largest_difference": number_data(self.value),
+                "pair": self.pair, "tolerance": self.tolerance,
+                "verdict": "agree" if self.ok else "disagree", "cause": self.cause,
+                "note": self.note}
+
+
+def _check_labels(problem) -> list[str]:
+    return [label for v in problem.variables
+            for label in _element_labels(v, problem.values[v])]
+
+
+def _results(ctx, problem) -> tuple[dict, dict, list]:
+    """Each mode's gradient (in the shape `grad` gives); its partials (flat), or the error
+    that made it unavailable; and numeric mode's estimates (one per variable), whose
+    error estimates the cause may quote."""
+    gradients, results, estimates = {}, {}, []
     for mode in ("forward", "reverse", "numeric", "symbolic"):
         try:
             if mode == "numeric":
                 estimates = [numeric_estimate(problem, v, 1, {"method": "richardson"},
                                               notes=False) for v in problem.variables]
-                results[mode] = _flat(pack([e.value for e in estimates], problem))
+                gradients[mode] = pack([e.value for e in estimates], problem)
             else:
-                results[mode] = _flat(gradient(ctx, problem, mode, {}))
+                gradients[mode] = gradient(ctx, problem, mode, {})
+            results[mode] = _flat(gradients[mode])
         except DiffiError as error:
             results[mode] = error
-    return results, estimates
+    return gradients, results, estimates
 
 
 def _flat(value) -> list[float]:
@@ -184,15 +228,17 @@ def _relative(x: float, y: float, floor: float = 0.0) -> float:
 
 
 def _check_table(problem, results, precision) -> list[str]:
-    header = ["mode"] + [label for v in problem.variables
-                         for label in _element_labels(v, problem.values[v])]
+    labels = _check_labels(problem)
+    shown = summary_indices(len(labels))  # a big tensor's columns summarised, as its value
+    header = ["mode"] + [GAP if i is None else labels[i] for i in shown]
     results = {("numeric (richardson)" if m == "numeric" else m): r for m, r in results.items()}
     rows = [header]
     for mode, values in results.items():
         if isinstance(values, Exception):
             rows.append([mode, f"(not available: {values.message})"])
         else:
-            rows.append([mode] + [format_value(v, precision) for v in values])
+            rows.append([mode] + [GAP if i is None else format_value(values[i], precision)
+                                  for i in shown])
     full = [r for r in rows if len(r) == len(header)]  # a note spans the row: no width
     widths = [max(display_width(r[i]) for r in full) for i in range(len(header))]
     widths[0] = max(display_width(r[0]) for r in rows)

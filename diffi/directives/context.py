@@ -42,6 +42,13 @@ class Report:
     def __str__(self) -> str:
         return self.text
 
+    def to_data(self) -> dict:
+        """The report as JSON-ready data: its verdict, and its trace or graph when it has one."""
+        data = {"ok": self.ok}
+        if self.detail is not None and hasattr(self.detail, "to_data"):
+            data.update(self.detail.to_data())
+        return data
+
 
 # Modes and options -----------------------------------------------------------------
 

@@ -49,10 +49,10 @@ def _explain_reverse(ev, ast, scope):
         return report
     traced = problem.tape()
     adj, value = reverse_pass(Context(ev, ast), problem, traced)
-    lines = [str(backprop_table(traced.tape, adj, traced.xs, ev.precision)),
-             *kink_lines(problem, traced.tape, ev),
+    trace = backprop_table(traced.tape, adj, traced.xs, ev.precision)
+    lines = [str(trace), *kink_lines(problem, traced.tape, ev),
              f"gradient: {format_value(value, ev.precision)}"]
-    return Report(value, "\n".join(lines))
+    return Report(value, "\n".join(lines), detail=trace)
 
 
 def _explain_derivative(ev, ast, scope):
@@ -81,14 +81,14 @@ def _explain_derivative(ev, ast, scope):
     if mode == "reverse":
         adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
         value = adj.get(x.id, zero_like(x.value))
-        text = str(backprop_table(tape, adj, [x], ev.precision))
+        trace = backprop_table(tape, adj, [x], ev.precision)
     else:
         tangent = forward.tangents(tape, {x.id: 1.0}, ctx.on_partial)
         value = tangent.get(output.id, zero_like(output.value))
-        text = tangent_table(tape, tangent, x, ev.precision)
-    lines = [text, *kink_lines(problem, tape, ev),
+        trace = tangent_table(tape, tangent, x, ev.precision)
+    lines = [str(trace), *kink_lines(problem, tape, ev),
              f"d/d{x.name} = {format_value(value, ev.precision)}"]
-    return Report(value, "\n".join(lines))
+    return Report(value, "\n".join(lines), detail=trace)
 
 
 def _explain_by_tensor(ctx, problem, traced, mode, options):
@@ -107,7 +107,7 @@ def _explain_by_tensor(ctx, problem, traced, mode, options):
         tangent = forward.tangents(tape, {x.id: next(unit_seeds(x.value))}, ctx.on_partial)
         head = (f"forward mode: one pass per element of {x.name} ({size_x}), each seeding "
                 f"that element's tangent with 1; the first ({x.name}[{', '.join(['0'] * x.value.ndim)}]):")
-        text = tangent_table(tape, tangent, x, ev.precision)
+        text = str(tangent_table(tape, tangent, x, ev.precision))
     shape = tuple(arrays.np().shape(value))
     lines = [head, text, f"d/d{x.name}: every partial, shape {shape} = shape of the result "
              f"+ shape of {x.name}", format_value(value, ev.precision)]

@@ -1,4 +1,4 @@
-"""`minimize L wrt W, V using gd(rate = 0.1, steps = 1000)` (SPEC §6).
+"""`minimize L wrt W, V using gd(rate = 0.1, steps = 1000)` (docs/tensors.md).
 
 Each step evaluates L at the current weights, takes the reverse-mode gradient and
 updates the named variables in place. Ctrl-C stops after the last completed step and

@@ -72,6 +72,21 @@ def _format(argument, interpreter, console, run_file, width) -> None:
 STYLES = ("text", "latex")  # how :format shows results: as diffi prints them, or LaTeX
 
 
+def _threshold(argument, interpreter, console, run_file, width) -> None:
+    if not argument:
+        setting = interpreter.threshold
+        console.result("threshold: " + ("off (tensors print whole)" if setting is None else
+                                        f"tensors of more than {setting} elements print "
+                                        "summarised"))
+        return
+    if argument == "off":
+        interpreter.threshold = None
+    elif argument.isdigit() and len(argument) <= 12:
+        interpreter.threshold = int(argument)
+    else:
+        raise DiffiError(":threshold takes a whole number of elements, or off")
+
+
 def _load(argument, interpreter, console, run_file, width) -> None:
     path = argument.strip("\"'")
     if not path:
@@ -84,7 +99,7 @@ def _help(argument, interpreter, console, run_file, width) -> None:
 
 
 ACTIONS = {":quit": _quit, ":vars": _vars, ":reset": _reset, ":precision": _precision,
-           ":load": _load, ":help": _help, ":format": _format}
+           ":threshold": _threshold, ":load": _load, ":help": _help, ":format": _format}
 
 
 # :vars ---------------------------------------------------------------------------------

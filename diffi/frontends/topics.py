@@ -150,6 +150,12 @@ COMMANDS = [
            "show results as diffi prints them (text, at start) or as LaTeX; "
            "without an argument, show which",
            [":format latex", "d/dx x^2*sin(x)", "[1, 0.5]", ":format text", "d/dx x^3"]),
+    _topic(":threshold", "command", ":threshold [N | off]",
+           "print tensors of more than N elements summarised (1000 at start); off prints "
+           "them whole; without N, show it",
+           [":threshold 5", "linspace(0, 1, 11)", ":threshold off", "linspace(0, 1, 11)"],
+           "A summary keeps the first and last 3 elements of each long axis, with … "
+           "between.\nprint(A, full = true) prints one value whole whatever the setting."),
     _topic(":quit", "command", ":quit", "leave the REPL (Ctrl-D does too)", [":quit"]),
 ]
 
@@ -183,6 +189,7 @@ BUILTIN_EXAMPLES = {
     "randn": ["seed(1)", "randn(2, 3)"],
     "seed": ["seed(7); a = randn(2)", "seed(7); b = randn(2)", "a == b"],
     "load": ['load("data.csv")'],
+    "save": ['save("w.csv", [[1, 0.5], [2, 1e-3]])', 'load("w.csv")'],
 }
 BUILTIN_FILES = {"load": (("data.csv", "x,y\n1,2\n3,4\n"),)}
 ALIASES = {"derivative": "d/dx", "d": "d/dx", "then": "if", "else": "if",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from ..errors import Span
 from .vocabulary import COMBINING, RESERVED  # noqa: F401 (RESERVED: read here by many)
 
-# Precedence tiers of SPEC §2 (low → high); a directive sits below them all.
+# Precedence tiers (docs/language.md, low → high); a directive sits below them all.
 DIRECTIVE, IF, OR, AND, NOT, COMPARE, ADD, MUL, UNARY, POW, POSTFIX, ATOM = range(12)
 BINARY_PRECEDENCE = {"+": ADD, "-": ADD, "*": MUL, "/": MUL, "@": MUL, "^": POW,
                      "<": COMPARE, "<=": COMPARE, ">": COMPARE, ">=": COMPARE,

@@ -207,3 +207,13 @@ def test_plot_explain_needs_one_numeric_first_derivative(it, source):
     with pytest.raises(diffi.DiffiError, match="^plot (explain draws one numeric step-size "
                                                "sweep|draws the step-size sweep)"):
         it.run(source)
+
+
+def test_the_lexer_colours_primes_and_the_contextual_keywords():
+    from pygments.token import Error, Keyword, Name
+    from diffi.frontends.lexer import DiffiLexer
+    tokens = [t for t in DiffiLexer().get_tokens("f'(2); taylor f(x) at x = 0 order 2; "
+                                                 "order = 1; W'") if t[1].strip()]
+    assert tokens[0] == (Keyword.Reserved, "f'")
+    assert (Keyword, "order") in tokens and (Name, "order") in tokens
+    assert tokens[-1] == (Error, "'")

@@ -485,6 +485,10 @@ class DiffiFunction:
     def __repr__(self) -> str:
         return f"<diffi function {self.function}>"
 
+    def _repr_latex_(self) -> str:
+        """IPython's display protocol: a function shows as its formula in LaTeX."""
+        return f"$\\displaystyle {self.interpreter.latex(self)}$"
+
 
 def _spelling(name):
     """A name as the source would store it (a₅ is a5, x̄ composed); other keys as given."""

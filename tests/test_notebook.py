@@ -132,3 +132,11 @@ def test_the_example_notebook_runs_and_shows_its_results():
     assert data[10]["text/plain"].splitlines()[-1] == \
         "        g, g'(t), tangent g at 1, taylor g(t) at t = 0 order 5"
     assert data[11]["text/plain"].endswith("2 | q * (1 +\n  |     ^")
+
+
+def test_a_function_given_back_to_python_shows_as_latex(shell):
+    derivative = shell.run_line_magic("diffi", "d/dx x^2*sin(x)")
+    assert derivative._repr_latex_() == \
+        r"$\displaystyle 2 x \sin{\left(x \right)} + x^{2} \cos{\left(x \right)}$"
+    assert diffi.Interpreter().eval("g(t) = t^2; g")._repr_latex_() == \
+        r"$\displaystyle g{\left(t \right)} = t^{2}$"

@@ -121,7 +121,9 @@ def test_plot_in_the_terminal(it):
     lines = text.splitlines()
     assert len(lines) == 15 + 3
     assert lines[0].startswith(" 0.9998 ┤⠀") and lines[14].startswith("-0.9998 ┤⣠")
-    assert lines[-1] == "         sin(x), d/dx sin(x)"
+    assert lines[-1] == "         1 sin(x), 2 d/dx sin(x)"
+    # each number at its curve's end: sin(3) = 0.14 above cos(3) = -0.99 at the right
+    assert lines[6].endswith("1") and lines[14].endswith("2")
     assert lines[-2] == "         -3" + " " * 57 + "3"
     assert all(len(line) == len(lines[0]) for line in lines[:15])
 

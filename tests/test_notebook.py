@@ -130,7 +130,7 @@ def test_the_example_notebook_runs_and_shows_its_results():
     assert data[9]["text/plain"].startswith(" 1.099 ┤")  # plot losses: braille as text,
     assert data[9]["text/html"].startswith("<svg")           # matplotlib's SVG inline
     assert data[10]["text/plain"].splitlines()[-1] == \
-        "        g, g'(t), tangent g at 1, taylor g(t) at t = 0 order 5"
+        "        1 g, 2 g'(t), 3 tangent g at 1, 4 taylor g(t) at t = 0 order 5"
     assert data[11]["text/plain"].endswith("2 | q * (1 +\n  |     ^")
 
 

@@ -171,7 +171,8 @@ DOTS = {(0, 0): 0x01, (0, 1): 0x02, (0, 2): 0x04, (1, 0): 0x08, (1, 1): 0x10,
 def braille(curves: list, span: tuple, width: int = WIDTH, height: int = HEIGHT,
             powers: bool = False) -> str:
     """The curves on one canvas of braille dots, the y range on the left, the x range
-    below and the curves' names under it. Consecutive points are joined by a vertical
+    below and the curves' names under it (several curves numbered, each number also
+    standing at its curve's last point). Consecutive points are joined by a vertical
     run of dots, so that a steep curve stays one line."""
     finite = [y for c in curves for y in c.ys if math.isfinite(y)]
     low, high = (min(finite), max(finite)) if finite else (-1.0, 1.0)
@@ -179,7 +180,8 @@ def braille(curves: list, span: tuple, width: int = WIDTH, height: int = HEIGHT,
         low, high = low - 1, high + 1
     columns, rows = 2 * width, 4 * height
     grid = [[0] * width for _ in range(height)]
-    for curve in curves:
+    ends = {}  # with several curves, each is numbered at its last point, as in the legend
+    for number, curve in enumerate(curves, 1):
         previous = None
         for x, y in zip(curve.xs, curve.ys):
             if not math.isfinite(y):
@@ -190,17 +192,22 @@ def braille(curves: list, span: tuple, width: int = WIDTH, height: int = HEIGHT,
             for col, row in _segment(previous or point, point):
                 grid[row // 4][col // 2] |= DOTS[(col % 2, row % 4)]
             previous = point
+            if len(curves) > 1:
+                ends[number] = (round(point[1]) // 4, round(point[0]) // 2)
+    marks = {cell: str(number) for number, cell in ends.items()}
     short = _power if powers else _short  # on log axes the labels are powers of 10
     top, bottom = short(high), short(low)
     margin = max(len(top), len(bottom))
     lines = []
     for i, cells in enumerate(grid):
         label = top if i == 0 else bottom if i == height - 1 else ""
-        lines.append(f"{label:>{margin}} ┤" + "".join(chr(0x2800 + c) for c in cells))
+        lines.append(f"{label:>{margin}} ┤" + "".join(
+            marks.get((i, j), chr(0x2800 + c)) for j, c in enumerate(cells)))
     left, right = short(span[0]), short(span[1])
     lines.append(" " * margin + " └" + "─" * width)
     lines.append(" " * (margin + 2) + left + right.rjust(width - len(left)))
-    lines.append(" " * (margin + 2) + ", ".join(c.label for c in curves))
+    names = [c.label if len(curves) == 1 else f"{n} {c.label}" for n, c in enumerate(curves, 1)]
+    lines.append(" " * (margin + 2) + ", ".join(names))
     return "\n".join(lines)
 
 

@@ -219,3 +219,17 @@ def test_the_lexer_colours_primes_and_the_contextual_keywords():
     assert tokens[0] == (Keyword.Reserved, "f'")
     assert (Keyword, "order") in tokens and (Name, "order") in tokens
     assert tokens[-1] == (Error, "'")
+
+
+def test_plot_of_an_unbound_name_without_a_span_says_it_is_not_defined(it):
+    with pytest.raises(diffi.DiffiNameError) as caught:
+        it.run("plot losses")
+    assert caught.value.message == "name 'losses' is not defined (minimize binds losses)"
+    assert caught.value.span.column == 6
+    assert shown(it, "plot x from 0 to 1")[0].splitlines()[-1] == "   x"  # y = x is a curve
+
+
+def test_a_vector_with_a_span_is_spread_over_it(it):
+    lines = shown(it, "plot [1, 3, 2] from 0 to 10")[0].splitlines()
+    # the peak, 3, is the middle element: at x = 5, the middle of the 60 columns
+    assert lines[0] == "3 ┤" + "⠀" * 28 + "⣠⠞⠙⠲⢤⣀" + "⠀" * 26 and lines[-2].endswith("10")

@@ -16,7 +16,7 @@ from ..arrays import is_array
 from ..core.library import BUILTINS, constant
 from ..core.problem import _free_names, parameters
 from ..core.values import NOTHING, Function, UserFunction
-from ..errors import DiffiError, DiffiTypeError
+from ..errors import DiffiError, DiffiNameError, DiffiTypeError
 from ..language import syntax as S
 from .context import Report, quietly
 from .explain import numeric_sweep  # explain's own sweep, drawn rather than listed
@@ -119,6 +119,10 @@ def _curve(ev, item, scope, span, samples: int) -> Curve:
     label = S.unparse(item)
     value = _value(ev, item, scope)
     if isinstance(value, Function):
+        if span is None and isinstance(item, S.Name) and value.name == item.id \
+                and isinstance(value, UserFunction) and value.body is item:
+            hint = " (minimize binds losses)" if item.id == "losses" else ""
+            raise DiffiNameError(f"name '{item.id}' is not defined{hint}", item.span)
         if span is None:
             raise DiffiTypeError(f"plot {label} needs its span: write "
                                  f"plot {label} from -3 to 3", getattr(item, "span", None))
@@ -130,7 +134,10 @@ def _curve(ev, item, scope, span, samples: int) -> Curve:
         return Curve(label, xs, [_number(at, x) for x in xs])
     if is_array(value) and value.ndim == 1 and value.size > 0:
         ys = [float(v) for v in value]
-        return Curve(label, [float(i) for i in range(len(ys))], ys)
+        if span is None or len(ys) == 1:  # against its index, or spread over the span
+            return Curve(label, [float(i) for i in range(len(ys))], ys)
+        step = (span[1] - span[0]) / (len(ys) - 1)
+        return Curve(label, [span[0] + i * step for i in range(len(ys))], ys)
     raise DiffiTypeError(f"plot draws functions of one variable and vectors; {label} is "
                          "neither", getattr(item, "span", None))
 

@@ -63,6 +63,7 @@ VALUES = [
     ("x = 2; x²⁰", 2.0 ** 20), ("a₅ = 4; a5", 4.0), ("a5 = 4; a₅", 4.0),
     ("log₂(8)", 3.0), ("x\u0304 = 2; x\u0307 = 3; x\u0304·x\u0307", 6.0),
     ("\u0101 = 2; a\u0304 + 1", 3.0),  # one name, composed or not
+    ("x\u20d7 = 2; x\u20d7 + 1", 3.0),  # the vector arrow x⃗
     # derivative operators
     ("d^2/dx^2 x^3 at x = 2", 12.0), ("d²/dx² x^3 at x = 2", 12.0),
     ("d2/dx2 x^3 at x = 2", 12.0), ("d³/dx³ x^4 at x = 1", 24.0),
@@ -158,6 +159,12 @@ ERRORS = [
     # gradients, norms, roots, sums, assignment arrows
     ("∇f", "for the gradient write grad f", 1, 1),
     ("∇_w L", "for the gradient write grad L wrt w", 1, 1),
+    ("x = 1; ∂f", "for a partial derivative write ∂/∂x E (or d/dx E), or ∂f/∂x of a "
+                  "function f", 1, 8),
+    ("∂_x f", "for the partial derivative write d/dx f", 1, 1),
+    ("n = 2; x = 3; xⁿ", "for the power write x^n", 1, 16),
+    ("n = 2; x = 3; (x + 1)ⁿ", "for the power write (x + 1)^n", 1, 22),
+    ("y = 2; ∂_{y} y^2 + 1; 3", "for the partial derivative write d/dy y^2 + 1", 1, 8),
     ("x = -2\n|x|", "for the absolute value write abs(x)", 2, 1),
     ("v = [3, 4]\n‖v‖", "for the norm write norm(v)", 2, 1),
     ("v = [3, 4]\n||v||", "for the norm write norm(v)", 2, 1),
@@ -205,6 +212,20 @@ def test_w_to_the_t_with_t_bound_warns_and_gives_the_elementwise_power():
 def test_w_to_the_t_of_a_number_or_a_vector_does_not_warn():
     assert run("T = 2; x = 3; x^T") == (9.0, [])
     assert run("T = 2; v = [1, 2]; v^T")[1] == []
+
+
+def test_the_inverse_superscript_of_a_matrix_warns_and_gives_the_reciprocals():
+    result, warnings = run(M + "(W + 1)⁻¹")
+    assert close(result, [[1 / 2, 1 / 3], [1 / 4, 1 / 5]])
+    assert warnings == [("(W + 1)⁻¹ is the elementwise power 1/(W + 1), not the matrix "
+                         "inverse (diffi has none)", 2, 8)]
+
+
+def test_only_the_superscript_of_a_matrix_warns():
+    assert run("x = 2; x⁻¹") == (0.5, [])
+    assert run("v = [1, 2]; v⁻¹")[1] == []
+    assert run(M + "W^-1")[1] == []  # written in diffi's own spelling: meant as written
+    assert run(M + "W⁻²")[1] == []
 
 
 def test_a_failing_chained_assignment_binds_nothing():
@@ -363,7 +384,8 @@ def test_every_printed_table_row_reads_back_to_its_value(program):
     checked = check_rows(printed(f"{source}\nbackprop {output} wrt {inputs}"))
     checked += check_rows(printed(f"{source}\nexplain d/dx {output}"))
     checked += check_rows(printed(f"{source}\nexplain grad {output} wrt {inputs}"))
-    assert checked >= 3
+    checked += check_rows(printed(f"{source}\ngraph {output}"))
+    assert checked >= 4
 
 
 @settings(max_examples=30, deadline=None, derandomize=True,
@@ -374,10 +396,11 @@ def test_every_printed_formula_reads_back_to_its_value(program, point):
     # The same program as a function of an unbound x: its derivative prints as a formula.
     body = "; ".join(line for line in lines if not line.startswith("x ="))
     source = f"f(x) = {{ {body}; {output} }}"
-    formula = printed(f"{source}\nd/dx f(x)").strip()
-    want = Interpreter().eval(f"{source}\nd/dx f(x) at x = {point}")
-    got = Interpreter().eval(f"x = {point}\n{formula}")
-    assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9), formula
+    for derivative in ("d/dx", "d2/dx2"):
+        formula = printed(f"{source}\n{derivative} f(x)").strip()
+        want = Interpreter().eval(f"{source}\n{derivative} f(x) at x = {point}")
+        got = Interpreter().eval(f"x = {point}\n{formula}")
+        assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9), formula
     definition = printed(f"{source}\nf").strip()
     assert Interpreter().eval(f"{definition}\nf({point})") == \
         Interpreter().eval(f"{source}\nf({point})")

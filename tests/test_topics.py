@@ -89,3 +89,15 @@ def test_overview_lists_everything():
 
 def test_misspelt_topic_suggests():
     assert topics.suggestions("gard") == ["grad"]
+    assert topics.suggestions("hesian") == ["hessian"]
+
+
+def test_a_board_word_suggests_the_builtin_and_its_other_names():
+    assert topics.suggestions("sigma") == ["sigmoid", "logistic", "σ"]
+    assert topics.suggestions("Σ") == ["sum"]
+
+
+def test_a_far_name_suggests_nothing_near_in_letters_only():
+    # difflib alone finds sin and min for inv, and sign and using for sigma
+    assert topics.suggestions("inv") == ["inf"]
+    assert topics.suggestions("frobnicate") == []

@@ -203,6 +203,8 @@ class Evaluator:
             acc = self._transpose_exponent(ast, spine[-1], scope)
         else:
             acc = self.eval(ast, scope)
+            if type(ast) is S.Num and ast.value == -1 and ast.span == spine[-1][0].span:
+                self._warn_inverse(*spine[-1])
         for node, base in reversed(spine):
             acc = self.apply(table.POW, (base, acc), node.span)
         return acc
@@ -221,6 +223,14 @@ class Evaluator:
             self.warn(f"{S.unparse(node)} is the elementwise power; for the transpose "
                       f"write {spelling}", caret)
         return exponent
+
+    def _warn_inverse(self, node, base) -> None:
+        """The board's W⁻¹ of a matrix is its inverse; diffi's is the elementwise 1/W.
+        (Only the superscript: its power and exponent share the one token's span.)"""
+        if is_array(base.value) and base.value.ndim == 2:
+            name = S.unparse(node.left, S.POSTFIX)
+            self.warn(f"{name}⁻¹ is the elementwise power 1/{name}, not the matrix "
+                      f"inverse (diffi has none)", node.span)
 
     def eval_unary(self, ast, scope):
         spine = []

@@ -12,9 +12,10 @@ import functools
 import textwrap
 from dataclasses import dataclass
 
-from ..core.library import BUILTINS
+from ..core.library import BUILTINS, SPELLINGS
 from ..core.values import Builtin
 from ..language import vocabulary
+from ..language.hints import edit_distance
 
 
 @dataclass(frozen=True)
@@ -260,8 +261,17 @@ def lookup(name: str) -> Topic | None:
 
 
 def suggestions(name: str) -> list[str]:
-    """Topic names that look like a misspelt one."""
-    return difflib.get_close_matches(canonical(name), list(topics()), n=3, cutoff=0.6)
+    """Topic names that look like a misspelt one, judged as a name that is not defined is
+    (so `:help inv` suggests nothing rather than sin), and a board word's built-in with
+    its other names (`:help sigma`: sigmoid, logistic, σ)."""
+    name = canonical(name)
+    known = topics()
+    spelled = vocabulary.SPELLED_OUT.get(name)
+    if spelled in known:
+        return [spelled, *(n for n in SPELLINGS.get(spelled, ()) if n in known)]
+    limit = max(1, len(name) // 3)
+    near = difflib.get_close_matches(name, list(known), n=5, cutoff=0.6)
+    return [t for t in near if edit_distance(name, t) <= limit][:3]
 
 
 def overview(width: int = 80) -> str:

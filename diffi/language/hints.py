@@ -11,7 +11,8 @@ import re
 
 from . import syntax as S
 from .vocabulary import (COMBINING, DERIVATIVE, FOREIGN_CHARACTERS, FOREIGN_WORDS,
-                         INVERSE_FUNCTIONS, NAME, RESERVED, SPELLED_OUT, TRANSPOSE_MARKS)
+                         INVERSE_FUNCTIONS, NAME, RESERVED, SPELLED_OUT, SUPERSCRIPT_LETTERS,
+                         TRANSPOSE_MARKS)
 
 # Patterns, compiled (and cached by `re`) when an error first needs them.
 _NAME_AT_END = rf"(?:{NAME})$"
@@ -116,9 +117,23 @@ def unexpected_character(source: str, pos: int) -> str | None:
         return _norm_or_abs(source, pos)
     if char in "√∇":
         return _prefix_function(char, after)
+    if char == "∂":
+        return _partial(after)
+    if char in SUPERSCRIPT_LETTERS:
+        return f"for the power write {before or 'x'}^{SUPERSCRIPT_LETTERS[char]}"
     if char in FOREIGN_CHARACTERS:
         return f"for '{char}' write {FOREIGN_CHARACTERS[char]}"
     return None
+
+
+def _partial(after: str) -> str:
+    """A `∂` that starts no derivative diffi reads: `∂_x f` → d/dx f; `∂f` → the forms."""
+    with_respect = re.match(rf"_\{{?({NAME})\}}?[ \t]*([^;#\n]*)", after)
+    if with_respect and with_respect.group(1) not in RESERVED:
+        operand = with_respect.group(2).strip()
+        operand = operand if 0 < len(operand) <= 40 else "E"  # the rest of the statement
+        return f"for the partial derivative write d/d{with_respect.group(1)} {operand}"
+    return "for a partial derivative write ∂/∂x E (or d/dx E), or ∂f/∂x of a function f"
 
 
 def _prime(source: str, pos: int, before: str) -> str:

@@ -35,25 +35,35 @@ SYNONYMS = {"·": "*", "×": "*", "⊙": "*", "÷": "/", "−": "-", "≤": "<="
 
 SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"   # x² is x^2: a power, never part of a name
 SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"     # a₅ is the name a5, as the tables print it
+SUPERSCRIPT_LETTERS = {"ⁱ": "i", "ⁿ": "n"}  # xⁿ: a power on the board, never in a name
 TRANSPOSE_MARKS = "ᵀ⊤"               # Wᵀ: the error names transpose(W)
 # Combining marks, as in the tables' x̄ (an adjoint) and ẋ (a tangent): part of a name.
-COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+# (Diacritical marks, and those for symbols such as the vector arrow x⃗.)
+COMBINING = "\u0300-\u036f\u20d0-\u20ff"
 
 _SUPERSCRIPT_VALUES = str.maketrans(SUPERSCRIPT_DIGITS, "0123456789")
 _SUBSCRIPT_VALUES = str.maketrans(SUBSCRIPT_DIGITS, "0123456789")
 
-LETTER = rf"[^\W\d{SUPERSCRIPT_DIGITS}{SUBSCRIPT_DIGITS}{TRANSPOSE_MARKS}]"
-NAME_CHAR = rf"(?:[^\W{SUPERSCRIPT_DIGITS}{TRANSPOSE_MARKS}]|[{COMBINING}])"
+# The classes below are spelled for Python's regex compiler, which builds a character
+# class of one or two runs of characters at once but a scattered one (² ³ ¹ beside ⁰ ⁴-⁹)
+# as a 64K-entry table: every lexer state holds these patterns, so that was most of the
+# first statement's time. So ² ³ ¹ are excluded by a look-ahead, and the rest of the
+# superscript block (⁰ to ⁿ, with ⁱ and ⁿ: xⁿ is a power on the board too) as one run.
+_LATIN_SUPERSCRIPTS = "[\u00b2\u00b3\u00b9]"
+LETTER = rf"(?!{_LATIN_SUPERSCRIPTS})[^\W\d\u1d40\u2070-\u2089]"   # not ᵀ, ⁰-⁹, ₀-₉
+NAME_CHAR = rf"(?:(?!{_LATIN_SUPERSCRIPTS})[^\W\u1d40\u2070-\u207f]|[{COMBINING}])"
 NAME = rf"{LETTER}{NAME_CHAR}*"
 NUMBER = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
-SUPERSCRIPT = rf"⁻?[{SUPERSCRIPT_DIGITS}]+"
+# ⁰-⁹ as two classes ({1} keeps the compiler from merging them back into one)
+_SUPERSCRIPT_DIGIT = rf"(?:{_LATIN_SUPERSCRIPTS}|[\u2070\u2074-\u2079]{{1}})"
+SUPERSCRIPT = rf"⁻?{_SUPERSCRIPT_DIGIT}+"
 
 # Derivatives ----------------------------------------------------------------------------------
 # d/dx, d2/dx2, d2/dx1^2, d^2/dx^2, d²/dx², ∂/∂x, ∂²/∂x∂y: the operator, before an expression.
 # d^2f/dx^2, d²f/dx², ∂f/∂x, ∂²f/∂x∂y, and df/dx before `at` or `using`: Leibniz's quotient of
 # a function (or bound name) f. A bare, tight `df/dx` stays a division of two names.
 
-_POWER = rf"(?:\^\d+|[{SUPERSCRIPT_DIGITS}]+)"   # ^2 or ²
+_POWER = rf"(?:\^\d+|{_SUPERSCRIPT_DIGIT}+)"   # ^2 or ²
 _ORDER = rf"(?:\d+|{_POWER})"                     # 2, ^2 or ²
 _PARTIALS = rf"(?:∂{NAME}{_POWER}?)+"
 _BEFORE_A_POINT = r"(?=[ \t]+(?:at|using)(?!\w))"

@@ -121,6 +121,7 @@ class Interpreter:
         self.evaluator.files = files
         self.evaluator.progress = progress  # start(steps) / update(step, loss) / finish(…)
         self._parsed: dict = {}  # expression strings of API calls -> syntax (immutable)
+        self.style = "text"  # how show() prints values: "text", or "latex" (:format latex)
 
     @property
     def base_dir(self) -> str | None:
@@ -256,6 +257,8 @@ class Interpreter:
         """How a statement's result prints: a directive's report, or the value."""
         if node.op is table.REPORT:
             return str(node.params)
+        if self.style == "latex":
+            return self.latex(to_python(node.value, self))
         return format_value(node.value, self.precision, self.threshold)
 
     def format(self, value: object, full: bool = False) -> str:
@@ -362,6 +365,14 @@ class Interpreter:
     def graph(self, expr: str) -> Graph:
         """The computation graph of expr (`.to_dot()`, `.to_text()`); unbound names are inputs."""
         return self._directive("graph", expr, None, None, None, {}, detail=True)
+
+    def latex(self, expr) -> str:
+        """LaTeX for an expression, a directive's result ("d/dx x^2*sin(x)") or a value."""
+        if not isinstance(expr, str):
+            from .directives.latex import value_latex  # lazily, as the directives load
+            with internal_errors():
+                return value_latex(from_python(expr))
+        return self._directive("latex", expr, None, None, None, {})
 
     def _directive(self, kind, expr, wrt, at, mode, options, detail=False, report=False,
                    **extra):
@@ -473,6 +484,10 @@ class DiffiFunction:
 
     def __repr__(self) -> str:
         return f"<diffi function {self.function}>"
+
+    def _repr_latex_(self) -> str:
+        """IPython's display protocol: a function shows as its formula in LaTeX."""
+        return f"$\\displaystyle {self.interpreter.latex(self)}$"
 
 
 def _spelling(name):

@@ -16,7 +16,7 @@ from diffi.language.syntax import RESERVED, dump, format_number
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DOCUMENTED_RESERVED = ("at wrt using if then else and or not grad backprop hessian jacobian "
-                 "check graph explain minimize to").split()
+                       "check graph explain minimize to latex taylor tangent plot").split()
 
 
 # ----------------------------------------------------------------------------

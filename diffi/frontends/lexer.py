@@ -14,8 +14,8 @@ from pygments.token import (Comment, Error, Keyword, Name, Number, Operator, Pun
 
 from ..core.library import BUILTINS
 from ..core.values import Builtin
-from ..language.vocabulary import (DERIVATIVE, DIRECTIVES, KEYWORDS, LEIBNIZ, NAME, NAME_CHAR,
-                                   NUMBER, OPERATORS, SUPERSCRIPT)
+from ..language.vocabulary import (CONTEXTUAL, DERIVATIVE, DIRECTIVES, KEYWORDS, LEIBNIZ, NAME,
+                                   NAME_CHAR, NUMBER, OPERATORS, PRIMED, SUPERSCRIPT)
 
 FUNCTIONS = tuple(sorted(n for n, node in BUILTINS.items() if isinstance(node.value, Builtin)))
 CONSTANTS = tuple(sorted(n for n in BUILTINS if n not in FUNCTIONS))
@@ -44,6 +44,10 @@ class DiffiLexer(RegexLexer):
             (r'"(\\.|[^"\\\n])*"', String),
             (r'"[^\n]*', Error),  # a string that is never closed
             (rf"(?<!\w)(?:{LEIBNIZ}|{DERIVATIVE}){NOT_AFTER}", Keyword.Reserved),
+            (rf"(?<!\w){PRIMED}", Keyword.Reserved),  # f'(x): the derivative, as d/dx is
+            # order and from are keywords after an operand (taylor … order 5, plot f from
+            # -3 to 3), names elsewhere
+            (r"(?<=[\w)\]] )(" + "|".join(CONTEXTUAL) + r")" + NOT_AFTER, Keyword),
             (_names(DIRECTIVES), Keyword.Reserved),
             (r"(using)(\s+)(" + NAME + ")", bygroups(Keyword, Whitespace, Name.Attribute)),
             (_names(KEYWORDS), Keyword),

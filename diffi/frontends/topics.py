@@ -82,6 +82,18 @@ DIRECTIVES = [
            "trains: updates the named variables in place by reverse-mode gradients",
            ["w = 0", "minimize (w - 3)^2 wrt w using gd(rate = 0.1, steps = 100)", "w"],
            "Ctrl-C stops it early and keeps the weights of the last completed step."),
+    _topic("latex", "directive", "latex E",
+           "E, or the result of a directive such as d/dx E, written as LaTeX",
+           ["latex x^2/(1 + x^2)", "latex d/dx x^2*sin(x)"]),
+    _topic("taylor", "directive", "taylor E at x = a order n",
+           "the Taylor polynomial of E about a, a function of x that prints as its formula",
+           ["p = taylor exp(x) at x = 0 order 3", "p(0.1)"]),
+    _topic("tangent", "directive", "tangent f at a | tangent E at x = a",
+           "the tangent line of a function of one variable at a, a function",
+           ["f(x) = x^2", "tangent f at 1"]),
+    _topic("plot", "directive", 'plot E1, E2, … from a to b [to "file.png"] | plot losses',
+           "the curves in the terminal (braille), or to a .png/.svg file with matplotlib",
+           ["plot sin(x), d/dx sin(x) from -3 to 3"]),
 ]
 
 GUIDES = [
@@ -95,7 +107,8 @@ GUIDES = [
            Names: ln (log), σ (sigmoid), arcsin, arccos, arctan, sgn (sign).
            Derivatives: d^2/dx^2 E, d²/dx² E, ∂/∂x E, ∂²/∂x∂y E, and for a name f:
            ∂f/∂x, d²f/dx², df/dx at … (a bare df/dx divides df by dx).
-           Errors name the diffi spelling of Wᵀ, W^T, W', W.T (transpose(W)), f'(x),
+           Prime notation f'(x), f''(x) is read for a function of one variable.
+           Errors name the diffi spelling of Wᵀ, W^T, W', W.T (transpose(W)),
            sin x, x y, |x|, √x, ∇f, for, while, return and def."""),
 ]
 
@@ -134,6 +147,10 @@ COMMANDS = [
            "print numbers with N significant digits (1 to 17, 15 at start); "
            "without N, show it",
            [":precision 4", "pi", ":precision 15", "pi"]),
+    _topic(":format", "command", ":format [text | latex]",
+           "show results as diffi prints them (text, at start) or as LaTeX; "
+           "without an argument, show which",
+           [":format latex", "d/dx x^2*sin(x)", "[1, 0.5]", ":format text", "d/dx x^3"]),
     _topic(":threshold", "command", ":threshold [N | off]",
            "print tensors of more than N elements summarised (1000 at start); off prints "
            "them whole; without N, show it",

@@ -229,6 +229,35 @@ class AstBuilder(Transformer):
     def graph(self, token, expr, file=None):
         return S.Directive("graph", expr, file=file, span=span_of(token))
 
+    def latex(self, token, expr):
+        return S.Directive("latex", expr, span=span_of(token))
+
+    def taylor(self, token, expr, point, _order, order):
+        return S.Directive("taylor", expr, point=point, extent=[order], span=span_of(token))
+
+    def tangent(self, token, expr, point):
+        return S.Directive("tangent", expr, point=point, span=span_of(token))
+
+    def plot(self, token, *items):
+        """plot E1, E2, … [from a to b] [to "file"]: the curves, their span, the file."""
+        extent = next((i for i in items if isinstance(i, list)), None)
+        file = next((i for i in items if isinstance(i, S.Str)), None)
+        curves = [i for i in items if not isinstance(i, (list, S.Str))]
+        return S.Directive("plot", S.TupleLit(curves, span_of(token)), extent=extent,
+                           file=file, span=span_of(token))
+
+    def span(self, _from, start, stop):
+        return [start, stop]
+
+    def primed(self, token, args=None):
+        """f'(x), f''(x): the derivative of order (the count of primes) of the function f."""
+        name = token.value.rstrip(V.PRIMES)
+        positional, keywords = _split_args(args or [])
+        return S.Directive("prime", S.Name(V.normal_name(name), span_of(token)),
+                           order=len(token.value) - len(name),
+                           point=S.Point([], S.TupleLit(positional, span_of(token))),
+                           span=span_of(token))
+
     def wrt(self, *names):
         _check_unique(names, "variable")
         return list(names)
@@ -634,11 +663,12 @@ TERMINAL_NAMES = {
     "$END": "the end of the input", "COLON": "':'", "DERIV": "a derivative d/dx",
     "THEN": "'then'", "ELSE": "'else'", "AT": "'at'", "WRT": "'wrt'",
     "USING": "'using'", "TO": "'to'", "LEIBNIZ": "a derivative ∂f/∂x",
+    "PRIMED": "a derivative f'(x)", "ORDER": "'order'", "FROM": "'from'",
     "SUPERSCRIPT": "a power x²",
 }
 NOT_AFTER_KEYWORD = {"EQUAL", "COMMA", "RPAR", "RSQB", "MUL", "POW", "COMPARE", "SEMI"}
 OPERATORS = {"ADD", "MUL", "POW", "COMPARE", "AND", "OR", "LPAR", "LSQB", "SUPERSCRIPT"}
-EXPRESSION_STARTS = {"NAME", "NUMBER", "LPAR", "LSQB", "LBRACE", "STRING", "ADD",
+EXPRESSION_STARTS = {"PRIMED", "NAME", "NUMBER", "LPAR", "LSQB", "LBRACE", "STRING", "ADD",
                      "IF", "NOT", "LEIBNIZ"}
 DIRECTIVE_STARTS = {"DERIV"} | {word.upper() for word in V.DIRECTIVES}
 

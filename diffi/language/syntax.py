@@ -169,7 +169,8 @@ class Directive(Node):
     wrt: list | None = None       # list[Name]
     point: Point | None = None
     mode: Mode | None = None
-    file: Str | None = None       # graph … to "file"
+    file: Str | None = None       # graph … to "file", plot … to "file"
+    extent: list | None = None    # plot … from a to b: [a, b]; taylor … order n: [n]
     inner: "Directive | None" = None  # explain D
     span: Span | None = None
 
@@ -243,7 +244,7 @@ def precedence(node) -> int:
     if kind is IfElse:
         return IF
     if kind is Directive:
-        return DIRECTIVE
+        return ATOM if node.kind == "prime" else DIRECTIVE
     if kind in (Call, Index):
         return POSTFIX
     return ATOM
@@ -322,6 +323,18 @@ def deriv_head(order: int, var: str) -> str:
 def _directive(node) -> str:
     if node.kind == "explain":
         return f"explain {unparse(node.inner)}"
+    if node.kind == "prime":
+        return f"{node.expr.id}{chr(39) * node.order}({_args(node.point.positional.items, [])})"
+    if node.kind == "taylor":
+        return f"taylor {unparse(node.expr, IF)} {_point(node.point)} order " \
+               f"{unparse(node.extent[0], IF)}"
+    if node.kind == "plot":
+        parts = ["plot " + ", ".join(unparse(c, IF) for c in node.expr.items)]
+        if node.extent is not None:
+            parts.append(f"from {unparse(node.extent[0], IF)} to {unparse(node.extent[1], IF)}")
+        if node.file is not None:
+            parts.append("to " + _string(node.file))
+        return " ".join(parts)
     head = deriv_head(node.order, node.var) if node.kind == "d" else node.kind
     parts = [head, unparse(node.expr, IF)]
     if node.wrt:

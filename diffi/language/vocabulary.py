@@ -13,8 +13,11 @@ import unicodedata
 # Words --------------------------------------------------------------------------------------
 
 DIRECTIVES = ("grad", "backprop", "hessian", "jacobian", "check", "explain", "graph",
-              "minimize")
+              "minimize", "latex", "taylor", "tangent", "plot")
 KEYWORDS = ("at", "wrt", "using", "if", "then", "else", "and", "or", "not", "to")
+# Words read as keywords only where no name could stand (`taylor E at x = 0 order 5`,
+# `plot f from -3 to 3`): elsewhere they are names, so no program that uses them breaks.
+CONTEXTUAL = ("order", "from")
 RESERVED = frozenset(DIRECTIVES + KEYWORDS)
 MODES = ("forward", "reverse", "numeric", "symbolic")  # `using MODE` on a derivative
 OPTIMIZERS = ("gd", "adam")                             # `using OPTIMIZER(…)` on minimize
@@ -70,6 +73,12 @@ LEIBNIZ = (rf"∂{_ORDER}?{NAME}/{_PARTIALS}"
            rf"|d{_POWER}{NAME}/d{NAME}{_POWER}?"
            rf"|d\d*{NAME}/d{NAME}{_BEFORE_A_POINT}")
 
+# f'(x), f''(x), f′(x): a function's name, its primes, and at once its argument list. A
+# prime not followed by `(` (W', the board's transpose) is no token: the parser's hint
+# says what to write (hints.py).
+PRIMES = "'′"
+PRIMED = rf"{NAME}[{PRIMES}]+(?=\()"
+
 _COMPILED = {"DERIVATIVE_RE": DERIVATIVE, "LEIBNIZ_RE": LEIBNIZ, "NAME_RE": NAME}
 
 
@@ -85,6 +94,7 @@ def grammar_terminals() -> str:
     """The terminals grammar/diffi.lark leaves to this module, in Lark's notation."""
     lines = [f"DERIV.3: /{_lark(DERIVATIVE)}/",
              f"LEIBNIZ.3: /{_lark(LEIBNIZ)}/",
+             f"PRIMED.3: /{_lark(PRIMED)}/",
              f"NAME: /{_lark(NAME)}/",
              f"NUMBER: /{_lark(NUMBER)}/",
              f"SUPERSCRIPT: /{_lark(SUPERSCRIPT)}/"]

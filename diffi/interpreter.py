@@ -22,7 +22,8 @@ from .core.values import NOTHING, PRECISION, Function, UserFunction, format_valu
 from .errors import (ArityError, DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning,
                      LimitError, format_warning)
 from .language import syntax as S
-from .language.parser import parse, parse_prefix
+from .language import vocabulary
+from .language.parser import parse, parse_prefix, refine
 
 ANSWER = "ans"  # the name of the last expression statement's value
 if TYPE_CHECKING:  # for type checkers only: NumPy and the directives load lazily
@@ -120,6 +121,7 @@ class Interpreter:
         self.evaluator.files = files
         self.evaluator.progress = progress  # start(steps) / update(step, loss) / finish(…)
         self._parsed: dict = {}  # expression strings of API calls -> syntax (immutable)
+        self.style = "text"  # how show() prints values: "text", or "latex" (:format latex)
 
     @property
     def base_dir(self) -> str | None:
@@ -214,8 +216,14 @@ class Interpreter:
                 self._answer(node)
             if shown and (echo_silent or not stmt.silent):
                 on_result(node, stmt)
-        if error is not None:
-            raise error.locate(source, filename)
+        if error is not None:  # `sin x` or `x y`: now that the names are known, say which
+            raise refine(error, self.is_function).locate(source, filename)
+
+    def is_function(self, name: str) -> bool | None:
+        """Whether a name is bound to a function (None: it is not defined)."""
+        binding = self.globals.get(name)
+        node = binding.node if binding is not None else BUILTINS.get(name)
+        return None if node is None else isinstance(node.value, Function)
 
     def _answer(self, node) -> None:
         """`ans`: the value of the last expression statement (a silenced one too, as in
@@ -249,6 +257,8 @@ class Interpreter:
         """How a statement's result prints: a directive's report, or the value."""
         if node.op is table.REPORT:
             return str(node.params)
+        if self.style == "latex":
+            return self.latex(to_python(node.value, self))
         return format_value(node.value, self.precision, self.threshold)
 
     def format(self, value: object, full: bool = False) -> str:
@@ -260,6 +270,7 @@ class Interpreter:
     # Variables ---------------------------------------------------------------------------
 
     def __getitem__(self, name: str) -> PythonValue:
+        name = _spelling(name)
         binding = self.globals.get(name)
         node = binding.node if binding is not None else BUILTINS.get(name)
         if node is None:
@@ -267,18 +278,21 @@ class Interpreter:
         return to_python(node.value, self)
 
     def __setitem__(self, name: str, value: object) -> None:
-        if not isinstance(name, str) or not name.isidentifier() or name in S.RESERVED:
+        if not isinstance(name, str) or not vocabulary.NAME_RE.fullmatch(name) \
+                or _spelling(name) in S.RESERVED:
             raise DiffiTypeError(f"{name!r} is not a valid diffi name")
+        name = _spelling(name)
         node = constant(from_python(value), name)
         self.globals[name] = Binding(name, node)
 
     def __delitem__(self, name: str) -> None:
+        name = _spelling(name)
         if name not in self.globals:
             raise DiffiNameError(f"name '{name}' is not defined")
         del self.globals[name]
 
     def __contains__(self, name: str) -> bool:
-        return name in self.globals
+        return _spelling(name) in self.globals
 
     def names(self) -> list[str]:
         """The names the session has defined, in the order they were first bound."""
@@ -298,7 +312,8 @@ class Interpreter:
         if not isinstance(wrt, str):
             raise DiffiTypeError("wrt names one variable, as a string")
         _variable_name(wrt)
-        return self._directive("d", expr, None, at, mode, options, var=wrt, order=order)
+        return self._directive("d", expr, None, at, mode, options, var=_spelling(wrt),
+                               order=order)
 
     def grad(self, expr: str, wrt: Names = None, at: Point = None, mode: str | None = None,
              **options: object) -> PythonValue:
@@ -350,6 +365,14 @@ class Interpreter:
     def graph(self, expr: str) -> Graph:
         """The computation graph of expr (`.to_dot()`, `.to_text()`); unbound names are inputs."""
         return self._directive("graph", expr, None, None, None, {}, detail=True)
+
+    def latex(self, expr) -> str:
+        """LaTeX for an expression, a directive's result ("d/dx x^2*sin(x)") or a value."""
+        if not isinstance(expr, str):
+            from .directives.latex import value_latex  # lazily, as the directives load
+            with internal_errors():
+                return value_latex(from_python(expr))
+        return self._directive("latex", expr, None, None, None, {})
 
     def _directive(self, kind, expr, wrt, at, mode, options, detail=False, report=False,
                    **extra):
@@ -462,6 +485,15 @@ class DiffiFunction:
     def __repr__(self) -> str:
         return f"<diffi function {self.function}>"
 
+    def _repr_latex_(self) -> str:
+        """IPython's display protocol: a function shows as its formula in LaTeX."""
+        return f"$\\displaystyle {self.interpreter.latex(self)}$"
+
+
+def _spelling(name):
+    """A name as the source would store it (a₅ is a5, x̄ composed); other keys as given."""
+    return vocabulary.normal_name(name) if isinstance(name, str) else name
+
 
 def _names(wrt) -> list | None:
     if wrt is None:
@@ -469,14 +501,14 @@ def _names(wrt) -> list | None:
     names = [wrt] if isinstance(wrt, str) else list(wrt)
     for name in names:
         _variable_name(name)
-    return [S.Name(n) for n in names]
+    return [S.Name(_spelling(n)) for n in names]
 
 
 def _variable_name(name) -> None:
     """wrt's names must be names a program could bind (not `at`, not `2x`)."""
-    if not isinstance(name, str) or not name.isidentifier():
+    if not isinstance(name, str) or not vocabulary.NAME_RE.fullmatch(name):
         raise DiffiTypeError(f"wrt takes variable names, not {name!r}")
-    if name in S.RESERVED:
+    if _spelling(name) in S.RESERVED:
         raise DiffiTypeError(f"wrt takes variable names: '{name}' is a reserved word")
 
 
@@ -485,7 +517,8 @@ def _point(at):
     if at is None:
         return None
     if isinstance(at, dict):
-        return S.Point([S.Keyword(str(k), S.Literal(from_python(v))) for k, v in at.items()])
+        return S.Point([S.Keyword(_spelling(str(k)), S.Literal(from_python(v)))
+                        for k, v in at.items()])
     if isinstance(at, list):
         at = tuple(at)
     return S.Point([], S.Literal(from_python(at)))

@@ -96,6 +96,9 @@ def test_help_with_and_without_a_topic():
     assert command(":help hypot")[0] == "hypot(x, y)"
     with pytest.raises(DiffiError, match="did you mean grad"):
         command(":help gard")
+    with pytest.raises(DiffiError, match=r"^no help on 'sigma'; did you mean sigmoid or "
+                                         r"logistic or σ\?$"):
+        command(":help sigma")
 
 
 def test_threshold_sets_and_shows_when_tensors_summarise():

@@ -50,9 +50,21 @@ def test_derivative_completes_with_each_variable(it):
     assert texts(candidates(it, "y = d2/dx")) == ["d2/dx", "d2/dxs"]
 
 
+def test_the_boards_derivatives_complete_too(it):
+    assert texts(candidates(it, "∂/∂")) == ["∂/∂sine_wave", "∂/∂x", "∂/∂xs"]
+    assert texts(candidates(it, "d^2/dx")) == ["d^2/dx", "d^2/dxs"]
+
+
+def test_the_boards_names_are_builtins(it):
+    assert "ln" in texts(candidates(it, "l"))
+    assert candidates(it, "arc")[2].text == "arctan"
+    assert candidates(it, "arc")[2].meta == "arctan(x)  inverse tangent (another name for atan)"
+
+
 def test_modes_after_using(it):
     assert texts(candidates(it, "d/dx x^2 using n")) == ["numeric"]
     assert "reverse" in texts(candidates(it, "grad f using "))
+    assert texts(candidates(it, "minimize f(x) wrt x using a")) == ["adam"]
 
 
 def test_a_whole_word_offers_nothing(it):

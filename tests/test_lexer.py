@@ -48,6 +48,20 @@ def kind_of(source: str, text: str):
     ("a <= b", "<=", Operator),
     ("A[:, 0]", ":", Punctuation),
     ("x $ y", "$", Error),
+    # the board's notation (docs/notation.md)
+    ("d^2/dx^2 x^3", "d^2/dx^2", Keyword.Reserved),
+    ("d²/dx² x^3", "d²/dx²", Keyword.Reserved),
+    ("∂²/∂x∂y x*y", "∂²/∂x∂y", Keyword.Reserved),
+    ("∂f/∂x + 1", "∂f/∂x", Keyword.Reserved),
+    ("df/dx at 3", "df/dx", Keyword.Reserved),
+    ("x\u0304 = 1", "x\u0304", Name),
+    ("w1·x", "·", Operator),
+    ("a − b", "−", Operator),
+    ("a ≤ b", "≤", Operator),
+    ("x² + 1", "²", Operator),
+    ("ln(x)", "ln", Name.Builtin),
+    ("σ(x)", "σ", Name.Builtin),
+    ("sin²(x)", "sin", Name.Builtin),
     ('print("never closed', '"never closed', Error),
 ])
 def test_token_kinds(source, text, kind):
@@ -69,6 +83,10 @@ def test_every_builtin_and_reserved_word_is_recognised():
         assert kind_of(f"{name} ", name) == expected, name
     for word in RESERVED:
         assert kind_of(f"{word} ", word) in (Keyword, Keyword.Reserved), word
+
+
+def test_a_tight_division_of_d_names_is_a_division():
+    assert [v for _, v in tokens("dy/dx")] == ["dy", "/", "dx"]
 
 
 def test_names_that_start_like_keywords_are_names():

@@ -29,9 +29,18 @@ def test_every_directive_builtin_and_command_has_a_topic():
     assert set(ACTIONS) <= names
 
 
-@pytest.mark.parametrize("asked", ["d/dx", "derivative", "d2/dx2", "d/dy", "d3/dθ3"])
+@pytest.mark.parametrize("asked", ["d/dx", "derivative", "d2/dx2", "d/dy", "d3/dθ3",
+                                   "d^2/dx^2", "d²/dx²", "∂/∂x", "∂²/∂x∂y", "∂f/∂x",
+                                   "d²y/dx²", "df/dx"])
 def test_derivative_topic_by_any_name(asked):
     assert topics.lookup(asked).name == "d/dx"
+
+
+def test_the_boards_notation_has_a_guide():
+    topic = topics.lookup("notation")
+    assert topic.kind == "guide" and "∂/∂x" in topic.signature
+    assert "guides      notation" in topics.overview()
+    assert topics.lookup("ln").summary == "natural logarithm (another name for log)"
 
 
 def test_commands_with_or_without_colon():
@@ -80,3 +89,15 @@ def test_overview_lists_everything():
 
 def test_misspelt_topic_suggests():
     assert topics.suggestions("gard") == ["grad"]
+    assert topics.suggestions("hesian") == ["hessian"]
+
+
+def test_a_board_word_suggests_the_builtin_and_its_other_names():
+    assert topics.suggestions("sigma") == ["sigmoid", "logistic", "σ"]
+    assert topics.suggestions("Σ") == ["sum"]
+
+
+def test_a_far_name_suggests_nothing_near_in_letters_only():
+    # difflib alone finds sin and min for inv, and sign and using for sigma
+    assert topics.suggestions("inv") == ["inf"]
+    assert topics.suggestions("frobnicate") == []

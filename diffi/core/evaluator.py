@@ -6,18 +6,19 @@ are walked in loops, so long formulas do not grow Python's stack.
 """
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import time
 
 from .. import arrays, table
 from ..arrays import as_value, finite, is_array
-from ..errors import ArityError, DiffiNameError, DiffiTypeError, LimitError, ShapeError
+from ..errors import (ArityError, DiffiNameError, DiffiTypeError, LimitError, ShapeError,
+                      Span)
+from ..language import hints
 from ..language import syntax as S
-from ..language.parser import start_of
+from ..language.parser import leibniz_spelling, start_of
 from .graph import Binding, Node, Scope
-from .library import BUILTINS, constant
+from .library import BUILTINS, SPELLINGS, constant
 from .values import (PRECISION, SUMMARY_THRESHOLD, Function, UserFunction, format_value,
                      kind_of)
 
@@ -161,11 +162,20 @@ class Evaluator:
             self.recording[ast.id] = None
         return node
 
-    def undefined(self, name: str, span, scope: Scope) -> DiffiNameError:
-        known = scope.names() | set(BUILTINS)
-        close = difflib.get_close_matches(name, sorted(known), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        return DiffiNameError(f"name '{name}' is not defined{hint}", span)
+    def undefined(self, name: str, span, scope: Scope, called: bool = False) -> DiffiNameError:
+        """The error for an unbound name, with the names it may be a slip for."""
+        known = (scope.names() | set(BUILTINS)) - {name}
+        if called:  # `inv(2)` suggests a function, never the constant inf
+            known = {n for n in known if isinstance(self._value_of(n, scope), Function)}
+        hint = hints.did_you_mean(name, known, SPELLINGS)
+        error = DiffiNameError(f"name '{name}' is not defined{hint}", span)
+        error.name = name
+        return error
+
+    @staticmethod
+    def _value_of(name: str, scope: Scope):
+        binding = scope.lookup(name)
+        return binding.node.value if binding is not None else BUILTINS[name].value
 
     def eval_binary(self, ast, scope):
         if ast.op == "^":
@@ -174,10 +184,14 @@ class Evaluator:
         while type(ast) is S.Binary and ast.op != "^":
             spine.append(ast)
             ast = ast.left
-        acc = self.eval(ast, scope)
-        for node in reversed(spine):
-            right = self.eval(node.right, scope)
-            acc = self.apply(table.BINARY[node.op], (acc, right), node.span)
+        try:
+            acc = self.eval(ast, scope)
+            for node in reversed(spine):
+                right = self.eval(node.right, scope)
+                acc = self.apply(table.BINARY[node.op], (acc, right), node.span)
+        except DiffiNameError as error:
+            _name_the_derivative(error, spine)
+            raise
         return acc
 
     def _eval_power_chain(self, ast, scope):
@@ -185,10 +199,38 @@ class Evaluator:
         while type(ast) is S.Binary and ast.op == "^":
             spine.append((ast, self.eval(ast.left, scope)))
             ast = ast.right
-        acc = self.eval(ast, scope)
+        if type(ast) is S.Name and ast.id == "T":
+            acc = self._transpose_exponent(ast, spine[-1], scope)
+        else:
+            acc = self.eval(ast, scope)
+            if type(ast) is S.Num and ast.value == -1 and ast.span == spine[-1][0].span:
+                self._warn_inverse(*spine[-1])
         for node, base in reversed(spine):
             acc = self.apply(table.POW, (base, acc), node.span)
         return acc
+
+    def _transpose_exponent(self, ast, power, scope) -> Node:
+        """The T of `W^T`: the board's transpose is transpose(W), whether or not T is bound."""
+        node, base = power
+        spelling = f"transpose({S.unparse(node.left, S.IF)})"
+        if scope.lookup("T") is None and "T" not in BUILTINS:
+            raise DiffiNameError(f"name 'T' is not defined; for the transpose write "
+                                 f"{spelling}", ast.span)
+        exponent = self.eval(ast, scope)
+        if is_array(base.value) and base.value.ndim == 2:
+            caret = Span(node.span.line, node.span.column, ast.span.end_line,
+                         ast.span.end_column)  # under `^T`
+            self.warn(f"{S.unparse(node)} is the elementwise power; for the transpose "
+                      f"write {spelling}", caret)
+        return exponent
+
+    def _warn_inverse(self, node, base) -> None:
+        """The board's W⁻¹ of a matrix is its inverse; diffi's is the elementwise 1/W.
+        (Only the superscript: its power and exponent share the one token's span.)"""
+        if is_array(base.value) and base.value.ndim == 2:
+            name = S.unparse(node.left, S.POSTFIX)
+            self.warn(f"{name}⁻¹ is the elementwise power 1/{name}, not the matrix "
+                      f"inverse (diffi has none)", node.span)
 
     def eval_unary(self, ast, scope):
         spine = []
@@ -245,8 +287,16 @@ class Evaluator:
                            params="then" if taken else "else")
 
     def eval_call(self, ast, scope):
-        callee = self.eval(ast.func, scope)
+        func = ast.func
+        try:
+            callee = self.eval(func, scope)
+        except DiffiNameError:
+            if type(func) is S.Name and scope.lookup(func.id) is None:
+                raise self.undefined(func.id, func.span, scope, called=True) from None
+            raise
         fn = callee.value
+        if fn is None and type(func) is S.Name:  # a free variable of a formula
+            raise self.undefined(func.id, func.span, scope, called=True)
         if not isinstance(fn, Function):
             raise DiffiTypeError(f"a {kind_of(fn)} is not a function; "
                                  f"write '*' to multiply", ast.span)
@@ -426,6 +476,27 @@ class Evaluator:
         if value.size > self.limits.max_elements:
             raise LimitError(f"a tensor of {value.size} elements is larger than "
                              f"{self.limits.max_elements} (max_elements)", span)
+
+
+def _name_the_derivative(error: DiffiNameError, spine) -> None:
+    """`dy/dx` with dy not defined divides two names; the message names d/dx y."""
+    name, span = getattr(error, "name", None), error.span
+    if not name or name[0] != "d" or span is None:
+        return
+    for node in spine:
+        right = node.right
+        if node.op == "/" and type(right) is S.Name and _adjacent(span, node.span) \
+                and _adjacent(node.span, right.span):
+            spelling = leibniz_spelling(f"{name}/{right.id}")
+            if spelling is not None:
+                error.message = (f"name '{name}' is not defined: {name}/{right.id} divides "
+                                 f"{name} by {right.id}; for the derivative write {spelling}")
+                error.args = (error.message,)
+            return
+
+
+def _adjacent(left, right) -> bool:
+    return left.end_line == right.line and left.end_column == right.column
 
 
 def nonfinite_message(what: str, prim, value, args) -> str:

@@ -40,14 +40,26 @@ def _from_table(name: str, prim: table.Primitive) -> Builtin:
                    min_args=prim.arity, max_args=prim.arity)
 
 
+# The board's names for built-ins (docs/notation.md surveys lecture notation): each is
+# another name of the same function, and a user may rebind it like any built-in.
+NOTATION = {"ln": "log", "σ": "sigmoid", "arcsin": "asin", "arccos": "acos",
+            "arctan": "atan", "sgn": "sign"}
+
+
+def _alias(alias: str, target: str) -> Builtin:
+    fn = _from_table(alias, table.TABLE[target])
+    fn.doc = f"{fn.doc} (another name for {target})"
+    return fn
+
+
 def make_builtins() -> dict[str, Node]:
     """The built-in scope: one constant node per name."""
     functions = {}
     for name, prim in table.TABLE.items():
         if prim.symbol is None and prim.numeric:
             functions[name] = _from_table(name, prim)
-    for alias, target in table.ALIASES.items():
-        functions[alias] = _from_table(alias, table.TABLE[target])
+    for alias, target in {**table.ALIASES, **NOTATION}.items():
+        functions[alias] = _alias(alias, table.ALIASES.get(target, target))
     functions.update(builtin_functions())
     functions["print"] = Builtin("print", "print(a, b, …, full = false)",
                                  "print values and strings separated by spaces "
@@ -60,4 +72,16 @@ def make_builtins() -> dict[str, Node]:
     return scope
 
 
+def spellings(builtins: dict[str, Node]) -> dict[str, tuple[str, ...]]:
+    """Each built-in function's other names: sigmoid → ('logistic', 'σ')."""
+    names: dict[int, list[str]] = {}
+    for name, node in builtins.items():
+        primitive = getattr(node.value, "primitive", None)
+        if primitive is not None:
+            names.setdefault(id(primitive), []).append(name)
+    return {name: tuple(n for n in group if n != name)
+            for group in names.values() if len(group) > 1 for name in group}
+
+
 BUILTINS = make_builtins()
+SPELLINGS = spellings(BUILTINS)

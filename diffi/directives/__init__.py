@@ -13,7 +13,7 @@ from __future__ import annotations
 from .. import table
 from ..core.graph import Node
 from ..errors import DiffiError
-from . import check, derivatives, explain, graphs, matrices
+from . import check, curves, derivatives, explain, graphs, latex, matrices, plots
 from .context import Report
 
 
@@ -49,4 +49,6 @@ def _minimize(ev, ast, scope):
 HANDLERS: dict = {"d": derivatives.derivative, "grad": derivatives.grad,
                   "backprop": derivatives.backprop, "minimize": _minimize,
                   "hessian": matrices.hessian, "jacobian": matrices.jacobian,
-                  "check": check.check, "explain": explain.explain, "graph": graphs.graph}
+                  "check": check.check, "explain": explain.explain, "graph": graphs.graph,
+                  "latex": latex.latex, "prime": curves.prime, "taylor": curves.taylor,
+                  "tangent": curves.tangent, "plot": plots.plot}

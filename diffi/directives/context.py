@@ -15,9 +15,8 @@ from ..core.tape import Tape
 from ..core.values import UserFunction, kind_of
 from ..errors import DiffiTypeError
 from ..language import syntax as S
+from ..language.vocabulary import MODES
 from ..modes import numeric, symbolic
-
-MODES = ("forward", "reverse", "numeric", "symbolic")
 
 
 class Formula(UserFunction):

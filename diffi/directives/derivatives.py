@@ -200,7 +200,7 @@ def symbolic_derivative_function(problem: Problem, order: int) -> Formula:
     """d^n/dx^n E as a formula in the problem's inputs."""
     traced = problem.tape(every_input=True)
     inputs, x = traced.inputs, traced.xs[0]
-    b = symbolic.Builder()
+    b = symbolic.Builder(canonical=True)
     leaves = {n.id: n for n in inputs}
     result = symbolic.rebuild(traced.tape, b, leaves)[traced.output.id]
     for _ in range(order):
@@ -330,7 +330,7 @@ def _scalar(tangent: dict, output):
 def symbolic_gradient_function(problem: Problem) -> Formula:
     traced = problem.tape(every_input=True)
     inputs, xs, tape = traced.inputs, traced.xs, traced.tape
-    b = symbolic.Builder()
+    b = symbolic.Builder(canonical=True)
     rebuilt = symbolic.rebuild(tape, b, {n.id: n for n in inputs})
     adj = symbolic.reverse_derivatives(tape, rebuilt, b)
     parts = [adj.get(x.id, b.const(0.0)) for x in xs]

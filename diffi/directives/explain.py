@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from .. import arrays, table
 from ..arrays import finite, is_array, zero_like
-from ..core.graph import Node, ancestors
+from ..core.graph import Node
 from ..core.problem import Problem, build
 from ..core.values import format_value
+from ..errors import DiffiTypeError
 from ..modes import forward, numeric, reverse, symbolic
-from ..table import reader
 from .context import Context, Report, mode_of, numeric_estimate, pack, quietly, unit_seeds
 from .derivatives import (derivative as d_directive, derivative_value, grad as grad_directive,
                           reverse_pass)
-from .tables import _print, backprop_table, kink_lines, row_names, tangent_table
+from .steps import rule_lines
+from .tables import backprop_table, kink_lines, row_names, tangent_table
 
 
 def explain(ev, ast, scope):
@@ -151,14 +152,11 @@ def _estimate_lines(ev, var: str, estimate, order: int) -> list[str]:
 
 def _sweep_lines(ev, ast, problem, var, method: str) -> list[str]:
     """Differences for h = 1e-1 … 1e-15 against the exact (forward-mode) value."""
-    ctx = Context(ev, ast)
-    exact_problem = problem
-    exact = derivative_value(ctx, _single(exact_problem, var), "forward", {}, 1)
-    f = quietly(ev, lambda t: problem.output_at(problem.with_variable(var, t)))
+    rows, exact = _sweep(ev, ast, problem, var, method)
     lines = [f"  step size sweep ({method} differences; error against forward mode "
              f"{format_value(exact, ev.precision)}):",
              "       h   estimate               error"]
-    for h, value, error in numeric.sweep(f, problem.values[var], exact, method):
+    for h, value, error in rows:
         outside = "  (a point outside f's domain)" if not finite(value) else ""
         lines.append(f"  {h:6.0e}   {format_value(value, 15):<21}  {error:.1e}{outside}")
     power = "h^2" if method == "central" else "h"
@@ -167,32 +165,38 @@ def _sweep_lines(ev, ast, problem, var, method: str) -> list[str]:
     return lines
 
 
+def _sweep(ev, ast, problem, var, method: str):
+    """The sweep's rows (h, estimate, error), and the exact value they are measured by."""
+    exact = derivative_value(Context(ev, ast), _single(problem, var), "forward", {}, 1)
+    f = quietly(ev, lambda t: problem.output_at(problem.with_variable(var, t)))
+    return numeric.sweep(f, problem.values[var], exact, method), exact
+
+
+def numeric_sweep(ev, ast, scope) -> list:
+    """The step-size sweep of `explain d/dx E at … using numeric` (central differences):
+    rows (h, estimate, error), for `plot` to draw on log-log axes."""
+    problem = build(ev, ast, scope)
+    var = problem.variables[0] if problem.variables else None
+    if ast.kind != "d" or ast.order != 1 or type(problem.values.get(var)) is not float:
+        raise DiffiTypeError("plot draws the step-size sweep of a first derivative at a "
+                             "point: plot explain d/dx E at x = 1 using numeric", ast.span)
+    return _sweep(ev, ast, problem, var, "central")[0]
+
+
 def _single(problem, var):
     return Problem(problem.ev, problem.ast, problem.scope, problem.function, problem.names,
                    [var], problem.values)
 
 
 def _explain_symbolic(ev, ast, problem):
+    """The rules that make the derivative, one line per operation, then the result."""
     traced = problem.tape(every_input=True)
     inputs, output, tape = traced.inputs, traced.output, traced.tape
-    b = symbolic.Builder()
     leaves = {n.id: Node(table.CONST, (), None, name=n.name) for n in inputs}
-    formula = symbolic.rebuild(tape, b, leaves)[output.id]
-    lines = ["rules applied (u' is the derivative of u):"]
-    for expr in ancestors(formula):
-        parts = reader.elementwise_partials(expr.op, b, *expr.inputs, expr) \
-            if expr.inputs else None
-        if not parts:
-            continue
-        terms = [f"({_print(b.node(part))})·({_print(arg)})'"
-                 for arg, part in zip(expr.inputs, parts)
-                 if part is not None and _depends(arg, leaves)]
-        if terms:
-            lines.append(f"  ({_print(expr)})' = " + " + ".join(terms))
+    formula = symbolic.rebuild(tape, symbolic.Builder(canonical=True), leaves)[output.id]
+    variables = {leaves[n.id].id for n in traced.xs}
+    lines = ["rules applied, inner parts first (u' is the derivative of u):",
+             *rule_lines(formula, variables, single=len(variables) == 1)]
     result = (d_directive if ast.kind == "d" else grad_directive)(ev, ast, problem.scope)
     lines.append(f"result: {format_value(result, ev.precision)}")
     return Report(result, "\n".join(lines))
-
-
-def _depends(node: Node, leaves: dict) -> bool:
-    return any(n.op is table.CONST and n.value is None for n in ancestors(node))

@@ -75,7 +75,7 @@ def _symbolic_hessian_function(problem):
     """The hessian's formula in the problem's inputs (no point)."""
     traced = problem.tape()
     inputs, xs, tape = traced.inputs, traced.xs, traced.tape
-    b = symbolic.Builder()
+    b = symbolic.Builder(canonical=True)
     rebuilt = symbolic.rebuild(tape, b, {x.id: x for x in xs})
     adjoint = symbolic.reverse_derivatives(tape, rebuilt, b)
     grads = [adjoint.get(x.id, b.const(0.0)) for x in xs]

@@ -60,6 +60,18 @@ def _precision(argument, interpreter, console, run_file, width) -> None:
     interpreter.precision = int(argument)
 
 
+def _format(argument, interpreter, console, run_file, width) -> None:
+    if not argument:
+        console.result(f"format: {interpreter.style}")
+        return
+    if argument not in STYLES:
+        raise DiffiError(f":format takes {' or '.join(STYLES)}")
+    interpreter.style = argument
+
+
+STYLES = ("text", "latex")  # how :format shows results: as diffi prints them, or LaTeX
+
+
 def _threshold(argument, interpreter, console, run_file, width) -> None:
     if not argument:
         setting = interpreter.threshold
@@ -87,7 +99,7 @@ def _help(argument, interpreter, console, run_file, width) -> None:
 
 
 ACTIONS = {":quit": _quit, ":vars": _vars, ":reset": _reset, ":precision": _precision,
-           ":threshold": _threshold, ":load": _load, ":help": _help}
+           ":threshold": _threshold, ":load": _load, ":help": _help, ":format": _format}
 
 
 # :vars ---------------------------------------------------------------------------------

@@ -10,14 +10,14 @@ from functools import partial
 
 from ..core.library import BUILTINS
 from ..core.values import PRECISION, Builtin, Function, format_value, kind_of
-from ..language.syntax import RESERVED
+from ..language.vocabulary import (DERIVATIVE, LEIBNIZ, MODES, NAME, NAME_CHAR, OPTIMIZERS,
+                                   RESERVED)
 from . import topics
 
-WORD = re.compile(r"(?<![\w/])(?:d\d*/d\w*|[^\W\d]\w*)$")
-TOKEN = re.compile(r"(?<![\w/])(?:d\d*/d[^\W\d]\w*(?:\^\d+)?|[^\W\d]\w*)")
-DERIVATIVE = re.compile(r"d\d*/d[^\W\d]\w*(\^\d+)?$")
+# A derivative being typed (`d/d`, `d2/dx`, `∂/∂`) or a name, ending at the cursor.
+WORD = re.compile(rf"(?<![\w/])(?:(?:d[\d^]*|∂)/[d∂]{NAME_CHAR}*|{NAME})$")
+TOKEN = re.compile(rf"(?<![\w/])(?:{LEIBNIZ}|{DERIVATIVE}|{NAME})")
 MODE_SLOT = re.compile(r"\busing\s+\w*$")
-MODES = ("forward", "reverse", "numeric", "symbolic", "gd", "adam")
 DIRECTIVES = {t.name for t in topics.DIRECTIVES}
 META_WIDTH = 50
 CLOSE = {")": "(", "]": "[", "}": "{"}
@@ -110,13 +110,14 @@ def _reserved(word: str) -> list[Candidate]:
 
 def _derivatives(interpreter, word: str) -> list[Candidate]:
     """d/dx for each variable: `d/d` completes to `d/dx`, `d/dy`, …"""
-    head, _, tail = word.rpartition("/d")
+    head, _, tail = word.rpartition("/")
+    letter, tail = tail[:1], tail[1:]
     names = [n for n, b in interpreter.globals.items()
              if n.startswith(tail) and not isinstance(b.node.value, Function)]
     if not names and "x".startswith(tail):
         names = ["x"]
     note = short(topics.lookup("d/dx").summary)
-    return [Candidate(f"{head}/d{n}", "directive", note) for n in sorted(names)]
+    return [Candidate(f"{head}/{letter}{n}", "directive", note) for n in sorted(names)]
 
 
 def candidates(interpreter, before: str) -> list[Candidate]:
@@ -125,7 +126,7 @@ def candidates(interpreter, before: str) -> list[Candidate]:
     if "/" in word:
         return _derivatives(interpreter, word)
     if MODE_SLOT.search(before):
-        return [Candidate(m, "mode", "mode") for m in MODES if m.startswith(word)]
+        return [Candidate(m, "mode", "mode") for m in MODES + OPTIMIZERS if m.startswith(word)]
     if not word:
         return []
     found = _user(interpreter, word) + _builtins(interpreter, word) + _reserved(word)
@@ -181,7 +182,7 @@ def last_directive(before: str) -> str:
     """The directive of the statement the cursor is in: `grad f wrt x at |` → 'grad'."""
     statement = re.split(r"[;\n]", before)[-1]
     for word in reversed(TOKEN.findall(statement)):
-        if word in DIRECTIVES or DERIVATIVE.match(word):
+        if word in DIRECTIVES or topics.is_derivative(word):
             return word
     return ""
 

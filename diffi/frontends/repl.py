@@ -30,7 +30,7 @@ from prompt_toolkit.validation import ValidationError, Validator
 
 from .. import __version__
 from ..errors import DiffiSyntaxError
-from ..language.parser import is_incomplete, parse
+from ..language.parser import is_incomplete, parse, refine
 from . import completion
 from .commands import PROMPT
 from .lexer import DiffiLexer
@@ -134,24 +134,30 @@ class SourceCompleter(Completer):
 class SourceValidator(Validator):
     """Points at a syntax error: on Enter, any; while typing, only those more text cannot fix."""
 
+    def __init__(self, interpreter=None):
+        self.is_function = interpreter.is_function if interpreter else lambda name: None
+
     def validate(self, document: Document) -> None:
-        error = syntax_error(document.text)
+        error = syntax_error(document.text, is_function=self.is_function)
         if error is not None:
             raise error
 
     async def validate_async(self, document: Document) -> None:
-        error = syntax_error(document.text, typing=True)
+        error = syntax_error(document.text, typing=True, is_function=self.is_function)
         if error is not None:
             raise error
 
 
-def syntax_error(text: str, typing: bool = False) -> ValidationError | None:
-    """The input's syntax error placed at its offset, or None."""
+def syntax_error(text: str, typing: bool = False,
+                 is_function=lambda name: None) -> ValidationError | None:
+    """The input's syntax error placed at its offset, or None; `sin x` is worded by
+    is_function (whether a name is a function: True, False or None if unknown)."""
     if completion.is_command(text) or not text.strip():
         return None
     try:
         parse(text)
     except DiffiSyntaxError as error:
+        refine(error, is_function)
         offset = len(text) if error.incomplete else _offset(text, error.line, error.column)
         # While typing, an open bracket or an error in the last word (`2e` on the way
         # to `2e-3`) is no error yet: the next keys may well mend it.
@@ -296,7 +302,8 @@ def prompt_session(session: Session, history: History | None = None, **io) -> Pr
     return PromptSession(
         message=[("class:prompt", PROMPT)], prompt_continuation=continuation,
         multiline=True, lexer=SourceLexer(), completer=SourceCompleter(session),
-        complete_while_typing=True, validator=SourceValidator(), validate_while_typing=True,
+        complete_while_typing=True, validator=SourceValidator(session.interpreter),
+        validate_while_typing=True,
         bottom_toolbar=toolbar(session), style=STYLE, include_default_pygments_style=False,
         history=history if history is not None else open_history(),
         auto_suggest=AutoSuggestFromHistory(), key_bindings=key_bindings(),

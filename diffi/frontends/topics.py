@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import difflib
 import functools
-import re
 import textwrap
 from dataclasses import dataclass
 
-from ..core.library import BUILTINS
+from ..core.library import BUILTINS, SPELLINGS
 from ..core.values import Builtin
+from ..language import vocabulary
+from ..language.hints import edit_distance
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Topic:
     """One help topic: how to write it, what it does, and an example to run."""
 
     name: str
-    kind: str                        # directive, keyword, built-in, constant or command
+    kind: str                        # directive, keyword, guide, built-in, constant or command
     signature: str
     summary: str
     details: str = ""
@@ -42,7 +43,10 @@ DIRECTIVES = [
             "f(x) = x^2; df = d/dx f; df(3)"], """
            Higher orders are exact: d2/dx2 E, d3/dx3 E, … (d2/dx1^2 for a name ending
            in a digit). Without `at`, bound names use their values; when x is unbound
-           the result is a formula. d/dx f of a function is a function."""),
+           the result is a formula. d/dx f of a function is a function.
+           The board's spellings work too: d^2/dx^2 E and d²/dx² E, ∂/∂x E, d/dx d/dy E
+           (d/dx of d/dy E), and for a name f: ∂f/∂x, d²f/dx², df/dx at …
+           (:help notation)."""),
     _topic("grad", "directive", "grad E wrt x, y [at …] [using MODE]   |   grad f [at (…)]",
            "the gradient by reverse mode: the partials in `wrt` order (parameter order for f)",
            ["f(x, y) = x*y + sin(x)", "grad f at (3, 0)",
@@ -78,6 +82,34 @@ DIRECTIVES = [
            "trains: updates the named variables in place by reverse-mode gradients",
            ["w = 0", "minimize (w - 3)^2 wrt w using gd(rate = 0.1, steps = 100)", "w"],
            "Ctrl-C stops it early and keeps the weights of the last completed step."),
+    _topic("latex", "directive", "latex E",
+           "E, or the result of a directive such as d/dx E, written as LaTeX",
+           ["latex x^2/(1 + x^2)", "latex d/dx x^2*sin(x)"]),
+    _topic("taylor", "directive", "taylor E at x = a order n",
+           "the Taylor polynomial of E about a, a function of x that prints as its formula",
+           ["p = taylor exp(x) at x = 0 order 3", "p(0.1)"]),
+    _topic("tangent", "directive", "tangent f at a | tangent E at x = a",
+           "the tangent line of a function of one variable at a, a function",
+           ["f(x) = x^2", "tangent f at 1"]),
+    _topic("plot", "directive", 'plot E1, E2, … from a to b [to "file.png"] | plot losses',
+           "the curves in the terminal (braille), or to a .png/.svg file with matplotlib",
+           ["plot sin(x), d/dx sin(x) from -3 to 3"]),
+]
+
+GUIDES = [
+    _topic("notation", "guide", "ln  σ  ∂/∂x  d²/dx²  df/dx at …  x²  a₅  ·  ×  −  y = a = E",
+           "the lecture's notation that diffi reads, and the errors that name the rest",
+           ["ln(e) + σ(0)", "∂/∂y x^2*y^3 at x = 1, y = 2", "d²/dx² x^4 at x = 1",
+            "f(x, y) = x*y + sin(x)", "df/dx at (3, 0)", "w1 = 2; x = 3; w1·x − x²",
+            "y1 = a6 = sin(1)"], """
+           Read as written: · and × are *, ÷ is /, − is -, ≤ ≥ ≠ are <= >= !=; x² is x^2;
+           a₅ is the name a5; x̄ and ẋ are names (as the tables print them).
+           Names: ln (log), σ (sigmoid), arcsin, arccos, arctan, sgn (sign).
+           Derivatives: d^2/dx^2 E, d²/dx² E, ∂/∂x E, ∂²/∂x∂y E, and for a name f:
+           ∂f/∂x, d²f/dx², df/dx at … (a bare df/dx divides df by dx).
+           Prime notation f'(x), f''(x) is read for a function of one variable.
+           Errors name the diffi spelling of Wᵀ, W^T, W', W.T (transpose(W)),
+           sin x, x y, |x|, √x, ∇f, for, while, return and def."""),
 ]
 
 KEYWORDS = [
@@ -115,6 +147,10 @@ COMMANDS = [
            "print numbers with N significant digits (1 to 17, 15 at start); "
            "without N, show it",
            [":precision 4", "pi", ":precision 15", "pi"]),
+    _topic(":format", "command", ":format [text | latex]",
+           "show results as diffi prints them (text, at start) or as LaTeX; "
+           "without an argument, show which",
+           [":format latex", "d/dx x^2*sin(x)", "[1, 0.5]", ":format text", "d/dx x^3"]),
     _topic(":threshold", "command", ":threshold [N | off]",
            "print tensors of more than N elements summarised (1000 at start); off prints "
            "them whole; without N, show it",
@@ -159,7 +195,6 @@ BUILTIN_EXAMPLES = {
 BUILTIN_FILES = {"load": (("data.csv", "x,y\n1,2\n3,4\n"),)}
 ALIASES = {"derivative": "d/dx", "d": "d/dx", "then": "if", "else": "if",
            "help": ":help", "quit": ":quit", "q": ":quit", ":q": ":quit", ":exit": ":quit"}
-DERIVATIVE = re.compile(r"d\d*/d[^\W\d]\w*(\^\d+)?")
 
 
 def _parameters(signature: str) -> list[str]:
@@ -195,7 +230,7 @@ def builtin_topic(name: str, node) -> Topic:
 @functools.cache
 def topics() -> dict[str, Topic]:
     """Every topic by name: directives, keywords, commands, then built-ins."""
-    found = {t.name: t for t in DIRECTIVES + KEYWORDS + COMMANDS}
+    found = {t.name: t for t in DIRECTIVES + KEYWORDS + GUIDES + COMMANDS}
     for name, node in BUILTINS.items():
         found.setdefault(name, builtin_topic(name, node))
     return found
@@ -204,12 +239,20 @@ def topics() -> dict[str, Topic]:
 def canonical(name: str) -> str:
     """The topic name that `:help NAME` means: d2/dx2 → d/dx, load → :load, …"""
     name = name.strip()
-    if DERIVATIVE.fullmatch(name):
+    if is_derivative(name):
         return "d/dx"
     name = ALIASES.get(name, name)
     if name not in topics() and ":" + name in {t.name for t in COMMANDS}:
         return ":" + name
     return name
+
+
+def is_derivative(text: str) -> bool:
+    """`d/dx`, `d2/dx2`, `∂/∂x`, `∂f/∂x`, `d²y/dx²`: any spelling of a derivative."""
+    if vocabulary.DERIVATIVE_RE.fullmatch(text):
+        return True
+    found = vocabulary.LEIBNIZ_RE.match(text + " at")  # `df/dx` is one only before `at` or `using`
+    return found is not None and found.end() == len(text)
 
 
 def lookup(name: str) -> Topic | None:
@@ -218,8 +261,17 @@ def lookup(name: str) -> Topic | None:
 
 
 def suggestions(name: str) -> list[str]:
-    """Topic names that look like a misspelt one."""
-    return difflib.get_close_matches(canonical(name), list(topics()), n=3, cutoff=0.6)
+    """Topic names that look like a misspelt one, judged as a name that is not defined is
+    (so `:help inv` suggests nothing rather than sin), and a board word's built-in with
+    its other names (`:help sigma`: sigmoid, logistic, σ)."""
+    name = canonical(name)
+    known = topics()
+    spelled = vocabulary.SPELLED_OUT.get(name)
+    if spelled in known:
+        return [spelled, *(n for n in SPELLINGS.get(spelled, ()) if n in known)]
+    limit = max(1, len(name) // 3)
+    near = difflib.get_close_matches(name, list(known), n=5, cutoff=0.6)
+    return [t for t in near if edit_distance(name, t) <= limit][:3]
 
 
 def overview(width: int = 80) -> str:
@@ -228,6 +280,7 @@ def overview(width: int = 80) -> str:
     constants = [n for n, node in BUILTINS.items() if not isinstance(node.value, Builtin)]
     rows = [("directives", [t.name for t in DIRECTIVES]),
             ("keywords", [t.name for t in KEYWORDS]),
+            ("guides", [t.name for t in GUIDES]),
             ("commands", [t.name for t in COMMANDS]),
             ("built-ins", sorted(functions)),
             ("constants", constants)]

@@ -5,6 +5,7 @@ over the parse tree happens and deeply nested input parses in linear time.
 """
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -14,8 +15,10 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
 
-from ..errors import DiffiSyntaxError, Span
+from ..errors import DiffiError, DiffiSyntaxError, Span
+from . import hints
 from . import syntax as S
+from . import vocabulary as V
 
 OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
 CLOSERS = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}
@@ -31,6 +34,15 @@ def grammar_path() -> Path:
 def span_of(token: Token) -> Span:
     """The span of a Lark token."""
     return Span(token.line, token.column, token.end_line, token.end_column)
+
+
+class ReservedWord(DiffiSyntaxError):
+    """A reserved word where a name stands; `parse` words the message with the source."""
+
+    def __init__(self, token: Token, word: str):
+        super().__init__(f"'{word}' is a reserved word and cannot name a variable",
+                         span_of(token))
+        self.token = token
 
 
 class ParseState:
@@ -80,11 +92,12 @@ class AstBuilder(Transformer):
 
     # Terminals become syntax nodes as they are shifted (no unit rule to reduce).
     def NAME(self, token):
-        if token.value in S.RESERVED:
-            raise DiffiSyntaxError(
-                f"'{token.value}' is a reserved word and cannot name a variable",
-                span_of(token))
-        return S.Name(token.value, span_of(token))
+        name = token.value
+        if not name.isascii():  # x̄, a₅: one spelling per name
+            name = V.normal_name(name)
+        if name in S.RESERVED:
+            raise ReservedWord(token, name)
+        return S.Name(name, span_of(token))
 
     def NUMBER(self, token):
         return S.Num(float(token.value), span_of(token))
@@ -96,20 +109,27 @@ class AstBuilder(Transformer):
         return name
 
     def binary(self, left, op, right):
-        symbol = "^" if op.value == "**" else op.value
+        symbol = V.SYNONYMS.get(op.value, op.value)
         return S.Binary(symbol, left, right, span_of(op))
+
+    def superscript(self, base, token):
+        span = span_of(token)
+        return S.Binary("^", base, S.Num(V.superscript_value(token.value), span), span)
 
     def logic(self, left, op, right):
         return S.Logic(op.value, left, right, span_of(op))
 
     def unary(self, op, operand):
-        return S.Unary(op.value, operand, span_of(op))
+        return S.Unary(V.SYNONYMS.get(op.value, op.value), operand, span_of(op))
 
     def ifelse(self, token, cond, then, other):
         return S.IfElse(cond, then, other, span_of(token))
 
     def call(self, func, args):
         positional, keywords = _split_args(args or [])
+        if type(func) is S.Binary and func.op == "^" and type(func.left) is S.Name:
+            raise DiffiSyntaxError(hints.power_of_call(func, positional, keywords),
+                                   func.span)
         return S.Call(func, positional, keywords, start_of(func))
 
     def index(self, target, *items):
@@ -154,6 +174,18 @@ class AstBuilder(Transformer):
             "can only assign to a name (x = …) or define a function (f(x) = …)",
             start_of(target))
 
+    def chain(self, *items):
+        """`y1 = a6 = E` is `a6 = E; y1 = a6`: the name next to the formula labels it."""
+        *targets, value = items
+        for target in targets:
+            if not isinstance(target, S.Name):
+                raise DiffiSyntaxError("a chained assignment binds names (a = b = …)",
+                                       start_of(target))
+        _check_unique(targets, "name")
+        first = targets[-1]
+        return [S.Assign(first, value, first.span)] + [
+            S.Assign(t, S.Name(first.id, first.span), t.span) for t in reversed(targets[:-1])]
+
     def destructure(self, *items):
         *targets, value = items
         for target in targets:
@@ -166,8 +198,12 @@ class AstBuilder(Transformer):
     # Directives -------------------------------------------------------------
 
     def derivative(self, token, expr, *rest):
-        order, var = parse_deriv(token)
-        return _directive("d", token, expr, rest, var=var, order=order)
+        return _derivatives(token, read_derivative(token), expr, rest)
+
+    def leibniz(self, token, *rest):
+        """`∂f/∂x`, `d²y/dx²`, `df/dx at …`: the derivative of the name f."""
+        function, variables = read_leibniz(token)
+        return _derivatives(token, variables, S.Name(function, span_of(token)), rest)
 
     def grad(self, token, expr, *rest):
         return _directive("grad", token, expr, rest)
@@ -192,6 +228,35 @@ class AstBuilder(Transformer):
 
     def graph(self, token, expr, file=None):
         return S.Directive("graph", expr, file=file, span=span_of(token))
+
+    def latex(self, token, expr):
+        return S.Directive("latex", expr, span=span_of(token))
+
+    def taylor(self, token, expr, point, _order, order):
+        return S.Directive("taylor", expr, point=point, extent=[order], span=span_of(token))
+
+    def tangent(self, token, expr, point):
+        return S.Directive("tangent", expr, point=point, span=span_of(token))
+
+    def plot(self, token, *items):
+        """plot E1, E2, … [from a to b] [to "file"]: the curves, their span, the file."""
+        extent = next((i for i in items if isinstance(i, list)), None)
+        file = next((i for i in items if isinstance(i, S.Str)), None)
+        curves = [i for i in items if not isinstance(i, (list, S.Str))]
+        return S.Directive("plot", S.TupleLit(curves, span_of(token)), extent=extent,
+                           file=file, span=span_of(token))
+
+    def span(self, _from, start, stop):
+        return [start, stop]
+
+    def primed(self, token, args=None):
+        """f'(x), f''(x): the derivative of order (the count of primes) of the function f."""
+        name = token.value.rstrip(V.PRIMES)
+        positional, keywords = _split_args(args or [])
+        return S.Directive("prime", S.Name(V.normal_name(name), span_of(token)),
+                           order=len(token.value) - len(name),
+                           point=S.Point([], S.TupleLit(positional, span_of(token))),
+                           span=span_of(token))
 
     def wrt(self, *names):
         _check_unique(names, "variable")
@@ -229,6 +294,9 @@ def _statements(items) -> list:
     out = []
     for i, item in enumerate(items):
         if isinstance(item, Token):
+            continue
+        if isinstance(item, list):  # a chained assignment: a = b = E
+            out.extend(item)
             continue
         silent = i + 1 < len(items) and isinstance(items[i + 1], Token) \
             and items[i + 1].type == "SEMI"
@@ -269,6 +337,14 @@ def _check_unique(names, what: str) -> None:
         seen.add(n.id)
 
 
+def _derivatives(token, variables, expr, rest):
+    """d/dx over d/dy over … expr, for [(x, order), (y, order), …]; the point on the outermost."""
+    for var, order in reversed(variables[1:]):
+        expr = S.Directive("d", expr, var=var, order=order, span=span_of(token))
+    var, order = variables[0]
+    return _directive("d", token, expr, rest, var=var, order=order)
+
+
 def _directive(kind, token, expr, rest, **extra):
     parts = {"wrt": None, "point": None, "mode": None}
     for item in rest:
@@ -281,15 +357,55 @@ def _directive(kind, token, expr, rest, **extra):
     return S.Directive(kind, expr, span=span_of(token), **parts, **extra)
 
 
-def parse_deriv(token: Token) -> tuple[int, str]:
-    """`d2/dx2` → (2, 'x'); `d2/dx1^2` → (2, 'x1'); `d/dx2` → (1, 'x2')."""
-    top, bottom = token.value.split("/", 1)
-    order = int(top[1:] or 1)
-    var, _, power = bottom[1:].partition("^")
+def read_derivative(token: Token) -> list[tuple[str, int]]:
+    """The variables of a derivative token with their orders, outermost first.
+
+    `d2/dx2` → [('x', 2)]; `∂²/∂x∂y` → [('x', 1), ('y', 1)] (∂/∂x of ∂/∂y).
+    """
+    top, _, _, parts = V.read_derivative(token.value)
+    order = V.order_value(top)
+    if len(parts) == 1:
+        var, power = parts[0]
+        return [(_variable(token, var, power, order), order)]
+    variables = [(V.normal_name(var), V.order_value(power)) for var, power in parts]
+    if sum(n for _, n in variables) != order:
+        raise DiffiSyntaxError(
+            f"the orders in '{token.value}' differ: the variables' powers add up to "
+            f"{sum(n for _, n in variables)}, not {order}", span_of(token))
+    for var, _ in variables:
+        _not_reserved(token, var)
+    return [(var, 1) for var, n in variables for _ in range(n)]
+
+
+def read_leibniz(token: Token) -> tuple[str, list[tuple[str, int]]]:
+    """The function and variables of `∂f/∂x`, `d²f/dx²` or `df/dx`."""
+    function = V.normal_name(V.read_derivative(token.value)[1])
+    _not_reserved(token, function)
+    return function, read_derivative(token)
+
+
+def leibniz_spelling(text: str) -> str | None:
+    """The diffi spelling of a Leibniz quotient: `dy/dx` → `d/dx y`; None if it is none."""
+    found = V.LEIBNIZ_RE.match(text + " at")
+    if found is None or found.end() != len(text):
+        return None
+    token = Token("LEIBNIZ", text, 0, 1, 1, 1, 1 + len(text), len(text))
+    try:
+        function, variables = read_leibniz(token)
+    except DiffiSyntaxError:
+        return None
+    expr = _derivatives(token, variables, S.Name(function), [])
+    return S.unparse(expr)
+
+
+def _variable(token: Token, var: str, power: str, order: int) -> str:
+    """The variable of `d2/dx2`, `d2/dx1^2`, `d^2/dx^2`; the orders must agree."""
+    text, var = token.value, V.normal_name(var)
     if power:
-        if int(power) != order:
+        if V.order_value(power) != order:
+            written = V.order_value(power)
             raise DiffiSyntaxError(
-                f"the orders in '{token.value}' differ: write d{power}/d{var}^{power}",
+                f"the orders in '{text}' differ: write d{written}/d{var}^{written}",
                 span_of(token))
     elif order > 1:
         suffix = str(order)
@@ -299,9 +415,13 @@ def parse_deriv(token: Token) -> tuple[int, str]:
                 f"(or d{order}/d{var}^{order} for a name ending in a digit)",
                 span_of(token))
         var = var[: -len(suffix)]
+    _not_reserved(token, var)
+    return var
+
+
+def _not_reserved(token: Token, var: str) -> None:
     if var in S.RESERVED:
         raise DiffiSyntaxError(f"'{var}' is a reserved word", span_of(token))
-    return order, var
 
 
 def start_of(node) -> Span | None:
@@ -326,12 +446,17 @@ _parser: list[Lark] = []  # the one parser, built on first use
 _postlex = Brackets()
 
 
+def grammar_text() -> str:
+    """The grammar: grammar/diffi.lark and the terminals vocabulary.py defines."""
+    return grammar_path().read_text(encoding="utf-8") + "\n" + V.grammar_terminals()
+
+
 def _lark() -> Lark:
     """The parser (FastState's caches are keyed by its tables' states, so there is one)."""
     with _lock:
         if not _parser:
             _parser.append(Lark(
-                grammar_path().read_text(encoding="utf-8"), parser="lalr",
+                grammar_text(), parser="lalr",
                 lexer="contextual", postlex=_postlex, transformer=AstBuilder(),
                 maybe_placeholders=True, cache=True))
         return _parser[0]
@@ -488,7 +613,18 @@ def parse(source: str) -> list:
         return _fast_parse(_lark(), source)
     except UnexpectedInput as error:
         raise translate(error, source, _postlex.state) from None
+    except ReservedWord as error:
+        raise reserved_word(error, source) from None
 
+
+def reserved_word(error: ReservedWord, source: str) -> DiffiSyntaxError:
+    """A directive where an operand stands asks for parentheses; any other reserved word
+    cannot name a variable."""
+    token = error.token
+    after = source[token.end_pos:].lstrip(" \t")
+    if token.value in V.DIRECTIVES and after and not after.startswith(_ENDS_AN_OPERAND):
+        return DiffiSyntaxError(hints.parenthesise(source, token.start_pos), error.span)
+    return error
 
 
 def parse_prefix(source: str) -> tuple[list, DiffiSyntaxError | None]:
@@ -526,12 +662,15 @@ TERMINAL_NAMES = {
     "POW": "'^'", "COMPARE": "a comparison", "SEMI": "';'", "_NL": "a new line",
     "$END": "the end of the input", "COLON": "':'", "DERIV": "a derivative d/dx",
     "THEN": "'then'", "ELSE": "'else'", "AT": "'at'", "WRT": "'wrt'",
-    "USING": "'using'", "TO": "'to'",
+    "USING": "'using'", "TO": "'to'", "LEIBNIZ": "a derivative ∂f/∂x",
+    "PRIMED": "a derivative f'(x)", "ORDER": "'order'", "FROM": "'from'",
+    "SUPERSCRIPT": "a power x²",
 }
 NOT_AFTER_KEYWORD = {"EQUAL", "COMMA", "RPAR", "RSQB", "MUL", "POW", "COMPARE", "SEMI"}
-OPERATORS = {"ADD", "MUL", "POW", "COMPARE", "AND", "OR", "LPAR", "LSQB"}
-EXPRESSION_STARTS = {"NAME", "NUMBER", "LPAR", "LSQB", "LBRACE", "STRING", "ADD",
-                     "IF", "NOT"}
+OPERATORS = {"ADD", "MUL", "POW", "COMPARE", "AND", "OR", "LPAR", "LSQB", "SUPERSCRIPT"}
+EXPRESSION_STARTS = {"PRIMED", "NAME", "NUMBER", "LPAR", "LSQB", "LBRACE", "STRING", "ADD",
+                     "IF", "NOT", "LEIBNIZ"}
+DIRECTIVE_STARTS = {"DERIV"} | {word.upper() for word in V.DIRECTIVES}
 
 
 def describe_expected(expected) -> str:
@@ -540,9 +679,7 @@ def describe_expected(expected) -> str:
     words = []
     if {"NAME", "NUMBER", "LPAR"} <= expected:
         words.append("an expression")
-        expected -= EXPRESSION_STARTS | {"DERIV", "GRAD", "BACKPROP", "HESSIAN",
-                                         "JACOBIAN", "CHECK", "EXPLAIN", "GRAPH",
-                                         "MINIMIZE"}
+        expected -= EXPRESSION_STARTS | DIRECTIVE_STARTS
     elif len(expected & OPERATORS) >= 3:
         expected -= OPERATORS
         expected.discard("_NL")
@@ -573,7 +710,8 @@ def translate(error: UnexpectedInput, source: str, state: ParseState) -> DiffiSy
             return DiffiSyntaxError(f"unexpected character '{char}': a summarised value "
                                     "cannot be read back; print(A, full = true) prints "
                                     "every element", span)
-        return DiffiSyntaxError(f"unexpected character '{char}'", span)
+        hint = char and hints.unexpected_character(source, error.pos_in_stream)
+        return DiffiSyntaxError(hint or f"unexpected character '{char}'", span)
     token = getattr(error, "token", None)
     at_end = isinstance(error, UnexpectedEOF) or token is None or token.type == "$END"
     if at_end:
@@ -582,7 +720,10 @@ def translate(error: UnexpectedInput, source: str, state: ParseState) -> DiffiSy
         return result
     span = span_of(token)
     previous = state.previous if token is state.current else state.current
-    special = _special_message(token, previous)
+    special = _special_message(token, previous) or _notation_message(
+        token, previous, source, state)
+    if isinstance(special, DiffiSyntaxError):
+        return special
     if special:
         return DiffiSyntaxError(special[0], special[1] or span)
     expected = describe_expected(_acceptable(error))
@@ -613,13 +754,110 @@ def _special_message(token: Token, previous: Token | None):
             and token.type in ("NAME", "LPAR"):
         write = f"{previous.value}*{token.value}"
         return f"implicit multiplication is not supported: write {write}", None
-    if token.type == "COMPARE":
+    if token.type == "COMPARE" and previous is not None and previous.type in OPERAND_ENDS:
         return "comparisons cannot be chained: write a < b and b < c", None
     if previous is not None and previous.value in S.RESERVED \
             and token.type in NOT_AFTER_KEYWORD:
         return (f"'{previous.value}' is a reserved word and cannot name a variable",
                 span_of(previous))
     return None
+
+
+_IF_THEN = rf"(?<!{V.NAME_CHAR})(if|then)(?!{V.NAME_CHAR})"
+OPERAND_ENDS = {"NAME", "NUMBER", "RPAR", "RSQB", "SUPERSCRIPT"}
+OPERAND_STARTS = {"NAME", "NUMBER", "LEIBNIZ", "STRING"}
+_ENDS_AN_OPERAND = tuple("=,)]};:\n\r#") + tuple(
+    symbol for symbols in V.OPERATORS.values() for symbol in symbols)
+
+
+def _notation_message(token: Token, previous: Token | None, source: str, state: ParseState):
+    """What a student wrote from the board, with its diffi spelling (see hints.py)."""
+    foreign = _foreign_word(previous, source, state)
+    if foreign is not None:
+        return foreign
+    if token.type == "COLON" and source.startswith("=", token.end_pos):
+        return "for ':=' write =", None
+    if token.type in ("DERIV", "LEIBNIZ"):  # `1 + ∂/∂x E`
+        return hints.parenthesise(source, token.start_pos, "a derivative"), span_of(token)
+    if token.type in ("AT", "USING") and previous is not None and previous.type == "LEIBNIZ":
+        return hints.parenthesise(source, previous.start_pos, "a derivative"), \
+            span_of(previous)
+    if previous is None or previous.type not in OPERAND_ENDS \
+            or token.type not in OPERAND_STARTS or not _juxtaposable(previous, token):
+        return None
+    derivative = hints.derivative_before(source, token.start_pos)
+    if derivative is not None:
+        return (hints.parenthesise(source, derivative[0], "a derivative"),
+                _span_at(source, *derivative))
+    if _lacks_a_separator(token, source, state):
+        return None
+    return _juxtaposed(previous, token, source)
+
+
+def _lacks_a_separator(token: Token, source: str, state: ParseState) -> bool:
+    """`f(x y)`, `[a b]`: more likely a missing ','; `if a b`: a missing 'then'."""
+    if state.open and state.open[-1].type != "LBRACE":
+        return True
+    start = state.open[-1].end_pos if state.open else state.boundary
+    words = re.findall(_IF_THEN, source[start:token.start_pos])
+    return bool(words) and words[-1] == "if"
+
+
+def _juxtaposable(previous: Token, token: Token) -> bool:
+    """`sin x`, `x y`, `2 x`, `print "hi"` — not `1 2`, which reads as two statements."""
+    if previous.type == "NAME":
+        return True
+    return previous.type != "STRING" and token.type in ("NAME", "LEIBNIZ")
+
+
+def _foreign_word(previous: Token | None, source: str, state: ParseState):
+    """`for i in …`, `while …`, `return x`, `def f(x):`: the statement starts with one."""
+    if previous is not None and hints.foreign_word(previous.value):
+        return hints.foreign_word(previous.value), span_of(previous)
+    statement = source[state.boundary:]
+    start = state.boundary + len(statement) - len(statement.lstrip())
+    word = re.match(rf"({V.NAME})(?=[ \t]*[(\w])", source[start:])  # `while (`, `for i`
+    if word and hints.foreign_word(word.group(1)):
+        return hints.foreign_word(word.group(1)), _span_at(source, start, start + word.end(1))
+    return None
+
+
+def _juxtaposed(previous: Token, token: Token, source: str) -> DiffiSyntaxError:
+    """`sin x` or `x y`: the interpreter, which knows what `sin` is, words it (`refine`)."""
+    if previous.type in ("NAME", "NUMBER"):
+        left = previous.value
+    elif previous.type == "SUPERSCRIPT":  # x²y
+        left = hints.operand_before(source, previous.start_pos) + previous.value
+    else:
+        left = hints.operand_before(source, previous.end_pos)
+    is_function = None if previous.type == "NAME" else False
+    error = DiffiSyntaxError(hints.juxtaposed(left, token.value, is_function), span_of(token))
+    if previous.type == "NAME":
+        error.juxtaposed = (V.normal_name(left), token.value)
+    return error
+
+
+def refine(error: DiffiError, is_function) -> DiffiError:
+    """Word a `sin x` / `x y` error once the names are known.
+
+    is_function(name) is True for a function, False for another value, None when the
+    name is not defined (then the message keeps both readings).
+    """
+    pair = getattr(error, "juxtaposed", None)
+    if pair is None:
+        return error
+    left, right = pair
+    error.message = hints.juxtaposed(left, right, is_function(left))
+    error.args = (error.message,)
+    error.juxtaposed = None
+    return error
+
+
+def _span_at(source: str, start: int, end: int) -> Span:
+    """The span of source[start:end] (on one line)."""
+    line = source.count("\n", 0, start) + 1
+    column = start - (source.rfind("\n", 0, start) + 1) + 1
+    return Span(line, column, line, column + end - start)
 
 
 def _end_error(error, source: str, state: ParseState) -> DiffiSyntaxError:

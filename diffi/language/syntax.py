@@ -10,10 +10,7 @@ import re
 from dataclasses import dataclass, field, fields
 
 from ..errors import Span
-
-RESERVED = frozenset(
-    "at wrt using if then else and or not grad backprop hessian jacobian "
-    "check graph explain minimize to".split())
+from .vocabulary import COMBINING, RESERVED  # noqa: F401 (RESERVED: read here by many)
 
 # Precedence tiers (docs/language.md, low → high); a directive sits below them all.
 DIRECTIVE, IF, OR, AND, NOT, COMPARE, ADD, MUL, UNARY, POW, POSTFIX, ATOM = range(12)
@@ -172,7 +169,8 @@ class Directive(Node):
     wrt: list | None = None       # list[Name]
     point: Point | None = None
     mode: Mode | None = None
-    file: Str | None = None       # graph … to "file"
+    file: Str | None = None       # graph … to "file", plot … to "file"
+    extent: list | None = None    # plot … from a to b: [a, b]; taylor … order n: [n]
     inner: "Directive | None" = None  # explain D
     span: Span | None = None
 
@@ -246,7 +244,7 @@ def precedence(node) -> int:
     if kind is IfElse:
         return IF
     if kind is Directive:
-        return DIRECTIVE
+        return ATOM if node.kind == "prime" else DIRECTIVE
     if kind in (Call, Index):
         return POSTFIX
     return ATOM
@@ -273,9 +271,12 @@ def _binary(node) -> str:
     return f"{left}{node.op}{right}"
 
 
+_ENDS_WITH_A_D_WORD = rf"(?<![\w{COMBINING}])d[\w^{COMBINING}]*$"
+
+
 def _reads_as_derivative(left: str, right: str) -> bool:
-    """`d/dx` written tight would read back as a derivative, not a division."""
-    return bool(re.search(r"(?<![\w])d\d*$", left)) and right[:1] == "d"
+    """`d/dx`, `d^2/dx^2` or `dy/dx` written tight could read back as a derivative."""
+    return right[:1] == "d" and bool(re.search(_ENDS_WITH_A_D_WORD, left))
 
 
 def _unary(node) -> str:
@@ -322,6 +323,18 @@ def deriv_head(order: int, var: str) -> str:
 def _directive(node) -> str:
     if node.kind == "explain":
         return f"explain {unparse(node.inner)}"
+    if node.kind == "prime":
+        return f"{node.expr.id}{chr(39) * node.order}({_args(node.point.positional.items, [])})"
+    if node.kind == "taylor":
+        return f"taylor {unparse(node.expr, IF)} {_point(node.point)} order " \
+               f"{unparse(node.extent[0], IF)}"
+    if node.kind == "plot":
+        parts = ["plot " + ", ".join(unparse(c, IF) for c in node.expr.items)]
+        if node.extent is not None:
+            parts.append(f"from {unparse(node.extent[0], IF)} to {unparse(node.extent[1], IF)}")
+        if node.file is not None:
+            parts.append("to " + _string(node.file))
+        return " ".join(parts)
     head = deriv_head(node.order, node.var) if node.kind == "d" else node.kind
     parts = [head, unparse(node.expr, IF)]
     if node.wrt:

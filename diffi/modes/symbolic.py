@@ -8,6 +8,7 @@ printer names the shared parts, so the printed size stays linear in the graph.
 """
 from __future__ import annotations
 
+import math
 
 from .. import table
 from ..arrays import as_value, is_array, np, zero_like
@@ -16,13 +17,20 @@ from ..core.tape import Tape
 from ..errors import DiffiTypeError
 from ..language import syntax as S
 from ..table import reader
+from . import canonical
 
 
 class Builder:
-    """Makes formula nodes, simplified and hash-consed; computes values when it can."""
+    """Makes formula nodes, simplified and hash-consed; computes values when it can.
 
-    def __init__(self):
+    With canonical=True (formulas a user reads), sums and products are also put in
+    one normal form (diffi.modes.canonical), so commuted spellings become one node."""
+
+    def __init__(self, canonical: bool = False):
         self.memo: dict = {}
+        self.canonical = canonical
+        self.sums: dict = {}      # node id -> its sum's normal form (canonical.py)
+        self.products: dict = {}  # node id -> its product's normal form
 
     def const(self, value) -> Node:
         value = float(value) if type(value) is int else value
@@ -41,11 +49,20 @@ class Builder:
     def ap(self, prim, *args, params=None) -> Node:
         """The node for prim(*args), simplified."""
         inputs = tuple(self.node(a) for a in args)
+        folds = inputs and prim is not table.DERIVED and all(is_constant(i) for i in inputs)
+        if self.canonical and prim in canonical.CANONICAL and not folds:
+            node = canonical.build(self, prim, inputs)
+            if node is not None:
+                return node
         simplified = _simplify(self, prim, inputs, params)
         if simplified is not None:
             return simplified
-        if inputs and prim is not table.DERIVED and all(is_constant(i) for i in inputs):
+        if folds:
             return self.const(table.compute(prim, [i.value for i in inputs], params))
+        return self.raw(prim, *inputs, params=params)
+
+    def raw(self, prim, *inputs, params=None) -> Node:
+        """The node for prim(*inputs) as it stands (shared with an equal one)."""
         key = (prim.name, tuple(i.id for i in inputs), repr(params))
         node = self.memo.get(key)
         if node is None:
@@ -398,7 +415,13 @@ def _constant_syntax(value) -> S.Node:
         return S.Vector([_constant_syntax(as_value(v)) for v in value])
     if isinstance(value, str):
         return S.Str(value)
-    return S.Num(float(value))
+    return S.Num(printed(float(value)))
+
+
+def printed(value: float) -> float:
+    """A formula's constant as values print, to 15 significant digits: the formula
+    shows the number it holds, and reads back to it (0.1 + 0.2 is 0.3 here)."""
+    return float(f"{value:.15g}") if math.isfinite(value) else value
 
 
 def _node_syntax(node: Node, syntax: dict) -> S.Node:

@@ -643,7 +643,11 @@ class Generator:
         return self.source_case(pre + self.pick(forms))
 
     def kind_programs(self) -> Case:
-        return self.source_case(self.program(self.rng.randint(1, 8)))
+        source = self.program(self.rng.randint(1, 8))
+        if self.chance(0.05):  # doubly recursive: exponential calls, each inlined in the graph
+            n = self.pick([10, 15, 20, 25] + ([30, 40] if self.chance(self.heavy) else []))
+            source += f"\nfib(n) = if n < 2 then n else fib(n - 1) + fib(n - 2)\nfib({n})"
+        return self.source_case(source)
 
     def deep_source(self, shape: str, n: int) -> str:
         """A program nested `n` levels deep in one way."""
@@ -985,6 +989,13 @@ class Outcome:
 
     def signature(self) -> tuple:
         """What makes two failures the same root cause: class, type, message pattern, frame."""
+        if self.cls == "bad-position":  # the position's arithmetic, not the message, is at fault
+            tag = re.match(r"\[[^\]]*\]", self.detail)
+            return (self.cls, tag.group(0) if tag else self.detail[:40], "", "")
+        if self.cls == "global-state":
+            return (self.cls, "", "", "")
+        if self.cls == "rollback":  # what the failed statement changed, not why it failed
+            return (self.cls, self.detail, "", "")
         return (self.cls, self.type, message_pattern(self.message),
                 re.sub(r":\d+ ", " ", self.frame))
 
@@ -1305,7 +1316,7 @@ def _innermost_frame(error: BaseException, package: str) -> str:
 
 
 def _classify_error(error: BaseException, source: str | None, diffi, package: str,
-                    api: bool) -> dict:
+                    api: bool, earlier=()) -> dict:
     name = type(error).__name__
     frame = _innermost_frame(error, package)
     if isinstance(error, MemoryError):
@@ -1319,7 +1330,7 @@ def _classify_error(error: BaseException, source: str | None, diffi, package: st
         return dict(out, cls="internal-error")
     if isinstance(error, diffi.LimitError) and "out of memory" in message:
         return dict(out, cls="memory")
-    problem = _position_problem(error, source, api)
+    problem = _position_problem(error, source, api, earlier)
     try:  # drawing the error must work too
         str(error)
         drawn = error.render()
@@ -1336,19 +1347,35 @@ def _classify_error(error: BaseException, source: str | None, diffi, package: st
     return dict(out, cls="ok")
 
 
-def _position_problem(error, source: str | None, api: bool) -> str:
+SPLITLINES_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # str.splitlines' other line ends
+
+
+def _position_problem(error, source: str | None, api: bool, earlier=()) -> str:
+    """What is wrong with the error's .line/.column, as '[tag] detail' (or '')."""
     line, column = error.line, error.column
     if not isinstance(line, int) or not isinstance(column, int) or line < 1 or column < 1:
-        return f"line {line!r}, column {column!r}"
+        return f"[not a position] line {line!r}, column {column!r}"
     text = error.source if isinstance(error.source, str) else source
     if text is None:
-        return "" if api or (line, column) == (1, 1) else f"no source for line {line}"
+        return "" if api or (line, column) == (1, 1) else f"[no source] line {line}"
     lines = text.split("\n")
     if line > len(lines):
-        return f"line {line} of a source of {len(lines)} lines"
+        if any(line <= s.count("\n") + 1 for s in earlier):
+            return (f"[span of an earlier run] line {line} of a source of {len(lines)} lines "
+                    f"(an earlier run() has that line)")
+        odd = _odd_breaks(text)
+        tag = "[a line counted by str.splitlines]" if odd else "[beyond the source]"
+        return f"{tag} line {line} of a source of {len(lines)} lines (which has {odd or 'no odd breaks'})"
     if column > len(lines[line - 1]) + 1:
-        return f"column {column} of line {line}, which has {len(lines[line - 1])} characters"
+        return (f"[beyond the line] column {column} of line {line}, which has "
+                f"{len(lines[line - 1])} characters")
     return ""
+
+
+def _odd_breaks(text: str) -> str:
+    """The characters other than \\n that str.splitlines() ends lines at, found in text."""
+    text = text.replace("\r\n", "\n")
+    return " ".join(repr(c) for c in SPLITLINES_BREAKS if c in text)
 
 
 def _drawn_problem(error, drawn: str) -> str:
@@ -1357,12 +1384,15 @@ def _drawn_problem(error, drawn: str) -> str:
         return ""
     line = error.line
     expected = error.source.split("\n")[line - 1].rstrip("\r")
+    odd = _odd_breaks("\n".join(error.source.split("\n")[:line]))
+    tag = "[render() splits lines where the lexer does not]" if odd else "[render() draws another line]"
     match = re.search(rf"^{line} \| (.*)$", drawn, flags=re.M)
     if match is None:
-        return f"render() draws no line for line {line}"
+        return f"{tag} render() draws no line for line {line} (the source has {odd})"
     shown = drawn.split("\n")[drawn[:match.start()].count("\n")][len(f"{line} | "):]
     if shown != expected:
-        return f"render() draws {shown[:60]!r} for line {line}, which is {expected[:60]!r}"
+        return (f"{tag} render() draws {shown[:60]!r} for line {line}, which is {expected[:60]!r} "
+                f"(the source has {odd})")
     return ""
 
 
@@ -1401,7 +1431,8 @@ def _run_case(case: Case, diffi, np, package: str) -> dict:
             values = it.run(source)
             repr(values)
         except BaseException as error:  # noqa: BLE001
-            result = _classify_error(error, source, diffi, package, api=False)
+            result = _classify_error(error, source, diffi, package, api=False,
+                                     earlier=case.runs[:i])
             result["run"] = i
             if result["cls"] != "ok":
                 return result

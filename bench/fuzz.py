@@ -164,6 +164,7 @@ TARGETED = [
     ("load /bin/sh", 'load("/bin/sh")'),
     ("load NUL in name", 'load("a\x00b")'),
     ("load /dev/zero", 'load("/dev/zero")'),
+    # (the workers' sandbox refuses the write: the message shows that diffi tried it)
     ("graph to /tmp", 'graph x to "/tmp/diffi-fuzz-anywhere.dot"'),
     ("eye(20000)", "x = eye(20000);"),
     ("d18/dx18", "d18/dx18 sin(x)*exp(x)*log(x)"),
@@ -173,6 +174,8 @@ TARGETED = [
     ("fib(18)", "fib(n) = if n < 2 then n else fib(n-1) + fib(n-2)\nfib(18)"),
     ("fib(20)", "fib(n) = if n < 2 then n else fib(n-1) + fib(n-2)\nfib(20)"),
     ("fib(22)", "fib(n) = if n < 2 then n else fib(n-1) + fib(n-2)\nfib(22)"),
+    ("fib(24)", "fib(n) = if n < 2 then n else fib(n-1) + fib(n-2)\nfib(24)"),
+    ("fib(26)", "fib(n) = if n < 2 then n else fib(n-1) + fib(n-2)\nfib(26)"),
     ("2 MB string literal", 'x = "' + "a" * 2_000_000 + '"'),
     ("index error, 6M tensor", "x = ones(6000000); x[7000000]"),
     ("linspace(\"a\", 0, 3)", 'linspace("a", 0, 3)'),
@@ -201,15 +204,11 @@ def targeted(args) -> int:
     with fuzzing.Pool(jobs=args.jobs, memory=4 * 1024 ** 3, fresh=True, limit=120) as pool:
         for case, outcome in sorted(pool.run(cases), key=lambda r: cases.index(r[0])):
             rows.append((case, outcome))
-    anywhere = Path("/tmp/diffi-fuzz-anywhere.dot")
-    if anywhere.exists():
-        print(f"(graph … to wrote {anywhere}, outside the working folder; removed)")
-        anywhere.unlink()
     for case, outcome in rows:
         limits = "timeout=1" if case.limits else "default"
-        message = outcome.message.replace("\n", " ")[:70]
+        said = f"{outcome.type}: {outcome.message}" if outcome.type else outcome.detail
         print(f"{case.label:26} {limits:13} {outcome.cls:18} {outcome.seconds:8.2f} "
-              f"{outcome.maxrss / 1024:8.0f}  {outcome.type}: {message}", flush=True)
+              f"{outcome.maxrss / 1024:8.0f}  {said.replace(chr(10), ' ')[:90]}", flush=True)
     return 0
 
 

@@ -1026,6 +1026,9 @@ class Worker:
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = "1"
         env.pop("PYTHONSTARTUP", None)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["DIFFI_FUZZ_SANDBOX"] = os.path.dirname(os.path.dirname(self.workdir))
+        env["HOME"] = env["TMPDIR"] = self.workdir
         self.proc = subprocess.Popen(
             [sys.executable, "-X", "faulthandler", str(Path(__file__).resolve()), "--worker",
              str(to_child_r), str(from_child_w), str(memory)],
@@ -1238,7 +1241,7 @@ class Pool:
                     yield w.case, outcome
 
     def died(self, w: Worker) -> Outcome:
-        code, maxrss = w.stop(signal.SIGKILL) if w.proc.poll() is None else w.stop()
+        code, maxrss = w.stop()  # (not poll(): wait4 must reap it, to read its peak memory)
         tail = w.stderr_tail()
         if code is not None and code < 0:
             name = signal.Signals(-code).name
@@ -1265,6 +1268,7 @@ def _worker_main(fd_in: int, fd_out: int, memory: int) -> None:
     package = os.path.dirname(diffi.__file__)
     reader = os.fdopen(fd_in, "r", encoding="utf-8")
     writer = os.fdopen(fd_out, "w", encoding="utf-8")
+    blocked = _sandbox(os.environ.get("DIFFI_FUZZ_SANDBOX") or os.getcwd())
     recursion = sys.getrecursionlimit()
     thresholds = gc.get_threshold()
     faulthandler.enable(file=sys.stderr, all_threads=False)
@@ -1283,16 +1287,70 @@ def _worker_main(fd_in: int, fd_out: int, memory: int) -> None:
         faulthandler.cancel_dump_traceback_later()
         if result["cls"] == "ok" and (sys.getrecursionlimit() != recursion
                                       or gc.get_threshold() != thresholds):
-            result = dict(cls="global-state", detail=(
+            result.update(cls="global-state", detail=(
                 f"recursion limit {recursion} -> {sys.getrecursionlimit()}, "
                 f"gc thresholds {thresholds} -> {gc.get_threshold()}"))
         result["seconds"] = round(time.perf_counter() - started, 3)
         import resource as r
         result["maxrss"] = r.getrusage(r.RUSAGE_SELF).ru_maxrss
+        if blocked:
+            result["detail"] = (result.get("detail", "") + f" [the sandbox refused: "
+                                f"{', '.join(blocked[:3])}]").strip()
+            blocked.clear()
         if result["cls"] == "memory":
             result["restart"] = True
         writer.write(json.dumps(result) + "\n")
         writer.flush()
+
+
+def _sandbox(folder: str) -> list:
+    """Refuse, from now on, every file change outside `folder` (and /dev/null), and every
+    new process; return the list the refusals are noted in.
+
+    Workers may run as root, and `graph E to "/etc/passwd"` (files are on by default)
+    would overwrite it: an early run of this fuzzer did just that to /etc/passwd and
+    /bin/sh. diffi touches files only through Python, so an audit hook sees every
+    attempt; the refusal is a PermissionError, which diffi reports as a DiffiError.
+    """
+    import errno
+    top = os.path.realpath(folder)
+    refused: list = []
+    writes = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+    changes = {"os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown",
+               "os.truncate", "os.link", "os.symlink", "os.utime", "shutil.rmtree",
+               "shutil.move", "shutil.copyfile", "os.replace"}
+    spawns = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
+              "os.fork", "os.forkpty", "pty.spawn"}
+
+    def inside(path) -> bool:
+        if isinstance(path, int):
+            return True  # an open file descriptor (the worker's own pipes)
+        try:
+            real = os.path.realpath(os.fsdecode(path))
+        except (TypeError, ValueError):
+            return False
+        return real == top or real.startswith(top + os.sep) or real == os.devnull
+
+    def refuse(what: str):
+        refused.append(what)
+        raise PermissionError(errno.EACCES, "refused by the fuzzer's sandbox", what)
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "open":
+            path, mode, flags = (tuple(args) + (None, None, None))[:3]
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and flags & writes)
+            if writing and not inside(path):
+                refuse(f"open {path!r} for writing")
+        elif event in changes:
+            for path in args:
+                if isinstance(path, (str, bytes, os.PathLike)) and not inside(path):
+                    refuse(f"{event} {path!r}")
+        elif event in spawns:
+            refuse(f"{event}")
+
+    sys.addaudithook(hook)
+    return refused
 
 
 def _innermost_frame(error: BaseException, package: str) -> str:
@@ -1429,7 +1487,7 @@ def _run_case(case: Case, diffi, np, package: str) -> dict:
         before = _fingerprint(it) if last and case.rollback else None
         try:
             values = it.run(source)
-            repr(values)
+            shown = repr(values)
         except BaseException as error:  # noqa: BLE001
             result = _classify_error(error, source, diffi, package, api=False,
                                      earlier=case.runs[:i])
@@ -1445,7 +1503,7 @@ def _run_case(case: Case, diffi, np, package: str) -> dict:
             if not last:
                 continue
             return result
-    return dict(cls="ok")
+    return dict(cls="ok", detail=f"values {shown[:200]}")
 
 
 # ---------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ and the long run (`bench/fuzz.py --seconds 3600`) looks further.
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
@@ -103,3 +104,19 @@ def test_the_checker_sorts_outcomes():
         assert (crash.cls, crash.type) == ("crash", "SIGABRT")
         memory = pool.check(fuzzing.Case("self", [], {}, api="b = bytearray(3 * 1024**3)"))
         assert memory.cls == "memory"
+
+
+def test_the_workers_cannot_change_files_outside_their_folder():
+    """Workers may run as root and files are on by default: `graph x to "/etc/passwd"`
+    must be refused (an early version of the fuzzer overwrote /etc/passwd and /bin/sh)."""
+    outside = tempfile.mkdtemp(prefix="diffi-fuzz-outside-")
+    target = os.path.join(outside, "passwd")
+    with fuzzing.Pool(jobs=1, margin=MARGIN) as pool:
+        refused = pool.check(fuzzing.Case("self", [f'graph x to "{target}"'], {"timeout": 1.0}))
+        assert "refused by the fuzzer's sandbox" in refused.message, refused
+        inside = pool.check(fuzzing.Case("self", ['graph x to "g.dot"'], {"timeout": 1.0}))
+        assert inside.type == "", inside  # (its own folder is writable)
+        spawn = pool.check(fuzzing.Case("self", [], {}, api="import os; os.system('true')"))
+        assert spawn.cls == "foreign-exception" and "sandbox" in spawn.message, spawn
+    assert os.listdir(outside) == []
+    os.rmdir(outside)

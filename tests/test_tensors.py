@@ -556,14 +556,15 @@ LOADED = [[1.5, 2, 0], [-3, 4.25, 1], [5, 0.6, 2]]
 def test_load_reads_numbers_and_skips_the_header(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text(CSV, encoding="utf-8")
-    it = Interpreter()
+    it = Interpreter(files=True)
     np.testing.assert_array_equal(it.eval(f'load("{path.as_posix()}")'), LOADED)
 
 
 def test_load_resolves_against_the_working_directory_outside_a_script(tmp_path, monkeypatch):
     (tmp_path / "data.csv").write_text(CSV, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    np.testing.assert_array_equal(Interpreter().eval('load("data.csv")'), LOADED)
+    np.testing.assert_array_equal(Interpreter(files=True).eval('load("data.csv")'),
+                                  LOADED)
 
 
 def _run_diffi(cwd, *args):
@@ -592,7 +593,7 @@ def test_load_in_a_script_is_relative_to_the_script_folder(tmp_path):
 
 def test_load_errors(tmp_path):
     (tmp_path / "words.csv").write_text("x,y\n1,two\n", encoding="utf-8")
-    it = Interpreter()
+    it = Interpreter(files=True)
     it.base_dir = str(tmp_path)
     with pytest.raises(DiffiError) as caught:
         it.run('x = 1\nD = load("missing.csv")')
@@ -615,8 +616,10 @@ def test_an_interpreter_without_files_refuses_load(tmp_path):
     assert "switched off" in caught.value.message
     assert (caught.value.line, caught.value.column) == (2, 5)
     assert "D" not in it
-    np.testing.assert_array_equal(Interpreter().eval(f'load("{tmp_path / "data.csv"}")'),
-                                  LOADED)
+    np.testing.assert_array_equal(
+        Interpreter(files=True).eval(f'load("{tmp_path / "data.csv"}")'), LOADED)
+    with pytest.raises(DiffiError, match="switched off"):  # the API's default
+        Interpreter().eval(f'load("{tmp_path / "data.csv"}")')
 
 
 # Limits --------------------------------------------------------------------------------------

@@ -11,29 +11,20 @@ import functools
 import math
 import time
 
-from .. import arrays, table
+from .. import arrays, calls, table
 from ..arrays import as_value, finite, is_array
-from ..errors import ArityError, DiffiNameError, DiffiTypeError, LimitError, ShapeError
+from ..errors import ArityError, DiffiError, DiffiNameError, DiffiTypeError, LimitError, ShapeError
 from ..language import syntax as S
 from ..language.parser import start_of
 from .graph import Binding, Node, Scope
 from .library import BUILTINS, constant
+from .limits import Limits, Memory, operation_size
 from .values import PRECISION, Function, UserFunction, format_value, kind_of
 
 from ..table import ALIAS, IFELSE, INDEX, LOGIC, SELECT, TUPLE, VECTOR  # noqa: E402
 
 NUMERIC_TYPES = (float, bool)
-
-
-class Limits:
-    """Resource limits of an interpreter (SPEC §9)."""
-
-    def __init__(self, max_depth=1000, max_nodes=20_000_000, max_elements=100_000_000,
-                 timeout=None):
-        self.max_depth = max_depth
-        self.max_nodes = max_nodes
-        self.max_elements = max_elements
-        self.timeout = timeout
+_RANDOM, _CHECKS = object(), object()  # undo entries of the random generator, the checks
 
 
 class Evaluator:
@@ -43,13 +34,15 @@ class Evaluator:
                  directives, compile_cache):
         self.globals = Scope(globals_)
         self.limits = limits
+        self.memory = Memory(limits)  # the tensor data the graph holds (max_memory)
+        self.budget = calls.Budget(limits.timeout)  # the running call's (diffi.calls)
+        self.source = ("", "<input>")  # the text and name of the source running
         self.output = output          # output(text): print's sink
         self.warn = warn              # warn(message, span)
         self.precision = precision
         self.origin = None            # the function being inlined, if any
         self.depth = 0
         self.nodes = 0
-        self.deadline = None
         self.warned = False
         self.point = None             # the point a directive evaluates at (tape.Overrides)
         self.files = True             # may `load` and `graph … to` touch files
@@ -84,8 +77,48 @@ class Evaluator:
         self.origin = None
         self.warned = False
         self.point = None
-        timeout = self.limits.timeout
-        self.deadline = time.monotonic() + timeout if timeout else None
+        self.undo = []  # what the statement changed beyond its own result (roll_back)
+        self.budget.begin_statement()
+
+    # A statement is atomic: what it changes besides binding its result (minimize's
+    # weights and `losses`, the random generator, the count of failed checks) is logged
+    # as it happens, and a statement that fails takes it all back. Ctrl-C takes back
+    # all but a training's progress (SPEC: Ctrl-C keeps the last completed step).
+
+    def rebind(self, scope: Scope, name: str, binding: Binding,
+               progress: bool = False) -> None:
+        """Bind a name in a scope, as a change the statement takes back if it fails
+        (`progress`: a training's, which Ctrl-C keeps)."""
+        self.undo.append((scope.vars, name, scope.vars.get(name), progress))
+        scope.vars[name] = binding
+
+    def save_random(self) -> None:
+        """Keep the random generator's state, once a statement, before it is used."""
+        if not any(entry[0] is _RANDOM for entry in self.undo):
+            state = None if self.random is None else self.random.bit_generator.state
+            self.undo.append((_RANDOM, self.random, state, False))
+
+    def count_failed_check(self) -> None:
+        self.undo.append((_CHECKS, self.failed_checks, None, False))
+        self.failed_checks += 1
+
+    def roll_back(self, interrupted: bool = False) -> None:
+        """Undo what the failed statement changed, newest first (after Ctrl-C, all but
+        a training's progress)."""
+        undo, self.undo = self.undo, []
+        for target, key, old, progress in reversed(undo):
+            if progress and interrupted:
+                continue
+            if target is _RANDOM:
+                self.random = key
+                if key is not None:
+                    key.bit_generator.state = old
+            elif target is _CHECKS:
+                self.failed_checks = key
+            elif old is None:
+                target.pop(key, None)
+            else:
+                target[key] = old
 
     def execute(self, stmt, scope: Scope) -> Node | None:
         """Run one statement; return the node of an expression statement's value."""
@@ -94,11 +127,12 @@ class Evaluator:
             return self.eval(stmt.expr, scope)
         if kind is S.Assign:
             node = self.eval(stmt.value, scope)
-            scope.vars[stmt.target.id] = Binding(stmt.target.id, self.label(node, stmt.target.id), stmt.value)
+            self.bind(scope, stmt.target.id,
+                      Binding(stmt.target.id, self.label(node, stmt.target.id), stmt.value))
         elif kind is S.FuncDef:
             fn = UserFunction(stmt.name.id, [p.id for p in stmt.params], stmt.body,
-                              None if scope is self.globals else scope)
-            scope.vars[fn.name] = Binding(fn.name, constant(fn, fn.name, stmt.span), stmt)
+                              None if scope is self.globals else scope, self.source)
+            self.bind(scope, fn.name, Binding(fn.name, constant(fn, fn.name, stmt.span), stmt))
         elif kind is S.Destructure:
             self.destructure(stmt, scope)
         return None
@@ -120,7 +154,16 @@ class Evaluator:
             raise DiffiTypeError(f"cannot unpack {len(parts)} values into "
                                  f"{len(stmt.targets)} names", stmt.span)
         for target, part in zip(stmt.targets, parts):
-            scope.vars[target.id] = Binding(target.id, self.label(part, target.id), stmt.value)
+            self.bind(scope, target.id,
+                      Binding(target.id, self.label(part, target.id), stmt.value))
+
+    def bind(self, scope: Scope, name: str, binding: Binding) -> None:
+        """A statement's own binding: logged in the global scope (a Ctrl-C forced in
+        after it takes it back), plain in a block's."""
+        if scope is self.globals:
+            self.rebind(scope, name, binding)
+        else:
+            scope.vars[name] = binding
 
     # Expressions -------------------------------------------------------------------
 
@@ -287,10 +330,13 @@ class Evaluator:
             raise LimitError(f"recursion deeper than {self.limits.max_depth} calls "
                              f"(max_depth) in {fn.name}", span)
         saved, self.origin = self.origin, fn.name
+        source, self.source = self.source, fn.source or self.source
         try:
             return self.eval(fn.body, local)
+        except DiffiError as error:  # drawn against the source that defined the function
+            raise error.locate(*self.source)
         finally:
-            self.origin = saved
+            self.origin, self.source = saved, source
             self.depth -= 1
 
     def eval_index(self, ast, scope):
@@ -368,14 +414,19 @@ class Evaluator:
     def apply(self, prim: table.Primitive, inputs, span) -> Node:
         """Evaluate a primitive on input nodes and record the result in the graph."""
         values = [n.value for n in inputs]
+        tensors = False
         for v in values:
-            if type(v) is not float and type(v) is not bool and not is_array(v):
+            if type(v) is not float and type(v) is not bool:
+                if is_array(v):
+                    tensors = True
+                    continue
                 if v is None:  # a formula in unbound variables: no value yet
                     return self.record(prim, tuple(inputs), None, span)
                 raise DiffiTypeError(f"{_describe_op(prim)} needs numbers, "
                                      f"got a {kind_of(v)}", span)
+        cost = self.before_operation(prim, values, span) if tensors else None
         try:
-            value = prim.evaluate(*values)
+            value = prim.evaluate(*values) if cost is None else self.timed(cost, prim, values)
         except ValueError as error:
             raise ShapeError(_shape_message(prim, values, error), span) from None
         except TypeError as error:
@@ -383,6 +434,36 @@ class Evaluator:
         node = self.record(prim, tuple(inputs), value, span)
         self.check_finite(prim, value, values, span)
         return node
+
+    def before_operation(self, prim, values, span, params=None):
+        """Refuse, before it runs, a tensor operation whose result is larger than the
+        limits allow, or which cannot finish in the time left (its size and cost come
+        from its operands' shapes: elements, times the inner dimension of a product).
+        Its cost, (kind, steps), when it is large enough to learn the machine's speed."""
+        numpy = arrays.np()
+        try:
+            size = operation_size(prim, [numpy.shape(v) for v in values], params)
+        except ValueError as error:
+            raise ShapeError(_shape_message(prim, values, error), span) from None
+        if size is None:
+            return None
+        elements, steps, product = size
+        self.memory.reserve(elements, span, f"the result of {_describe_op(prim)}")
+        if steps < 1_000_000:
+            return None
+        kind = "product" if product else "element"
+        if self.budget.deadline is not None:
+            self.budget.afford(steps / calls.rate(kind), f"{_describe_op(prim)} on a "
+                               f"result of {elements:,} elements", span)
+        return kind, steps
+
+    @staticmethod
+    def timed(cost, prim, values, params=None, compute=None):
+        """An operation's value, its duration taught to diffi.calls (the machine's speed)."""
+        start = time.perf_counter()
+        value = prim.evaluate(*values) if compute is None else compute(values, params)
+        calls.observe(cost[0], cost[1], time.perf_counter() - start)
+        return value
 
     def check_finite(self, prim, value, values, span) -> None:
         """Warn (once a statement) when finite inputs gave a non-finite value (SPEC §5)."""
@@ -398,16 +479,16 @@ class Evaluator:
             raise LimitError(f"the statement made more than {self.limits.max_nodes} graph "
                              f"nodes (max_nodes)", span)
         if not self.nodes & 1023:
-            self.check_deadline(span)
+            self.budget.check(span)
         if type(value) is not float and is_array(value):
             self.check_elements(value, span)
+            self.memory.track(value)
         return Node(op, inputs, value, span, None, self.origin, params)
 
     def check_deadline(self, span) -> None:
-        """Raise LimitError once the statement has run past its timeout."""
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise LimitError(f"the statement ran longer than {self.limits.timeout} s "
-                             f"(timeout)", span)
+        """Raise LimitError once the statement has run past its timeout (and
+        KeyboardInterrupt after Ctrl-C): the running call's budget decides."""
+        self.budget.check(span)
 
     def check_elements(self, value, span) -> None:
         if value.size > self.limits.max_elements:

@@ -47,7 +47,7 @@ def check(ev, ast, scope):
     elif found:
         lines.append("note: a non-differentiable point was met: " + found[0][1])
     if not ok:
-        ev.failed_checks += 1
+        ev.count_failed_check()
     return Report(worst, "\n".join(lines), ok, verdict=verdict_line)
 
 

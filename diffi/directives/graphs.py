@@ -9,6 +9,7 @@ import subprocess
 
 from .. import table
 from ..arrays import is_array
+from ..core import files
 from ..core.graph import Binding, Node, Scope, ancestors
 from ..core.problem import _free_names
 from ..errors import DiffiError
@@ -91,33 +92,22 @@ def to_dot(nodes: list[Node], ev) -> str:
 
 
 def write_graph(nodes, ev, file: S.Str) -> str:
-    if not ev.files:
-        raise DiffiError("writing files is switched off in this interpreter", file.span)
-    path = file.value
-    if not os.path.isabs(path):
-        path = os.path.join(ev.base_dir or os.getcwd(), path)
+    path = files.resolve(ev, file.value, file.span, writing=True)
     dot = to_dot(nodes, ev)
     extension = os.path.splitext(path)[1].lower()
     if extension in ("", ".dot", ".gv"):
-        _write(path, dot, file)
+        files.write_text(path, file.value, dot + "\n", file.span)
         return f"wrote the graph ({len(nodes)} nodes) to {file.value}"
     if extension not in (".svg", ".png", ".pdf"):
-        raise DiffiError(f"cannot write a graph as '{extension}': use .dot, .svg or .png",
-                         file.span)
+        raise DiffiError(f"cannot write a graph as '{extension[:20]}': use .dot, .svg or "
+                         f".png", file.span)
     if shutil.which("dot") is None:
         raise DiffiError(f"rendering {extension} needs Graphviz's 'dot' program: install "
                          "Graphviz (apt-get install graphviz, brew install graphviz), "
                          "or write a .dot file", file.span)
+    files.write_text(path, file.value, "", file.span)  # (refused where a file may not go)
     done = subprocess.run(["dot", f"-T{extension[1:]}", "-o", path], input=dot, text=True,
                           capture_output=True, timeout=60)
     if done.returncode != 0:
-        raise DiffiError(f"dot failed: {done.stderr.strip()}", file.span)
+        raise DiffiError(f"dot failed: {done.stderr.strip()[:300]}", file.span)
     return f"wrote the graph ({len(nodes)} nodes) to {file.value}"
-
-
-def _write(path, text, file):
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-    except OSError as error:
-        raise DiffiError(f"cannot write {file.value}: {error.strerror}", file.span) from None

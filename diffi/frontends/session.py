@@ -19,7 +19,7 @@ from ..interpreter import Interpreter
 from ..language.parser import is_incomplete
 from .commands import PROMPT, Quit, run_command, terminal_width
 from .completion import is_command
-from .console import Console, make_progress, read_script
+from .console import COMMAND_LIMITS, Console, make_progress, read_script
 
 MORE = "  ...> "
 # After `diffi -i FILE`, the file's spans use lines 1, 2, …; the session's inputs start
@@ -174,7 +174,7 @@ def make_session(previous: Interpreter | None = None, stdout=None, stderr=None,
     transcript = Transcript(first)
     console = ReplConsole(transcript, stdout, stderr, paint, width)
     interpreter = Interpreter(output=console.result, warn=console.warning,
-                              progress=make_progress(console))
+                              progress=make_progress(console), **COMMAND_LIMITS)
     if previous is not None:
         interpreter.globals.update(previous.globals)
         interpreter.precision = previous.precision

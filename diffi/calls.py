@@ -35,10 +35,12 @@ RECURSION_LIMIT = STACK_BYTES // 1600
 # Speeds, to refuse work that cannot finish in the time left: an estimate errs on the
 # fast side, so that no work that could finish is refused. Simple Python steps (one
 # term of a Taylor series product) per second; a matrix product's multiply-adds per
-# second and an elementwise operation's elements per second start at what a fast
-# machine does and become the best this machine was seen doing (observe()).
+# second; elements per second of an elementwise operation, which writes fresh memory
+# (an 800 MB result takes from 0.1 s to several on a loaded machine, beyond the reach
+# of any check while NumPy works). The tensor speeds start at these and become the
+# best this machine was seen doing (observe()).
 PYTHON_RATE = 5e7
-RATES = {"product": 5e10, "element": 2e9}
+RATES = {"product": 5e10, "element": 2e8}
 _seen: dict = {}
 
 
@@ -100,14 +102,20 @@ class Budget:
     def afford(self, seconds: float, what: str, span=None) -> None:
         """Refuse, before it starts, work estimated to take longer than the time left."""
         self.check(span)
-        if seconds > self.left():
+        left = self.left()
+        if seconds > left:
             name = "run_timeout" if self.deadline == self.run_deadline else "timeout"
-            raise LimitError(f"{what} would take about {_seconds(seconds)} s, more than "
-                             f"the {_seconds(max(0.0, self.left()))} s left ({name})", span)
+            need, have = _seconds(seconds), _seconds(max(0.0, left))
+            digits = 3
+            while need == have and digits < 12:  # (say 0.5003 s against 0.4998 s)
+                digits += 1
+                need, have = _seconds(seconds, digits), _seconds(max(0.0, left), digits)
+            raise LimitError(f"{what} would take about {need} s, more than the {have} s "
+                             f"left ({name})", span)
 
 
-def _seconds(value: float) -> str:
-    return f"{value:.3g}"
+def _seconds(value: float, digits: int = 3) -> str:
+    return f"{value:.{digits}g}"
 
 
 UNLIMITED = Budget()  # what code run outside any call (a test, a tool) checks against

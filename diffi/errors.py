@@ -104,7 +104,7 @@ def render(level: str, message: str, span: Span | None, source: str | None,
     if span is None:
         return head
     where = f" --> {filename or '<input>'}:{span.line}:{span.column}"
-    lines = (source or "").splitlines()
+    lines = source_lines(source or "")
     if not 1 <= span.line <= len(lines):
         return f"{head}\n{where}"
     text = lines[span.line - 1]
@@ -116,6 +116,14 @@ def render(level: str, message: str, span: Span | None, source: str | None,
     lead = "".join(c if c == "\t" else " " for c in text[: span.column - 1])
     return "\n".join([head, where, f"{pad} |", f"{number} | {text}",
                       f"{pad} | {lead}{'^' * width}"])
+
+
+def source_lines(source: str) -> list[str]:
+    """A source's lines as diffi counts them: a line ends at \\n (or \\r\\n). No other
+    character ends one: a lone \\r and a form feed are spaces to the lexer, and \\v,
+    \\x85 or \\u2028 are characters it refuses, on the line they stand on. (Carriage
+    returns at a line's end are not shown.)"""
+    return [line.rstrip("\r") for line in source.split("\n")]
 
 
 def format_warning(message: str, span: Span | None) -> str:

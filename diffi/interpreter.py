@@ -518,8 +518,21 @@ def to_python(value, interpreter: Interpreter | None = None):
     if isinstance(value, Function):
         return DiffiFunction(value, interpreter) if interpreter else value
     if is_array(value):
-        return value.copy()
+        return _copied(value, interpreter)
     return value
+
+
+def _copied(array, interpreter):
+    """A tensor for Python: a copy, or a read-only view of the interpreter's own when a
+    copy would not fit in the memory left (max_memory, the process's limit) or in the
+    time left (timeout)."""
+    if interpreter is None or array.size < 1_000_000 or (
+            interpreter.evaluator.memory.fits(array.nbytes)
+            and array.size / calls.rate("element") < calls.current().left()):
+        return array.copy()
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 def from_python(value, memory=None):

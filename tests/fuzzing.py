@@ -26,6 +26,9 @@ Outcome classes (the contract in docs/python.md):
   hang               the watchdog fired: the case ran well past its `timeout`
   memory             MemoryError, or diffi's "out of memory" LimitError: the cap was hit
   global-state       sys.getrecursionlimit() or gc.get_threshold() differ after the call
+  file-escape        a file outside what the case's `files` setting allows was opened
+                     (files=False: none; files=".": the worker's folder; True: any)
+  file-leak          an error message quotes what a file holds (a canary line)
   rollback           a session's last input (one statement) failed but changed bindings
   long-message       an error message longer than 10,000 characters
 
@@ -51,7 +54,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Outcome classes, worst first: a case that fails in two ways is reported as the first.
 CLASSES = ["crash", "hang", "memory", "foreign-exception", "internal-error",
-           "bad-position", "long-message", "rollback", "global-state", "ok"]
+           "file-escape", "file-leak", "bad-position", "long-message", "rollback",
+           "global-state", "ok"]
 FAILURES = CLASSES[:-1]
 SEVERITY = {name: i for i, name in enumerate(CLASSES)}
 MEMORY_CAP = 2 * 1024 ** 3       # bytes of address space per worker
@@ -95,7 +99,12 @@ ODD_BREAKS = ["\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2
 # temporary folder; nothing here writes outside it (except /dev/null).
 READ_FILES = ["data.csv", "text.csv", "empty.csv", "ragged.csv", "missing.csv", ".", "",
               "/etc/passwd", "/bin/sh", "/nonexistent/x.csv", "/dev/null", "a\x00b.csv",
-              "/proc/self/status", "/dev/urandom", "latin1.csv", "dir", "../data.csv"]
+              "/proc/self/status", "/dev/urandom", "latin1.csv", "dir", "../data.csv",
+              "secret.csv", "../../secret.csv", "link.csv", "linkdir/passwd", "dir/../data.csv",
+              "./data.csv", "/dev/zero", "binary.csv"]
+# Every secret file's second line holds CANARY: no message may ever quote it.
+CANARY = "CANARY-5b1e"
+SECRET = f"a,b\n{CANARY},1\n"
 WRITE_FILES = ["g.dot", "g.svg", "g.png", "g", "", "dir", "sub/none/g.dot", "/dev/null",
                "a\x00b.dot", "g.DOT", ".", "g.dot\n"]
 NAMES = ["x", "y", "z", "w", "a", "b", "t", "n", "u", "v", "A", "B", "W", "X", "σ", "θ",
@@ -530,6 +539,12 @@ class Generator:
                           max_elements=self.pick([10, 10_000]))
         elif r < 0.2:
             limits["files"] = False
+        # files: off (the API's default), any path (the command's), or the worker's folder
+        r = self.rng.random()
+        if r < 0.35:
+            limits["files"] = True
+        elif r < 0.7:
+            limits["files"] = "."
         return limits
 
     # the kinds --------------------------------------------------------------------------------
@@ -1131,6 +1146,14 @@ def make_workdir() -> str:
             handle.write(text)
     with open(os.path.join(work, "latin1.csv"), "wb") as handle:
         handle.write(b"a\n\xe9\n")
+    with open(os.path.join(work, "binary.csv"), "wb") as handle:
+        handle.write(b"a\n1\x00\x01" + CANARY.encode() + b"\n")
+    for folder in (work, top):  # one in the worker's folder, one outside it
+        with open(os.path.join(folder, "secret.csv"), "w", encoding="utf-8") as handle:
+            handle.write(SECRET)
+    # links that lead out of the worker's folder (files="." must not follow them)
+    os.symlink(os.path.join(top, "secret.csv"), os.path.join(work, "link.csv"))
+    os.symlink("/etc", os.path.join(work, "linkdir"))
     return work
 
 
@@ -1268,7 +1291,11 @@ def _worker_main(fd_in: int, fd_out: int, memory: int) -> None:
     package = os.path.dirname(diffi.__file__)
     reader = os.fdopen(fd_in, "r", encoding="utf-8")
     writer = os.fdopen(fd_out, "w", encoding="utf-8")
-    blocked = _sandbox(os.environ.get("DIFFI_FUZZ_SANDBOX") or os.getcwd())
+    top = os.environ.get("DIFFI_FUZZ_SANDBOX") or os.getcwd()
+    blocked = _sandbox(top)
+    SECRETS.extend(_secrets())
+    diffi.Interpreter().run("1")  # the parser's cache is written and read now, not in a case
+    watch = _watch_reads(top, os.getcwd())
     recursion = sys.getrecursionlimit()
     thresholds = gc.get_threshold()
     faulthandler.enable(file=sys.stderr, all_threads=False)
@@ -1280,11 +1307,18 @@ def _worker_main(fd_in: int, fd_out: int, memory: int) -> None:
         sys.setrecursionlimit(recursion)
         gc.set_threshold(*thresholds)
         started = time.perf_counter()
+        case = Case.from_json(data)
+        watch.allow(case.limits.get("files", False))
         try:
-            result = _run_case(Case.from_json(data), diffi, np, package)
+            result = _run_case(case, diffi, np, package)
         except MemoryError:
             result = {"cls": "memory", "type": "MemoryError", "message": "in the worker"}
+        watch.allow(True)
         faulthandler.cancel_dump_traceback_later()
+        if watch.escapes and SEVERITY[result["cls"]] > SEVERITY["file-escape"]:
+            result.update(cls="file-escape", detail=f"opened {', '.join(watch.escapes[:3])} "
+                                                    f"with files={case.limits.get('files', False)!r}")
+        watch.escapes.clear()
         if result["cls"] == "ok" and (sys.getrecursionlimit() != recursion
                                       or gc.get_threshold() != thresholds):
             result.update(cls="global-state", detail=(
@@ -1301,6 +1335,64 @@ def _worker_main(fd_in: int, fd_out: int, memory: int) -> None:
             result["restart"] = True
         writer.write(json.dumps(result) + "\n")
         writer.flush()
+
+
+class _Reads:
+    """Which files a case may open under its `files` setting, and those it opened that
+    it may not: inside the fuzzing folder but outside what is allowed, or one of the
+    system files READ_FILES names. (Python's own imports, NumPy's libraries and
+    /proc/self/statm are neither, so they pass unseen.)"""
+
+    def __init__(self, top: str, workdir: str):
+        self.top = os.path.realpath(top)
+        self.workdir = os.path.realpath(workdir)
+        self.forbidden = {os.path.realpath(p) for p in READ_FILES if p.startswith("/")}
+        self.forbidden |= {os.path.realpath(f"/proc/{os.getpid()}/status")}
+        self.allowed = True
+        self.escapes: list = []
+
+    def allow(self, files) -> None:
+        self.allowed = True if files is True else self.workdir if files == "." else False
+
+    def opened(self, path) -> None:
+        if self.allowed is True or isinstance(path, int):
+            return
+        try:
+            real = os.path.realpath(os.fsdecode(path))
+        except (TypeError, ValueError):
+            return
+        inside_top = real == self.top or real.startswith(self.top + os.sep)
+        inside_allowed = isinstance(self.allowed, str) and (
+            real == self.allowed or real.startswith(self.allowed + os.sep))
+        if (inside_top or real in self.forbidden) and not inside_allowed:
+            self.escapes.append(repr(real))
+
+
+def _watch_reads(top: str, workdir: str) -> _Reads:
+    reads = _Reads(top, workdir)
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "open" and args:
+            reads.opened(args[0])
+
+    sys.addaudithook(hook)
+    return reads
+
+
+def _secrets() -> list[str]:
+    """What no message may quote: the canary, and the first line of /etc/passwd."""
+    found = [CANARY]
+    try:
+        with open("/etc/passwd", encoding="utf-8", errors="replace") as handle:
+            first = handle.readline().strip()
+        if len(first) >= 8:
+            found.append(first)
+    except OSError:
+        pass
+    return found
+
+
+SECRETS: list = []
 
 
 def _sandbox(folder: str) -> list:
@@ -1386,6 +1478,9 @@ def _classify_error(error: BaseException, source: str | None, diffi, package: st
     out = dict(type=name, message=message[:300], frame=frame, line=error.line, column=error.column)
     if "internal error" in message.lower():
         return dict(out, cls="internal-error")
+    quoted = [secret for secret in SECRETS if secret in message]
+    if quoted:
+        return dict(out, cls="file-leak", detail=f"the message quotes {quoted[0][:40]!r}")
     if isinstance(error, diffi.LimitError) and "out of memory" in message:
         return dict(out, cls="memory")
     problem = _position_problem(error, source, api, earlier)

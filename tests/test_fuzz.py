@@ -104,17 +104,27 @@ def test_the_checker_sorts_outcomes():
         assert (crash.cls, crash.type) == ("crash", "SIGABRT")
         memory = pool.check(fuzzing.Case("self", [], {}, api="b = bytearray(3 * 1024**3)"))
         assert memory.cls == "memory"
+        escape = pool.check(fuzzing.Case("self", [], {"files": "."},
+                                         api="open('../../secret.csv').read()"))
+        assert escape.cls == "file-escape" and "secret.csv" in escape.detail, escape
+        inside = pool.check(fuzzing.Case("self", [], {"files": "."},
+                                         api="open('secret.csv').read()"))
+        assert inside.cls in ("ok", "global-state"), inside
+        leak = pool.check(fuzzing.Case("self", [], {},
+                                       api=f"raise diffi.DiffiError('{fuzzing.CANARY}')"))
+        assert leak.cls == "file-leak", leak
 
 
 def test_the_workers_cannot_change_files_outside_their_folder():
-    """Workers may run as root and files are on by default: `graph x to "/etc/passwd"`
+    """Workers may run as root, and with files=True `graph x to "/etc/passwd"`
     must be refused (an early version of the fuzzer overwrote /etc/passwd and /bin/sh)."""
     outside = tempfile.mkdtemp(prefix="diffi-fuzz-outside-")
     target = os.path.join(outside, "passwd")
     with fuzzing.Pool(jobs=1, margin=MARGIN) as pool:
-        refused = pool.check(fuzzing.Case("self", [f'graph x to "{target}"'], {"timeout": 1.0}))
+        anywhere = {"timeout": 1.0, "files": True}  # (the API's default is files=False)
+        refused = pool.check(fuzzing.Case("self", [f'graph x to "{target}"'], anywhere))
         assert "refused by the fuzzer's sandbox" in refused.message, refused
-        inside = pool.check(fuzzing.Case("self", ['graph x to "g.dot"'], {"timeout": 1.0}))
+        inside = pool.check(fuzzing.Case("self", ['graph x to "g.dot"'], anywhere))
         assert inside.type == "", inside  # (its own folder is writable)
         spawn = pool.check(fuzzing.Case("self", [], {}, api="import os; os.system('true')"))
         assert spawn.cls == "foreign-exception" and "sandbox" in spawn.message, spawn

@@ -457,6 +457,13 @@ class Evaluator:
                                f"result of {elements:,} elements", span)
         return kind, steps
 
+    def reserve(self, elements: int, span, what: str = "a tensor") -> None:
+        """Refuse, before it is made, a tensor the limits or the time left do not allow."""
+        self.memory.reserve(elements, span, what)
+        if elements >= 1_000_000 and self.budget.deadline is not None:
+            self.budget.afford(elements / calls.rate("element"),
+                               f"making {what} of {elements:,} elements", span)
+
     @staticmethod
     def timed(cost, prim, values, params=None, compute=None):
         """An operation's value, its duration taught to diffi.calls (the machine's speed)."""

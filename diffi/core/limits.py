@@ -9,7 +9,13 @@ from __future__ import annotations
 import collections
 import gc
 import math
+import os
 import weakref
+
+try:
+    import resource  # (POSIX only: elsewhere no address-space limit is read)
+except ImportError:
+    resource = None
 
 from .. import table
 from ..arrays import is_array
@@ -93,17 +99,23 @@ class Memory:
         self.reserve_bytes(elements * 8, span, what)
 
     def reserve_bytes(self, size, span, what: str = "a tensor") -> None:
-        limit = self.limits.max_memory
-        if limit == math.inf:
-            return
-        self._collect()
-        if self.held + size > limit:
+        if not self.fits(size):
             gc.collect()  # a failed statement's tensors may wait in reference cycles
             self._collect()
+        limit = self.limits.max_memory
         if self.held + size > limit:
             raise LimitError(f"{what} of {size_text(size)} would bring the tensor data "
                              f"held to {size_text(self.held + size)}, more than "
                              f"{size_text(limit)} (max_memory)", span)
+        if size >= BIG and size + MARGIN > address_space_left():
+            raise LimitError(f"{what} of {size_text(size)} does not fit in the memory "
+                             f"this process may still take (its address-space limit)", span)
+
+    def fits(self, size) -> bool:
+        """Whether `size` more bytes fit under max_memory and the process's limit."""
+        self._collect()
+        return self.held + size <= self.limits.max_memory and (
+            size < BIG or size + MARGIN <= address_space_left())
 
     def track(self, value) -> None:
         """Count a tensor the graph now holds (once per buffer)."""
@@ -125,6 +137,29 @@ class Memory:
         freed = self._freed
         while freed:
             self.held -= self._owners.pop(freed.popleft(), 0)
+
+
+# A process may run under an address-space limit (ulimit -v, RLIMIT_AS): there a large
+# tensor is refused before NumPy fails to allocate it, with room left for the work
+# around it. (Checked for tensors of BIG bytes or more: reading the process's size
+# costs a system call.)
+BIG = 16 * 1024 * 1024
+MARGIN = 128 * 1024 * 1024
+
+
+def address_space_left() -> float:
+    """Bytes this process may still map under its address-space limit (inf if none)."""
+    if resource is None:
+        return math.inf
+    try:
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY or soft < 0:
+            return math.inf
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[0])
+        return soft - pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return math.inf
 
 
 def _count(n) -> str:

@@ -142,7 +142,7 @@ def _dims(evaluator, args, span) -> tuple:
     dims = tuple(_whole(a, span) for a in args)
     if len(dims) > 32:
         raise ShapeError("tensors have at most 32 dimensions", span)
-    evaluator.memory.reserve(elements_of(dims), span)
+    evaluator.reserve(elements_of(dims), span)
     return dims
 
 
@@ -174,7 +174,7 @@ def _randn(evaluator, args, span):
 
 def _eye(evaluator, args, span):
     n = _whole(args[0], span)
-    evaluator.memory.reserve(n * n, span)
+    evaluator.reserve(n * n, span)
     return np().eye(n)
 
 
@@ -182,7 +182,7 @@ def _linspace(evaluator, args, span):
     start = _number(args[0], span, "linspace's start")
     stop = _number(args[1], span, "linspace's end")
     count = _whole(args[2], span) if len(args) > 2 else 50
-    evaluator.memory.reserve(count, span)
+    evaluator.reserve(count, span)
     return np().linspace(start, stop, count)
 
 
@@ -192,7 +192,7 @@ def _onehot(evaluator, args, span):
     if values.size and (not (values == np().round(values)).all()
                         or values.min() < 0 or values.max() >= classes):
         raise DiffiTypeError(f"labels must be whole numbers from 0 to {classes - 1}", span)
-    evaluator.memory.reserve(values.size * classes, span)
+    evaluator.reserve(values.size * classes, span)
     out = np().zeros(values.shape + (classes,))
     np().put_along_axis(out, values.astype(np().intp)[..., None], 1.0, axis=-1)
     return out

@@ -10,12 +10,13 @@ from ..arrays import is_array
 from ..core.problem import build
 from ..core.tape import Tape
 from ..core.values import format_value
-from ..errors import DiffiError, DiffiTypeError
+from ..errors import DiffiError, DiffiTypeError, LimitError
 from .context import Context, Report
 from .derivatives import gradient
 from .tables import kinks
 
 TOLERANCE = 1e-6
+REQUIRED = ("forward", "reverse", "numeric")  # the modes a check cannot agree without
 TIE = 0.1  # check: differences this close (relatively) to the largest are one finding
 
 
@@ -32,23 +33,37 @@ def check(ev, ast, scope):
             results[mode] = _flat(gradient(ctx, problem, mode, options))
         except DiffiError as error:
             results[mode] = error
+    if all(isinstance(results[m], DiffiError) for m in REQUIRED):
+        raise results["forward"]  # nothing to compare: the reason, as an error
     inputs, output = problem.trace()
     tape = Tape([output], problem.variable_nodes(inputs))
     worst, pair = _largest_difference(results)
-    ok = worst <= TOLERANCE
+    missing = _missing(results)
+    ok = worst <= TOLERANCE and not missing
     lines = _check_table(problem, results, ev.precision)
-    verdict = "agree" if ok else "DISAGREE"
+    verdict = "agree" if ok else "DISAGREE" if not missing else \
+        f"INCOMPLETE, {' and '.join(missing)} did not run"
     lines.append(f"largest relative difference: {worst:.1e} ({pair}): {verdict} "
                  f"(tolerance {TOLERANCE:g})")
     verdict_line = len(lines) - 1
     found = kinks(tape)
-    if not ok:
+    if not ok and not missing:
         lines.append("likely cause: " + _likely_cause(found, results))
     elif found:
         lines.append("note: a non-differentiable point was met: " + found[0][1])
     if not ok:
         ev.count_failed_check()
     return Report(worst, "\n".join(lines), ok, verdict=verdict_line)
+
+
+def _missing(results) -> list[str]:
+    """The modes whose absence makes the comparison incomplete: forward, reverse or
+    numeric, for any reason; symbolic only when a limit stopped it (where it has no
+    rule, it is simply not available)."""
+    return [("numeric (richardson)" if mode == "numeric" else mode)
+            for mode, result in results.items()
+            if isinstance(result, DiffiError)
+            and (mode in REQUIRED or isinstance(result, LimitError))]
 
 
 def _flat(value) -> list[float]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from .. import arrays, table
+from .. import arrays, calls, table
 from ..arrays import finite, is_array, single_number
 from ..core.evaluator import nonfinite_message
 from ..core.problem import Problem
@@ -99,8 +99,21 @@ def numeric_estimate(problem: Problem, var: str, order: int, options: dict):
     x0 = problem.values[var]
     if is_array(x0):
         return _numeric_elements(problem, var, order, method, options.get("step"))
-    return numeric.derivative(lambda t: problem.output_at(problem.with_variable(var, t)),
+    return numeric.derivative(lambda t: _numeric_output(problem, problem.with_variable(var, t)),
                               x0, order, method, options.get("step"))
+
+
+def _numeric_output(problem, values):
+    """The output at a perturbed point, which differences can subtract: a number or a
+    tensor (a tuple, a string or a function is refused, at the directive)."""
+    calls.check(problem.ast.span)  # (each evaluation may be short: the timeout holds)
+    value = problem.output_at(values)
+    if type(value) is float or is_array(value):
+        return value
+    if type(value) is bool:
+        return float(value)
+    raise DiffiTypeError(f"numeric mode differences numbers or tensors, not a "
+                         f"{kind_of(value)}", problem.ast.span)
 
 
 def check_numeric_size(problem, var: str) -> None:
@@ -134,10 +147,13 @@ def _numeric_elements(problem, var, order, method, step):
         def f(t, index=index):
             x = x0.copy()
             x[index] = t
-            return _scalar_output(problem.output_at(problem.with_variable(var, x)), problem)
+            return _scalar_output(_numeric_output(problem, problem.with_variable(var, x)),
+                                  problem)
         estimate = numeric.derivative(f, float(x0[index]), order, method, step)
         out[index] = estimate.value
         estimates.append(estimate)
+    if not estimates:  # a tensor of no elements: no partial to estimate
+        return numeric.Estimate(out, 0.0, 0.0, method, [])
     worst = max(estimates, key=lambda e: e.error)
     return numeric.Estimate(out, worst.error, worst.step, worst.method,
                             [e for est in estimates[:3] for e in est.evaluations])

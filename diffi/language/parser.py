@@ -5,6 +5,7 @@ over the parse tree happens and deeply nested input parses in linear time.
 """
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
 
-from ..errors import DiffiSyntaxError, Span
+from .. import calls
+from ..errors import DiffiSyntaxError, Span, source_lines
 from . import syntax as S
 
 OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
@@ -212,16 +214,15 @@ class AstBuilder(Transformer):
         return S.Mode(name.id, positional, keywords, name.span)
 
 
+ESCAPE = re.compile(r"\\(.)")
+ESCAPED = {"n": "\n", "t": "\t"}
+
+
 def _unescape(text: str) -> str:
-    out, i = [], 0
-    while i < len(text):
-        if text[i] == "\\" and i + 1 < len(text):
-            out.append({"n": "\n", "t": "\t"}.get(text[i + 1], text[i + 1]))
-            i += 2
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
+    """A string literal's text: \\n and \\t are a new line and a tab, \\x is x."""
+    if "\\" not in text:
+        return text
+    return ESCAPE.sub(lambda match: ESCAPED.get(match.group(1), match.group(1)), text)
 
 
 def _statements(items) -> list:
@@ -432,7 +433,11 @@ class FastLexerThread(LexerThread):
         text, end, counter = state.text.text, state.text.end, state.line_ctr
         pos, line, line_start = counter.char_pos, counter.line, counter.line_start_pos
         lexers, plans, new = contextual.lexers, self._plans, str.__new__
+        count = 0
         while pos < end:
+            count += 1
+            if not count & 1023:  # a long program: the timeout holds while it parses
+                calls.check(Span(line, pos - line_start + 1, line, pos - line_start + 2))
             basic = lexers[parser_state.position]
             plan = plans.get(basic)
             if plan is None:
@@ -618,7 +623,9 @@ def _special_message(token: Token, previous: Token | None):
 
 
 def _end_error(error, source: str, state: ParseState) -> DiffiSyntaxError:
-    lines = source.splitlines() or [""]
+    lines = source_lines(source)
+    if len(lines) > 1 and not lines[-1]:  # a final line break ends the last line
+        lines.pop()
     line = len(lines)
     span = Span(line, len(lines[-1]) + 1, line, len(lines[-1]) + 2)
     if state.open:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from contextlib import nullcontext
 
-from .. import arrays, table
+from .. import arrays, calls, table
 from ..arrays import is_array, zero_like
 from ..core.tape import Tape
 from ..errors import DiffiError
@@ -64,11 +64,18 @@ def node_tangent(node, tangent: dict, on_partial=None):
 
 def taylor(tape: Tape, variable, order: int) -> dict:
     """Taylor series (normalised coefficients) of every active node in one variable."""
+    # an operation on series costs about order² steps: refused at once if the sweep
+    # cannot finish in the time left, and the time checked at each operation
+    budget = calls.current()
+    budget.afford(len(tape.steps) * (order + 1) ** 2 / calls.PYTHON_RATE,
+                  f"a Taylor series of order {order} through {len(tape.steps)} operations",
+                  tape.outputs[0].span if tape.outputs else None)
     series = {variable.id: T.variable(variable.value, order)}
     inputs = {n.id for n in tape.inputs}
     for node in tape.nodes:
         if node.id in series or node.id in inputs or node.id not in tape.active:
             continue
+        budget.check(node.span)
         rule = node.op.taylor
         if rule is None:
             raise MissingRule(f"'{node.op.name}' has no rule for derivatives of order "

@@ -66,7 +66,8 @@ def _magnitude(value) -> float:
         return abs(float(value))
     except (TypeError, ValueError):
         numpy = np()
-        return float(numpy.max(numpy.abs(value)))
+        magnitudes = numpy.abs(value)
+        return float(numpy.max(magnitudes)) if magnitudes.size else 0.0
 
 
 def _central_difference(f, x, order, h):

@@ -13,6 +13,8 @@ from .forward import MissingRule
 
 def adjoints(tape: Tape, output, seed=1.0, on_partial=None) -> dict:
     """The adjoint ∂output/∂node of every active node (by node id)."""
+    if is_array(output.value) and not is_array(seed):  # a one-element tensor's seed
+        seed = arrays.np().full(output.value.shape, float(seed))
     adjoint = {output.id: seed}
     inputs = {n.id for n in tape.inputs}
     for node in reversed(tape.nodes):

@@ -135,6 +135,16 @@ def check(span=None) -> None:
         budget.check(span)
 
 
+def checked(items, every: int = 4096):
+    """The items, with the running call's check() before every `every`-th: the loops over
+    a whole graph (a million nodes take seconds) stop when the time is up."""
+    budget = current()
+    for k, item in enumerate(items):
+        if not k % every:
+            budget.check()
+        yield item
+
+
 @contextmanager
 def using(budget: Budget):
     """Make `budget` this thread's current one for the duration."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from ..arrays import as_value, is_array
+from ..arrays import as_value, is_array, np
 from ..language import syntax as S
 
 
@@ -114,22 +114,37 @@ def format_value(value, digits: int = PRECISION) -> str:
     return repr(value)
 
 
+SUMMARY = 1000  # elements: a larger tensor prints the first and last EDGE along each axis
+EDGE = 3
+
+
 def format_array(array, digits: int = PRECISION) -> str:
-    """Vectors on one line `[1, 2.5, 3]`; matrices one row per line, columns aligned."""
+    """Vectors on one line `[1, 2.5, 3]`; matrices one row per line, columns aligned.
+    A tensor of more than SUMMARY elements is summarised as NumPy does: its first and
+    last three rows and columns, with … between (so printing is quick at any size)."""
     if array.ndim == 0:
         return format_value(as_value(array), digits)
+    cut = [array.size > SUMMARY and n > 2 * EDGE for n in array.shape]
+    for axis, short in enumerate(cut):
+        if short:
+            array = np().concatenate([array.take(range(EDGE), axis),
+                                      array.take(range(-EDGE, 0), axis)], axis)
     cells = [format_value(as_value(x), digits) for x in array.reshape(-1)]
     width = max((len(c) for c in cells), default=0)
     if array.ndim > 1:
         cells = [c.rjust(width) for c in cells]
-    return _nest(cells, array.shape, 1)
+    return _nest(cells, array.shape, 1, cut)
 
 
-def _nest(cells: list[str], shape: tuple, depth: int) -> str:
+def _nest(cells: list[str], shape: tuple, depth: int, cut: list) -> str:
     if len(shape) == 1:
-        return "[" + ", ".join(cells) + "]"
+        items = cells[:EDGE] + ["…"] + cells[EDGE:] if cut[0] else cells
+        return "[" + ", ".join(items) + "]"
     step = len(cells) // shape[0] if shape[0] else 0
-    rows = [_nest(cells[i * step:(i + 1) * step], shape[1:], depth + 1) for i in range(shape[0])]
+    rows = [_nest(cells[i * step:(i + 1) * step], shape[1:], depth + 1, cut[1:])
+            for i in range(shape[0])]
+    if cut[0]:
+        rows = rows[:EDGE] + ["…"] + rows[EDGE:]
     separator = "," + "\n" * (len(shape) - 1) + " " * depth
     return "[" + separator.join(rows) + "]"
 

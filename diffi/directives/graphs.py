@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 
-from .. import table
+from .. import calls, table
 from ..arrays import is_array
 from ..core import files
 from ..core.graph import Binding, Node, Scope, ancestors
@@ -53,7 +53,7 @@ def graph_text(nodes: list[Node], ev) -> str:
     symbols = _symbols(nodes, names)
     gradients = getattr(ev, "last_gradient", {})
     rows = []
-    for node in nodes:
+    for node in calls.checked(nodes, 1024):
         if node.id not in names:
             continue
         formula = pretty(operation_text(node, symbols, names)) if node.inputs else ""
@@ -72,7 +72,7 @@ def to_dot(nodes: list[Node], ev) -> str:
     gradients = getattr(ev, "last_gradient", {})
     lines = ["digraph diffi {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
     number = {node.id: k for k, node in enumerate(nodes)}  # stable names: n0, n1, …
-    for node in nodes:
+    for node in calls.checked(nodes, 1024):
         label = [names.get(node.id, "")] if node.id in names and node.name else []
         label.append(node.op.label if node.inputs else "input"
                      if node.name else "const")

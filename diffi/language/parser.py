@@ -286,6 +286,9 @@ def parse_deriv(token: Token) -> tuple[int, str]:
     """`d2/dx2` → (2, 'x'); `d2/dx1^2` → (2, 'x1'); `d/dx2` → (1, 'x2')."""
     top, bottom = token.value.split("/", 1)
     order = int(top[1:] or 1)
+    if order == 0:  # (not "the expression itself": one meaning, everywhere)
+        raise DiffiSyntaxError(f"the order of a derivative is 1 or more: '{token.value}' "
+                               f"has order 0", span_of(token))
     var, _, power = bottom[1:].partition("^")
     if power:
         if int(power) != order:

@@ -28,7 +28,7 @@ def tangents(tape: Tape, seeds: dict, on_partial=None) -> dict:
     """
     tangent = dict(seeds)
     inputs = {n.id for n in tape.inputs}
-    for node in tape.nodes:
+    for node in calls.checked(tape.nodes):
         if node.id in tangent or node.id in inputs or node.id not in tape.active:
             continue
         tangent[node.id] = node_tangent(node, tangent, on_partial)

@@ -5,7 +5,7 @@ adjoints summed back to their own shape. A loop over the tape, never a recursion
 """
 from __future__ import annotations
 
-from .. import arrays, table
+from .. import arrays, calls, table
 from ..arrays import as_value, is_array
 from ..core.tape import Tape
 from .forward import MissingRule
@@ -17,7 +17,7 @@ def adjoints(tape: Tape, output, seed=1.0, on_partial=None) -> dict:
         seed = arrays.np().full(output.value.shape, float(seed))
     adjoint = {output.id: seed}
     inputs = {n.id for n in tape.inputs}
-    for node in reversed(tape.nodes):
+    for node in calls.checked(reversed(tape.nodes)):
         g = adjoint.get(node.id)
         if g is None or node.id in inputs or node.id not in tape.active:
             continue

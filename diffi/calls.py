@@ -24,6 +24,7 @@ import threading
 import time
 from contextlib import contextmanager
 
+from . import arrays
 from .errors import LimitError
 
 # The stack of a call's thread, and the recursion limit it can hold: a frame that goes
@@ -34,25 +35,39 @@ RECURSION_LIMIT = STACK_BYTES // 1600
 
 # Speeds, to refuse work that cannot finish in the time left: an estimate errs on the
 # fast side, so that no work that could finish is refused. Simple Python steps (one
-# term of a Taylor series product) per second; a matrix product's multiply-adds per
-# second; elements per second of an elementwise operation, which writes fresh memory
-# (an 800 MB result takes from 0.1 s to several on a loaded machine, beyond the reach
-# of any check while NumPy works). The tensor speeds start at these and become the
-# best this machine was seen doing (observe()).
+# term of a Taylor series product) per second; elements per second of an elementwise
+# operation, which writes fresh memory (an 800 MB result takes from 0.1 s to several
+# on a loaded machine, beyond the reach of any check while NumPy works); a matrix
+# product's multiply-adds per second, measured on this machine the first time a large
+# product must be judged (about 20 ms), times OPTIMISM. Both become the best this
+# machine was then seen doing (observe()).
 PYTHON_RATE = 5e7
-RATES = {"product": 5e10, "element": 2e8}
+RATES = {"element": 2e8}
+OPTIMISM = 3.0
 _seen: dict = {}
 
 
 def rate(kind: str) -> float:
     """Steps per second of a kind of tensor work ("product" or "element")."""
-    return _seen.get(kind, RATES[kind])
+    if kind not in _seen:
+        _seen[kind] = _measured_product_rate() if kind == "product" else RATES[kind]
+    return _seen[kind]
+
+
+def _measured_product_rate() -> float:
+    a = arrays.np().ones((384, 384))  # (NumPy is loaded: a product of tensors asks)
+    best = math.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        a @ a
+        best = min(best, time.perf_counter() - start)
+    return OPTIMISM * 384 ** 3 / max(best, 1e-9)
 
 
 def observe(kind: str, steps: float, seconds: float) -> None:
     """Learn this machine's speed from a large operation that just ran."""
     if steps >= 10_000_000 and seconds > 0:
-        _seen[kind] = max(_seen.get(kind, 0.0), steps / seconds)
+        _seen[kind] = max(rate(kind), steps / seconds)
 
 
 class Budget:
@@ -125,7 +140,7 @@ _local = threading.local()
 
 def current() -> Budget:
     """The budget of the call running on this thread (UNLIMITED outside a call)."""
-    return getattr(_local, "budget", UNLIMITED)
+    return getattr(_local, "budget", None) or UNLIMITED
 
 
 def check(span=None) -> None:

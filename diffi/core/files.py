@@ -83,14 +83,25 @@ def _inside(root: str, name: str, span) -> str:
     if os.path.isabs(name) or os.path.splitdrive(name)[0]:
         raise DiffiError(f"{shown(name)} is outside the folder this interpreter may use: "
                          f"give a name relative to it", span)
-    if ".." in name.replace("\\", "/").split("/"):
+    parts = name.replace("\\", "/").split("/")
+    if ".." in parts:  # (refused even where it would come back in: one simple rule)
+        also = ", even where it would stay inside" if _stays_inside(parts) else ""
         raise DiffiError(f"{shown(name)} leads out of the folder this interpreter may use "
-                         f"('..' is not allowed)", span)
+                         f"('..' is not allowed{also})", span)
     real = os.path.realpath(os.path.join(root, name))
     if real != root and os.path.commonpath([real, root]) != root:
         raise DiffiError(f"{shown(name)} leads out of the folder this interpreter may use "
                          f"(through a symbolic link)", span)
     return real
+
+
+def _stays_inside(parts: list) -> bool:
+    depth = 0
+    for part in parts:
+        depth += -1 if part == ".." else 0 if part in ("", ".") else 1
+        if depth < 0:
+            return False
+    return True
 
 
 def max_bytes(ev) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .. import table
 from ..arrays import as_value, is_array, np
-from ..errors import DiffiError, DiffiTypeError, LimitError, ShapeError
+from ..errors import DiffiError, DiffiTypeError, ShapeError
 from ..table.tensors import _array
 from . import files
 from .limits import elements_of

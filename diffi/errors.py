@@ -20,6 +20,14 @@ class Span:
         return Span(self.line, self.column, other.end_line, other.end_column)
 
 
+@dataclass(slots=True)
+class NamedSpan(Span):
+    """A span in another source than the statement running: a warning raised inside a
+    function defined by an earlier run names the source it is in."""
+
+    name: str = ""
+
+
 class DiffiError(Exception):
     """Any error in a diffi program or in a call of the Python API."""
 
@@ -127,7 +135,10 @@ def source_lines(source: str) -> list[str]:
 
 
 def format_warning(message: str, span: Span | None) -> str:
-    """The one-line form of a warning: `message (line L, column C)`."""
+    """The one-line form of a warning: `message (line L, column C)`, and `of NAME`
+    when the span is in another source than the statement that ran."""
     if span is None:
         return message
-    return f"{message} (line {span.line}, column {span.column})"
+    name = getattr(span, "name", "")
+    where = f" of {name}" if name else ""
+    return f"{message} (line {span.line}, column {span.column}{where})"

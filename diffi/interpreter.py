@@ -19,7 +19,8 @@ from .core.graph import Binding, Node
 from .core.library import BUILTINS, constant
 from .core.limits import GIGABYTE, Limits
 from .core.values import PRECISION, NOTHING, Function, UserFunction, format_value
-from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, LimitError, format_warning
+from .errors import (DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, LimitError,
+                     format_warning)
 from .language import syntax as S
 from .language.parser import parse, parse_prefix
 
@@ -161,12 +162,17 @@ class Interpreter:
                 statements, error = parse_prefix(source)
         except DiffiError as error:
             raise error.locate(source, filename)
-        for stmt in statements:
+        for i, stmt in enumerate(statements):
             node = self._statement(stmt, source, filename)
-            shown = node is not None and (node.op is table.REPORT or (
-                node.value is not None and node.value is not NOTHING))
-            if shown and (echo_silent or not stmt.silent):
-                on_result(node)
+            try:
+                shown = node is not None and (node.op is table.REPORT or (
+                    node.value is not None and node.value is not NOTHING))
+                if shown and (echo_silent or not stmt.silent):
+                    on_result(node)
+            except KeyboardInterrupt:  # (forced in after the statement committed)
+                if i < len(statements) - 1 or error is not None:
+                    raise  # the next statement is the one interrupted
+                return  # the last one is done: reported as done
         if error is not None:
             raise error.locate(source, filename)
 
@@ -179,7 +185,7 @@ class Interpreter:
         changed (evaluator.roll_back)."""
         evaluator = self.evaluator
         evaluator.begin_statement()
-        evaluator.source = (source, filename)
+        evaluator.source = evaluator.statement_source = (source, filename)
         try:
             with internal_errors(getattr(stmt, "span", None)):
                 return evaluator.execute(stmt, evaluator.globals)

@@ -12,13 +12,14 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import diffi
-from diffi import DiffiError
+from diffi import DiffiError, DiffiTypeError
 from diffi.directives.check import _largest_difference
 from diffi.errors import format_warning
 
@@ -389,6 +390,39 @@ def test_check_at_an_if_boundary_disagrees(s):
     assert s.it.failed_checks == 1
 
 
+def test_check_is_incomplete_when_a_mode_could_not_run(s):
+    # numeric mode cannot difference a graph's report: nothing to agree with
+    text = s.report("check (graph v) at y = 1.5, x = [[3, 0]]")
+    assert "(not available: numeric mode differences numbers or tensors, not a nothing)" \
+        in text
+    assert flat(text)[-1] == ("largest relative difference: 0.0e+00 (all modes): "
+                              "INCOMPLETE, numeric (richardson) did not run (tolerance 1e-06)")
+    assert s.it.failed_checks == 1
+
+
+def test_check_is_incomplete_when_a_limit_stops_a_mode(monkeypatch):
+    from diffi import calls
+    from diffi.modes import numeric
+
+    def out_of_time(*args, **keywords):  # numeric mode running past the timeout
+        time.sleep(0.6)
+        calls.check()
+    monkeypatch.setattr(numeric, "richardson", out_of_time)
+    it = diffi.Interpreter(warn=lambda message, span: None, timeout=0.5)
+    report = it.check("x^2", at={"x": 3.0})
+    assert not report.ok
+    text = str(report)
+    assert "numeric (richardson)  (not available: the statement ran longer than 0.5 s " \
+           "(timeout))" in text
+    assert "INCOMPLETE, numeric (richardson)" in text and "agree" not in text
+    assert it.failed_checks == 1
+
+
+def test_check_without_any_mode_says_why(s):
+    with pytest.raises(DiffiTypeError, match="check needs a scalar expression, not a tuple"):
+        s.run("check (x, x) at x = 1")
+
+
 def run_script(tmp_path, text: str):
     (tmp_path / "model.dfi").write_text(text, encoding="utf-8")
     env = dict(os.environ)
@@ -403,6 +437,11 @@ def test_check_exit_status_is_1_when_modes_disagree(tmp_path):
     assert done.returncode == 1
     assert "DISAGREE" in done.stdout
     assert done.stdout.rstrip().endswith("2")      # the script goes on after a failed check
+
+
+def test_check_exit_status_is_1_when_a_mode_is_missing(tmp_path):
+    done = run_script(tmp_path, "check (graph v) at y = 1.5, x = [[3, 0]]\n")
+    assert done.returncode == 1 and "INCOMPLETE" in done.stdout
 
 
 def test_check_exit_status_is_0_when_modes_agree(tmp_path):

@@ -211,6 +211,20 @@ def test_print_with_no_arguments_prints_an_empty_line():
     assert lines == ["", "a 1"]
 
 
+def test_a_large_tensor_prints_summarised_as_numpy_does(it):
+    assert it.format(it.eval("linspace(1, 2000, 2000)")) == "[1, 2, 3, …, 1998, 1999, 2000]"
+    assert it.format(it.eval("reshape(linspace(1, 1200, 1200), 40, 30)")) == (
+        "[[   1,    2,    3, …,   28,   29,   30],\n"
+        " [  31,   32,   33, …,   58,   59,   60],\n"
+        " [  61,   62,   63, …,   88,   89,   90],\n"
+        " …,\n"
+        " [1111, 1112, 1113, …, 1138, 1139, 1140],\n"
+        " [1141, 1142, 1143, …, 1168, 1169, 1170],\n"
+        " [1171, 1172, 1173, …, 1198, 1199, 1200]]")
+    # up to 1,000 elements, every one
+    assert it.format(it.eval("linspace(1, 1000, 1000)")).count(", ") == 999
+
+
 def test_function_value_prints_as_its_definition(it):
     it.run("f(x, y) = x*y + sin(x)\nloss(x) = { a = x^2; b = 5*a; c = log(a); -b*c }")
     assert str(it.eval("f")) == "f(x, y) = x*y + sin(x)"

@@ -555,6 +555,14 @@ def test_derivative_orders_must_agree(source, words):
     assert at(error) == (1, 1)
 
 
+@pytest.mark.parametrize("source", ["d0/dx x^2", "d0/dx0 x^2", "y = (d0/dx x) at x = 1",
+                                    "f(t) = d0/dt t^2"])
+def test_a_derivative_of_order_0_is_an_error_everywhere(source):
+    error = syntax_error(source)
+    assert error.message.startswith("the order of a derivative is 1 or more: 'd0/d")
+    assert error.message.endswith("' has order 0")
+
+
 def test_point_by_name():
     node = directive("d/dx x*y at x = 3, y = 0")
     assert named_point(node) == {"x": "3", "y": "0"}

@@ -13,7 +13,8 @@ import time
 
 from .. import arrays, calls, table
 from ..arrays import as_value, finite, is_array
-from ..errors import ArityError, DiffiError, DiffiNameError, DiffiTypeError, LimitError, ShapeError
+from ..errors import (ArityError, DiffiError, DiffiNameError, DiffiTypeError, LimitError,
+                      NamedSpan, ShapeError)
 from ..language import syntax as S
 from ..language.parser import start_of
 from .graph import Binding, Node, Scope
@@ -37,6 +38,7 @@ class Evaluator:
         self.memory = Memory(limits)  # the tensor data the graph holds (max_memory)
         self.budget = calls.Budget(limits.timeout)  # the running call's (diffi.calls)
         self.source = ("", "<input>")  # the text and name of the source running
+        self.statement_source = self.source  # the statement's (source differs in a call)
         self.output = output          # output(text): print's sink
         self.warn = warn              # warn(message, span)
         self.precision = precision
@@ -477,7 +479,14 @@ class Evaluator:
         if (value - value != 0 if type(value) is float else not finite(value)) \
                 and not self.warned and all(finite(v) for v in values):
             self.warned = True
-            self.warn(nonfinite_message("value", prim, value, values), span)
+            self.warn(nonfinite_message("value", prim, value, values), self.named(span))
+
+    def named(self, span):
+        """A span inside a function from another source, with that source's name."""
+        if span is None or self.source == self.statement_source:
+            return span
+        return NamedSpan(span.line, span.column, span.end_line, span.end_column,
+                         self.source[1])
 
     def record(self, op, inputs, value, span, params=None) -> Node:
         """Add a node to the graph, counting it against the limits."""

@@ -26,6 +26,9 @@ def check(ev, ast, scope):
     if problem.symbolic:
         raise DiffiTypeError("check needs a point: give one with at", ast.span)
     ctx = Context(ev, ast)
+    # (traced first: once a limit stops a mode, the report needs no more work to say so)
+    inputs, output = problem.trace()
+    tape = Tape([output], problem.variable_nodes(inputs))
     results = {}
     for mode, options in (("forward", {}), ("reverse", {}),
                           ("numeric", {"method": "richardson"}), ("symbolic", {})):
@@ -35,8 +38,6 @@ def check(ev, ast, scope):
             results[mode] = error
     if all(isinstance(results[m], DiffiError) for m in REQUIRED):
         raise results["forward"]  # nothing to compare: the reason, as an error
-    inputs, output = problem.trace()
-    tape = Tape([output], problem.variable_nodes(inputs))
     worst, pair = _largest_difference(results)
     missing = _missing(results)
     ok = worst <= TOLERANCE and not missing

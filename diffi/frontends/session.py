@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .. import table
 from ..core.values import display_width
-from ..errors import DiffiError, Span, format_warning, render
+from ..errors import DiffiError, NamedSpan, Span, format_warning, render
 from ..interpreter import Interpreter
 from ..language.parser import is_incomplete
 from .commands import PROMPT, Quit, run_command, terminal_width
@@ -91,7 +91,11 @@ class ReplConsole(Console):
         self.paint(self.stdout, result_fragments(fit(text, self.width()), report))
 
     def warning(self, message: str, span) -> None:
-        _, local = self.transcript.locate(span)
+        segment, local = self.transcript.locate(span)
+        if local is not None and segment is not None \
+                and segment is not self.transcript.segments[-1]:  # an earlier input's
+            local = NamedSpan(local.line, local.column, local.end_line, local.end_column,
+                              segment.label)
         self.stdout.flush()
         self.paint(self.stderr, [("class:warning", f"warning: {format_warning(message, local)}")])
 

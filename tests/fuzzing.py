@@ -1289,7 +1289,8 @@ def _worker_main(fd_in: int, fd_out: int, memory: int) -> None:
                                       or gc.get_threshold() != thresholds):
             result.update(cls="global-state", detail=(
                 f"recursion limit {recursion} -> {sys.getrecursionlimit()}, "
-                f"gc thresholds {thresholds} -> {gc.get_threshold()}"))
+                f"gc thresholds {thresholds} -> {gc.get_threshold()}; "
+                + result.get("detail", "")).rstrip("; "))
         result["seconds"] = round(time.perf_counter() - started, 3)
         import resource as r
         result["maxrss"] = r.getrusage(r.RUSAGE_SELF).ru_maxrss

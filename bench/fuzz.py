@@ -123,7 +123,8 @@ def record(out: Path, causes: dict, case, outcome, shrinker) -> None:
     signature = outcome.signature()
     key = hashlib.sha1(repr(signature).encode()).hexdigest()[:10]
     cause = causes.setdefault(key, {
-        "class": outcome.cls, "type": outcome.type, "pattern": signature[2],
+        "class": outcome.cls, "type": outcome.type,
+        "pattern": signature[2] or signature[1],  # (bad positions, rollbacks: their tag)
         "frame": outcome.frame, "message": outcome.message[:300], "count": 0,
         "kinds": {}, "example": "", "file": "", "detail": outcome.detail[:300]})
     cause["count"] += 1

@@ -633,6 +633,7 @@ class Generator:
             f"if {a} then 1 else 2", f"sigmoid({a})", f"[{a}, {b}]", f"x = {a}; x[0] = 1",
             f"w = {a}; minimize sum((w - 1)^2) wrt w using gd(rate = 0.1, steps = 3)",
             f"B = ones({self.pick(['200, 100', '3, 3', '101, 100', '2, 0', '0'])}); grad sum(B^2) wrt B using {self.pick(MODES)}",
+            f"T = ones({self.pick(['3', '5000', '2, 3000'])}); T[{self.pick(['T', 'T == 1', 'T:', '0, T', 'T * 7'])}]",
         ]
         if self.chance(0.04 * self.heavy):
             forms = ["x = eye(20000);", "ones(10000, 10000) @ ones(10000, 10000);",
@@ -1426,6 +1427,10 @@ def _position_problem(error, source: str | None, api: bool, earlier=()) -> str:
         tag = "[a line counted by str.splitlines]" if odd else "[beyond the source]"
         return f"{tag} line {line} of a source of {len(lines)} lines (which has {odd or 'no odd breaks'})"
     if column > len(lines[line - 1]) + 1:
+        if any(line <= s.count("\n") + 1 and column <= len(s.split("\n")[line - 1]) + 1
+               for s in earlier):
+            return (f"[span of an earlier run] column {column} of line {line}, which has "
+                    f"{len(lines[line - 1])} characters (an earlier run() has that column)")
         return (f"[beyond the line] column {column} of line {line}, which has "
                 f"{len(lines[line - 1])} characters")
     return ""

@@ -1191,6 +1191,8 @@ class Pool:
         for worker in self.idle:
             worker.finish()
         self.idle = []
+        import shutil  # the workers' folder (what graph … to wrote), now nobody's
+        shutil.rmtree(os.path.dirname(os.path.dirname(self.workdir)), ignore_errors=True)
 
     def worker(self) -> Worker:
         return self.idle.pop() if self.idle else Worker(self.memory, self.workdir)

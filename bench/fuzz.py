@@ -123,7 +123,8 @@ def record(out: Path, causes: dict, case, outcome, shrinker) -> None:
     signature = outcome.signature()
     key = hashlib.sha1(repr(signature).encode()).hexdigest()[:10]
     cause = causes.setdefault(key, {
-        "class": outcome.cls, "type": outcome.type, "pattern": signature[2],
+        "class": outcome.cls, "type": outcome.type,
+        "pattern": signature[2] or signature[1],  # (bad positions, rollbacks: their tag)
         "frame": outcome.frame, "message": outcome.message[:300], "count": 0,
         "kinds": {}, "example": "", "file": "", "detail": outcome.detail[:300]})
     cause["count"] += 1
@@ -169,6 +170,9 @@ TARGETED = [
     ("eye(20000)", "x = eye(20000);"),
     ("d18/dx18", "d18/dx18 sin(x)*exp(x)*log(x)"),
     ("d200/dx200 x", "d200/dx200 x"),
+    ("d200/dx200 x at x = 1", "d200/dx200 x at x = 1"),
+    ("d0/dx x^2 (no point)", "d0/dx x^2"),
+    ("d0/dx x^2 at x = 3", "d0/dx x^2 at x = 3"),
     ("10k x 10k matmul", "x = ones(10000, 10000) @ ones(10000, 10000);"),
     ("fib(16)", "fib(n) = if n < 2 then n else fib(n-1) + fib(n-2)\nfib(16)"),
     ("fib(18)", "fib(n) = if n < 2 then n else fib(n-1) + fib(n-2)\nfib(18)"),
@@ -206,7 +210,8 @@ def targeted(args) -> int:
             rows.append((case, outcome))
     for case, outcome in rows:
         limits = "timeout=1" if case.limits else "default"
-        said = f"{outcome.type}: {outcome.message}" if outcome.type else outcome.detail
+        said = f"{outcome.type}: {outcome.message}" if outcome.type else \
+            outcome.detail.split("; ", 1)[-1]
         print(f"{case.label:26} {limits:13} {outcome.cls:18} {outcome.seconds:8.2f} "
               f"{outcome.maxrss / 1024:8.0f}  {said.replace(chr(10), ' ')[:90]}", flush=True)
     return 0

@@ -648,6 +648,7 @@ class Generator:
             f"if {a} then 1 else 2", f"sigmoid({a})", f"[{a}, {b}]", f"x = {a}; x[0] = 1",
             f"w = {a}; minimize sum((w - 1)^2) wrt w using gd(rate = 0.1, steps = 3)",
             f"B = ones({self.pick(['200, 100', '3, 3', '101, 100', '2, 0', '0'])}); grad sum(B^2) wrt B using {self.pick(MODES)}",
+            f"T = ones({self.pick(['3', '5000', '2, 3000'])}); T[{self.pick(['T', 'T == 1', 'T:', '0, T', 'T * 7'])}]",
         ]
         if self.chance(0.04 * self.heavy):
             forms = ["x = eye(20000);", "ones(10000, 10000) @ ones(10000, 10000);",
@@ -1213,6 +1214,8 @@ class Pool:
         for worker in self.idle:
             worker.finish()
         self.idle = []
+        import shutil  # the workers' folder (what graph … to wrote), now nobody's
+        shutil.rmtree(os.path.dirname(os.path.dirname(self.workdir)), ignore_errors=True)
 
     def worker(self) -> Worker:
         return self.idle.pop() if self.idle else Worker(self.memory, self.workdir)
@@ -1323,7 +1326,8 @@ def _worker_main(fd_in: int, fd_out: int, memory: int) -> None:
                                       or gc.get_threshold() != thresholds):
             result.update(cls="global-state", detail=(
                 f"recursion limit {recursion} -> {sys.getrecursionlimit()}, "
-                f"gc thresholds {thresholds} -> {gc.get_threshold()}"))
+                f"gc thresholds {thresholds} -> {gc.get_threshold()}; "
+                + result.get("detail", "")).rstrip("; "))
         result["seconds"] = round(time.perf_counter() - started, 3)
         import resource as r
         result["maxrss"] = r.getrusage(r.RUSAGE_SELF).ru_maxrss
@@ -1520,6 +1524,10 @@ def _position_problem(error, source: str | None, api: bool, earlier=()) -> str:
         tag = "[a line counted by str.splitlines]" if odd else "[beyond the source]"
         return f"{tag} line {line} of a source of {len(lines)} lines (which has {odd or 'no odd breaks'})"
     if column > len(lines[line - 1]) + 1:
+        if any(line <= s.count("\n") + 1 and column <= len(s.split("\n")[line - 1]) + 1
+               for s in earlier):
+            return (f"[span of an earlier run] column {column} of line {line}, which has "
+                    f"{len(lines[line - 1])} characters (an earlier run() has that column)")
         return (f"[beyond the line] column {column} of line {line}, which has "
                 f"{len(lines[line - 1])} characters")
     return ""

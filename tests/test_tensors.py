@@ -700,6 +700,14 @@ def test_jacobian_by_a_vector_has_a_column_per_element(mode):
         [[1, 2], [3, 4], [5, 6]])
 
 
+@pytest.mark.parametrize("mode", ["", " using forward", " using reverse", " using numeric"])
+def test_jacobian_of_an_empty_output_or_by_an_empty_variable_is_an_empty_matrix(mode):
+    it = Interpreter()
+    assert it.eval(f"jacobian [] * x at x = 2{mode}").shape == (0, 1)
+    assert it.eval(f"jacobian x^2 wrt x at x = []{mode}").shape == (0, 0)
+    assert it.eval(f"jacobian [x, 2*x] wrt x, y at x = 1, y = []{mode}").shape == (2, 1)
+
+
 def test_numeric_jacobian_takes_numeric_modes_method():
     it = Interpreter()
     got = it.eval('jacobian [sin(x), x*y] wrt x, y at x = 2, y = 3 '

@@ -121,6 +121,8 @@ def jacobian(ev, ast, scope):
     outputs = _components(output)
     m = sum(np.size(o.value) for o in outputs)
     n = sum(np.size(x.value) for x in xs)
+    if m == 0 or n == 0:  # an empty output or variable: an empty matrix, nothing to run
+        return np.zeros((m, n))
     if mode == "numeric":
         return _numeric_jacobian(problem, options)
     tape = Tape(outputs, xs)

@@ -189,8 +189,16 @@ TARGETED = [
     ("onehot 1e8 classes", "onehot([0], 1e8)"),
     ("symbolic chain 3,000", "d/dx " + "sin(" * 3000 + "x" + ")" * 3000),
     ("index chain 10,000", "x = [1, 2]; x" + "[0]" * 10000),
+    ("fib(40)", "fib(n) = if n < 2 then n else fib(n-1) + fib(n-2)\nfib(40)"),
+    ("minimize 10**9 steps", "w = 5; L(v) = (v - 1)^2\n"
+                             "minimize L(w) wrt w using gd(rate = 0.001, steps = 1e9)"),
     ("order 10**6 (API)", None),
+    ("it['x'] = 10**400 (API)", None),
 ]
+API_TARGETED = {  # the targets made by a Python call, not a program
+    "order 10**6 (API)": "it.derivative('x^2', wrt='x', at=1, order=10**6)",
+    "it['x'] = 10**400 (API)": "it.__setitem__('x', 10**400)",
+}
 
 
 def targeted(args) -> int:
@@ -199,7 +207,7 @@ def targeted(args) -> int:
     for label, source in TARGETED:
         for limits in ({}, {"timeout": 1.0}):
             if source is None:
-                api = "it.derivative('x^2', wrt='x', at=1, order=10**6)"
+                api = API_TARGETED[label]
                 cases.append(fuzzing.Case("targeted", [], limits, api=api, label=label))
             else:
                 cases.append(fuzzing.Case("targeted", [source], limits, label=label))

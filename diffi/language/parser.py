@@ -309,11 +309,15 @@ def parse_deriv(token: Token) -> tuple[int, str]:
 
 
 def start_of(node) -> Span | None:
-    """The span where a syntax node starts (its leftmost token), found without recursion."""
+    """The span where a syntax node starts (its leftmost token), found without recursion.
+    A parsed call or index already has its start as its span: stopping there keeps a
+    chain like x[0][0]…[0] linear to parse (each link would otherwise walk the chain)."""
     while True:
         kind = type(node)
         if kind in (S.Binary, S.Logic):
             node = node.left
+        elif kind in (S.Call, S.Index) and node.span is not None:
+            return node.span
         elif kind is S.Call:
             node = node.func
         elif kind is S.Index:

@@ -68,3 +68,15 @@ def truth(value) -> bool:
     if type(value) is bool or type(value) is float:
         return bool(value)
     return bool(np().asarray(value).reshape(-1)[0])
+
+
+def sum_to_shape(value, shape: tuple):
+    """A broadcast value summed back to `shape` (a cotangent, to its input's shape)."""
+    if not is_array(value) or value.shape == shape:
+        return value
+    extra = value.ndim - len(shape)
+    total = value.sum(axis=tuple(range(extra))) if extra > 0 else value
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and total.shape[i] != 1)
+    if axes:
+        total = total.sum(axis=axes, keepdims=True)
+    return as_value(total.reshape(shape)) if shape else float(total)

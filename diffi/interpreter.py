@@ -1,4 +1,4 @@
-"""The Python API (SPEC §9): Interpreter, evaluate, and conversions to Python values.
+"""The Python API (docs/python.md): Interpreter, evaluate, and conversions to Python values.
 
 Every entry point turns any failure into a DiffiError: for any input string, no
 other exception escapes, and a failing statement leaves every binding as it was.
@@ -9,7 +9,9 @@ import os
 import sys
 import threading
 import warnings
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeAlias, Union
 
 from . import arrays, calls, table
 from .arrays import as_value, is_array
@@ -18,11 +20,25 @@ from .core.files import FilePolicy
 from .core.graph import Binding, Node
 from .core.library import BUILTINS, constant
 from .core.limits import GIGABYTE, Limits
-from .core.values import PRECISION, NOTHING, Function, UserFunction, format_value
-from .errors import (DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, LimitError,
-                     format_warning)
+from .core.values import NOTHING, PRECISION, Function, UserFunction, format_value, summarising
+from .errors import (ArityError, DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning,
+                     LimitError, format_warning)
 from .language import syntax as S
 from .language.parser import parse, parse_prefix
+
+ANSWER = "ans"  # the name of the last expression statement's value
+if TYPE_CHECKING:  # for type checkers only: NumPy and the directives load lazily
+    import numpy
+
+    from .directives.check import CheckReport
+    from .directives.graphs import Graph
+    from .directives.tables import Trace
+
+# What the API hands back and takes: floats, booleans, arrays, tuples, strings, functions.
+PythonValue: TypeAlias = Union[float, bool, str, "numpy.ndarray", tuple, "DiffiFunction", None]
+# A point: {"x": 3, "y": 0} binds by name; a number or a tuple binds by position.
+Point: TypeAlias = Union[Mapping[str, Any], float, tuple, list, None]
+Names: TypeAlias = Union[str, Iterable[str], None]
 
 # The Python API's defaults bound what untrusted input can take (docs/embedding.md);
 # the command and the REPL pass their own (no timeout, no memory bound, files on).
@@ -50,11 +66,16 @@ class Interpreter:
     independent and may run at the same time on two threads.
     """
 
-    def __init__(self, *, max_depth=API_LIMITS["max_depth"],
-                 max_nodes=API_LIMITS["max_nodes"], max_elements=API_LIMITS["max_elements"],
-                 max_memory=API_LIMITS["max_memory"], timeout=API_LIMITS["timeout"],
-                 run_timeout=API_LIMITS["run_timeout"], files=False,
-                 precision: int = PRECISION, output=None, warn=None, progress=None):
+    def __init__(self, *, max_depth: int | None = API_LIMITS["max_depth"],
+                 max_nodes: int | None = API_LIMITS["max_nodes"],
+                 max_elements: int | None = API_LIMITS["max_elements"],
+                 max_memory: int | None = API_LIMITS["max_memory"],
+                 timeout: float | None = API_LIMITS["timeout"],
+                 run_timeout: float | None = API_LIMITS["run_timeout"],
+                 files: bool | str = False, precision: int = PRECISION,
+                 output: Callable[[str], object] | None = None,
+                 warn: Callable[[str, Any], object] | None = None,
+                 progress: Any = None) -> None:
         self.limits = Limits(max_depth, max_nodes, max_elements, timeout, max_memory,
                              run_timeout)
         policy = FilePolicy(files)
@@ -78,17 +99,18 @@ class Interpreter:
         return policy.root or policy.enabled
 
     @property
-    def base_dir(self):
+    def base_dir(self) -> str | None:
+        """The folder relative file names start from (None: the working directory)."""
         return self.evaluator.base_dir
 
     @base_dir.setter
-    def base_dir(self, folder) -> None:
+    def base_dir(self, folder: str | None) -> None:
         if folder is not None and not isinstance(folder, str):
             raise DiffiTypeError("base_dir is a folder's path (a string) or None")
         self.evaluator.base_dir = folder
 
     @property
-    def losses(self):
+    def losses(self) -> numpy.ndarray | None:
         """The loss history of the last minimize (a NumPy array), or None."""
         binding = self.globals.get("losses")
         return None if binding is None else to_python(binding.node.value, self)
@@ -128,23 +150,38 @@ class Interpreter:
         for text in pending:
             warnings.warn(text, DiffiWarning, stacklevel=_caller_level())
 
+    @property
+    def threshold(self) -> int | None:
+        """Tensors of more elements than this print summarised (None: never)."""
+        return self.evaluator.threshold
+
+    @threshold.setter
+    def threshold(self, elements: int | None) -> None:
+        if elements is not None and (isinstance(elements, bool) or not isinstance(elements, int)
+                                     or elements < 0):
+            raise DiffiTypeError(f"threshold is a whole number of elements >= 0 or None, "
+                                 f"not {elements!r}")
+        self.evaluator.threshold = elements
+
     # Running source -------------------------------------------------------------------
 
-    def run(self, source: str, filename: str = "<input>") -> list:
+    def run(self, source: str, filename: str = "<input>") -> list[PythonValue]:
         """Run statements; return the values the statements would print, in order."""
         results = []
         self.execute(source, filename,
                      lambda node: results.append(to_python(node.value, self)))
         return results
 
-    def eval(self, source: str):
+    def eval(self, source: str) -> PythonValue:
         """The value of the last expression statement of `source` (None if there is none)."""
         last = []
         self.execute(source, "<input>", last.append, echo_silent=True)
         return to_python(last[-1].value, self) if last else None
 
-    def execute(self, source: str, filename: str, on_result, echo_silent: bool = False) -> None:
-        """Run a program statement by statement, calling on_result(node) for each result.
+    def execute(self, source: str, filename: str, on_result: Callable[..., object],
+                echo_silent: bool = False, with_statement: bool = False) -> None:
+        """Run a program statement by statement, calling on_result(node) for each result
+        (on_result(node, statement) with_statement, for the statement's position).
 
         The statements before a syntax error run first, as in a script; then the
         error is raised. Errors carry the source so that they can be rendered.
@@ -153,7 +190,12 @@ class Interpreter:
             raise DiffiTypeError(f"source must be a string, not {type(source).__name__}")
         if not isinstance(filename, str):
             raise DiffiTypeError(f"filename must be a string, not {type(filename).__name__}")
-        self._call(lambda: self._execute(str(source), filename, on_result, echo_silent))
+        if with_statement:
+            report = on_result
+        else:
+            def report(node, stmt):
+                on_result(node)
+        self._call(lambda: self._execute(str(source), filename, report, echo_silent))
 
     def _execute(self, source, filename, on_result, echo_silent) -> None:
         self.evaluator.budget.begin_statement()  # parsing has a statement's time
@@ -164,11 +206,13 @@ class Interpreter:
             raise error.locate(source, filename)
         for i, stmt in enumerate(statements):
             node = self._statement(stmt, source, filename)
+            shown = node is not None and (node.op is table.REPORT or (
+                node.value is not None and node.value is not NOTHING))
+            if shown and node.value is not None:
+                self._answer(node)
             try:
-                shown = node is not None and (node.op is table.REPORT or (
-                    node.value is not None and node.value is not NOTHING))
                 if shown and (echo_silent or not stmt.silent):
-                    on_result(node)
+                    on_result(node, stmt)
             except KeyboardInterrupt:  # (forced in after the statement committed)
                 if i < len(statements) - 1 or error is not None:
                     raise  # the next statement is the one interrupted
@@ -176,7 +220,16 @@ class Interpreter:
         if error is not None:
             raise error.locate(source, filename)
 
-    def execute_statement(self, stmt, source: str = "", filename: str = "<input>"):
+    def _answer(self, node) -> None:
+        """`ans`: the value of the last expression statement (a silenced one too, as in
+        MATLAB), bound as an assignment `ans = …` would bind it; after a directive that
+        shows a report (backprop, check, …), the report's value."""
+        if node.op is table.REPORT:
+            node = node.inputs[0]
+        self.globals[ANSWER] = Binding(ANSWER, self.evaluator.label(node, ANSWER))
+
+    def execute_statement(self, stmt: S.Node, source: str = "",
+                          filename: str = "<input>") -> Node | None:
         """Run one parsed statement with the session's limits; errors leave no trace."""
         return self._call(lambda: self._statement(stmt, source, filename))
 
@@ -187,7 +240,8 @@ class Interpreter:
         evaluator.begin_statement()
         evaluator.source = evaluator.statement_source = (source, filename)
         try:
-            with internal_errors(getattr(stmt, "span", None)):
+            with internal_errors(getattr(stmt, "span", None)), \
+                    summarising(evaluator.threshold):
                 return evaluator.execute(stmt, evaluator.globals)
         except DiffiError as error:
             evaluator.roll_back()
@@ -199,24 +253,25 @@ class Interpreter:
             evaluator.roll_back()
             raise
 
-    def show(self, node) -> None:
+    def show(self, node: Node) -> None:
         """Print a statement's result through the interpreter's output, as a script does."""
         self._output(self.format_result(node))
 
-    def format_result(self, node) -> str:
+    def format_result(self, node: Node) -> str:
         """How a statement's result prints: a directive's report, or the value."""
         if node.op is table.REPORT:
             return str(node.params)
-        return format_value(node.value, self.precision)
+        return format_value(node.value, self.precision, self.threshold)
 
-    def format(self, value) -> str:
-        """A value printed as diffi prints it, at the session's precision."""
+    def format(self, value: object, full: bool = False) -> str:
+        """A value printed as diffi prints it, at the session's precision; a big tensor
+        summarised as the session's threshold says, unless `full`."""
         return format_value(from_python(value) if not isinstance(value, Node) else value.value,
-                            self.precision)
+                            self.precision, None if full else self.threshold)
 
     # Variables ---------------------------------------------------------------------------
 
-    def __getitem__(self, name: str):
+    def __getitem__(self, name: str) -> PythonValue:
         binding = self.globals.get(name) if isinstance(name, str) else None
         node = binding.node if binding is not None else BUILTINS.get(name) \
             if isinstance(name, str) else None
@@ -224,7 +279,7 @@ class Interpreter:
             raise DiffiNameError(f"name {_quoted(name)} is not defined")
         return to_python(node.value, self)
 
-    def __setitem__(self, name: str, value) -> None:
+    def __setitem__(self, name: str, value: object) -> None:
         if not isinstance(name, str) or not name.isidentifier() or name in S.RESERVED:
             raise DiffiTypeError(f"{_quoted(name)} is not a valid diffi name")
         value = from_python(value, self.evaluator.memory)
@@ -250,18 +305,21 @@ class Interpreter:
         with self._lock:
             self.globals.clear()
 
-    # Differentiation (SPEC §4 and §9) ----------------------------------------------------
+    # Differentiation (docs/differentiation.md) -------------------------------------------
 
-    def derivative(self, expr: str, wrt: str, at=None, mode: str | None = None,
-                   order: int = 1, **options):
+    def derivative(self, expr: str, wrt: str, at: Point = None, mode: str | None = None,
+                   order: int = 1, **options: object) -> PythonValue:
         """d^order/d wrt^order of expr: a number or array, or a formula without a point."""
         if not isinstance(order, int) or isinstance(order, bool) or order < 1:
             raise DiffiTypeError(f"order must be a whole number >= 1, not {order!r:.40}")
-        if not isinstance(wrt, str) or not wrt.isidentifier() or wrt in S.RESERVED:
+        if not isinstance(wrt, str):
             raise DiffiTypeError("wrt names one variable, as a string")
+        _variable_name(wrt)
+        _variable_name(wrt)
         return self._directive("d", expr, None, at, mode, options, var=wrt, order=order)
 
-    def grad(self, expr: str, wrt=None, at=None, mode: str | None = None, **options):
+    def grad(self, expr: str, wrt: Names = None, at: Point = None, mode: str | None = None,
+             **options: object) -> PythonValue:
         """The gradient: an array for scalar variables, a tuple for tensors."""
         if wrt is None and mode in (None, "reverse") and not options:
             fast = self._compiled_gradient(expr, at)
@@ -300,23 +358,25 @@ class Interpreter:
                 return evaluator.compiled.run(evaluator, fn, values, gradient=gradient,
                                               compile=False)
 
-    def backprop(self, expr: str, wrt=None, at=None):
+    def backprop(self, expr: str, wrt: Names = None, at: Point = None) -> Trace:
         """The gradient's Trace: rows of the forward and backward passes (str() prints it)."""
         return self._directive("backprop", expr, wrt, at, None, {}, detail=True)
 
-    def hessian(self, expr: str, wrt=None, at=None, mode: str | None = None, **options):
+    def hessian(self, expr: str, wrt: Names = None, at: Point = None, mode: str | None = None,
+                **options: object) -> PythonValue:
         """The matrix of second derivatives (forward over reverse)."""
         return self._directive("hessian", expr, wrt, at, mode, options)
 
-    def jacobian(self, expr: str, wrt=None, at=None, mode: str | None = None, **options):
+    def jacobian(self, expr: str, wrt: Names = None, at: Point = None,
+                 mode: str | None = None, **options: object) -> PythonValue:
         """The m × n matrix of first derivatives of a vector-valued expression."""
         return self._directive("jacobian", expr, wrt, at, mode, options)
 
-    def check(self, expr: str, wrt=None, at=None):
+    def check(self, expr: str, wrt: Names = None, at: Point = None) -> CheckReport:
         """Every mode side by side: a report with .ok, .value (largest difference), str()."""
         return self._directive("check", expr, wrt, at, None, {}, report=True)
 
-    def graph(self, expr: str):
+    def graph(self, expr: str) -> Graph:
         """The computation graph of expr (`.to_dot()`, `.to_text()`); unbound names are inputs."""
         return self._directive("graph", expr, None, None, None, {}, detail=True)
 
@@ -345,19 +405,24 @@ class Interpreter:
         self._parsed[source] = statements[0].expr
         return statements[0].expr
 
-    def call(self, fn: Function, args) -> object:
-        """Call a diffi function from Python with Python values."""
-        values = tuple(from_python(a, self.evaluator.memory) for a in args)
+    def call(self, fn: Function, args: Iterable[object],
+             keywords: dict[str, object] | None = None) -> PythonValue:
+        """Call a diffi function from Python with Python values (keywords by name)."""
+        memory = self.evaluator.memory
+        values = tuple(from_python(a, memory) for a in args)
+        named = {k: from_python(v, memory) for k, v in (keywords or {}).items()}
+        if isinstance(fn, UserFunction):
+            values, named = bind_arguments(fn, values, named), {}
         compilable = isinstance(fn, UserFunction) and len(values) == len(fn.params)
         if compilable:
             fast = self._compiled(fn, values, gradient=False)
             if fast is not None:
                 return fast
         # (no lasting graph is built: the collector's thresholds are left alone)
-        return self._call(lambda: self._traced_call(fn, values, compilable),
+        return self._call(lambda: self._traced_call(fn, values, named, compilable),
                           relax_collector=False)
 
-    def _traced_call(self, fn, values, compilable):
+    def _traced_call(self, fn, values, named, compilable):
         evaluator = self.evaluator
         evaluator.begin_statement()
         try:
@@ -366,12 +431,13 @@ class Interpreter:
                     fast = evaluator.compiled.run(evaluator, fn, values, gradient=False)
                     if fast is not None:
                         return fast
-                for value in values:
+                for value in (*values, *named.values()):
                     _track(evaluator, value)
                 nodes = [Node(table.CONST, (), v, None, p) for v, p in zip(values, fn.params)] \
                     if compilable else [constant(v) for v in values]
                 evaluator.recording = {} if compilable else None
-                output = evaluator.call(fn, nodes, {}, None)
+                output = evaluator.call(fn, nodes, {k: constant(v) for k, v in named.items()},
+                                        None)
                 if compilable:
                     evaluator.compiled.remember(fn, nodes, output, evaluator.recording)
                 return to_python(output.value, self)
@@ -434,6 +500,29 @@ def _caller_level() -> int:
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
         frame, level = frame.f_back, level + 1
     return level
+def bind_arguments(fn: UserFunction, args: tuple, keywords: dict) -> tuple:
+    """Positional and keyword arguments as the values of fn's parameters, in order;
+    an unknown name, a parameter given twice, or one left out is a DiffiError."""
+    params = list(fn.params)
+    name = f"the formula {fn}" if fn.name == "formula" else fn.name
+    listed = f"({', '.join(params)})"
+    if len(args) > len(params):
+        raise ArityError(f"{name} takes {len(params)} argument{'s' if len(params) != 1 else ''}"
+                         f" {listed}, got {len(args)}")
+    bound = dict(zip(params, args))
+    for key, value in keywords.items():
+        if key not in params:
+            raise DiffiTypeError(f"{name} has no parameter '{key}' (its parameters: "
+                                 f"{', '.join(params) or 'none'})")
+        if key in bound:
+            raise DiffiTypeError(f"{name} got two values for '{key}'")
+        bound[key] = value
+    missing = [p for p in params if p not in bound]
+    if missing:
+        raise ArityError(f"{name} takes {len(params)} argument"
+                         f"{'s' if len(params) != 1 else ''} {listed}, missing "
+                         f"{', '.join(missing)}")
+    return tuple(bound[p] for p in params)
 
 
 @contextmanager
@@ -460,8 +549,8 @@ class DiffiFunction:
         self.function = fn
         self.interpreter = interpreter
 
-    def __call__(self, *args):
-        return self.interpreter.call(self.function, args)
+    def __call__(self, *args: object, **keywords: object) -> PythonValue:
+        return self.interpreter.call(self.function, args, keywords)
 
     def __str__(self) -> str:
         return str(self.function)
@@ -481,11 +570,18 @@ def _names(wrt) -> list | None:
         raise DiffiTypeError(f"wrt takes a variable's name or a list of names, not "
                              f"{type(wrt).__name__}")
     for name in names:
-        if not isinstance(name, str) or not name.isidentifier() or name in S.RESERVED:
-            raise DiffiTypeError(f"wrt takes variable names, not {_quoted(name)}")
+        _variable_name(name)
     if len(set(names)) != len(names):
         raise DiffiTypeError("wrt names each variable once")
     return [S.Name(n) for n in names]
+
+
+def _variable_name(name) -> None:
+    """wrt's names must be names a program could bind (not `at`, not `2x`)."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise DiffiTypeError(f"wrt takes variable names, not {_quoted(name)}")
+    if name in S.RESERVED:
+        raise DiffiTypeError(f"wrt takes variable names: '{name}' is a reserved word")
 
 
 def _point(at):
@@ -513,7 +609,7 @@ def _mode(mode, options) -> S.Mode | None:
                              for k, v in options.items()])
 
 
-def to_python(value, interpreter: Interpreter | None = None):
+def to_python(value: object, interpreter: Interpreter | None = None) -> PythonValue:
     """A diffi value as a Python value: float, bool, numpy array, tuple, str, function."""
     if type(value) in (float, bool, str) or value is None:
         return value
@@ -541,7 +637,7 @@ def _copied(array, interpreter):
     return view
 
 
-def from_python(value, memory=None):
+def from_python(value: object, memory: Any = None) -> object:
     """A Python value as a diffi value; anything else is a DiffiTypeError. With the
     interpreter's `memory`, a tensor larger than its limits is refused before it is copied."""
     if isinstance(value, bool):
@@ -578,6 +674,6 @@ def from_python(value, memory=None):
                          f"(use numbers, booleans, NumPy arrays or tuples)")
 
 
-def evaluate(source: str, **options):
+def evaluate(source: str, **options: Any) -> PythonValue:
     """The value of `source` in a fresh interpreter: `evaluate("d/dx x^2 at x = 3")`."""
     return Interpreter(**options).eval(source)

@@ -128,13 +128,12 @@ def test_a_folder_is_refused(folder):
 
 
 @pytest.mark.parametrize("content, message", [
-    (f"a,b\n{CANARY},1\n".encode(), "secret.csv must hold numbers only (after its header "
-                                    "line): line 2, column 1 is not a number"),
-    (b"a\n1\x00" + CANARY.encode() + b"\n", "cannot read secret.csv: not a text file (it "
-                                           "holds a NUL byte)"),
-    (b"a\n1\n\xe9" + CANARY.encode() + b"\n", "cannot read secret.csv: not UTF-8 text "
-                                              "(line 3)"),
-    (b"a,b\n1,2\n3\n", "secret.csv: the rows have different numbers of columns"),
+    (f"a,b\n{CANARY},1\n".encode(), "secret.csv, line 2, column 1: cell 1 is not a number"),
+    (b"a\n1\x00" + CANARY.encode() + b"\n", "cannot read secret.csv: it is not a text file "
+                                           "(it holds a NUL byte)"),
+    (b"a\n1\n\xe9" + CANARY.encode() + b"\n", "cannot read secret.csv: it is not a text "
+                                              "file (UTF-8)"),
+    (b"a,b\n1,2\n3\n", "secret.csv, line 3, column 2: 1 cell where the rows before have 2"),
 ])
 def test_no_message_quotes_what_a_file_holds(folder, content, message):
     (folder / "secret.csv").write_bytes(content)

@@ -9,6 +9,7 @@ targets in the tails and at high order, and a million-operation chain (no recurs
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -17,6 +18,8 @@ from hypothesis import strategies as st
 
 import diffi
 from diffi.modes import numeric
+from diffi.table import reader
+from diffi.table.rules import ZERO
 from diffi.table import TABLE
 
 
@@ -78,7 +81,7 @@ PIECEWISE_CONSTANT = {"sign", "floor", "ceil", "lt", "le", "gt", "ge", "eq", "ne
 
 
 def differentiable(prim) -> bool:
-    return prim.numeric and prim.partials is not None
+    return prim.numeric and prim.rule.kind == "partials"
 
 
 def _num(v) -> str:
@@ -149,13 +152,12 @@ def test_every_numeric_primitive_has_a_derivative_rule_or_is_piecewise_constant(
     for name, prim in TABLE.items():
         if not prim.numeric or name in PIECEWISE_CONSTANT:
             continue
-        has_rule = prim.partials is not None or (
-            getattr(prim, "jvp", None) is not None and getattr(prim, "vjp", None) is not None)
-        if not has_rule or prim.taylor is None:
+        if prim.rule.kind not in ("partials", "linear", "custom") \
+                or not reader.has_series(prim):
             missing.append(name)
     assert missing == [], f"primitives without derivative rules: {missing}"
     for name in PIECEWISE_CONSTANT:
-        assert name in TABLE and TABLE[name].partials is None and TABLE[name].taylor is not None
+        assert name in TABLE and TABLE[name].rule is ZERO
 
 
 def test_every_differentiable_primitive_has_a_sample_domain():
@@ -369,3 +371,37 @@ def test_deep_nesting_of_calls_differentiates():
 def test_higher_order_powers_of_tensors(it, expr, expected):
     got = it.eval(f"d2/dx2 {expr} at x = {1 if '0, 1' in expr else 2}")
     np.testing.assert_allclose(got, expected, rtol=1e-15)
+
+
+# Any order: Taylor mode for every n whose result float64 holds ---------------------------
+
+@pytest.mark.parametrize("source, exact", [
+    ("d1000/dx1000 x at x = 1", 0.0),
+    ("d1000/dx1000 x^3 - 2*x at x = 0.5", 0.0),
+    ("d171/dx171 exp(2*x) at x = 0", 2.0 ** 171),
+    ("d1000/dx1000 exp(2*x) at x = 0", 2.0 ** 1000),
+    ("d200/dx200 exp(-x) at x = 1", math.exp(-1.0)),
+    ("d30/dx30 log(x) at x = 0.5", -math.factorial(29) / 0.5 ** 30),
+    ("d60/dx60 sin(x) at x = 1", math.sin(1.0)),
+])
+def test_a_derivative_of_any_order_is_exact_where_float64_holds_it(source, exact):
+    it = diffi.Interpreter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no rounding warning either
+        assert it.eval(source) == pytest.approx(exact, rel=1e-12, abs=0.0)
+
+
+def test_an_order_whose_coefficients_cancel_says_how_many_digits_are_left():
+    it = diffi.Interpreter()
+    with pytest.warns(diffi.DiffiWarning, match=r"d100/dx100 kept only about \d significant "
+                                                r"digits: its Taylor coefficients cancel"):
+        it.eval("d100/dx100 sin(x)*exp(x) at x = 0.5")
+
+
+def test_an_order_beyond_float64_is_a_clear_error_and_beyond_the_limit_a_limit_error():
+    it = diffi.Interpreter()
+    with pytest.raises(diffi.DiffiTypeError, match="a derivative of order 3000 does not fit "
+                                                   "in float64 here"):
+        it.eval("d3000/dx3000 exp(2*x) at x = 0")
+    with pytest.raises(diffi.LimitError, match="derivatives of order above 10000"):
+        it.eval("d20000/dx20000 x at x = 1")

@@ -21,6 +21,7 @@ class Cache:
         # (a closure made by a call) takes its tapes with it
         self.entries = weakref.WeakKeyDictionary()
         self.pending: dict[int, Compiled] = {}  # id(fn) -> its first call's tape
+        self.used: Compiled | None = None  # the tape of the last result run gave
 
     def remember(self, fn, inputs, output, reads) -> None:
         """Keep the graph of a first call, so that the second call need not trace again."""
@@ -49,6 +50,7 @@ class Cache:
         for compiled in entry[2]:
             result = _attempt(compiled, args, gradient)
             if result is not None:
+                self.used = compiled
                 return result
         if not compile or entry[1] < 2 or len(entry[2]) >= self.MAX_VARIANTS:
             return None
@@ -61,6 +63,7 @@ class Cache:
             entry[2], entry[1] = [], -10**9  # never worth trying again
             return None
         entry[2].append(compiled)
+        self.used = compiled
         return _attempt(compiled, args, gradient)
 
 

@@ -24,6 +24,7 @@ from collections import Counter
 from itertools import chain
 
 from .. import calls, table
+from ..table import reader
 from ..core.graph import Node
 from ..core.tape import Tape
 from . import bytecode
@@ -216,7 +217,7 @@ def _differentiated(tape: Tape) -> set:
     and their partials could only raise)."""
     needed = {tape.outputs[0].id}
     for node in reversed(tape.steps):
-        if node.id in needed and node.op.partials is not None:
+        if node.id in needed and reader.differentiable(node.op):
             needed.update(i.id for i in node.inputs)
     return needed
 
@@ -275,10 +276,10 @@ def _rules(writer) -> PerKey:
     template with slots (inputs…, output, seed), or None (a zero partial), or ONE (the
     term is the seed itself). A rule is run once per primitive, not once per node."""
     def terms(prim) -> list:
-        if prim.partials is None:
-            return []
-        slots = writer.slots(prim.arity + 2)
-        parts = prim.partials(writer.ap, *slots[:-1])
+        slots = writer.slots(prim.arity + 2) if prim.arity >= 0 else []
+        parts = reader.elementwise_partials(prim, writer.ap, *slots[:-1])
+        if parts is None:
+            raise NotCompilable(prim.name)
         return [None if part is None else ONE if type(part) is float and part == 1.0
                 else writer.template(writer.ap(table.MUL, slots[-1], part)) for part in parts]
     return PerKey(terms)

@@ -4,10 +4,10 @@ loss that `minimize` runs at every step (compile_problem).
 from __future__ import annotations
 
 from .. import arrays, table
-from ..arrays import single_number
+from ..table import reader
+from ..arrays import single_number, sum_to_shape
 from ..core.graph import Node
 from ..core.tape import Tape
-from ..modes.reverse import sum_to_shape
 from .scalar import _guard, _variable_names
 from .writers import TEMPLATES, CodeWriter, NotCompilable
 
@@ -109,7 +109,7 @@ def _tensor_forward(tape: Tape, names: dict, writer: ArrayWriter) -> list[str]:
             lines.append(f"{names[node.id]}, {kept} = {fn}([{', '.join(args)}], "
                          f"{writer.bind_value(node.params)})")
             continue
-        if getattr(node.op, "compute", None) is not None and node.op not in TEMPLATES:
+        if node.op.structure is not None and node.op not in TEMPLATES:
             expr = writer.structural(node.op, args, node.params)
         else:
             expr = writer.ap(node.op, *args)
@@ -149,19 +149,17 @@ def _tensor_terms(node, g, args, names, writer, lines):
         fn = writer.bind(f"_vr_{op.name}", op.vjp_residual)
         call = f"{fn}({g}, {kept}, {writer.bind_value(node.params)})"
         return _cotangents(node, call, names, lines), True
-    if op.partials is not None:
-        parts = op.partials(writer.ap, *args, names[node.id])
+    parts = reader.elementwise_partials(op, writer.ap, *args, names[node.id])
+    if parts is not None:
         return [(i, _times(g, part, writer))
                 for i, part in zip(node.inputs, parts) if part is not None], False
-    vjp = getattr(op, "vjp", None)
+    vjp = reader.numeric_cotangents(op)
     if vjp is None:
-        if op.taylor is not None:  # piecewise constant: no contribution
-            return [], True
         raise NotCompilable(op.name)
     fn = writer.bind(f"_vjp_{op.name}", vjp)
-    needs = f", {tuple(i.id in names for i in node.inputs)!r}" if op.vjp_needs else ""
-    call = (f"{fn}({g}, [{', '.join(args)}], {writer.bind_value(node.params)}, "
-            f"{names[node.id]}{needs})")
+    needs = tuple(i.id in names for i in node.inputs)
+    call = (f"{fn}({g}, [{', '.join(args)}], {names[node.id]}, "
+            f"{writer.bind_value(node.params)}, {needs!r})")
     return _cotangents(node, call, names, lines), True
 
 
@@ -174,7 +172,7 @@ def _cotangents(node, call: str, names: dict, lines: list) -> list:
 
 def compile_problem(problem, values: dict) -> TensorCompiled:
     """Trace a directive's Problem at values and compile its value and gradient."""
-    inputs, output = problem.trace(values)
-    if single_number(output.value) is None:  # the interpreter explains what is wrong
+    traced = problem.tape(values)
+    if single_number(traced.output.value) is None:  # the interpreter explains what is wrong
         raise NotCompilable("the loss is not a number")
-    return TensorCompiled(Tape([output], inputs))
+    return TensorCompiled(traced.tape)

@@ -20,7 +20,8 @@ from ..language.parser import start_of
 from .graph import Binding, Node, Scope
 from .library import BUILTINS, constant
 from .limits import Limits, Memory, operation_size
-from .values import PRECISION, Function, UserFunction, format_value, kind_of
+from .values import (PRECISION, SUMMARY_THRESHOLD, Function, UserFunction, format_value,
+                     kind_of)
 
 from ..table import ALIAS, IFELSE, INDEX, LOGIC, SELECT, TUPLE, VECTOR  # noqa: E402
 
@@ -40,12 +41,15 @@ class Evaluator:
         self.source = ("", "<input>")  # the text and name of the source running
         self.statement_source = self.source  # the statement's (source differs in a call)
         self.output = output          # output(text): print's sink
+        self.on_print = None          # on_print(text, values, span): print's, if given
         self.warn = warn              # warn(message, span)
         self.precision = precision
+        self.threshold = SUMMARY_THRESHOLD  # tensors of more elements print summarised
         self.origin = None            # the function being inlined, if any
         self.depth = 0
         self.nodes = 0
         self.warned = False
+        self.noted = set()            # notes given this statement (see note)
         self.point = None             # the point a directive evaluates at (tape.Overrides)
         self.files = True             # may `load` and `graph … to` touch files
         self.base_dir = None          # where relative file names start (a script's folder)
@@ -78,6 +82,7 @@ class Evaluator:
         self.depth = 0
         self.origin = None
         self.warned = False
+        self.noted.clear()
         self.point = None
         self.undo = []  # what the statement changed beyond its own result (roll_back)
         self.budget.begin_statement()
@@ -85,7 +90,7 @@ class Evaluator:
     # A statement is atomic: what it changes besides binding its result (minimize's
     # weights and `losses`, the random generator, the count of failed checks) is logged
     # as it happens, and a statement that fails takes it all back. Ctrl-C takes back
-    # all but a training's progress (SPEC: Ctrl-C keeps the last completed step).
+    # all but a training's progress (Ctrl-C keeps the last completed step, as documented).
 
     def rebind(self, scope: Scope, name: str, binding: Binding,
                progress: bool = False) -> None:
@@ -138,6 +143,14 @@ class Evaluator:
         elif kind is S.Destructure:
             self.destructure(stmt, scope)
         return None
+
+    def note(self, message: str, span) -> None:
+        """Warn once a statement with this message at this place: a directive in a
+        function body may run thousands of times, and say the same thing each time."""
+        key = (message, span.line, span.column) if span is not None else (message,)
+        if key not in self.noted:
+            self.noted.add(key)
+            self.warn(message, span)
 
     def label(self, node: Node, name: str) -> Node:
         """Give a node the user's name; a node that has one already gets an alias."""
@@ -475,7 +488,7 @@ class Evaluator:
         return value
 
     def check_finite(self, prim, value, values, span) -> None:
-        """Warn (once a statement) when finite inputs gave a non-finite value (SPEC §5)."""
+        """Warn (once a statement) when finite inputs gave a non-finite value."""
         if (value - value != 0 if type(value) is float else not finite(value)) \
                 and not self.warned and all(finite(v) for v in values):
             self.warned = True
@@ -513,7 +526,7 @@ class Evaluator:
 
 
 def nonfinite_message(what: str, prim, value, args) -> str:
-    """SPEC §5's warning: `value of log is -inf at 0`, `derivative of sqrt is …`."""
+    """The non-finite warning: `value of log is -inf at 0`, `derivative of sqrt is …`."""
     return f"{what} of {prim.label} is {_nonfinite_word(value)} at {_format_args(args)}"
 
 

@@ -161,13 +161,12 @@ def _read_at_most(fd: int, count: int) -> bytes:
 
 def _decoded(data: bytes, name: str, span) -> str:
     if b"\x00" in data:
-        raise DiffiError(f"cannot read {shown(name)}: not a text file (it holds a NUL "
-                         f"byte)", span)
+        raise DiffiError(f"cannot read {shown(name)}: it is not a text file (it holds a "
+                         f"NUL byte)", span)
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise DiffiError(f"cannot read {shown(name)}: not UTF-8 text (line {line})",
+    except UnicodeDecodeError:
+        raise DiffiError(f"cannot read {shown(name)}: it is not a text file (UTF-8)",
                          span) from None
     return text[1:] if text.startswith("\ufeff") else text
 
@@ -181,7 +180,7 @@ def write_text(path: str, name: str, text: str, span) -> None:
     if mode is not None and not stat.S_ISREG(mode):
         raise DiffiError(f"cannot write {shown(name)}: not a regular file", span)
     try:
-        with open(path, "w", encoding="utf-8") as handle:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
     except OSError as error:
         raise _os_error("write", name, error, span) from None

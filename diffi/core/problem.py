@@ -9,21 +9,33 @@ from __future__ import annotations
 
 import re
 
-from .. import table
+from .. import calls, table
 from ..arrays import is_array
 from ..errors import ArityError, DiffiNameError, DiffiTypeError
 from ..language import syntax as S
 from .graph import Binding, Node, Scope
 from .library import BUILTINS
-from .tape import Overrides
+from .tape import Overrides, Tape
 from .values import Builtin, Function, UserFunction, kind_of
+
+
+class Traced:
+    """One trace of a problem: the tape from its variables to its output, every input
+    node (in the problem's `names` order), the variable nodes and the output."""
+
+    __slots__ = ("tape", "inputs", "xs", "output")
+
+    def __init__(self, tape: Tape, inputs: list[Node], xs: list[Node]):
+        self.tape, self.inputs, self.xs = tape, inputs, xs
+        self.output = tape.outputs[0]
 
 
 class Problem:
     """Inputs (names, values), the variables to differentiate by, and how to trace."""
 
     def __init__(self, ev, ast, scope, function: Function | None, names: list[str],
-                 variables: list[str], values: dict | None, direct: list | None = None):
+                 variables: list[str], values: dict | None, direct: list | None = None,
+                 points: dict | None = None):
         self.ev = ev
         self.ast = ast
         self.scope = scope
@@ -32,10 +44,29 @@ class Problem:
         self.variables = variables    # the ones to differentiate by (a subset, in order)
         self.values = values          # name -> value; None: symbolic (no point)
         self.direct = direct          # existing nodes to differentiate by, if no re-trace
+        self.points = points or {}    # name -> the node whose value the point gave it
 
     @property
     def symbolic(self) -> bool:
         return self.values is None
+
+    @property
+    def formula(self) -> bool:
+        """Inside a formula (an enclosing directive without a point): the inputs are
+        nodes without values, so the result can only be a formula graph."""
+        return self.values is not None and any(v is None for v in self.values.values())
+
+    def tape(self, values: dict | None = None, every_input: bool = False) -> Traced:
+        """Trace at `values` (the point by default): the one way every directive gets
+        its tape, variable nodes and output. The tape starts at the variables, or at
+        every input (a formula names them all)."""
+        inputs, output = self.trace(values)
+        xs = self.variable_nodes(inputs)
+        return Traced(Tape([output], inputs if every_input else xs), inputs, xs)
+
+    def actual(self, xs: list[Node]) -> list[Node]:
+        """The node each variable stands for: the point's expression, else itself."""
+        return [self.points.get(v, x) for v, x in zip(self.variables, xs)]
 
     def variable_nodes(self, inputs: list[Node]) -> list[Node]:
         by_name = dict(zip(self.names, inputs))
@@ -47,8 +78,9 @@ class Problem:
             return self.direct, self.ev.eval(self.ast.expr, self.scope)
         values = self.values if values is None else values
         span = self.ast.span
-        inputs = [Node(table.CONST, (), None if values is None else values[n], span, n)
-                  for n in self.names]
+        if values is None:  # a formula: the point's names (if any) keep their values
+            values = {n: p.value for n, p in self.points.items()}
+        inputs = [Node(table.CONST, (), values.get(n), span, n) for n in self.names]
         if self.function is not None:
             return inputs, self.ev.call(self.function, inputs, {}, span)
         local, replaced = {}, {}
@@ -98,6 +130,12 @@ def build(ev, ast, scope) -> Problem:
 
 
 def _function_of(ev, expr, scope):
+    """The function a directive differentiates: a function's name, or the derivative
+    of one without a point, which is itself a function (`d/dx (d/dx f)`)."""
+    if isinstance(expr, S.Directive) and expr.kind in ("d", "grad") \
+            and expr.point is None and _function_of(ev, expr.expr, scope) is not None:
+        value = ev.eval(expr, scope).value  # (a derivative of a function is a function)
+        return value if isinstance(value, Function) else None
     if isinstance(expr, S.Name):
         binding = scope.lookup(expr.id)
         node = binding.node if binding is not None else None
@@ -122,19 +160,19 @@ def _function_problem(ev, ast, scope, fn) -> Problem:
     if point is None:
         return Problem(ev, ast, scope, fn, params, variables, None)
     if point.positional is not None:
-        given = _positional(ev, point.positional, scope)
-        if len(given) != len(params):
+        nodes = _positional(ev, point.positional, scope)
+        if len(nodes) != len(params):
             raise ArityError(f"{fn.name} takes {len(params)} argument"
                              f"{'s' if len(params) != 1 else ''}, the point gives "
-                             f"{len(given)}", point.span)
-        values = dict(zip(params, given))
+                             f"{len(nodes)}", point.span)
+        points = dict(zip(params, nodes))
     else:
-        values = _named(ev, point, scope)
-        missing = [p for p in params if p not in values]
+        points = _named(ev, point, scope)
+        missing = [p for p in params if p not in points]
         if missing:
             raise DiffiTypeError(f"the point gives no value for {', '.join(missing)}",
                                  point.span)
-    return Problem(ev, ast, scope, fn, params, variables, values)
+    return Problem(ev, ast, scope, fn, params, variables, _values(points), points=points)
 
 
 def _requested(ast) -> list[str]:
@@ -152,24 +190,30 @@ def _expression_problem(ev, ast, scope) -> Problem:
                              ast.span)
     names = list(named) + [v for v in variables if v not in named] if named else variables
     if point is not None and point.positional is not None:
-        given = _positional(ev, point.positional, scope)
-        if len(given) != len(variables):
-            raise ArityError(f"the point gives {len(given)} value"
-                             f"{'s' if len(given) != 1 else ''} for {len(variables)} "
+        nodes = _positional(ev, point.positional, scope)
+        if len(nodes) != len(variables):
+            raise ArityError(f"the point gives {len(nodes)} value"
+                             f"{'s' if len(nodes) != 1 else ''} for {len(variables)} "
                              f"variable{'s' if len(variables) != 1 else ''}", point.span)
-        return Problem(ev, ast, scope, None, names, variables, dict(zip(variables, given)))
-    values = dict(named)
+        points = dict(zip(variables, nodes))
+        return Problem(ev, ast, scope, None, names, variables, _values(points), points=points)
+    values = _values(named)
+    free = [n for n in _free_names(ast.expr, scope) if n not in names]
+    for name in names:
+        if name not in values and scope.lookup(name) is None:
+            free.insert(0, name)
+    if free:  # a formula: every unbound name it reads is an input
+        free = [n for n in free if n not in named]
+        return Problem(ev, ast, scope, None, list(named) + [n for n in names if n not in named
+                                                           and n not in free] + free,
+                       variables, None, points=named)
     for name in names:
         if name not in values:
-            binding = scope.lookup(name)
-            if binding is None:  # a formula: every unbound name it reads is an input
-                free = [n for n in _free_names(ast.expr, scope) if n not in names]
-                return Problem(ev, ast, scope, None, names + free, variables, None)
-            values[name] = _number(resolve(ev, binding).value, name, ast.span)
+            values[name] = _number(resolve(ev, scope.lookup(name)).value, name, ast.span)
     direct = None
     if not named:
         direct = [resolve(ev, scope.lookup(n)) for n in names]
-    return Problem(ev, ast, scope, None, names, variables, values, direct)
+    return Problem(ev, ast, scope, None, names, variables, values, direct, points=named)
 
 
 def resolve(ev, binding) -> Node:
@@ -177,20 +221,40 @@ def resolve(ev, binding) -> Node:
 
 
 def _named(ev, point, scope) -> dict:
-    return {k.name: _number(ev.eval(k.value, scope).value, k.name, k.span)
-            for k in point.named}
+    """name -> the node of its value, for a point given by name."""
+    out = {}
+    for k in point.named:
+        node = ev.eval(k.value, scope)
+        _number(node.value, k.name, k.span)
+        out[k.name] = node
+    return out
 
 
 def _positional(ev, expr, scope) -> list:
+    """The nodes of a point given by position: a tuple's parts, or the one value."""
     node = ev.eval(expr, scope)
-    values = list(node.value) if isinstance(node.value, tuple) else [node.value]
-    if all(type(v) is float for v in values):
-        return values
-    return [_number(v, None, expr.span) for v in values]
+    if node.op is table.TUPLE:
+        nodes = list(node.inputs)
+    elif isinstance(node.value, tuple):
+        nodes = [_constant(v, expr.span) for v in node.value]
+    else:
+        nodes = [node]
+    for n in nodes:
+        _number(n.value, None, expr.span)
+    return nodes
+
+
+def _constant(value, span) -> Node:
+    return Node(table.CONST, (), value, span)
+
+
+def _values(points: dict) -> dict:
+    """name -> value (a number or tensor; booleans as numbers) of a point's nodes."""
+    return {name: _number(node.value, name, None) for name, node in points.items()}
 
 
 def _number(value, name, span):
-    if type(value) is float or is_array(value):
+    if type(value) is float or is_array(value) or value is None:
         return value
     if type(value) is bool:
         return float(value)
@@ -199,19 +263,46 @@ def _number(value, name, span):
 
 
 def _free_names(expr, scope) -> list[str]:
-    """Unbound names an expression reads, in order of first appearance."""
+    """Unbound names an expression reads, in order of first appearance: not the names a
+    block assigns, a function defined in it takes, or an inner directive's point gives."""
     found: list[str] = []
-    stack = [expr]
+    stack = [(expr, frozenset())]
+    walked = 0
     while stack:
-        node = stack.pop()
+        node, bound = stack.pop()
+        walked += 1
+        if not walked & 255:  # (nested directives walk their inner ones again: a long walk)
+            calls.check()
         if isinstance(node, S.Name):
-            if node.id not in found and scope.lookup(node.id) is None \
-                    and node.id not in BUILTINS:
+            if node.id not in found and node.id not in bound \
+                    and scope.lookup(node.id) is None and node.id not in BUILTINS:
                 found.append(node.id)
         elif isinstance(node, S.Node):
+            inner = bound | _binds(node)
             for value in reversed([getattr(node, f) for f in node.__slots__]):
                 if isinstance(value, list):
-                    stack.extend(reversed(value))
+                    stack.extend((v, inner) for v in reversed(value))
                 elif isinstance(value, S.Node):
-                    stack.append(value)
+                    stack.append((value, inner))
     return found
+
+
+def _binds(node) -> frozenset:
+    """The names a syntax node binds for what it contains."""
+    if isinstance(node, S.Block):
+        names = set()
+        for stmt in node.body:
+            if isinstance(stmt, S.Assign):
+                names.add(stmt.target.id)
+            elif isinstance(stmt, S.FuncDef):
+                names.add(stmt.name.id)
+            elif isinstance(stmt, S.Destructure):
+                names.update(t.id for t in stmt.targets)
+        return frozenset(names)
+    if isinstance(node, S.FuncDef):
+        return frozenset([node.name.id] + [p.id for p in node.params])
+    if isinstance(node, S.Assign):
+        return frozenset([node.target.id])
+    if isinstance(node, S.Directive) and node.point is not None:
+        return frozenset(k.name for k in node.point.named)
+    return frozenset()

@@ -4,6 +4,10 @@ A Tape lists the nodes an output depends on, in topological order, and marks the
 "active" ones (those that depend on an input): only they carry derivatives, and only
 they are recomputed when the graph is re-evaluated at another point. Everything here
 is a loop over the list, never a recursion.
+
+A directive's result that depends on the graph outside it is one node (the table's
+DERIVED) that stands for the graph computing it; a tape that reaches one through its
+inputs, and a replay that must recompute one, first put that graph in its place.
 """
 from __future__ import annotations
 
@@ -21,19 +25,27 @@ class Tape:
 
     def __init__(self, outputs: list[Node], inputs: list[Node]):
         self.inputs = inputs
-        self.outputs = outputs
         input_ids = {n.id for n in inputs}
-        self.nodes = ancestors(*outputs, *inputs, stop=input_ids)
-        active = set(input_ids)
-        steps = []  # the active nodes that are not inputs: the ones a sweep computes
-        for node in calls.checked(self.nodes):
-            if node.id in input_ids:
-                continue
-            for i in node.inputs:
-                if i.id in active:
-                    active.add(node.id)
-                    steps.append(node)
-                    break
+        while True:
+            self.nodes = ancestors(*outputs, *inputs, stop=input_ids)
+            active = set(input_ids)
+            steps = []  # the active nodes that are not inputs: the ones a sweep computes
+            expanded: dict[int, Node] = {}
+            for node in calls.checked(self.nodes):
+                if node.id in input_ids:
+                    continue
+                for i in node.inputs:
+                    if i.id in active:
+                        active.add(node.id)
+                        steps.append(node)
+                        if node.op is table.DERIVED:
+                            expanded[node.id] = node.params.expand(node)
+                        break
+            if not expanded:
+                break
+            memo: dict[int, Node] = {}  # a directive's result is read: its graph instead
+            outputs = [replay(o, expanded, memo) for o in outputs]
+        self.outputs = outputs
         self.active = active
         self.steps = steps
 
@@ -63,6 +75,9 @@ def replay(node: Node, substitute: dict[int, Node], memo: dict[int, Node]) -> No
         if all(a is b for a, b in zip(inputs, old.inputs)):
             memo[old.id] = old
             continue
+        if old.op is table.DERIVED:  # a directive's result: its graph, at the new point
+            memo[old.id] = replay(old.params.expand(old), substitute, memo)
+            continue
         args = [i.value for i in inputs]
         if any(a is None for a in args):
             value = None
@@ -91,8 +106,8 @@ class Overrides:
     """Name resolution at a point: some bindings replaced by input nodes.
 
     The evaluator asks `resolve(binding)` for every name it reads; a binding that
-    depends on a replaced one is replayed with the new inputs (SPEC §3: "re-evaluated
-    along the graph").
+    depends on a replaced one is replayed with the new inputs (bound names are
+    "re-evaluated along the graph", docs/differentiation.md).
     """
 
     def __init__(self, replaced: dict, parent: "Overrides | None" = None):

@@ -1,14 +1,14 @@
-"""The tensor built-ins as the interpreter calls them (SPEC §5): argument checks and
-parameters, then one recorded node of the table's tensor entries (diffi.table.tensors).
-Constructors (zeros, randn, onehot, load, …) make constants.
+"""The tensor built-ins as the interpreter calls them: argument checks and parameters,
+then one recorded node of the table's tensor entries (diffi.table.tensors).
+Constructors (zeros, randn, onehot, load, …) make constants; save writes a file.
 """
 from __future__ import annotations
 
 from .. import table
 from ..arrays import as_value, is_array, np
-from ..errors import DiffiError, DiffiTypeError, ShapeError
+from ..errors import DiffiTypeError, ShapeError
 from ..table.tensors import _array
-from . import files
+from . import data
 from .limits import elements_of
 from .values import NOTHING, Builtin, format_value, kind_of
 
@@ -215,34 +215,6 @@ def _size(evaluator, args, span):
     return float(np().size(args[0].value))
 
 
-def _load(evaluator, args, span):
-    name = args[0].value
-    if not isinstance(name, str):
-        raise DiffiTypeError("load takes a file name in quotes: load(\"data.csv\")", span)
-    path = files.resolve(evaluator, name, span)
-    lines = files.read_text(evaluator, path, name, span).splitlines()
-    rows = [line.split(",") for line in lines[1:] if line.strip()]
-    evaluator.memory.reserve(sum(len(row) for row in rows), span, "the numbers of a file")
-    numbers = []
-    for number, row in enumerate(rows, start=2):
-        numbers.append([_cell(cell, name, number, column, span)
-                        for column, cell in enumerate(row, start=1)])
-    if len({len(row) for row in numbers}) > 1:
-        raise DiffiError(f"{files.shown(name)}: the rows have different numbers of "
-                         f"columns", span)
-    return np().array(numbers, dtype=float)
-
-
-def _cell(text: str, name: str, line: int, column: int, span) -> float:
-    """One number of a CSV file; the error says where, and never what the file holds."""
-    try:
-        return float(text)
-    except ValueError:
-        raise DiffiError(f"{files.shown(name)} must hold numbers only (after its header "
-                         f"line): line {line}, column {column} is not a number",
-                         span) from None
-
-
 def builtin_functions():
     """The tensor built-ins as Builtin values (name → Builtin)."""
     specs = [
@@ -288,8 +260,12 @@ def builtin_functions():
          constant_call(_onehot, "onehot"), 2, 2),
         ("shape", "shape(A)", "the shape of A as a tuple", constant_call(_shape, "shape"), 1, 1),
         ("size", "size(A)", "the number of elements of A", constant_call(_size, "size"), 1, 1),
-        ("load", "load(\"file.csv\")", "numbers from a CSV file (its header line skipped)",
-         constant_call(_load, "load"), 1, 1),
+        ("load", "load(\"file.csv\")",
+         "the numbers of a CSV file as a matrix (a header line is detected and left out)",
+         constant_call(data.load, "load"), 1, 1),
+        ("save", "save(\"file.csv\", A)",
+         "write a number, a vector (one per line) or a matrix to a CSV file",
+         constant_call(data.save, "save"), 2, 2),
     ]
     return {name: Builtin(name, signature, doc, call=call, min_args=low, max_args=high)
             for name, signature, doc, call, low, high in specs}

@@ -1,4 +1,4 @@
-"""The differentiation directives of SPEC §4 and §6: d/dx, grad, backprop, hessian,
+"""The differentiation directives (docs/differentiation.md): d/dx, grad, backprop, hessian,
 jacobian, check, explain, graph and minimize. Each builds a Problem (what to
 differentiate, at which point) and hands its tape to a mode (forward, reverse, numeric,
 symbolic); `run` dispatches a directive to its handler by the one table below.
@@ -29,8 +29,10 @@ def run(ev, ast, scope) -> Node:
     if isinstance(result, Node):
         return result
     if isinstance(result, Report):
-        return ev.record(table.REPORT, (_leaf(ev, result.value, ast),), result.value, ast.span,
-                         params=result)
+        value = result.value
+        leaf = value if isinstance(value, Node) else _leaf(ev, value, ast)
+        result.value = leaf.value
+        return ev.record(table.REPORT, (leaf,), leaf.value, ast.span, params=result)
     return _leaf(ev, result, ast)
 
 

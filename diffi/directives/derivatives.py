@@ -1,20 +1,25 @@
-"""The derivative directives of SPEC §4: d/dx (and dn/dxn), grad and backprop. Each
-builds a Problem (what to differentiate, at which point) and hands its tape to a mode
-(forward, reverse, numeric, symbolic), or runs a function's compiled tape.
+"""The derivative directives: d/dx (and dn/dxn), grad and backprop. Each builds a Problem
+(what to differentiate, at which point), computes its value at the point in the mode
+asked for (forward, reverse, numeric, symbolic — or a function's compiled tape), and
+settles it as part of the graph (diffi.directives.derived), so that the same directive
+means the same thing at top level, in a function body, in a block and nested in another.
 """
 from __future__ import annotations
 
-from .. import arrays
+import math
+
+from .. import arrays, table
 from ..arrays import finite, is_array, zero_like
-from ..core.graph import Node
-from ..core.problem import Problem, build
+from ..core.problem import Problem, Traced, build
 from ..core.tape import Tape
-from ..core.values import UserFunction
-from ..errors import DiffiTypeError
+from ..core.values import Function, UserFunction
+from ..errors import DiffiTypeError, LimitError
 from ..modes import forward, reverse, symbolic
+from ..table import reader
 from .context import (NUMERIC_MAX_ELEMENTS, Context, Formula, Report, _require_scalar,
-                      formula_function, mode_of, numeric_estimate, pack, pack_nodes,
-                      unit_seeds)
+                      check_numeric_size, formula_function, mode_of, note_unused,
+                      numeric_along, numeric_estimate, pack, unit_seeds)
+from .derived import formula, is_variable, over, settle
 from .tables import backprop_table
 
 
@@ -23,13 +28,21 @@ from .tables import backprop_table
 def derivative(ev, ast, scope):
     """d/dx E, dn/dxn E: a number (or tensor), or a formula when x has no value."""
     problem = build(ev, ast, scope)
+    note_unused(problem)
     mode, options = mode_of(ev, ast, scope)
-    ctx = Context(ev, ast)
     if problem.symbolic:
         _symbolic_only(mode, ast)
         return symbolic_derivative_function(problem, ast.order)
-    mode = mode or "forward"
-    return derivative_value(ctx, problem, mode, options, ast.order)
+    make = derivative_graph(ast.order)
+    if problem.formula:
+        traced = problem.tape()
+        return over(traced.tape, problem.actual(traced.xs), make)
+    fast = compiled_derivative(ev, problem, mode, ast.order)
+    if fast is not None:
+        return fast
+    traced = problem.tape()
+    value = derivative_value(Context(ev, ast), problem, mode, options, ast.order, traced)
+    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, make)
 
 
 def _symbolic_only(mode, ast):
@@ -38,61 +51,160 @@ def _symbolic_only(mode, ast):
                              f"(for example at {ast.var if ast.var else 'x'} = 1)", ast.span)
 
 
-def derivative_value(ctx, problem: Problem, mode: str, options: dict, order: int):
-    """The value of d^order/dx^order at the problem's point in the given mode."""
-    var = problem.variables[0]
+def derivative_value(ctx, problem: Problem, mode: str | None, options: dict, order: int,
+                     traced: Traced | None = None):
+    """The value of d^order/dx^order at the problem's point in the given mode (None: the
+    default): a number, or a tensor of shape(E) + shape(x)."""
+    traced = traced or problem.tape()
+    x = traced.xs[0]
+    if is_array(x.value):
+        return _by_tensor(ctx, problem, traced, mode, options, order)
+    mode = mode or "forward"
     if mode == "numeric":
-        estimate = numeric_estimate(problem, var, order, options)
-        return estimate.value
-    if order == 1 and mode in ("forward", "reverse") and not ctx.nested:
-        fast = compiled_derivative(ctx.ev, problem, var, mode)
-        if fast is not None:
-            return fast
-    inputs, output = problem.trace()
-    x = problem.variable_nodes(inputs)[0]
-    tape = Tape([output], [x])
-    if mode == "symbolic" or ctx.nested and order == 1:
-        result = symbolic_at_point(tape, x, order, keep_graph=ctx.nested)
-        if order == 1 and not ctx.nested and not finite(result):  # say which rule did it
-            forward.tangents(tape, {x.id: _one_like(x.value)}, ctx.on_partial)
+        return numeric_estimate(problem, problem.variables[0], order, options).value
+    if mode == "symbolic":
+        result = formula(traced.tape, derivative_graph(order))[0].value
+        if order == 1 and not finite(result):  # say which rule did it
+            forward.tangents(traced.tape, {x.id: 1.0}, ctx.on_partial)
         return result
     if order > 1:
         if mode == "reverse":
             raise DiffiTypeError("reverse mode gives first derivatives; higher orders use "
                                  "forward (Taylor) mode", ctx.ast.span)
-        coefficients = forward.taylor(tape, x, order).get(output.id)
-        return zero_like(output.value) if coefficients is None else \
-            forward.nth_derivative(coefficients, order)
+        return _taylor_derivative(ctx, traced, order)
     if mode == "reverse":
-        adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
-        return adj.get(x.id, zero_like(x.value))
-    tangent = forward.tangents(tape, {x.id: _one_like(x.value)}, ctx.on_partial)
-    return tangent.get(output.id, zero_like(output.value))
+        return _reverse_derivative(ctx, traced)
+    tangent = forward.tangents(traced.tape, {x.id: 1.0}, ctx.on_partial).get(traced.output.id)
+    return zero_like(traced.output.value) if tangent is None else tangent
 
 
-def _one_like(value):
-    return 1.0 if not is_array(value) else arrays.np().ones_like(value, dtype=float)
+def _taylor_derivative(ctx, traced: Traced, order: int):
+    """By Taylor series when every step has a series rule (with a warning when rounding
+    left few digits); else by differentiating the derivative's formula again (rules
+    written with the table's operations)."""
+    tape, x, output = traced.tape, traced.xs[0], traced.output
+    if not all(reader.has_series(step.op) for step in tape.steps):
+        return formula(tape, derivative_graph(order))[0].value
+    if order > forward.MAX_ORDER:
+        raise LimitError(f"derivatives of order above {forward.MAX_ORDER} are not computed "
+                         f"(Taylor mode costs order^2 per operation)")
+    try:
+        value, spread = forward.derivative_of_order(tape, x, output, order)
+    except forward.OrderTooHigh as error:
+        raise DiffiTypeError(error.message) from None
+    if spread > ROUNDING_WARNING:
+        digits = max(0, int(-math.log10(spread)) - 1)  # (the spread runs low)
+        ctx.ev.warn(f"d{order}/d{x.name or 'x'}{order} kept only about {digits} significant "
+                    f"digits: its Taylor coefficients cancel in floating point", ctx.ast.span)
+    return value
 
 
-def symbolic_at_point(tape: Tape, x: Node, order: int, keep_graph: bool = False):
-    """A derivative by building its formula graph at the point; a node if keep_graph."""
-    b = symbolic.Builder()
-    rebuilt = symbolic.rebuild(tape, b, {x.id: x}, keep_inactive=keep_graph)
-    result = rebuilt[tape.outputs[0].id]
-    for _ in range(order):
-        step_tape = Tape([result], [x])
-        rebuilt = symbolic.rebuild(step_tape, b, {x.id: x}, keep_inactive=True)
-        result = symbolic.forward_derivative(step_tape, rebuilt, x, b)
-    return result if keep_graph else result.value
+ROUNDING_WARNING = 1e-12  # (a Taylor derivative whose two scales differ more: say so)
+
+
+def _reverse_derivative(ctx, traced: Traced):
+    """dE/dx by reverse mode: one sweep, or one per element of a tensor E."""
+    x, output = traced.xs[0], traced.output
+    if not is_array(output.value):
+        return reverse.adjoints(traced.tape, output, 1.0, ctx.on_partial).get(x.id, 0.0)
+    np = arrays.np()
+    parts = [reverse.adjoints(traced.tape, output, seed, ctx.on_partial).get(x.id, 0.0)
+             for seed in unit_seeds(output.value)]
+    return np.array(parts, dtype=float).reshape(output.value.shape)
+
+
+def _by_tensor(ctx, problem, traced: Traced, mode, options, order):
+    """d/dx E for a tensor x: every partial, of shape shape(E) + shape(x) (a scalar E
+    gives the shape of x). The default mode is forward, one pass per element of x, or
+    reverse, one pass per element of E, whichever takes fewer."""
+    np = arrays.np()
+    x, output = traced.xs[0], traced.output
+    if order > 1:
+        raise DiffiTypeError(f"derivatives of order {order} by a tensor are not supported; "
+                             "for second derivatives use hessian", ctx.ast.span)
+    out_shape = np.shape(output.value)
+    if x.value.size == 0 or np.size(output.value) == 0:  # nothing to differentiate
+        return np.zeros(out_shape + x.value.shape)
+    if mode is None:
+        mode = "reverse" if np.size(output.value) < x.value.size else "forward"
+    if mode == "symbolic":
+        return formula(traced.tape, derivative_graph(1))[0].value
+    if mode == "numeric":
+        columns = _numeric_columns(problem, problem.variables[0], options)
+    elif mode == "forward":
+        _check_passes(ctx, x.value.size, "forward mode takes one pass per element of " +
+                      (x.name or "x"))
+        columns = [forward.tangents(traced.tape, {x.id: seed}, ctx.on_partial).get(
+            output.id, zero_like(output.value)) for seed in unit_seeds(x.value)]
+    else:
+        rows = [reverse.adjoints(traced.tape, output, seed, ctx.on_partial).get(
+            x.id, zero_like(x.value)) for seed in unit_seeds(output.value)]
+        return np.array(rows, dtype=float).reshape(out_shape + x.value.shape)
+    stacked = np.stack([np.broadcast_to(c, out_shape) for c in columns], axis=-1)
+    return stacked.reshape(out_shape + x.value.shape)
+
+
+def _check_passes(ctx, passes: int, what: str) -> None:
+    if passes > NUMERIC_MAX_ELEMENTS:
+        raise DiffiTypeError(f"{what}: {passes} passes, more than {NUMERIC_MAX_ELEMENTS}; "
+                             "use reverse mode", ctx.ast.span)
+
+
+def _numeric_columns(problem, var: str, options: dict) -> list:
+    """Numeric derivatives of the whole output along each element of a tensor var."""
+    np = arrays.np()
+    check_numeric_size(problem, var)
+    x0 = problem.values[var]
+    columns = []
+    for index in np.ndindex(*x0.shape):
+        def f(t, index=index):
+            x = x0.copy()
+            x[index] = t
+            return np.asarray(problem.output_at(problem.with_variable(var, x)), dtype=float)
+        columns.append(numeric_along(problem, var, f, float(x0[index]), options))
+    return columns
+
+
+def derivative_graph(order: int):
+    """The formula of d^order/dx^order E over a symbol for x (see derived.formula)."""
+    def make(b, tape, rebuilt, symbols):
+        x = tape.inputs[0]
+        if is_array(x.value):
+            return jacobian_node(b, tape, rebuilt, x)
+        result = symbolic.forward_derivative(tape, rebuilt, x, b)
+        symbol = symbols[0]
+        for _ in range(order - 1):
+            step = Tape([result], [symbol])
+            again = symbolic.rebuild(step, b, {symbol.id: symbol}, keep_inactive=True)
+            result = symbolic.forward_derivative(step, again, symbol, b)
+        return result
+    return make
+
+
+def jacobian_node(b, tape, rebuilt, x):
+    """Every partial of the tape's output by the tensor input x as one formula, of shape
+    shape(E) + shape(x): reverse mode over formulas, once per element of E."""
+    np = arrays.np()
+    output = tape.outputs[0]
+    out_shape = np.shape(output.value)
+    if not out_shape:
+        adjoint = symbolic.reverse_derivatives(tape, rebuilt, b)
+        return adjoint.get(x.id) or b.zeros(rebuilt[x.id])
+    rows = []
+    for seed in unit_seeds(output.value):
+        adjoint = symbolic.reverse_derivatives(tape, rebuilt, b, seed=seed)
+        rows.append(adjoint.get(x.id) or b.zeros(rebuilt[x.id]))
+    return b.ap(table.RESHAPE, b.ap(table.VECTOR, *rows),
+                params=out_shape + np.shape(x.value))
 
 
 def symbolic_derivative_function(problem: Problem, order: int) -> Formula:
     """d^n/dx^n E as a formula in the problem's inputs."""
-    inputs, output = problem.trace()
-    x = problem.variable_nodes(inputs)[0]
+    traced = problem.tape(every_input=True)
+    inputs, x = traced.inputs, traced.xs[0]
     b = symbolic.Builder()
     leaves = {n.id: n for n in inputs}
-    result = symbolic.rebuild(Tape([output], inputs), b, leaves)[output.id]
+    result = symbolic.rebuild(traced.tape, b, leaves)[traced.output.id]
     for _ in range(order):
         tape = Tape([result], inputs)
         rebuilt = symbolic.rebuild(tape, b, leaves, keep_inactive=True)
@@ -100,97 +212,127 @@ def symbolic_derivative_function(problem: Problem, order: int) -> Formula:
     return formula_function(problem, inputs, [result], vector=False)
 
 
-# grad and backprop ---------------------------------------------------------------------
+# The compiled fast path ------------------------------------------------------------------
 
-def gradient(ctx, problem: Problem, mode: str, options: dict):
-    """The gradient at the problem's point: a vector for scalar variables, else a tuple."""
-    if mode == "numeric":
-        parts = [numeric_estimate(problem, v, 1, options).value for v in problem.variables]
-        return pack(parts, problem)
-    if mode == "reverse" and not ctx.nested:
-        fast = compiled_gradient(ctx.ev, problem)
-        if fast is not None:
-            return fast
-    inputs, output = problem.trace()
-    xs = problem.variable_nodes(inputs)
-    _require_scalar(output, ctx.ast)
-    tape = Tape([output], xs)
-    if mode == "symbolic" or ctx.nested:
-        b = symbolic.Builder()
-        rebuilt = symbolic.rebuild(tape, b, {x.id: x for x in xs}, keep_inactive=ctx.nested)
-        adj = symbolic.reverse_derivatives(tape, rebuilt, b)
-        parts = [adj.get(x.id, b.const(zero_like(x.value))) for x in xs]
-        if ctx.nested:
-            return pack_nodes(ctx, parts, problem)
-        return pack([p.value for p in parts], problem)
-    if mode == "forward":
-        parts = [_forward_partial(ctx, tape, output, x) for x in xs]
-        return pack(parts, problem)
-    adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
-    ctx.ev.last_gradient = adj
-    return pack([adj.get(x.id, zero_like(x.value)) for x in xs], problem)
-
-
-def compiled_derivative(ev, problem: Problem, var: str, mode: str):
-    """d/dvar of a user function by its compiled tape (forward or reverse), or None."""
-    fn = problem.function
-    if not isinstance(fn, UserFunction) or isinstance(fn, Formula):
+def compiled_derivative(ev, problem: Problem, mode: str | None, order: int):
+    """d/dx of a user function at a point of literal numbers by its compiled tape, when
+    the function reads no variable (its result then depends on nothing outside); else
+    None, and the directive traces."""
+    if order != 1 or mode not in (None, "forward", "reverse") or not _closed(problem):
         return None
+    var = problem.variables[0]
     args = tuple(problem.values[n] for n in problem.names)
     if mode == "reverse":
-        result = ev.compiled.run(ev, fn, args, gradient=True)
-        return None if result is None else result[1][problem.names.index(var)]
-    seeds = tuple(1.0 if n == var else 0.0 for n in problem.names)
-    result = ev.compiled.run(ev, fn, args, gradient=seeds)
-    return None if result is None else result[1]
+        result = ev.compiled.run(ev, problem.function, args, gradient=True)
+        part = None if result is None else result[1][problem.names.index(var)]
+    else:
+        seeds = tuple(1.0 if n == var else 0.0 for n in problem.names)
+        result = ev.compiled.run(ev, problem.function, args, gradient=seeds)
+        part = None if result is None else result[1]
+    return part if part is not None and _reads_no_variable(ev) else None
 
 
 def compiled_gradient(ev, problem: Problem):
-    """The gradient of a user function by its compiled tape, or None (then: trace)."""
-    fn = problem.function
-    if not isinstance(fn, UserFunction) or isinstance(fn, Formula):
+    """The gradient of a user function by its compiled tape, on the same terms as
+    compiled_derivative; else None."""
+    if not _closed(problem):
         return None
     args = tuple(problem.values[n] for n in problem.names)
-    result = ev.compiled.run(ev, fn, args, gradient=True)
-    if result is None:
+    result = ev.compiled.run(ev, problem.function, args, gradient=True)
+    if result is None or not _reads_no_variable(ev):
         return None
     grads = dict(zip(problem.names, result[1]))
     return pack([grads[v] for v in problem.variables], problem)
 
 
-def _forward_partial(ctx, tape, output, x):
-    """∂output/∂x by forward mode: one pass, or one pass per element of a tensor x."""
-    if not is_array(x.value):
-        return _scalar_tangent(forward.tangents(tape, {x.id: 1.0}, ctx.on_partial), output)
-    np = arrays.np()
-    if x.value.size > NUMERIC_MAX_ELEMENTS:
-        raise DiffiTypeError(f"forward mode takes one pass per element: {x.name} has "
-                             f"{x.value.size}; use reverse mode", ctx.ast.span)
-    tangents = [_scalar_tangent(forward.tangents(tape, {x.id: seed}, ctx.on_partial), output)
-                for seed in unit_seeds(x.value)]
-    return np.array(tangents).reshape(x.value.shape)
+def _closed(problem: Problem) -> bool:
+    """A user function at a point whose values are literal numbers."""
+    fn = problem.function
+    return isinstance(fn, UserFunction) and not isinstance(fn, Formula) \
+        and not any(is_variable(node) for node in problem.points.values())
 
 
-def _scalar_tangent(tangent: dict, output):
-    value = tangent.get(output.id, 0.0)
-    return float(arrays.np().sum(value)) if is_array(value) else value
+def _reads_no_variable(ev) -> bool:
+    """The compiled tape just used read only functions (no variable's value)."""
+    reads = ev.compiled.used.reads
+    return all(b is None or isinstance(b.node.value, Function) for b in reads.values())
 
+
+# grad and backprop ---------------------------------------------------------------------
 
 def grad(ev, ast, scope):
     """grad E wrt x, y / grad f: the gradient, or its formula without a point."""
     problem = build(ev, ast, scope)
+    note_unused(problem)
     mode, options = mode_of(ev, ast, scope)
     if problem.symbolic:
         _symbolic_only(mode, ast)
         return symbolic_gradient_function(problem)
-    return gradient(Context(ev, ast), problem, mode or "reverse", options)
+    if problem.formula:
+        traced = problem.tape()
+        return over(traced.tape, problem.actual(traced.xs), gradient_graph)
+    if mode in (None, "reverse"):
+        fast = compiled_gradient(ev, problem)
+        if fast is not None:
+            return fast
+    traced = problem.tape()
+    value = gradient(Context(ev, ast), problem, mode or "reverse", options, traced)
+    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, gradient_graph)
+
+
+def gradient(ctx, problem: Problem, mode: str, options: dict, traced: Traced | None = None):
+    """The gradient at the problem's point: a vector for scalar variables, else a tuple."""
+    if mode == "numeric":
+        parts = [numeric_estimate(problem, v, 1, options).value for v in problem.variables]
+        return pack(parts, problem)
+    traced = traced or problem.tape()
+    _require_scalar(traced.output, ctx.ast)
+    if mode == "symbolic":
+        return formula(traced.tape, gradient_graph)[0].value
+    if mode == "forward":
+        return pack([_forward_partial(ctx, traced, x) for x in traced.xs], problem)
+    adj = reverse.adjoints(traced.tape, traced.output, 1.0, ctx.on_partial)
+    ctx.ev.last_gradient = adj
+    return pack([adj.get(x.id, zero_like(x.value)) for x in traced.xs], problem)
+
+
+def gradient_graph(b, tape, rebuilt, symbols):
+    """The gradient's formula: reverse mode over formulas, packed as `grad` packs."""
+    adjoint = symbolic.reverse_derivatives(tape, rebuilt, b)
+    parts = [adjoint.get(x.id) or b.zeros(rebuilt[x.id]) for x in tape.inputs]
+    return pack_node(b, parts)
+
+
+def pack_node(b, parts: list):
+    """Partials as one formula node, packed as `pack` packs values."""
+    values = [p.value for p in parts]
+    if all(v is None or type(v) in (float, bool) for v in values):
+        return b.ap(table.VECTOR, *parts)
+    if len(parts) == 1:
+        return parts[0]
+    return b.ap(table.TUPLE, *parts)
+
+
+def _forward_partial(ctx, traced: Traced, x):
+    """∂output/∂x by forward mode: one pass, or one pass per element of a tensor x."""
+    output = traced.output
+    if not is_array(x.value):
+        return _scalar(forward.tangents(traced.tape, {x.id: 1.0}, ctx.on_partial), output)
+    _check_passes(ctx, x.value.size, f"forward mode takes one pass per element of {x.name}")
+    tangents = [_scalar(forward.tangents(traced.tape, {x.id: seed}, ctx.on_partial), output)
+                for seed in unit_seeds(x.value)]
+    return arrays.np().array(tangents).reshape(x.value.shape)
+
+
+def _scalar(tangent: dict, output):
+    value = tangent.get(output.id, 0.0)
+    return float(arrays.np().sum(value)) if is_array(value) else value
 
 
 def symbolic_gradient_function(problem: Problem) -> Formula:
-    inputs, output = problem.trace()
-    xs = problem.variable_nodes(inputs)
+    traced = problem.tape(every_input=True)
+    inputs, xs, tape = traced.inputs, traced.xs, traced.tape
     b = symbolic.Builder()
-    tape = Tape([output], inputs)
     rebuilt = symbolic.rebuild(tape, b, {n.id: n for n in inputs})
     adj = symbolic.reverse_derivatives(tape, rebuilt, b)
     parts = [adj.get(x.id, b.const(0.0)) for x in xs]
@@ -201,21 +343,20 @@ def backprop(ev, ast, scope):
     """The gradient with the full trace: forward values, then backward adjoints."""
     problem = build(ev, ast, scope)
     mode, options = mode_of(ev, ast, scope)
-    if problem.symbolic:
+    if problem.symbolic or problem.formula:
         raise DiffiTypeError("backprop needs values: give a point with at", ast.span)
     if mode not in (None, "reverse"):
         raise DiffiTypeError("backprop is reverse mode; use grad … using " + mode, ast.span)
-    tape, adj, xs, value = reverse_pass(Context(ev, ast), problem)
-    trace = backprop_table(tape, adj, xs, ev.precision, value)
+    traced = problem.tape()
+    adj, value = reverse_pass(Context(ev, ast), problem, traced)
+    trace = backprop_table(traced.tape, adj, traced.xs, ev.precision, value)
+    value = settle(ev, ast, traced.tape, problem.actual(traced.xs), value, gradient_graph)
     return Report(value, str(trace), detail=trace)
 
 
-def reverse_pass(ctx, problem: Problem):
-    """Trace at the point and sweep back: (tape, adjoints, variable nodes, gradient)."""
-    inputs, output = problem.trace()
-    xs = problem.variable_nodes(inputs)
-    _require_scalar(output, ctx.ast)
-    tape = Tape([output], xs)
-    adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
+def reverse_pass(ctx, problem: Problem, traced: Traced):
+    """Sweep back along a trace: (adjoints, the gradient)."""
+    _require_scalar(traced.output, ctx.ast)
+    adj = reverse.adjoints(traced.tape, traced.output, 1.0, ctx.on_partial)
     ctx.ev.last_gradient = adj  # graph labels these nodes with their gradients
-    return tape, adj, xs, pack([adj.get(x.id, zero_like(x.value)) for x in xs], problem)
+    return adj, pack([adj.get(x.id, zero_like(x.value)) for x in traced.xs], problem)

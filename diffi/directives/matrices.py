@@ -11,74 +11,76 @@ from ..core.tape import Tape
 from ..errors import DiffiTypeError
 from ..modes import forward, numeric, reverse, symbolic
 from .context import (NUMERIC_MAX_ELEMENTS, Context, _require_scalar, check_numeric_size,
-                      formula_function, mode_of, numeric_estimate, unit_seeds)
+                      formula_function, mode_of, numeric_along, numeric_estimate,
+                      unit_seeds)
+from .derivatives import jacobian_node
+from .derived import formula, over, settle
 
 
 def hessian(ev, ast, scope):
     """The matrix of second derivatives, forward over reverse."""
     problem = build(ev, ast, scope)
     mode, options = mode_of(ev, ast, scope)
-    if problem.values is not None and any(is_array(v) for v in problem.values.values()):
-        return _tensor_hessian(Context(ev, ast), problem)
-    inputs, output = problem.trace()
-    xs = problem.variable_nodes(inputs)
-    _require_scalar(output, ast)
-    tape = Tape([output], xs)
-    b = symbolic.Builder()
-    leaves = {x.id: x for x in xs}
-    rebuilt = symbolic.rebuild(tape, b, leaves)
-    adj = symbolic.reverse_derivatives(tape, rebuilt, b)
-    grads = [adj.get(x.id, b.const(0.0)) for x in xs]
-    n = len(xs)
-    if problem.symbolic or mode == "symbolic":
-        entries = [_symbolic_partial(g, x, xs, b) for g in grads for x in xs]
-        if problem.symbolic:
-            return formula_function(problem, inputs, entries, vector=False, matrix=n)
-        return arrays.np().array([e.value for e in entries], dtype=float).reshape(n, n)
-    if mode == "numeric":
-        return _numeric_hessian(problem, options)
-    gtape = Tape(grads, xs)
-    matrix = arrays.np().zeros((n, n))
-    for j, x in enumerate(xs):
-        tangent = forward.tangents(gtape, {x.id: 1.0})
-        for i, g in enumerate(grads):
-            matrix[i, j] = float(tangent.get(g.id, 0.0))
-    return matrix
+    if problem.symbolic:
+        return _symbolic_hessian_function(problem)
+    traced = problem.tape()
+    _require_scalar(traced.output, ast)
+    if problem.formula:
+        return over(traced.tape, problem.actual(traced.xs), hessian_graph)
+    if mode == "symbolic":
+        value = formula(traced.tape, hessian_graph)[0].value
+    elif mode == "numeric":
+        value = _numeric_hessian(problem, options)
+    else:
+        value = _forward_over_reverse(Context(ev, ast), traced)
+    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, hessian_graph)
 
 
-def _tensor_hessian(ctx, problem):
-    """Second derivatives by tensor variables: central differences of the exact
-    reverse-mode gradient along each element (error about 1e-10 relative), since the
-    tensor operations' reverse rules are numeric (not graphs that forward mode can
-    differentiate again)."""
+def _forward_over_reverse(ctx, traced):
+    """The gradient's formulas (reverse mode over symbols), then one forward pass through
+    them per variable, or per element of a tensor variable: an n × n matrix over every
+    element of the variables in order (row-major)."""
     np = arrays.np()
-    names = problem.variables
-    flat = np.concatenate([np.ravel(problem.values[v]) for v in names])
-    if flat.size > NUMERIC_MAX_ELEMENTS:
-        raise DiffiTypeError(f"hessian by {flat.size} elements is too large "
+
+    def make(b, tape, rebuilt, symbols):
+        adjoint = symbolic.reverse_derivatives(tape, rebuilt, b)
+        return [adjoint.get(x.id) or b.zeros(rebuilt[x.id]) for x in tape.inputs]
+    grads, symbols = formula(traced.tape, make)
+    gtape = Tape(grads, symbols)
+    n = sum(int(np.size(s.value)) for s in symbols)
+    if n > NUMERIC_MAX_ELEMENTS:
+        raise DiffiTypeError(f"hessian by {n} elements is too large "
                              f"(at most {NUMERIC_MAX_ELEMENTS})", ctx.ast.span)
+    columns = []
+    for s in symbols:
+        for seed in unit_seeds(s.value):
+            tangent = forward.tangents(gtape, {s.id: seed})
+            columns.append(np.concatenate([np.ravel(_get(tangent, g)) for g in gtape.outputs]))
+    return np.column_stack(columns) if columns else np.zeros((0, 0))
 
-    def gradient_at(point):
-        values, offset = dict(problem.values), 0
-        for v in names:
-            size = np.size(problem.values[v])
-            piece = point[offset:offset + size]
-            values[v] = piece.reshape(np.shape(problem.values[v])) if \
-                is_array(problem.values[v]) else float(piece[0])
-            offset += size
-        inputs, output = problem.trace(values)
-        xs = problem.variable_nodes(inputs)
-        adj = reverse.adjoints(Tape([output], xs), output, 1.0)
-        return np.concatenate([np.ravel(_get(adj, x)) for x in xs])
 
-    matrix = np.zeros((flat.size, flat.size))
-    for j in range(flat.size):
-        h = numeric.default_step(flat[j], "central")
-        up, down = flat.copy(), flat.copy()
-        up[j] += h
-        down[j] -= h
-        matrix[:, j] = (gradient_at(up) - gradient_at(down)) / (2 * h)
-    return (matrix + matrix.T) / 2
+def hessian_graph(b, tape, rebuilt, symbols):
+    """The matrix of second derivatives as one formula (scalar variables)."""
+    if any(is_array(x.value) for x in tape.inputs):
+        raise DiffiTypeError("a hessian by tensors cannot be differentiated again")
+    adjoint = symbolic.reverse_derivatives(tape, rebuilt, b)
+    rows = []
+    for x in tape.inputs:
+        g = adjoint.get(x.id) or b.const(0.0)
+        rows.append(b.ap(table.VECTOR, *[_symbolic_partial(g, s, symbols, b) for s in symbols]))
+    return b.ap(table.VECTOR, *rows)
+
+
+def _symbolic_hessian_function(problem):
+    """The hessian's formula in the problem's inputs (no point)."""
+    traced = problem.tape()
+    inputs, xs, tape = traced.inputs, traced.xs, traced.tape
+    b = symbolic.Builder()
+    rebuilt = symbolic.rebuild(tape, b, {x.id: x for x in xs})
+    adjoint = symbolic.reverse_derivatives(tape, rebuilt, b)
+    grads = [adjoint.get(x.id, b.const(0.0)) for x in xs]
+    entries = [_symbolic_partial(g, x, xs, b) for g in grads for x in xs]
+    return formula_function(problem, inputs, entries, vector=False, matrix=len(xs))
 
 
 def _symbolic_partial(g: Node, x: Node, xs, b) -> Node:
@@ -97,8 +99,8 @@ def _numeric_hessian(problem, options):
                 matrix[i, i] = numeric_estimate(problem, vi, 2, options).value
                 continue
             xi, xj = problem.values[vi], problem.values[vj]
-            hi = numeric.default_step(xi, "central", 2)
-            hj = numeric.default_step(xj, "central", 2)
+            hi = numeric.default_step(xi, "central", 2, floor=1.0)
+            hj = numeric.default_step(xj, "central", 2, floor=1.0)
 
             def f(di, dj):
                 values = dict(problem.values)
@@ -115,16 +117,25 @@ def jacobian(ev, ast, scope):
     mode, options = mode_of(ev, ast, scope)
     if problem.symbolic:
         raise DiffiTypeError("jacobian needs a point: give one with at", ast.span)
+    traced = problem.tape()
+    if problem.formula:
+        return over(traced.tape, problem.actual(traced.xs), jacobian_graph)
+    value = _jacobian_value(ast, problem, traced, mode, options)
+    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, jacobian_graph)
+
+
+def _jacobian_value(ast, problem, traced, mode, options):
     np = arrays.np()
-    inputs, output = problem.trace()
-    xs = problem.variable_nodes(inputs)
-    outputs = _components(output)
+    xs = traced.xs
+    outputs = _components(traced.output)
     m = sum(np.size(o.value) for o in outputs)
     n = sum(np.size(x.value) for x in xs)
     if m == 0 or n == 0:  # an empty output or variable: an empty matrix, nothing to run
         return np.zeros((m, n))
     if mode == "numeric":
         return _numeric_jacobian(problem, options)
+    if mode == "symbolic":
+        return formula(traced.tape, jacobian_graph)[0].value
     tape = Tape(outputs, xs)
     if mode == "forward" or (mode is None and n < m):
         if n > NUMERIC_MAX_ELEMENTS:
@@ -141,11 +152,25 @@ def jacobian(ev, ast, scope):
     return np.vstack(rows)
 
 
+def jacobian_graph(b, tape, rebuilt, symbols):
+    """The jacobian as one formula: a block of columns per variable."""
+    np = arrays.np()
+    output = tape.outputs[0]
+    m = max(int(np.size(output.value)), 1)
+    blocks = []
+    for x, s in zip(tape.inputs, symbols):
+        if is_array(x.value):
+            part = jacobian_node(b, tape, rebuilt, x)
+        else:
+            part = symbolic.forward_derivative(tape, rebuilt, x, b)
+        blocks.append(b.ap(table.RESHAPE, part, params=(m, int(np.size(x.value)))))
+    return blocks[0] if len(blocks) == 1 else b.ap(table.CONCAT, *blocks, params=1)
+
+
 def _numeric_jacobian(problem, options):
     """Finite differences of the whole output along each input element, by the method
     and step that numeric mode was given."""
     np = arrays.np()
-    method, step = options.get("method", "central"), options.get("step")
     columns = []
     for var in problem.variables:
         check_numeric_size(problem, var)
@@ -159,7 +184,7 @@ def _numeric_jacobian(problem, options):
                 return np.ravel(np.asarray(problem.output_at(problem.with_variable(var, x)),
                                            dtype=float))
             start = x0 if index is None else float(x0[index])
-            columns.append(numeric.derivative(f, start, 1, method, step).value)
+            columns.append(numeric_along(problem, var, f, start, options))
     return np.column_stack(columns)
 
 

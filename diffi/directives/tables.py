@@ -13,9 +13,10 @@ from .. import arrays, calls, table
 from ..arrays import is_array
 from ..core.graph import Node, ancestors
 from ..core.tape import Tape
-from ..core.values import display_width, format_value
+from ..core.values import display_width, format_value, pad, value_data
 from ..language import syntax as S
 from ..modes import symbolic
+from ..table import reader
 
 BAR, DOT = "\u0304", "\u0307"
 
@@ -56,28 +57,34 @@ def pretty(text: str) -> str:
 
 
 def _symbols(nodes, names) -> dict[int, Node]:
-    """A formula leaf for each row (named) and each literal (its number)."""
+    """A formula leaf for each row (named, with the row's value, so that rules on
+    tensors know its shape) and each literal (its number)."""
     b = symbolic.Builder()
     out = {}
     for node in nodes:
         if node.id in names:
-            out[node.id] = Node(table.CONST, (), None, name=names[node.id])
+            out[node.id] = _symbol(names[node.id], node.value)
         else:
             out[node.id] = b.const(node.value)
     return out
 
 
+def _symbol(name: str, value=None) -> Node:
+    return Node(table.CONST, (), value, name=name)
+
+
+def _leaf_syntax(symbol: Node):
+    return S.Name(symbol.name) if symbol.name else symbolic._node_syntax(symbol, {})
+
+
 def operation_text(node: Node, symbols: dict, names: dict) -> str:
     """The node's operation in terms of earlier rows: `w1*x`, `cos(a5)`."""
-    syntax = {i.id: symbolic._node_syntax(symbols[i.id], {}) for i in node.inputs}
+    syntax = {i.id: _leaf_syntax(symbols[i.id]) for i in node.inputs}
     return S.unparse(symbolic._node_syntax(node, syntax))
 
 
 def _print(expr: Node) -> str:
-    names = {}
-    for n in ancestors(expr):
-        if n.op is table.CONST and n.value is None:
-            names[n.id] = n.name
+    names = {n.id: n.name for n in ancestors(expr) if n.op is table.CONST and n.name}
     _, [syntax] = symbolic.to_syntax([expr], names, share=False)
     return pretty(S.unparse(syntax))
 
@@ -88,9 +95,9 @@ def _table(rows: list[tuple[str, str, str]]) -> list[str]:
     mid = max((display_width(b) for _, b, _ in rows), default=0)
     lines = []
     for a, b, c in rows:
-        text = f"  {a}{' ' * (left - display_width(a))} = "
+        text = f"  {pad(a, left)} = "
         if b:
-            text += f"{b}{' ' * (mid - display_width(b))} = {c}"
+            text += f"{pad(b, mid)} = {c}"
         else:
             text += c
         lines.append(text.rstrip())
@@ -110,6 +117,10 @@ class Row:
 
     def __repr__(self) -> str:
         return f"Row({self.name!r}, {self.formula!r}, {self.text!r})"
+
+    def to_data(self) -> dict:
+        return {"name": self.name, "formula": self.formula, "value": value_data(self.value),
+                "text": self.text}
 
 
 class Trace:
@@ -133,6 +144,13 @@ class Trace:
         if self.gradient is not None:
             lines.append(f"gradient: {format_value(self.gradient, self.precision)}")
         return "\n".join(lines)
+
+    def to_data(self) -> dict:
+        """The rows as JSON-ready data (`diffi --json`)."""
+        return {"forward": [r.to_data() for r in self.forward],
+                "backward_title": self.backward_title,
+                "backward": [r.to_data() for r in self.backward],
+                "gradient": None if self.gradient is None else value_data(self.gradient)}
 
 
 def forward_rows(tape: Tape, names: dict, symbols: dict, precision: int) -> list[Row]:
@@ -163,7 +181,7 @@ def backprop_table(tape: Tape, adjoint: dict, xs: list[Node], precision: int,
     """Forward values, then backward adjoints with the rule that made each."""
     names = row_names(tape.nodes)
     symbols = _symbols(tape.nodes, names)
-    bars = {i: Node(table.CONST, (), None, name=accent(n, BAR)) for i, n in names.items()}
+    bars = {i: _symbol(accent(n, BAR)) for i, n in names.items()}
     consumers = _consumers(tape)
     inputs = {x.id for x in xs}
     output = tape.outputs[0]
@@ -196,14 +214,16 @@ def _adjoint_formula(node, consumers, symbols, bars, inputs) -> str:
     b = symbolic.Builder()
     total, texts = None, []
     for consumer, k in consumers.get(node.id, []):
-        shown = consumer.op.adjoint_text
-        if shown is not None:  # a tensor rule: shown in words from the table
+        shown = reader.adjoint_texts(consumer.op)
+        if shown:  # a tensor rule: shown in words from the table
             texts.append(_adjoint_text(consumer, k, shown, symbols, bars))
             continue
-        part = _partial(consumer, k, symbols, b)
-        if part is None:
+        needs = [j == k for j in range(len(consumer.inputs))]
+        term = reader.cotangents(consumer, b, bars[consumer.id],
+                                 [symbols[i.id] for i in consumer.inputs],
+                                 symbols[consumer.id], needs)[k]
+        if term is None:
             continue
-        term = b.ap(table.MUL, bars[consumer.id], part)
         total = term if total is None else b.ap(table.ADD, total, term)
     parts = ([] if total is None else [_print(total)]) + texts
     return " + ".join(parts) if parts else "0"
@@ -219,19 +239,11 @@ def _adjoint_text(consumer, k, texts, symbols, bars) -> str:
                            a=inputs[0], b=inputs[1] if len(inputs) > 1 else "")
 
 
-def _partial(node, k, symbols, b):
-    op = node.op
-    if op.partials is None:
-        return None if getattr(op, "vjp", None) is None else b.const(1.0)
-    args = [symbols[i.id] for i in node.inputs]
-    return op.partials(b.ap, *args, symbols[node.id])[k]
-
-
-def tangent_table(tape: Tape, tangent: dict, x: Node, precision: int) -> str:
+def tangent_table(tape: Tape, tangent: dict, x: Node, precision: int) -> Trace:
     """The forward pass with each node's tangent ẏ = Σ ∂y/∂u · u̇."""
     names = row_names(tape.nodes)
     symbols = _symbols(tape.nodes, names)
-    dots = {i: Node(table.CONST, (), None, name=accent(n, DOT)) for i, n in names.items()}
+    dots = {i: _symbol(accent(n, DOT)) for i, n in names.items()}
     rows = []
     for node in calls.checked(tape.nodes, 1024):
         if node.id not in names or node.id not in tape.active:
@@ -242,21 +254,14 @@ def tangent_table(tape: Tape, tangent: dict, x: Node, precision: int) -> str:
             formula = _tangent_formula(node, symbols, dots, tape)
         value = tangent.get(node.id, 0.0)
         rows.append(Row(accent(names[node.id], DOT), formula, value, _short(value, precision)))
-    return str(Trace(forward_rows(tape, names, symbols, precision), rows, None, precision,
-                     f"tangents (d/d{names.get(x.id, 'x')})"))
+    return Trace(forward_rows(tape, names, symbols, precision), rows, None, precision,
+                 f"tangents (d/d{names.get(x.id, 'x')})")
 
 
 def _tangent_formula(node, symbols, dots, tape) -> str:
-    b = symbolic.Builder()
-    total = None
-    for k, inp in enumerate(node.inputs):
-        if inp.id not in tape.active:
-            continue
-        part = _partial(node, k, symbols, b)
-        if part is None:
-            continue
-        term = b.ap(table.MUL, part, dots[inp.id])
-        total = term if total is None else b.ap(table.ADD, total, term)
+    moving = [dots[i.id] if i.id in tape.active else None for i in node.inputs]
+    total = reader.tangent(node, symbolic.Builder(), [symbols[i.id] for i in node.inputs],
+                           symbols[node.id], moving)
     return "0" if total is None else _print(total)
 
 
@@ -268,11 +273,11 @@ def kinks(tape: Tape) -> list[tuple[Node, str]]:
     for node in tape.nodes:
         if node.id not in tape.active:
             continue
-        test = getattr(node.op, "at_kink", None)
+        kink = node.op.kink
         args = [i.value for i in node.inputs]
-        if test is not None and _all_scalar(args) and test(*args):
+        if kink is not None and _all_scalar(args) and kink.test(*args):
             where = format_value(args[0] if len(args) == 1 else tuple(args))
-            found.append((node, f"{node.op.label} at {where}: {node.op.kink_convention}"))
+            found.append((node, f"{node.op.label} at {where}: {kink.convention}"))
     return found
 
 

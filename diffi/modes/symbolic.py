@@ -1,8 +1,8 @@
 """Symbolic mode: derivatives as graphs of formulas, simplified and printed as source.
 
-The table's `partials` rules run with a Builder as their backend, so a derivative is
-itself a graph of table operations: it can be printed, evaluated, or differentiated
-again. The Builder folds constants, applies cheap identities (0*x, 1*x, x+0, x^1,
+The table's rules run with a Builder as their backend (the rule reader asks them), so
+a derivative is itself a graph of table operations: it can be printed, evaluated, or
+differentiated again. The Builder folds constants, applies cheap identities (0*x, 1*x, x+0, x^1,
 --x, like terms) and shares equal subexpressions, so a formula stays a DAG; the
 printer names the shared parts, so the printed size stays linear in the graph.
 """
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 
 from .. import calls, table
-from ..arrays import as_value, is_array
+from ..arrays import as_value, is_array, np, zero_like
 from ..core.graph import Node, ancestors
 from ..core.tape import Tape
+from ..errors import DiffiTypeError
 from ..language import syntax as S
-from .forward import MissingRule
+from ..table import reader
 
 
 class Builder:
@@ -45,10 +46,10 @@ class Builder:
         if not self.made & 255:  # (formulas can grow fast: the timeout holds here too)
             calls.check()
         inputs = tuple(self.node(a) for a in args)
-        simplified = _simplify(self, prim, inputs)
+        simplified = _simplify(self, prim, inputs, params)
         if simplified is not None:
             return simplified
-        if prim.numeric and all(is_constant(i) for i in inputs):
+        if inputs and prim is not table.DERIVED and all(is_constant(i) for i in inputs):
             return self.const(table.compute(prim, [i.value for i in inputs], params))
         key = (prim.name, tuple(i.id for i in inputs), repr(params))
         node = self.memo.get(key)
@@ -57,6 +58,33 @@ class Builder:
             value = None if any(v is None for v in values) else table.compute(prim, values, params)
             node = self.memo[key] = Node(prim, inputs, value, params=params)
         return node
+
+    # The backend that the table's rules run with (diffi.table.rules) ---------------------
+    def __call__(self, prim, *args, params=None) -> Node:
+        return self.ap(prim, *args, params=params)
+
+    @staticmethod
+    def value(x):
+        return x.value if isinstance(x, Node) else x
+
+    def shape(self, x) -> tuple:
+        value = self.value(x)
+        if value is None:
+            raise DiffiTypeError("a derivative through tensor operations needs values: "
+                                 "give a point with at")
+        return np().shape(value)
+
+    def zeros(self, x) -> Node:
+        value = self.value(x)
+        return self.const(0.0 if value is None else zero_like(value))
+
+    def unbroadcast(self, term, like):
+        """A cotangent summed back to its input's shape, where broadcasting grew it."""
+        have, want = self.value(term), self.value(like)
+        if have is None or want is None or not (is_array(have) or is_array(want)):
+            return term
+        shape = np().shape(want)
+        return term if np().shape(have) == shape else self.ap(table.SUM_TO, term, params=shape)
 
 
 def _numeric_value(value) -> bool:
@@ -70,7 +98,7 @@ def is_constant(node: Node) -> bool:
 
 def _boolean(node: Node) -> bool:
     """A node whose value is true/false (a comparison): 1*(x < 2) must stay a number."""
-    return getattr(node.op, "boolean", False) or type(node.value) is bool
+    return node.op.boolean or type(node.value) is bool
 
 
 def _value_is(node: Node, number: float) -> bool:
@@ -263,9 +291,15 @@ SIMPLIFY = {table.ADD: _simplify_add, table.SUB: _simplify_sub, table.MUL: _simp
             table.SELECT: _simplify_select}
 
 
-def _simplify(b, prim, inputs):
+def _simplify(b, prim, inputs, params):
     rule = SIMPLIFY.get(prim)
-    return rule(b, *inputs) if rule is not None else None
+    if rule is not None:
+        return rule(b, *inputs)
+    if prim is table.PART and inputs[0].op is table.TUPLE:  # (a, b)[0] is a
+        return inputs[0].inputs[params]
+    if prim is table.INDEX and inputs[0].op is table.VECTOR and type(params) is int:
+        return inputs[0].inputs[params]  # [a, b][0] is a
+    return None
 
 
 # Derivative graphs ------------------------------------------------------------------
@@ -292,49 +326,40 @@ def rebuild(tape: Tape, b: Builder, leaves: dict, keep_inactive: bool = False) -
 def forward_derivative(tape: Tape, rebuilt: dict, variable, b: Builder) -> Node:
     """d output / d variable as a formula node (forward mode over formulas)."""
     tangent = {variable.id: b.const(1.0)}
-    inputs = {n.id for n in tape.inputs}
-    for node in tape.nodes:
-        if node.id in tangent or node.id in inputs or node.id not in tape.active:
+    get = tangent.get
+    for node in tape.steps:
+        if node.id in tangent:
             continue
-        tangent[node.id] = _tangent(node, rebuilt, tangent, b)
-    return tangent.get(tape.outputs[0].id, b.const(0.0))
+        moving = [get(i.id) for i in node.inputs]
+        if all(t is None for t in moving):
+            continue
+        inputs = [rebuilt[i.id] for i in node.inputs]
+        value = reader.tangent(node, b, inputs, rebuilt[node.id], moving)
+        if value is not None:
+            tangent[node.id] = value
+    return tangent.get(tape.outputs[0].id) or b.zeros(rebuilt[tape.outputs[0].id])
 
 
-def _tangent(node, rebuilt, tangent, b):
-    op = node.op
-    if op.partials is None:
-        if op.taylor is None or getattr(op, "jvp", None) is not None:
-            raise MissingRule(f"'{op.label}' has no symbolic derivative rule", node.span)
-        return b.const(0.0)
-    inputs = [rebuilt[i.id] for i in node.inputs]
-    total = b.const(0.0)
-    for inp, part in zip(node.inputs, op.partials(b.ap, *inputs, rebuilt[node.id])):
-        t = tangent.get(inp.id)
-        if t is not None and part is not None:
-            total = b.ap(table.ADD, total, b.ap(table.MUL, part, t))
-    return total
-
-
-def reverse_derivatives(tape: Tape, rebuilt: dict, b: Builder) -> dict:
-    """Adjoint formulas of every active node for the tape's (scalar) output."""
-    adjoint = {tape.outputs[0].id: b.const(1.0)}
-    inputs = {n.id for n in tape.inputs}
-    for node in reversed(tape.nodes):
+def reverse_derivatives(tape: Tape, rebuilt: dict, b: Builder, seed=None) -> dict:
+    """Adjoint formulas of every active node reached, for the tape's first output
+    (with adjoint `seed`, 1 by default: a scalar output)."""
+    output = tape.outputs[0]
+    if seed is None:  # (a one-element tensor's seed is ones in its shape)
+        seed = np().ones(output.value.shape) if is_array(output.value) else 1.0
+    adjoint = {output.id: b.node(seed)}
+    active = tape.active
+    for node in calls.checked(reversed(tape.steps)):
         g = adjoint.get(node.id)
-        if g is None or node.id in inputs or node.id not in tape.active:
+        if g is None:
             continue
-        op = node.op
-        if op.partials is None:
-            if op.taylor is None or getattr(op, "vjp", None) is not None:
-                raise MissingRule(f"'{op.label}' has no symbolic derivative rule", node.span)
-            continue
-        args = [rebuilt[i.id] for i in node.inputs]
-        for inp, part in zip(node.inputs, op.partials(b.ap, *args, rebuilt[node.id])):
-            if part is None or inp.id not in tape.active:
+        inputs = [rebuilt[i.id] for i in node.inputs]
+        needs = [i.id in active for i in node.inputs]
+        parts = reader.cotangents(node, b, g, inputs, rebuilt[node.id], needs)
+        for inp, part in zip(node.inputs, parts):
+            if part is None:
                 continue
-            term = b.ap(table.MUL, g, part)
             previous = adjoint.get(inp.id)
-            adjoint[inp.id] = term if previous is None else b.ap(table.ADD, previous, term)
+            adjoint[inp.id] = part if previous is None else b.ap(table.ADD, previous, part)
     return adjoint
 
 

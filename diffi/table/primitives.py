@@ -1,10 +1,11 @@
 """The table's common ground: the Primitive entry, the TABLE that holds every one, and
-what the rules of all entries share (applying a primitive to numbers, `compute`).
+how any entry is applied to numbers.
 
 An entry gives the name, arity, a fast float implementation (`scalar`) and a NumPy
-implementation (`tensor`). IEEE semantics throughout: no entry raises on a bad
-number (`1/0` is inf, `log(-1)` is nan). NumPy is imported only when a tensor
-or a float exception needs it, so scalar scripts start fast.
+implementation (`tensor`) — or, for the graph's own operations, `structure(values,
+params)` — and the rule that differentiates it (diffi.table.rules). IEEE semantics
+throughout: no entry raises on a bad number (`1/0` is inf, `log(-1)` is nan). NumPy is
+imported only when a tensor or a float exception needs it, so scalar scripts start fast.
 """
 from __future__ import annotations
 
@@ -13,46 +14,57 @@ from typing import Callable
 
 from ..arrays import as_value, is_array, np
 from . import series as T
+from .rules import Rule
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, slots=True)
+class Kink:
+    """Where an operation is not differentiable, and the convention diffi uses there."""
+
+    test: Callable       # test(*input values) -> True at a kink
+    convention: str      # what the derivative is taken to be there, in words
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Primitive:
-    """One operation of the graph: how to evaluate it on floats and on tensors."""
+    """One operation of the graph, declared once: evaluation, derivative rule, display."""
 
     name: str
-    arity: int
-    scalar: Callable | None
-    tensor: Callable | None
+    arity: int                        # -1: any number of inputs
+    rule: Rule
+    scalar: Callable | None = None    # scalar(*floats) -> float
+    tensor: Callable | None = None    # tensor(*arrays) -> array (NumPy)
+    structure: Callable | None = None  # structure(values, params): the graph's own ops
     signature: str = ""
     doc: str = ""
-    symbol: str | None = None       # infix or prefix operator, for printing
-    kinks: bool = False             # has points where it is not differentiable
-    numeric: bool = True            # takes and gives numbers (else: structure ops)
-    # partials(ap, *inputs, output) -> one partial derivative per input (None: zero),
-    # written with `ap(primitive, *args)` so that every mode can run it: on numbers,
-    # on graph nodes (to differentiate again, or print symbolically), or as code.
-    partials: Callable | None = None
-    # taylor(output_value, *input_series) -> the output's truncated Taylor series.
-    taylor: Callable | None = None
-    # For compiled NumPy gradients (minimize): residual(values, params) -> (output, kept)
-    # computes the output on tensors as `tensor`/`compute` does and keeps what the
-    # backward sweep needs, and vjp_residual(cotangent, kept, params) -> one cotangent
-    # per input, equal to what `partials`/`vjp` give, without recomputing the forward.
-    residual: Callable | None = None
-    vjp_residual: Callable | None = None
-    # vjp(…, needs) takes one flag per input and skips the cotangents not needed (the
-    # adjoint of a constant matrix in A @ x costs as much as the product itself).
-    vjp_needs: bool = False
+    symbol: str | None = None         # infix or prefix operator, for printing
+    display: str | None = None        # the built-in's name, where the table's differs
+    kink: Kink | None = None          # where it is not differentiable
+    boolean: bool = False             # gives true/false: arithmetic identities keep it
     # decision(values, params) -> None while a decision the evaluator recorded (an `if`
     # branch, a short-circuit of `and`/`or`) still holds at new input values, else the
     # word that decided ('if', 'and', 'or'): replaying the graph elsewhere must stop.
     decision: Callable | None = None
-    display: str | None = None       # the built-in's name, where the table's differs
-    # adjoint_text: how backprop's table writes each input's adjoint (tensor rules)
-    adjoint_text: list | None = None
+    # For compiled NumPy gradients (minimize): residual(values, params) -> (output, kept)
+    # computes the output on tensors as `compute` does and keeps what the backward sweep
+    # needs, and vjp_residual(cotangent, kept, params) -> one cotangent per input, equal
+    # to what the rule gives, without recomputing the forward.
+    residual: Callable | None = None
+    vjp_residual: Callable | None = None
+
+    @property
+    def numeric(self) -> bool:
+        """Takes and gives numbers elementwise (a built-in function or operator)."""
+        return self.structure is None
+
+    def compute(self, values, params=None):
+        """The value of this operation on input values."""
+        if self.structure is not None:
+            return self.structure(values, params)
+        return self.evaluate(*values)
 
     def evaluate(self, *values):
-        """The value of this operation on input values (floats, bools or arrays)."""
+        """The value of an elementwise operation on floats, bools or arrays."""
         if self.scalar is None:
             return as_value(self._numpy(values))
         for v in values:
@@ -87,11 +99,18 @@ class Primitive:
 TABLE: dict[str, Primitive] = {}
 
 
-def define(name, arity, scalar, tensor, signature="", doc="", **extra) -> Primitive:
-    """Declare a primitive in the table."""
-    prim = Primitive(name, arity, scalar, tensor, signature or f"{name}(x)", doc, **extra)
+def define(name, arity, scalar, tensor, signature="", doc="", *, rule: Rule,
+           **fields) -> Primitive:
+    """Declare a primitive in the table, with the rule that differentiates it."""
+    prim = Primitive(name, arity, rule, scalar, tensor, signature=signature or f"{name}(x)",
+                     doc=doc, **fields)
     TABLE[name] = prim
     return prim
+
+
+def structural(name, arity, structure, *, rule: Rule, **fields) -> Primitive:
+    """Declare an operation of the graph's structure (not callable by name)."""
+    return define(name, arity, None, None, rule=rule, structure=structure, **fields)
 
 
 def _ufunc(name):
@@ -113,22 +132,11 @@ def _flat(y, *series):
     return T.constant(y, _steps(series[0]))
 
 
-def ap_value(prim, *args):
-    """Apply a primitive to numbers: the numeric backend of the rules."""
-    fn = getattr(prim, "compute", None)
-    if fn is not None:
-        return fn(args, None)
-    return prim.evaluate(*args)
-
-
-def structural(name, arity, compute, **rules) -> Primitive:
-    """Declare an operation of the graph's structure (not callable by name)."""
-    prim = define(name, arity, None, None, numeric=False, **rules)
-    prim.compute = compute
-    return prim
-
-
 def compute(op: Primitive, values, params=None):
     """The value of any graph operation on input values."""
-    fn = getattr(op, "compute", None)
-    return fn(values, params) if fn is not None else op.evaluate(*values)
+    return op.compute(values, params)
+
+
+def ap_value(prim, *args, params=None):
+    """Apply a primitive to numbers: the numeric backend of the rules."""
+    return prim.compute(args, params)

@@ -1,14 +1,29 @@
-"""Operators and scalar functions (SPEC §5): each an entry of the table with its
-derivative rules (`partials` for first order, `taylor` for any order), and where they
-are not differentiable.
+"""Operators and scalar functions: each an entry of the table with its derivative rule
+(`partials` for first order with `taylor` for any order, or ZERO), and where they are
+not differentiable.
 """
 from __future__ import annotations
 
 import math
 
-from ..arrays import as_value, np
+from ..arrays import np
 from . import series as T
-from .primitives import TABLE, _flat, _steps, _ufunc, ap_value, define
+from .primitives import TABLE, Kink, _steps, _ufunc, ap_value, define
+from .rules import ZERO, partials
+
+
+def _at_zero(x, *rest):
+    return x == 0
+
+
+def _tie(a, b, *rest):
+    return a == b
+
+
+# Where operations are not differentiable, and the convention diffi uses there.
+TIE = Kink(_tie, "a tie: the derivative is split evenly")
+BOUNDARY = Kink(_tie, "a comparison on its boundary (an 'if' there differentiates the "
+                      "branch taken)")
 
 
 def _sgn(v):
@@ -80,27 +95,23 @@ def _div(a, b):
     return a / b
 
 
-def _erf_t(x):
-    return np().vectorize(math.erf, otypes=[float])(x)
-
-
 # Operators ---------------------------------------------------------------------
 # Each entry: name, arity, float evaluation, NumPy evaluation, then its derivative rules.
 
 ADD = define("add", 2, lambda a, b: a + b, _ufunc("add"), "a + b", "sum", symbol="+",
-             partials=lambda ap, a, b, y: (1.0, 1.0),
-             taylor=lambda y, a, b: T.add(a, b))
+             rule=partials(lambda ap, a, b, y: (1.0, 1.0),
+                           taylor=lambda y, a, b: T.add(a, b)))
 SUB = define("sub", 2, lambda a, b: a - b, _ufunc("subtract"), "a - b", "difference",
              symbol="-",
-             partials=lambda ap, a, b, y: (1.0, -1.0),
-             taylor=lambda y, a, b: T.sub(a, b))
+             rule=partials(lambda ap, a, b, y: (1.0, -1.0),
+                           taylor=lambda y, a, b: T.sub(a, b)))
 MUL = define("mul", 2, lambda a, b: a * b, _ufunc("multiply"), "a * b", "product",
              symbol="*",
-             partials=lambda ap, a, b, y: (b, a),
-             taylor=lambda y, a, b: T.mul(a, b))
+             rule=partials(lambda ap, a, b, y: (b, a),
+                           taylor=lambda y, a, b: T.mul(a, b)))
 DIV = define("div", 2, _div, _ufunc("divide"), "a / b", "quotient", symbol="/",
-             partials=lambda ap, a, b, y: (ap(DIV, 1.0, b), ap(NEG, ap(DIV, y, b))),
-             taylor=lambda y, a, b: [y] + T.div(a, b)[1:])
+             rule=partials(lambda ap, a, b, y: (ap(DIV, 1.0, b), ap(NEG, ap(DIV, y, b))),
+                           taylor=lambda y, a, b: [y] + T.div(a, b)[1:]))
 
 
 def _pow_taylor(y, a, b):
@@ -111,83 +122,44 @@ def _pow_taylor(y, a, b):
 
 
 POW = define("pow", 2, math.pow, _ufunc("power"), "a ^ b", "power (also a ** b)", symbol="^",
-             partials=lambda ap, a, b, y: (ap(MUL, b, ap(POW, a, ap(SUB, b, 1.0))),
-                                           ap(MUL, y, ap(LOG, a))),
-             taylor=_pow_taylor)
-def _matmul_jvp(tangents, values, params, y):
-    (a, b), (da, db) = values, tangents
-    out = None
-    if da is not None:
-        out = np().matmul(da, b)
-    if db is not None:
-        term = np().matmul(a, db)
-        out = term if out is None else out + term
-    return out
-
-
-def _matmul_vjp(g, values, params, y, needs=(True, True)):
-    """Adjoints of A @ B: ḡ·Bᵀ and Aᵀ·ḡ (each only if needed), with vectors as rows or
-    columns as NumPy does."""
-    numpy = np()
-    a, b = numpy.asarray(values[0]), numpy.asarray(values[1])
-    g = numpy.asarray(g)
-    if a.ndim == 2 and b.ndim == 2:  # matrices, the common case: no closures
-        return (as_value(g @ b.T) if needs[0] else None), \
-            (as_value(a.T @ g) if needs[1] else None)
-    if a.ndim == 1 and b.ndim == 1:
-        da, db = (lambda: g * b), (lambda: g * a)
-    elif a.ndim == 1:
-        da, db = (lambda: b @ g), (lambda: numpy.outer(a, g))
-    elif b.ndim == 1:
-        da, db = (lambda: numpy.outer(g, b)), (lambda: a.T @ g)
-    else:
-        da, db = (lambda: g @ numpy.swapaxes(b, -1, -2)), (lambda: numpy.swapaxes(a, -1, -2) @ g)
-    return (as_value(da()) if needs[0] else None), (as_value(db()) if needs[1] else None)
-
-
-MATMUL = define("matmul", 2, None, _ufunc("matmul"), "A @ B", "matrix product", symbol="@",
-                taylor=lambda y, a, b: [as_value(sum(np().matmul(a[j], b[k - j])
-                                                     for j in range(k + 1)))
-                                        for k in range(len(a))])
-MATMUL.jvp, MATMUL.vjp, MATMUL.vjp_needs = _matmul_jvp, _matmul_vjp, True
+             rule=partials(lambda ap, a, b, y: (ap(MUL, b, ap(POW, a, ap(SUB, b, 1.0))),
+                                                ap(MUL, y, ap(LOG, a))),
+                           taylor=_pow_taylor))
 NEG = define("neg", 1, lambda a: -a, _ufunc("negative"), "-a", "negation", symbol="-",
-             partials=lambda ap, a, y: (-1.0,),
-             taylor=lambda y, a: T.neg(a))
+             rule=partials(lambda ap, a, y: (-1.0,),
+                           taylor=lambda y, a: T.neg(a)))
 POS = define("pos", 1, lambda a: +a, _ufunc("positive"), "+a", "identity", symbol="+",
-             partials=lambda ap, a, y: (1.0,),
-             taylor=lambda y, a: list(a))
+             rule=partials(lambda ap, a, y: (1.0,),
+                           taylor=lambda y, a: list(a)))
 
 
-def _comparison(name, scalar, ufunc, symbol):
+def _comparison(name, scalar, ufunc, symbol, kink=None):
     return define(name, 2, scalar, _ufunc(ufunc), f"a {symbol} b", symbol=symbol,
-                  taylor=_flat)
+                  rule=ZERO, boolean=True, kink=kink)
 
 
-LT = _comparison("lt", lambda a, b: a < b, "less", "<")
-LE = _comparison("le", lambda a, b: a <= b, "less_equal", "<=")
-GT = _comparison("gt", lambda a, b: a > b, "greater", ">")
-GE = _comparison("ge", lambda a, b: a >= b, "greater_equal", ">=")
+LT = _comparison("lt", lambda a, b: a < b, "less", "<", BOUNDARY)
+LE = _comparison("le", lambda a, b: a <= b, "less_equal", "<=", BOUNDARY)
+GT = _comparison("gt", lambda a, b: a > b, "greater", ">", BOUNDARY)
+GE = _comparison("ge", lambda a, b: a >= b, "greater_equal", ">=", BOUNDARY)
 EQ = _comparison("eq", lambda a, b: a == b, "equal", "==")
 NE = _comparison("ne", lambda a, b: a != b, "not_equal", "!=")
 NOT = define("not", 1, lambda a: not a, _ufunc("logical_not"), "not a", symbol="not",
-             taylor=_flat)
-
-BINARY = {"+": ADD, "-": SUB, "*": MUL, "/": DIV, "^": POW, "@": MATMUL,
-          "<": LT, "<=": LE, ">": GT, ">=": GE, "==": EQ, "!=": NE}
-UNARY = {"-": NEG, "+": POS, "not": NOT}
+             rule=ZERO, boolean=True)
 
 
-# Scalar functions (SPEC §5) ------------------------------------------------------
+
+# Scalar functions ----------------------------------------------------------------
 
 SIN = define("sin", 1, math.sin, _ufunc("sin"), doc="sine (radians)",
-             partials=lambda ap, x, y: (ap(COS, x),),
-             taylor=lambda y, x: T.sin_cos(x, y, ap_value(COS, x[0]))[0])
+             rule=partials(lambda ap, x, y: (ap(COS, x),),
+                           taylor=lambda y, x: T.sin_cos(x, y, ap_value(COS, x[0]))[0]))
 COS = define("cos", 1, math.cos, _ufunc("cos"), doc="cosine (radians)",
-             partials=lambda ap, x, y: (ap(NEG, ap(SIN, x)),),
-             taylor=lambda y, x: T.sin_cos(x, ap_value(SIN, x[0]), y)[1])
+             rule=partials(lambda ap, x, y: (ap(NEG, ap(SIN, x)),),
+                           taylor=lambda y, x: T.sin_cos(x, ap_value(SIN, x[0]), y)[1]))
 TAN = define("tan", 1, math.tan, _ufunc("tan"), doc="tangent (radians)",
-             partials=lambda ap, x, y: (ap(ADD, 1.0, ap(POW, y, 2.0)),),
-             taylor=lambda y, x: T.riccati(x, y, 1.0))
+             rule=partials(lambda ap, x, y: (ap(ADD, 1.0, ap(POW, y, 2.0)),),
+                           taylor=lambda y, x: T.riccati(x, y, 1.0)))
 
 
 def _arcsin_slope(x):
@@ -197,32 +169,32 @@ def _arcsin_slope(x):
 
 
 ASIN = define("asin", 1, math.asin, _ufunc("arcsin"), doc="inverse sine",
-              partials=lambda ap, x, y: (ap(DIV, 1.0, ap(SQRT, ap(SUB, 1.0, ap(POW, x, 2.0)))),),
-              taylor=lambda y, x: T.from_derivative(x, y, _arcsin_slope(x)))
+              rule=partials(lambda ap, x, y: (ap(DIV, 1.0, ap(SQRT, ap(SUB, 1.0, ap(POW, x, 2.0)))),),
+                            taylor=lambda y, x: T.from_derivative(x, y, _arcsin_slope(x))))
 ACOS = define("acos", 1, math.acos, _ufunc("arccos"), doc="inverse cosine",
-              partials=lambda ap, x, y: (ap(NEG, ap(DIV, 1.0, ap(SQRT, ap(SUB, 1.0, ap(POW, x, 2.0))))),),
-              taylor=lambda y, x: T.from_derivative(x, y, T.neg(_arcsin_slope(x))))
+              rule=partials(lambda ap, x, y: (ap(NEG, ap(DIV, 1.0, ap(SQRT, ap(SUB, 1.0, ap(POW, x, 2.0))))),),
+                            taylor=lambda y, x: T.from_derivative(x, y, T.neg(_arcsin_slope(x)))))
 ATAN = define("atan", 1, math.atan, _ufunc("arctan"), doc="inverse tangent",
-              partials=lambda ap, x, y: (ap(DIV, 1.0, ap(ADD, 1.0, ap(POW, x, 2.0))),),
-              taylor=lambda y, x: T.from_derivative(
+              rule=partials(lambda ap, x, y: (ap(DIV, 1.0, ap(ADD, 1.0, ap(POW, x, 2.0))),),
+                            taylor=lambda y, x: T.from_derivative(
                   x, y, T.div(T.constant(1.0 + 0.0 * x[0], _steps(x)),
-                              T.add(T.constant(1.0 + 0.0 * x[0], _steps(x)), T.mul(x, x)))))
+                              T.add(T.constant(1.0 + 0.0 * x[0], _steps(x)), T.mul(x, x))))))
 SINH = define("sinh", 1, math.sinh, _ufunc("sinh"), doc="hyperbolic sine",
-              partials=lambda ap, x, y: (ap(COSH, x),),
-              taylor=lambda y, x: T.sinh_cosh(x, y, ap_value(COSH, x[0]))[0])
+              rule=partials(lambda ap, x, y: (ap(COSH, x),),
+                            taylor=lambda y, x: T.sinh_cosh(x, y, ap_value(COSH, x[0]))[0]))
 COSH = define("cosh", 1, math.cosh, _ufunc("cosh"), doc="hyperbolic cosine",
-              partials=lambda ap, x, y: (ap(SINH, x),),
-              taylor=lambda y, x: T.sinh_cosh(x, ap_value(SINH, x[0]), y)[1])
+              rule=partials(lambda ap, x, y: (ap(SINH, x),),
+                            taylor=lambda y, x: T.sinh_cosh(x, ap_value(SINH, x[0]), y)[1]))
 # 1/cosh² rather than 1 - tanh²: the latter is 0 in floating point once tanh rounds to 1.
 TANH = define("tanh", 1, math.tanh, _ufunc("tanh"), doc="hyperbolic tangent",
-              partials=lambda ap, x, y: (ap(DIV, 1.0, ap(POW, ap(COSH, x), 2.0)),),
-              taylor=lambda y, x: T.riccati(x, y, -1.0))
+              rule=partials(lambda ap, x, y: (ap(DIV, 1.0, ap(POW, ap(COSH, x), 2.0)),),
+                            taylor=lambda y, x: T.riccati(x, y, -1.0)))
 EXP = define("exp", 1, math.exp, _ufunc("exp"), doc="exponential e^x",
-             partials=lambda ap, x, y: (y,),
-             taylor=lambda y, x: T.exp(x, y))
+             rule=partials(lambda ap, x, y: (y,),
+                           taylor=lambda y, x: T.exp(x, y)))
 LOG = define("log", 1, math.log, _ufunc("log"), doc="natural logarithm",
-             partials=lambda ap, x, y: (ap(DIV, 1.0, x),),
-             taylor=lambda y, x: T.log(x, y))
+             rule=partials(lambda ap, x, y: (ap(DIV, 1.0, x),),
+                           taylor=lambda y, x: T.log(x, y)))
 
 
 def _log_base(x, y, base):
@@ -230,41 +202,42 @@ def _log_base(x, y, base):
 
 
 LOG2 = define("log2", 1, math.log2, _ufunc("log2"), doc="base-2 logarithm",
-              partials=lambda ap, x, y: (ap(DIV, 1.0, ap(MUL, x, ap(LOG, 2.0))),),
-              taylor=lambda y, x: _log_base(x, y, 2.0))
+              rule=partials(lambda ap, x, y: (ap(DIV, 1.0, ap(MUL, x, ap(LOG, 2.0))),),
+                            taylor=lambda y, x: _log_base(x, y, 2.0)))
 LOG10 = define("log10", 1, math.log10, _ufunc("log10"), doc="base-10 logarithm",
-               partials=lambda ap, x, y: (ap(DIV, 1.0, ap(MUL, x, ap(LOG, 10.0))),),
-               taylor=lambda y, x: _log_base(x, y, 10.0))
+               rule=partials(lambda ap, x, y: (ap(DIV, 1.0, ap(MUL, x, ap(LOG, 10.0))),),
+                             taylor=lambda y, x: _log_base(x, y, 10.0)))
 SQRT = define("sqrt", 1, math.sqrt, _ufunc("sqrt"), doc="square root",
-              partials=lambda ap, x, y: (ap(DIV, 0.5, y),),
-              taylor=lambda y, x: T.sqrt(x, y))
+              rule=partials(lambda ap, x, y: (ap(DIV, 0.5, y),),
+                            taylor=lambda y, x: T.sqrt(x, y)))
 CBRT = define("cbrt", 1, math.cbrt, _ufunc("cbrt"), doc="cube root",
-              partials=lambda ap, x, y: (ap(DIV, 1.0, ap(MUL, 3.0, ap(POW, y, 2.0))),),
-              taylor=lambda y, x: T.power(x, 1.0 / 3.0, y))
+              rule=partials(lambda ap, x, y: (ap(DIV, 1.0, ap(MUL, 3.0, ap(POW, y, 2.0))),),
+                            taylor=lambda y, x: T.power(x, 1.0 / 3.0, y)))
 LOG1P = define("log1p", 1, math.log1p, _ufunc("log1p"), doc="log(1 + x), accurate near 0",
-               partials=lambda ap, x, y: (ap(DIV, 1.0, ap(ADD, 1.0, x)),),
-               taylor=lambda y, x: T.log([x[0] + 1.0] + x[1:], y))
+               rule=partials(lambda ap, x, y: (ap(DIV, 1.0, ap(ADD, 1.0, x)),),
+                             taylor=lambda y, x: T.log([x[0] + 1.0] + x[1:], y)))
 EXPM1 = define("expm1", 1, math.expm1, _ufunc("expm1"), doc="exp(x) - 1, accurate near 0",
-               partials=lambda ap, x, y: (ap(ADD, y, 1.0),),
-               taylor=lambda y, x: [y] + T.exp(x, y + 1.0)[1:])
+               rule=partials(lambda ap, x, y: (ap(ADD, y, 1.0),),
+                             taylor=lambda y, x: [y] + T.exp(x, y + 1.0)[1:]))
 _TWO_OVER_ROOT_PI = 2.0 / math.sqrt(math.pi)
 ERF = define("erf", 1, math.erf, lambda x: np().vectorize(math.erf, otypes=[float])(x),
              doc="error function",
-             partials=lambda ap, x, y: (ap(MUL, _TWO_OVER_ROOT_PI,
+             rule=partials(lambda ap, x, y: (ap(MUL, _TWO_OVER_ROOT_PI,
                                            ap(EXP, ap(NEG, ap(POW, x, 2.0)))),),
-             taylor=lambda y, x: T.from_derivative(
+                           taylor=lambda y, x: T.from_derivative(
                  x, y, T.scale(T.exp(T.neg(T.mul(x, x)), ap_value(EXP, -x[0] * x[0])),
-                               _TWO_OVER_ROOT_PI)))
+                               _TWO_OVER_ROOT_PI))))
 
-ABS = define("abs", 1, abs, _ufunc("abs"), doc="absolute value (abs'(0) = 0)", kinks=True,
-             partials=lambda ap, x, y: (ap(SIGN, x),),
-             taylor=lambda y, x: [y] + T.scale(x, _sgn(x[0]))[1:])
+ABS = define("abs", 1, abs, _ufunc("abs"), doc="absolute value (abs'(0) = 0)",
+             kink=Kink(_at_zero, "using abs'(0) = 0"),
+             rule=partials(lambda ap, x, y: (ap(SIGN, x),),
+                           taylor=lambda y, x: [y] + T.scale(x, _sgn(x[0]))[1:]))
 SIGN = define("sign", 1, _sign, _ufunc("sign"), doc="sign: -1, 0 or 1 (derivative 0)",
-              taylor=_flat)
+              rule=ZERO)
 FLOOR = define("floor", 1, lambda x: float(math.floor(x)) if math.isfinite(x) else x,
-               _ufunc("floor"), doc="round down (derivative 0)", taylor=_flat)
+               _ufunc("floor"), doc="round down (derivative 0)", rule=ZERO)
 CEIL = define("ceil", 1, lambda x: float(math.ceil(x)) if math.isfinite(x) else x,
-              _ufunc("ceil"), doc="round up (derivative 0)", taylor=_flat)
+              _ufunc("ceil"), doc="round up (derivative 0)", rule=ZERO)
 
 
 def _atan2_taylor(y, a, b):
@@ -275,29 +248,30 @@ def _atan2_taylor(y, a, b):
 
 ATAN2 = define("atan2", 2, math.atan2, _ufunc("arctan2"), "atan2(y, x)",
                "angle of the point (x, y)",
-               partials=lambda ap, a, b, y: (
+               rule=partials(lambda ap, a, b, y: (
                    ap(DIV, b, ap(ADD, ap(POW, a, 2.0), ap(POW, b, 2.0))),
                    ap(NEG, ap(DIV, a, ap(ADD, ap(POW, a, 2.0), ap(POW, b, 2.0))))),
-               taylor=_atan2_taylor)
+                             taylor=_atan2_taylor))
 HYPOT = define("hypot", 2, math.hypot, _ufunc("hypot"), "hypot(x, y)",
                "sqrt(x^2 + y^2) without overflow",
-               partials=lambda ap, a, b, y: (ap(DIV, a, y), ap(DIV, b, y)),
-               taylor=lambda y, a, b: T.sqrt(T.add(T.mul(a, a), T.mul(b, b)), y))
+               rule=partials(lambda ap, a, b, y: (ap(DIV, a, y), ap(DIV, b, y)),
+                             taylor=lambda y, a, b: T.sqrt(T.add(T.mul(a, a), T.mul(b, b)), y)))
 # sigmoid' = y·sigmoid(-x), which keeps its accuracy in the tails where 1 - y rounds to 0.
 SIGMOID = define("sigmoid", 1, _sigmoid, _sigmoid_t, doc="logistic function 1/(1 + exp(-x))",
-                 partials=lambda ap, x, y: (ap(MUL, y, ap(SIGMOID, ap(NEG, x))),),
-                 taylor=lambda y, x: T.logistic(x, y),
+                 rule=partials(lambda ap, x, y: (ap(MUL, y, ap(SIGMOID, ap(NEG, x))),),
+                               taylor=lambda y, x: T.logistic(x, y)),
                  residual=_sigmoid_residual, vjp_residual=lambda g, slope, p: (g * slope,))
 # relu' = sign(relu(x)): 1 where x > 0 and 0 elsewhere, so relu'(0) = 0.
 RELU = define("relu", 1, _relu, lambda x: np().maximum(x, 0.0),
-              doc="max(x, 0) (relu'(0) = 0)", kinks=True,
-              partials=lambda ap, x, y: (ap(SIGN, y),),
-              taylor=lambda y, x: [y] + T.scale(x, _positive(x[0]))[1:])
+              doc="max(x, 0) (relu'(0) = 0)",
+              kink=Kink(_at_zero, "using relu'(0) = 0"),
+              rule=partials(lambda ap, x, y: (ap(SIGN, y),),
+                            taylor=lambda y, x: [y] + T.scale(x, _positive(x[0]))[1:]))
 SOFTPLUS = define("softplus", 1, _softplus, lambda x: np().logaddexp(0.0, x),
                   doc="log(1 + exp(x)), stable",
-                  partials=lambda ap, x, y: (ap(SIGMOID, x),),
-                  taylor=lambda y, x: T.from_derivative(
-                      x, y, T.logistic(x, ap_value(SIGMOID, x[0]))))
+                  rule=partials(lambda ap, x, y: (ap(SIGMOID, x),),
+                                taylor=lambda y, x: T.from_derivative(
+                      x, y, T.logistic(x, ap_value(SIGMOID, x[0])))))
 
 
 def _tie_split(ap, a, b, sign):
@@ -307,37 +281,14 @@ def _tie_split(ap, a, b, sign):
 
 
 MAX = define("max", 2, _max2, _ufunc("maximum"), "max(a, b)",
-             "larger of a and b (ties split the derivative)", kinks=True,
-             partials=lambda ap, a, b, y: (_tie_split(ap, a, b, 1), _tie_split(ap, a, b, -1)),
-             taylor=lambda y, a, b: [y] + _weighted(a, b, (1.0 + _sgn(a[0] - b[0])) / 2.0)[1:])
+             "larger of a and b (ties split the derivative)", kink=TIE,
+             rule=partials(lambda ap, a, b, y: (_tie_split(ap, a, b, 1), _tie_split(ap, a, b, -1)),
+                           taylor=lambda y, a, b: [y] + _weighted(a, b, (1.0 + _sgn(a[0] - b[0])) / 2.0)[1:]))
 MIN = define("min", 2, _min2, _ufunc("minimum"), "min(a, b)",
-             "smaller of a and b (ties split the derivative)", kinks=True,
-             partials=lambda ap, a, b, y: (_tie_split(ap, a, b, -1), _tie_split(ap, a, b, 1)),
-             taylor=lambda y, a, b: [y] + _weighted(a, b, (1.0 - _sgn(a[0] - b[0])) / 2.0)[1:])
+             "smaller of a and b (ties split the derivative)", kink=TIE,
+             rule=partials(lambda ap, a, b, y: (_tie_split(ap, a, b, -1), _tie_split(ap, a, b, 1)),
+                           taylor=lambda y, a, b: [y] + _weighted(a, b, (1.0 - _sgn(a[0] - b[0])) / 2.0)[1:]))
 
 ALIASES = {"logistic": "sigmoid"}
 SCALAR_FUNCTIONS = sorted(n for n, p in TABLE.items()
                           if p.symbol is None and p.numeric) + sorted(ALIASES)
-
-
-def _at_zero(x, *rest):
-    return x == 0
-
-
-def _tie(a, b, *rest):
-    return a == b
-
-
-# Where operations are not differentiable, and the convention diffi uses there (SPEC §4).
-ABS.at_kink, ABS.kink_convention = _at_zero, "using abs'(0) = 0"
-RELU.at_kink, RELU.kink_convention = _at_zero, "using relu'(0) = 0"
-MAX.at_kink, MAX.kink_convention = _tie, "a tie: the derivative is split evenly"
-MIN.at_kink, MIN.kink_convention = _tie, "a tie: the derivative is split evenly"
-for _comparison_op in (LT, LE, GT, GE):
-    _comparison_op.at_kink = _tie
-    _comparison_op.kink_convention = ("a comparison on its boundary (an 'if' there "
-                                      "differentiates the branch taken)")
-
-
-for _boolean_op in (LT, LE, GT, GE, EQ, NE, NOT):
-    _boolean_op.boolean = True  # gives true/false: arithmetic identities must keep it

@@ -16,11 +16,12 @@ def constant(value, n: int) -> list:
     return [value] + [0.0 * value] * n
 
 
-def variable(value, n: int) -> list:
-    """The series of the variable itself: x0 + t."""
+def variable(value, n: int, scale: float = 1.0) -> list:
+    """The series of the variable itself, x0 + scale·t (a scale other than 1 keeps the
+    coefficients of high orders within float64: see diffi.modes.forward)."""
     out = constant(value, n)
     if n >= 1:
-        out[1] = out[1] + 1.0
+        out[1] = out[1] + scale
     return out
 
 

@@ -1,0 +1,101 @@
+"""A directive's result as part of the graph: what makes a derivative mean the same thing
+wherever it is written.
+
+A directive computes its value at its point in the mode it was asked for. When that
+value depends on the graph outside the directive — a variable it reads, a function's
+parameter, the point's own expression, an enclosing directive's input — the result is
+one DERIVED node whose inputs are those outside nodes (its frontier). The node stands
+for the graph that computes the result from them: the derivative's formula, built by
+symbolic mode from the same table rules over symbols for the variables, then set on the
+nodes the variables stood for. The graph is built only when something needs it (an
+enclosing derivative whose tape reaches the node, or a re-evaluation at another point:
+diffi.core.tape), so a directive costs no more for being differentiable.
+
+Inside a formula (an enclosing directive without a point, whose inputs have no
+values), there is no value to compute: the graph is the result.
+"""
+from __future__ import annotations
+
+from .. import table
+from ..arrays import is_array
+from ..core.graph import Node
+from ..core.tape import Tape, replay
+from ..errors import DiffiError
+from ..modes import symbolic
+
+_NUMERIC_TYPES = (float, bool, tuple)
+
+
+class Derived:
+    """The params of a DERIVED node: how to build the graph it stands for (once)."""
+
+    __slots__ = ("_build", "ast", "_graph")
+
+    def __init__(self, build, ast):
+        self._build = build
+        self.ast = ast        # the directive (its source, for tables and graphs)
+        self._graph = None
+
+    def expand(self, node: Node) -> Node:
+        """The graph that computes the node's value from its inputs."""
+        if self._graph is None:
+            self._graph = self._build()
+        return self._graph
+
+    def recompute(self, values):
+        """(Replays expand a DERIVED node instead: the graph gives its value.)"""
+        raise DiffiError("internal error: a directive's result was recomputed directly",
+                         self.ast.span)
+
+
+def is_variable(node: Node) -> bool:
+    """Whether a node's value can change under an enclosing derivative: anything but a
+    literal constant, a function or a string."""
+    if node.op is table.CONST and node.name is None:
+        return False
+    value = node.value
+    return value is None or type(value) in _NUMERIC_TYPES or is_array(value)
+
+
+def frontier(tape: Tape, actual: list[Node]) -> list[Node]:
+    """The outside nodes a derivative along the tape depends on: the nodes the variables
+    stand for, and the values the active steps read from outside the tape's active part
+    (literal constants left out), in graph order."""
+    found: dict[int, Node] = {}
+    for node in actual:
+        if is_variable(node):
+            found[node.id] = node
+    active = tape.active
+    for step in tape.steps:
+        for i in step.inputs:
+            if i.id not in active and i.id not in found and is_variable(i):
+                found[i.id] = i
+    return [found[k] for k in sorted(found)]
+
+
+def formula(tape: Tape, make) -> tuple[Node, list[Node]]:
+    """make(b, tape, rebuilt, symbols): a formula built over symbols that stand for the
+    tape's inputs (`rebuilt` maps the tape's nodes to formulas over them); with the
+    symbols, whose values are the inputs' (symbolic mode's value is the formula's)."""
+    b = symbolic.Builder()
+    symbols = [Node(table.CONST, (), x.value, name=x.name or "x") for x in tape.inputs]
+    rebuilt = symbolic.rebuild(tape, b, {x.id: s for x, s in zip(tape.inputs, symbols)},
+                               keep_inactive=True)
+    return make(b, tape, rebuilt, symbols), symbols
+
+
+def over(tape: Tape, actual: list[Node], make) -> Node:
+    """make's formula with each symbol replaced by the node its input stands for
+    (`actual`: a point's expression, or the input itself): part of the graph."""
+    result, symbols = formula(tape, make)
+    return replay(result, {s.id: a for s, a in zip(symbols, actual)}, {})
+
+
+def settle(ev, ast, tape: Tape, actual: list[Node], value, make):
+    """The directive's result: its value, as a DERIVED node over its frontier when it
+    depends on the graph outside the directive (else the value alone)."""
+    outside = frontier(tape, actual)
+    if not outside:
+        return value
+    return ev.record(table.DERIVED, tuple(outside), value, ast.span,
+                     params=Derived(lambda: over(tape, actual, make), ast))

@@ -1,0 +1,247 @@
+"""A derivative means the same thing wherever it is written (diffi/directives/derived.py):
+in a function body, in a block, in recursion, in a function passed to another, nested
+in another directive, re-evaluated along the graph — in every mode, by numbers and by
+tensors — and d/dw by a tensor gives every partial."""
+from __future__ import annotations
+
+import io
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import diffi
+from diffi.frontends.session import make_session
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def last(source: str):
+    """The last value source prints (warnings, such as a derivative by a name a random
+    expression lacks, are other tests' subject)."""
+    return diffi.Interpreter(warn=lambda message, span: None).run(source)[-1]
+
+
+# The forms that were wrong, with the exact answers --------------------------------------
+
+NEWTON = "f(x) = x^2\nnewton(x) = x - (d/dx f(x)) / (d2/dx2 f(x))\nnewton(3)"
+HESSIAN = "f(x, y) = x*y + sin(x)\nhf(x, y) = hessian f(x, y) wrt x, y\nhf(3, 0)"
+
+FORMS = [
+    ("g(t) = d/dt t^2\ng(3)", 6.0),
+    (NEWTON, 0.0),
+    (HESSIAN, [[-math.sin(3), 1.0], [1.0, 0.0]]),
+    ("f(x) = x^3\nd/dx (d/dx f) at x = 2", 12.0),
+    ("d/dx (d/dx x^3) at x = 2", 12.0),
+    ("d/dy (d/dx x^2*y^3) at x = 1, y = 2", 24.0),
+    ("f(x, y) = x^2*y^3\ngrad (d/dx f(x, y)) wrt x, y at x = 1, y = 2",
+     [2 * 8.0, 2 * 1 * 3 * 4.0]),
+    ("g(t) = d/dt t^3\nd/dx g(x) at x = 2", 12.0),
+    ("g(t) = d/dt t^3\nd2/dx2 g(x) at x = 2", 6.0),
+    ("x = 2\ny = d/dx x^3\nd/dx y", 12.0),
+    ("a = 3\ny = d/dx x^2*a at x = 1\nd/da y", 2.0),
+    ("d/dy (d/dx x^2 at x = y) at y = 5", 2.0),
+    ("(d/dx a*x^2 at a = 2)(3)", 12.0),
+    ("w = [1, 2, 3]\nd/dw sum(w^2)", [2.0, 4.0, 6.0]),
+    ("L(w) = mean(w^2)\nstep(w) = w - 0.5*(grad L(w) wrt w)\nstep([1, 2])", [0.5, 1.0]),
+    ("h(a) = { b = a^2; d/db b*a }\nh(2)", 2.0),
+    ("apply(f, x) = f(x)\ng(t) = d/dt t^3\napply(g, 2)", 12.0),
+    ("g(t) = { u = t^2; d/dt u*t }\ng(2)", 12.0),
+]
+
+
+@pytest.mark.parametrize("source, expected", FORMS, ids=[f[0].splitlines()[-1] for f in FORMS])
+def test_each_form_gives_the_exact_derivative_through_the_api(source, expected):
+    np.testing.assert_allclose(last(source), expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("source", ["f(x) = x^3\nd/dx (d/dx f)", "d/dx (d/dx x^3)"])
+def test_nested_derivatives_without_a_point_are_formulas(source):
+    assert str(last(source)) == "6*x"
+
+
+def test_a_gradient_of_a_derivative_is_a_formula_in_both_variables():
+    assert str(last("f(x, y) = x^2*y\ngrad (d/dx f(x, y)) wrt x, y")) == "[2*y, 2*x]"
+
+
+def test_the_forms_through_the_command_line():
+    # each source's last value, printed as diffi prints it
+    sources = ["g(t) = d/dt t^2\ng(3)", NEWTON, HESSIAN, "f(x) = x^3\nd/dx (d/dx f)",
+               "w = [1, 2, 3]\nd/dw sum(w^2)"]
+    outputs = []
+    for source in sources:
+        done = subprocess.run([sys.executable, "-m", "diffi", "-c", source], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    matrix = "[[-0.141120008059867,                  1],\n [                 1,                  0]]\n"
+    assert outputs == ["6\n", "0\n", matrix, "6*x\n", "[2, 4, 6]\n"]
+
+
+def test_the_forms_in_a_repl_session():
+    out = io.StringIO()
+    session = make_session(None, out, out, width=lambda: 80)
+    for line in ["g(t) = d/dt t^2", "g(3)", "f(x) = x^2",
+                 "newton(x) = x - (d/dx f(x)) / (d2/dx2 f(x))", "newton(3)",
+                 "w = [1, 2, 3]", "d/dw sum(w^2)"]:
+        assert session.handle(line)
+    assert out.getvalue() == "6\n0\n[2, 4, 6]\n"
+
+
+# Every directive, every position, every mode --------------------------------------------
+
+# (directive written with the variable t, the same directive at top level with a point)
+DIRECTIVES = {
+    "d": ("d/dt t^2*sin(t)", "d/dt t^2*sin(t) at t = 1.3"),
+    "d3": ("d3/dt3 t^2*sin(t)", "d3/dt3 t^2*sin(t) at t = 1.3"),
+    "grad": ("grad t^2*sin(t) wrt t", "grad t^2*sin(t) wrt t at t = 1.3"),
+    "hessian": ("hessian t^2*sin(t) wrt t", "hessian t^2*sin(t) wrt t at t = 1.3"),
+    "jacobian": ("jacobian [t^2, sin(t)] wrt t", "jacobian [t^2, sin(t)] wrt t at t = 1.3"),
+}
+MODES = ["", " using forward", " using reverse", " using numeric", " using symbolic"]
+# where the directive stands: each gives the directive's value at t = 1.3
+POSITIONS = {
+    "function body": "g(t) = {D}\ng(1.3)",
+    "block": "t = 1.3\n{{ u = 2; {D} }}",
+    "block in a body": "g(t) = {{ s = t; {D} }}\ng(1.3)",
+    "recursion": "g(n, t) = if n == 0 then ({D}) else g(n - 1, t)\ng(3, 1.3)",
+    "passed to a function": "g(t) = {D}\napply(f, a) = f(a)\napply(g, 1.3)",
+    "nested call": "g(t) = {D}\nh(s) = g(s)\nh(1.3)",
+    "top level": "t = 1.3\n{D}",
+}
+
+
+def _allowed(kind: str, mode: str) -> bool:
+    if kind == "d3" and "reverse" in mode:
+        return False  # reverse mode gives first derivatives (an error, tested elsewhere)
+    return not (kind == "hessian" and "forward" in mode or "reverse" in mode and kind == "hessian")
+
+
+CASES = [(kind, mode, where) for kind in DIRECTIVES for mode in MODES for where in POSITIONS
+         if _allowed(kind, mode)]
+
+
+@pytest.mark.parametrize("kind, mode, where", CASES)
+def test_a_directive_means_the_same_wherever_it_is_written(kind, mode, where):
+    inside, top = DIRECTIVES[kind]
+    expected = last(top + mode)
+    got = last(POSITIONS[where].format(D=inside + mode))
+    if "numeric" in mode:
+        np.testing.assert_allclose(got, expected, rtol=1e-8)
+    else:
+        np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_derivative_inside_a_function_is_differentiable_again(mode):
+    # d/dx of g(x) = d/dt t^2*sin(t): the second derivative, exact whatever mode g used
+    second = last("d2/dt2 t^2*sin(t) at t = 1.3")
+    got = last(f"g(t) = d/dt t^2*sin(t){mode}\nd/dx g(x) at x = 1.3")
+    assert got == pytest.approx(second, rel=1e-12)
+
+
+# Derivatives by tensors -----------------------------------------------------------------
+
+TENSOR_CASES = [
+    ("sum(w^2)", [1.0, 2.0, 3.0], lambda w: 2 * w),
+    ("w^2", [1.0, 2.0], lambda w: np.diag(2 * w)),
+    ("[[1, 2], [3, 4]] @ w", [1.0, 1.0], lambda w: np.array([[1.0, 2.0], [3.0, 4.0]])),
+    ("sin(w) * 2", [[0.5, 1.0], [1.5, 2.0]],
+     lambda w: np.einsum("ij,ik,jl->ijkl", 2 * np.cos(w), np.eye(2), np.eye(2))),
+    ("w[0]*w[1]", [2.0, 3.0], lambda w: np.array([w[1], w[0]])),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("expr, w, exact", TENSOR_CASES, ids=[c[0] for c in TENSOR_CASES])
+def test_the_derivative_by_a_tensor_has_every_partial(expr, w, exact, mode):
+    w = np.array(w)
+    value = last(f"d/dw {expr} at w = {w.tolist()}{mode}")
+    expected = exact(w)
+    it = diffi.Interpreter()
+    it["w"] = w
+    assert np.shape(value) == np.shape(it.eval(expr)) + w.shape == expected.shape
+    np.testing.assert_allclose(value, expected, rtol=1e-8 if "numeric" in mode else 1e-13,
+                               atol=1e-12)
+
+
+def test_explain_shows_a_derivative_by_a_tensor():
+    it, shown = diffi.Interpreter(), []
+    it.execute("explain d/dw [w[0]*w[1], w[1]] at w = [1, 2]", "<test>",
+               lambda node: shown.append(it.format_result(node)))
+    text = shown[0]
+    assert text.startswith("forward mode: one pass per element of w (2), each seeding")
+    assert "  v̇3 = v2·v̇1 + v1·v̇2 = 2\n" in text
+    assert text.endswith("d/dw: every partial, shape (2, 2) = shape of the result + shape "
+                         "of w\n[[2, 1],\n [0, 1]]")
+
+
+def test_a_higher_derivative_by_a_tensor_names_hessian():
+    with pytest.raises(diffi.DiffiTypeError, match="for second derivatives use hessian"):
+        last("d2/dw2 sum(w^3) at w = [1, 2]")
+
+
+# Gradient descent written by hand, as on the board ------------------------------------
+
+GD = """X = [[1, 0.5], [1, 1.5], [1, -0.5], [1, -1.5]]
+y = [1, 1, 0, 0]
+L(w) = mean(softplus(X @ w) - y * (X @ w))
+step(w) = w - 1*(grad L(w) wrt w)
+train(w, k) = if k == 0 then w else train(step(w), k - 1)
+"""
+
+
+def test_hand_written_gradient_descent_matches_minimize():
+    by_hand = last(GD + "train([0, 0], 100)")
+    it = diffi.Interpreter()
+    it.run(GD + "w = [0, 0]\nminimize L(w) wrt w using gd(rate = 1, steps = 100);")
+    np.testing.assert_allclose(by_hand, it["w"], rtol=1e-12, atol=1e-15)
+
+
+# The property: inside a body, the same as at top level -----------------------------------
+
+UNARY = ["sin", "cos", "exp", "tanh", "sigmoid", "softplus"]
+
+
+@st.composite
+def expressions(draw, depth=3):
+    if depth == 0 or draw(st.booleans()):
+        return draw(st.sampled_from(["x", "y", "x", "2", "0.5"]))
+    kind = draw(st.sampled_from(["unary", "+", "*", "-", "^"]))
+    if kind == "unary":
+        return f"{draw(st.sampled_from(UNARY))}({draw(expressions(depth - 1))})"
+    left, right = draw(expressions(depth - 1)), draw(expressions(depth - 1))
+    if kind == "^":
+        return f"({left})^2"
+    return f"({left}) {kind} ({right})"
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(), st.sampled_from(["d", "grad", "hessian"]),
+       st.sampled_from(MODES), st.sampled_from([0.7, -1.2]))
+def test_a_directive_in_a_body_is_the_directive_at_its_point(expr, kind, mode, a):
+    if kind == "hessian" and ("forward" in mode or "reverse" in mode):
+        mode = ""
+    directive = {"d": f"d/dx {expr}", "grad": f"grad {expr} wrt x, y",
+                 "hessian": f"hessian {expr} wrt x, y"}[kind]
+    top = last(f"{directive} at x = {a}, y = 0.4{mode}")
+    body = last(f"g(x, y) = {directive}{mode}\ng({a}, 0.4)")
+    nested = last(f"g(x, y) = {directive}{mode}\nh(u) = {{ v = u; g(v, 0.4) }}\nh({a})")
+    tolerance = 1e-7 if "numeric" in mode else 1e-12
+    np.testing.assert_allclose(body, top, rtol=tolerance, atol=1e-12)
+    np.testing.assert_allclose(nested, top, rtol=tolerance, atol=1e-12)
+
+
+@pytest.mark.parametrize("source, formula", [
+    ("d/dx a*x^2 at a = 2", "4*x"),
+    ("grad a*x^2*y at a = 2", "[y*x^2]"),
+    ("d/dx x*y at y = 3", "3"),
+])
+def test_a_point_that_gives_some_names_leaves_a_formula_in_the_others(source, formula):
+    assert str(last(source)) == formula

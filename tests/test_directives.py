@@ -710,3 +710,55 @@ def test_one_element_and_empty_tensors_in_directives(source, value):
 def test_check_of_an_empty_tensor_says_it_needs_a_scalar():
     with pytest.raises(DiffiTypeError, match="check needs a scalar expression, not a matrix"):
         diffi.Interpreter().eval("check [[]] * w at w = 1")
+
+
+# Found by the long fuzzing run: each was an internal error ---------------------------------
+
+@pytest.mark.parametrize("source, message", [
+    ("explain d/dx sin([9.9]) at x = []", "explain has no pass to show: x is an empty tensor"),
+    ("hessian sum(W^2) wrt W at W = [1, 2] using numeric",
+     "numeric mode differences a hessian by numbers; W is a tensor: use forward or reverse "
+     "mode"),
+    ('jacobian "richardson" at z = 1 using numeric',
+     "numeric mode differences numbers or tensors, not a string"),
+    ("d/dW (0, (-7.0,)) at W = [1, 2]",
+     "d/dW by a tensor needs a number or a tensor, not a tuple"),
+    ("hessian x*t at x = 2, t = inf using numeric",
+     "numeric differences need a finite point, not inf"),
+    ('d2/da2 a at a = 5e-324 using numeric(method = "forward")',
+     "the step 0 is too small to change x = 4.94066e-324 at order 2: give a larger step"),
+    ("vstack([[2]], [[3]], axis = 1e308)",
+     "an axis is a whole number from -32 to 31: tensors have at most 32 dimensions"),
+    ("ones(0, 123456789012345678901234567890)",
+     "a side of 123456789012345677877719597056 is more than a tensor can have"),
+])
+def test_hostile_directives_and_calls_are_diffi_errors(source, message):
+    it = diffi.Interpreter(warn=lambda message, span: None)
+    with pytest.raises(DiffiError) as caught:
+        it.eval(source)
+    assert caught.value.message == message
+    assert "internal error" not in caught.value.message
+
+
+def test_a_one_element_tensor_has_a_numeric_hessian():
+    it = diffi.Interpreter(warn=lambda message, span: None)
+    np.testing.assert_allclose(it.eval("hessian [x^2*y] at x = 1, y = 2 using numeric"),
+                               [[4, 2], [2, 0]], atol=1e-4)
+
+
+def test_a_long_name_or_string_is_shortened_in_a_message():
+    it = diffi.Interpreter()
+    it.run("x = 1")
+    with pytest.raises(DiffiError) as caught:
+        it.eval('[1, 2]["' + "s" * 20_000 + '"]')
+    assert len(caught.value.message) < 200
+    with pytest.raises(DiffiError) as caught:
+        it.eval("s" * 20_000 + ")")
+    assert len(caught.value.message) < 300
+
+
+def test_a_graph_holding_a_function_value_shows_its_name(tmp_path):
+    it = diffi.Interpreter(files=str(tmp_path), warn=lambda message, span: None)
+    it.run("g(t) = 1")
+    assert str(it.eval('(graph (explain graph g to "g.dot"))')) == "g(t) = 1"
+    assert (tmp_path / "g.dot").read_text(encoding="utf-8").startswith("digraph")

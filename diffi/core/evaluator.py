@@ -389,8 +389,9 @@ class Evaluator:
         value = node.value
         if type(value) is float and math.isfinite(value) and value == int(value):
             return int(value)
-        raise DiffiTypeError(f"an index must be a whole number, not {format_value(value)}",
-                             start_of(ast))
+        shown = format_value(value)  # (a long string is shortened: a message stays short)
+        shown = shown if len(shown) <= 80 else shown[:79] + "…"
+        raise DiffiTypeError(f"an index must be a whole number, not {shown}", start_of(ast))
 
     def eval_vector(self, ast, scope):
         items = [self.eval(i, scope) for i in ast.items]

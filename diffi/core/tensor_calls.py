@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .. import table
 from ..arrays import as_value, is_array, np
-from ..errors import DiffiTypeError, ShapeError
+from ..errors import DiffiTypeError, LimitError, ShapeError
 from ..table.tensors import _array
 from . import data
 from .limits import elements_of
@@ -97,6 +97,9 @@ def concat_call(axis_default):
         node = keywords.pop("axis", None)
         _no_keywords(keywords, "concat", span)
         axis = axis_default if node is None else _whole(node, span, negative=True)
+        if not -32 <= axis < 32:  # (tensors have at most 32 dimensions)
+            raise ShapeError("an axis is a whole number from -32 to 31: tensors have at "
+                             "most 32 dimensions", span)
         return record(evaluator, table.CONCAT, args, axis, span)
     return call
 
@@ -143,6 +146,8 @@ def _dims(evaluator, args, span) -> tuple:
     if len(dims) > 32:
         raise ShapeError("tensors have at most 32 dimensions", span)
     evaluator.reserve(elements_of(dims), span)
+    if any(d >= 2 ** 62 for d in dims):  # (an empty tensor's other sides too)
+        raise LimitError(f"a side of {max(dims)} is more than a tensor can have", span)
     return dims
 
 

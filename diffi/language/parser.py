@@ -572,7 +572,8 @@ def _describe_token(token: Token) -> str:
         return "end of input"
     if token.type == "_NL":
         return "end of line"
-    return f"'{token.value}'"
+    text = token.value if len(token.value) <= 60 else token.value[:59] + "…"
+    return f"'{text}'"
 
 
 def translate(error: UnexpectedInput, source: str, state: ParseState) -> DiffiSyntaxError:

@@ -466,7 +466,11 @@ def _constant_syntax(value) -> S.Node:
         return S.Vector([_constant_syntax(as_value(v)) for v in value])
     if isinstance(value, str):
         return S.Str(value)
-    return S.Num(float(value))
+    if isinstance(value, tuple):
+        return S.TupleLit([_constant_syntax(v) for v in value])
+    if type(value) is not float:  # a function (or a report) shown by its name
+        return S.Name(getattr(value, "name", None) or type(value).__name__.lower())
+    return S.Num(value)
 
 
 def _node_syntax(node: Node, syntax: dict, spines: Spines | None = None) -> S.Node:

@@ -720,6 +720,8 @@ def test_check_of_an_empty_tensor_says_it_needs_a_scalar():
      "numeric mode differences a hessian by numbers; W is a tensor: use forward or reverse "
      "mode"),
     ('jacobian "richardson" at z = 1 using numeric',
+     "jacobian needs numbers or tensors, not a string"),
+    ('jacobian (if x > 1 then "a" else x) at x = 1 using numeric',
      "numeric mode differences numbers or tensors, not a string"),
     ("d/dW (0, (-7.0,)) at W = [1, 2]",
      "d/dW by a tensor needs a number or a tensor, not a tuple"),
@@ -762,3 +764,18 @@ def test_a_graph_holding_a_function_value_shows_its_name(tmp_path):
     it.run("g(t) = 1")
     assert str(it.eval('(graph (explain graph g to "g.dot"))')) == "g(t) = 1"
     assert (tmp_path / "g.dot").read_text(encoding="utf-8").startswith("digraph")
+
+
+@pytest.mark.parametrize("source, message", [
+    ("grad [x*y, x + y] wrt x, y", "a gradient needs a scalar expression, not a vector; use "
+                                   "jacobian"),
+    ("grad (v, [1, 2]) wrt x", "a gradient needs a scalar expression, not a tuple; use "
+                               "jacobian"),
+    ("jacobian (x, [x, 2]) at x = 1", "jacobian needs numbers or tensors, not a tuple"),
+    ('d2/dx2 x^3 at x = 0 using numeric(step = 1e308, method = "central")',
+     "the step 1e+308 is too large for order 2: give a smaller step"),
+])
+def test_shapes_a_directive_cannot_take_are_diffi_errors(source, message):
+    with pytest.raises(DiffiError) as caught:
+        diffi.Interpreter(warn=lambda message, span: None).eval(source)
+    assert caught.value.message == message

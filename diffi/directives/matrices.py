@@ -134,6 +134,10 @@ def _jacobian_value(ast, problem, traced, mode, options):
     np = arrays.np()
     xs = traced.xs
     outputs = _components(traced.output)
+    for o in outputs:
+        if not (is_array(o.value) or type(o.value) in (float, bool)):
+            raise DiffiTypeError(f"jacobian needs numbers or tensors, not a "
+                                 f"{kind_of(o.value)}", ast.span)
     m = sum(np.size(o.value) for o in outputs)
     n = sum(np.size(x.value) for x in xs)
     if m == 0 or n == 0:  # an empty output or variable: an empty matrix, nothing to run

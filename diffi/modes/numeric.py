@@ -143,9 +143,17 @@ def difference(sample, x: float, order: int, method: str, h: float, notes=None) 
     quotient = _forward_difference if method == "forward" else _central_difference
     if type(x) is float and not math.isfinite(x):
         raise DiffiTypeError(f"numeric differences need a finite point, not {x:g}")
-    if type(x) is float and (not h ** order > 0 or x + h == x):  # (a step lost in rounding)
-        raise DiffiTypeError(f"the step {h:g} is too small to change x = {x:g} at order "
-                             f"{order}: give a larger step")
+    if type(x) is float:
+        try:
+            reach = h ** order
+        except OverflowError:
+            reach = math.inf
+        if not reach < math.inf:
+            raise DiffiTypeError(f"the step {h:g} is too large for order {order}: give a "
+                                 f"smaller step")
+        if not reach > 0 or x + h == x:  # (a step lost in rounding)
+            raise DiffiTypeError(f"the step {h:g} is too small to change x = {x:g} at order "
+                                 f"{order}: give a larger step")
     value = quotient(sample, x, order, h)
     gap = _magnitude(quotient(sample, x, order, 2 * h) - value)
     noise = _round_off(sample, x, h, order, method, value)

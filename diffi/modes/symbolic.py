@@ -344,6 +344,11 @@ def reverse_derivatives(tape: Tape, rebuilt: dict, b: Builder, seed=None) -> dic
     """Adjoint formulas of every active node reached, for the tape's first output
     (with adjoint `seed`, 1 by default: a scalar output)."""
     output = tape.outputs[0]
+    if seed is None and (output.op is table.TUPLE
+                         or output.op is table.VECTOR and not is_array(output.value)):
+        kind = "vector" if output.op is table.VECTOR else "tuple"  # (a formula's shape)
+        raise DiffiTypeError(f"a gradient needs a scalar expression, not a {kind}; use "
+                             f"jacobian")
     if seed is None:  # (a one-element tensor's seed is ones in its shape)
         seed = np().ones(output.value.shape) if is_array(output.value) else 1.0
     adjoint = {output.id: b.node(seed)}

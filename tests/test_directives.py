@@ -779,3 +779,18 @@ def test_shapes_a_directive_cannot_take_are_diffi_errors(source, message):
     with pytest.raises(DiffiError) as caught:
         diffi.Interpreter(warn=lambda message, span: None).eval(source)
     assert caught.value.message == message
+
+
+def test_a_taylor_series_through_a_pole_is_a_diffi_error():
+    with pytest.raises(DiffiTypeError) as caught:
+        diffi.Interpreter().eval("d10/dx10 x^x at x = 0")
+    assert caught.value.message == ("no derivative of order 10 here: 'pow' has no Taylor "
+                                    "series at this point")
+
+
+def test_numeric_mode_subtracts_booleans_as_numbers():
+    it = diffi.Interpreter(warn=lambda message, span: None)
+    it.run("t = [1, -2, 3]")
+    assert np.array_equal(it.eval("d/dt (t <= 0) at t = [1, -2, 3] using numeric"),
+                          np.zeros((3, 3)))
+    assert np.array_equal(it.eval("d/dt (t <= [0]) at t = 2 using numeric"), [0.0])

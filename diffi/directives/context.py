@@ -149,7 +149,9 @@ def _numeric_output(problem, values):
     tensor (a tuple, a string or a function is refused, at the directive)."""
     calls.check(problem.ast.span)  # (each evaluation may be short: the timeout holds)
     value = problem.output_at(values)
-    if type(value) is float or is_array(value):
+    if is_array(value):  # (booleans subtract as numbers: true - false is 1)
+        return value.astype(float) if value.dtype.kind == "b" else value
+    if type(value) is float:
         return value
     if type(value) is bool:
         return float(value)

@@ -12,7 +12,7 @@ from contextlib import nullcontext
 
 from .. import arrays, calls
 from ..arrays import is_array, zero_like
-from ..errors import DiffiError
+from ..errors import DiffiError, DiffiTypeError
 from ..core.tape import Tape
 from ..table import reader
 from ..table import series as T
@@ -59,7 +59,12 @@ def taylor(tape: Tape, variable, order: int, scale: float = 1.0) -> dict:
         args = [series[i.id] if i.id in series else T.constant(_value(i), order)
                 for i in node.inputs]
         with quiet(node.value):
-            series[node.id] = reader.series(node, args, order)
+            try:
+                series[node.id] = reader.series(node, args, order)
+            except ZeroDivisionError:  # (a series through a pole, such as log at 0)
+                raise DiffiTypeError(f"no derivative of order {order} here: "
+                                     f"'{node.op.name}' has no Taylor series at this point",
+                                     node.span) from None
     return series
 
 

@@ -390,7 +390,7 @@ class Evaluator:
         if type(value) is float and math.isfinite(value) and value == int(value):
             return int(value)
         shown = format_value(value)  # (a long string is shortened: a message stays short)
-        shown = shown if len(shown) <= 80 else shown[:79] + "…"
+        shown = shown if len(shown) <= 1000 else shown[:999] + "…"
         raise DiffiTypeError(f"an index must be a whole number, not {shown}", start_of(ast))
 
     def eval_vector(self, ast, scope):

@@ -47,12 +47,12 @@ def compile_time(it, repeat: int = 3) -> float:
     listing the tape, the check, and writing and assembling value_and_grad."""
     from diffi.compile.scalar import Compiled, trace
     from diffi.core.tape import Tape
-    from diffi.interpreter import fewer_collections
+    from diffi.calls import process_settings
     fn, ev = it.globals["chain"].node.value, it.evaluator
     best = math.inf
     for _ in range(repeat):
         ev.begin_statement()
-        with fewer_collections():  # as in a directive method
+        with process_settings():  # as in a directive method
             tape, reads = trace(ev, fn, (0.5,))
             start = time.perf_counter()
             compiled = Compiled(Tape(tape.outputs, tape.inputs), reads)

@@ -13,6 +13,12 @@ class Span:
     end_line: int
     end_column: int  # exclusive
 
+@dataclass(slots=True)
+class NamedSpan(Span):
+    """A span in another source than the statement running: a warning raised inside a
+    function defined by an earlier run names the source it is in."""
+
+    name: str = ""
 class DiffiError(Exception):
     """Any error in a diffi program or in a call of the Python API."""
 
@@ -97,7 +103,7 @@ def render(level: str, message: str, span: Span | None, source: str | None,
     if span is None:
         return head
     where = f" --> {filename or '<input>'}:{span.line}:{span.column}"
-    lines = (source or "").splitlines()
+    lines = source_lines(source or "")
     if not 1 <= span.line <= len(lines):
         return f"{head}\n{where}"
     text = lines[span.line - 1]
@@ -111,8 +117,19 @@ def render(level: str, message: str, span: Span | None, source: str | None,
                       f"{pad} | {lead}{'^' * width}"])
 
 
+def source_lines(source: str) -> list[str]:
+    """A source's lines as diffi counts them: a line ends at \\n (or \\r\\n). No other
+    character ends one: a lone \\r and a form feed are spaces to the lexer, and \\v,
+    \\x85 or \\u2028 are characters it refuses, on the line they stand on. (Carriage
+    returns at a line's end are not shown.)"""
+    return [line.rstrip("\r") for line in source.split("\n")]
+
+
 def format_warning(message: str, span: Span | None) -> str:
-    """The one-line form of a warning: `message (line L, column C)`."""
+    """The one-line form of a warning: `message (line L, column C)`, and `of NAME`
+    when the span is in another source than the statement that ran."""
     if span is None:
         return message
-    return f"{message} (line {span.line}, column {span.column})"
+    name = getattr(span, "name", "")
+    where = f" of {name}" if name else ""
+    return f"{message} (line {span.line}, column {span.column}{where})"

@@ -5,7 +5,7 @@ other exception escapes, and a failing statement leaves every binding as it was.
 """
 from __future__ import annotations
 
-import gc
+import os
 import sys
 import threading
 import warnings
@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias, Union
 
-from . import arrays, table
+from . import arrays, calls, table
 from .arrays import as_value, is_array
-from .core.evaluator import Evaluator, Limits
+from .core.evaluator import Evaluator
+from .core.files import FilePolicy
 from .core.graph import Binding, Node
 from .core.library import BUILTINS, constant
+from .core.limits import GIGABYTE, Limits
 from .core.values import NOTHING, PRECISION, Function, UserFunction, format_value, summarising
 from .errors import (ArityError, DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning,
                      LimitError, format_warning)
@@ -39,50 +41,10 @@ PythonValue: TypeAlias = Union[float, bool, str, "numpy.ndarray", tuple, "DiffiF
 Point: TypeAlias = Union[Mapping[str, Any], float, tuple, list, None]
 Names: TypeAlias = Union[str, Iterable[str], None]
 
-STACK_DEPTH = 200_000  # Python frames allowed while evaluating deeply nested input
-
-
-@contextmanager
-def deep_stack():
-    """Let deeply nested programs evaluate; Python 3.11 frames live on the heap.
-
-    The limit is process-wide, so it is raised once and never lowered: lowering it
-    again could cut short another thread's interpreter in the middle of its work.
-    """
-    if sys.getrecursionlimit() < STACK_DEPTH:
-        sys.setrecursionlimit(STACK_DEPTH)
-    yield
-
-
-# While diffi runs a program, the cyclic garbage collector starts a pass every
-# 50,000 allocations rather than every 700. Building a graph allocates objects that
-# live as long as the session (nodes, spans, syntax), and with the default thresholds
-# the full collections that this growth triggers cost more than parsing and evaluating
-# together. The caller's thresholds come back when the outermost run ends.
-RELAXED_THRESHOLDS = (50_000, 50, 100)
-_gc_lock = threading.Lock()
-_gc_runs = 0
-_gc_saved = None
-
-
-@contextmanager
-def fewer_collections():
-    """Relax the garbage collector's thresholds for the duration of a run (re-entrant)."""
-    global _gc_runs, _gc_saved
-    with _gc_lock:
-        if _gc_runs == 0:
-            _gc_saved = gc.get_threshold()
-            if _gc_saved[0] > 0:  # a threshold of 0 means the caller turned collection off
-                gc.set_threshold(*(max(mine, theirs) for mine, theirs
-                                   in zip(RELAXED_THRESHOLDS, _gc_saved)))
-        _gc_runs += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_runs -= 1
-            if _gc_runs == 0:
-                gc.set_threshold(*_gc_saved)
+# The Python API's defaults bound what untrusted input can take (docs/embedding.md);
+# the command and the REPL pass their own (no timeout, no memory bound, files on).
+API_LIMITS = dict(max_depth=1000, max_nodes=20_000_000, max_elements=100_000_000,
+                  max_memory=2 * GIGABYTE, timeout=10.0, run_timeout=60.0)
 
 
 def run_directive(evaluator, ast, scope):
@@ -97,31 +59,46 @@ def compile_cache():
     return Cache()
 
 
-def _python_warning(message: str, span) -> None:
-    warnings.warn(format_warning(message, span), DiffiWarning, stacklevel=4)
-
-
 class Interpreter:
-    """A diffi session: variables, functions and the graph that made them."""
+    """A diffi session: variables, functions and the graph that made them.
 
-    def __init__(self, *, max_depth: int = 1000, max_nodes: int = 20_000_000,
-                 max_elements: int = 100_000_000, timeout: float | None = None,
-                 files: bool = True, precision: int = PRECISION,
+    Calls on one interpreter are serialised by a lock (two threads take turns); each
+    call gets its own time budget when it starts running. Two interpreters are
+    independent and may run at the same time on two threads.
+    """
+
+    def __init__(self, *, max_depth: int | None = API_LIMITS["max_depth"],
+                 max_nodes: int | None = API_LIMITS["max_nodes"],
+                 max_elements: int | None = API_LIMITS["max_elements"],
+                 max_memory: int | None = API_LIMITS["max_memory"],
+                 timeout: float | None = API_LIMITS["timeout"],
+                 run_timeout: float | None = API_LIMITS["run_timeout"],
+                 files: bool | str = False, precision: int = PRECISION,
                  output: Callable[[str], object] | None = None,
                  warn: Callable[[str, Any], object] | None = None,
                  progress: Any = None) -> None:
-        self.limits = Limits(max_depth, max_nodes, max_elements, timeout)
-        self.files = files
+        self.limits = Limits(max_depth, max_nodes, max_elements, timeout, max_memory,
+                             run_timeout)
+        policy = FilePolicy(files)
         self.globals: dict[str, Binding] = {}
-        self._output = output or (lambda text: print(text))
-        self._warn = warn or _python_warning
+        self._output = _callable("output", output) or (lambda text: print(text))
+        self._warnings: list = []  # the default warn's, issued when the call returns
+        self._warn = _callable("warn", warn) or (
+            lambda message, span: self._warnings.append(format_warning(message, span)))
         self.evaluator = Evaluator(self.globals, self.limits, self._output, self._warn,
-                                   precision, directives=run_directive,
+                                   _precision(precision), directives=run_directive,
                                    compile_cache=compile_cache)
-        self.evaluator.files = files
-        self.evaluator.progress = progress  # start(steps) / update(step, loss) / finish(…)
+        self.evaluator.files = policy
+        self.evaluator.progress = _progress(progress)  # start / update / finish(…)
         self._parsed: dict = {}  # expression strings of API calls -> syntax (immutable)
         self.style = "text"  # how show() prints values: "text", or "latex" (:format latex)
+        self._lock = threading.Lock()
+
+    @property
+    def files(self):
+        """The file policy: False, True, or the folder files are confined to."""
+        policy = self.evaluator.files
+        return policy.root or policy.enabled
 
     @property
     def base_dir(self) -> str | None:
@@ -130,6 +107,8 @@ class Interpreter:
 
     @base_dir.setter
     def base_dir(self, folder: str | None) -> None:
+        if folder is not None and not isinstance(folder, str):
+            raise DiffiTypeError("base_dir is a folder's path (a string) or None")
         self.evaluator.base_dir = folder
 
     @property
@@ -140,7 +119,7 @@ class Interpreter:
 
     @property
     def failed_checks(self) -> int:
-        """How many `check` directives found the modes disagreeing."""
+        """How many `check` directives found the modes disagreeing (or incomplete)."""
         return self.evaluator.failed_checks
 
     @property
@@ -149,7 +128,29 @@ class Interpreter:
 
     @precision.setter
     def precision(self, digits: int) -> None:
-        self.evaluator.precision = max(1, min(17, int(digits)))
+        self.evaluator.precision = _precision(digits)
+
+    # Calls -----------------------------------------------------------------------------
+
+    def _call(self, work, relax_collector: bool = True):
+        """Run work() as one call: this interpreter's turn (its lock), a fresh budget,
+        a thread with a deep stack (diffi.calls); the default warn's warnings after."""
+        if calls.current().owner is self:
+            raise DiffiError("this interpreter is busy with the call that runs this "
+                             "callback: use another interpreter inside output, warn or "
+                             "progress")
+        with self._lock:
+            budget = calls.Budget(self.limits.timeout, self.limits.run_timeout, owner=self)
+            self.evaluator.budget = budget
+            try:
+                return calls.run(lambda: _guarded(work), budget, relax_collector)
+            finally:
+                self._issue_warnings()
+
+    def _issue_warnings(self) -> None:
+        pending, self._warnings[:] = list(self._warnings), []
+        for text in pending:
+            warnings.warn(text, DiffiWarning, stacklevel=_caller_level())
 
     @property
     def threshold(self) -> int | None:
@@ -189,33 +190,35 @@ class Interpreter:
         """
         if not isinstance(source, str):
             raise DiffiTypeError(f"source must be a string, not {type(source).__name__}")
+        if not isinstance(filename, str):
+            raise DiffiTypeError(f"filename must be a string, not {type(filename).__name__}")
         if with_statement:
             report = on_result
         else:
             def report(node, stmt):
                 on_result(node)
-        with fewer_collections():
-            self._execute(source, filename, report, echo_silent)
+        self._call(lambda: self._execute(str(source), filename, report, echo_silent))
 
     def _execute(self, source, filename, on_result, echo_silent) -> None:
+        self.evaluator.budget.begin_statement()  # parsing has a statement's time
         try:
-            statements, error = parse_prefix(source)
-        except RecursionError:
-            raise LimitError("the program is nested too deeply to parse").locate(
-                source, filename) from None
+            with internal_errors():
+                statements, error = parse_prefix(source)
         except DiffiError as error:
             raise error.locate(source, filename)
-        except Exception as error:  # a bug in diffi: still a DiffiError for the caller
-            raise DiffiError(f"internal error while parsing ({type(error).__name__}: "
-                             f"{error})").locate(source, filename) from error
-        for stmt in statements:
+        for i, stmt in enumerate(statements):
             node = self._statement(stmt, source, filename)
             shown = node is not None and (node.op is table.REPORT or (
                 node.value is not None and node.value is not NOTHING))
             if shown and node.value is not None:
                 self._answer(node)
-            if shown and (echo_silent or not stmt.silent):
-                on_result(node, stmt)
+            try:
+                if shown and (echo_silent or not stmt.silent):
+                    on_result(node, stmt)
+            except KeyboardInterrupt:  # (forced in after the statement committed)
+                if i < len(statements) - 1 or error is not None:
+                    raise  # the next statement is the one interrupted
+                return  # the last one is done: reported as done
         if error is not None:  # `sin x` or `x y`: now that the names are known, say which
             raise refine(error, self.is_function).locate(source, filename)
 
@@ -236,18 +239,27 @@ class Interpreter:
     def execute_statement(self, stmt: S.Node, source: str = "",
                           filename: str = "<input>") -> Node | None:
         """Run one parsed statement with the session's limits; errors leave no trace."""
-        with fewer_collections():
-            return self._statement(stmt, source, filename)
+        return self._call(lambda: self._statement(stmt, source, filename))
 
     def _statement(self, stmt, source, filename):
+        """Run one statement, all or nothing: a failure (or Ctrl-C) takes back what it
+        changed (evaluator.roll_back)."""
         evaluator = self.evaluator
         evaluator.begin_statement()
+        evaluator.source = evaluator.statement_source = (source, filename)
         try:
-            with internal_errors(getattr(stmt, "span", None)), deep_stack(), \
+            with internal_errors(getattr(stmt, "span", None)), \
                     summarising(evaluator.threshold):
                 return evaluator.execute(stmt, evaluator.globals)
         except DiffiError as error:
+            evaluator.roll_back()
             raise error.locate(source, filename)
+        except KeyboardInterrupt:
+            evaluator.roll_back(interrupted=True)
+            raise
+        except BaseException:
+            evaluator.roll_back()
+            raise
 
     def show(self, node: Node) -> None:
         """Print a statement's result through the interpreter's output, as a script does."""
@@ -271,28 +283,32 @@ class Interpreter:
 
     def __getitem__(self, name: str) -> PythonValue:
         name = _spelling(name)
-        binding = self.globals.get(name)
-        node = binding.node if binding is not None else BUILTINS.get(name)
+        binding = self.globals.get(name) if isinstance(name, str) else None
+        node = binding.node if binding is not None else BUILTINS.get(name) \
+            if isinstance(name, str) else None
         if node is None:
-            raise DiffiNameError(f"name '{name}' is not defined")
+            raise DiffiNameError(f"name {_quoted(name)} is not defined")
         return to_python(node.value, self)
 
     def __setitem__(self, name: str, value: object) -> None:
         if not isinstance(name, str) or not vocabulary.NAME_RE.fullmatch(name) \
                 or _spelling(name) in S.RESERVED:
-            raise DiffiTypeError(f"{name!r} is not a valid diffi name")
+            raise DiffiTypeError(f"{_quoted(name)} is not a valid diffi name")
         name = _spelling(name)
-        node = constant(from_python(value), name)
-        self.globals[name] = Binding(name, node)
+        value = from_python(value, self.evaluator.memory)
+        with self._lock:
+            _track(self.evaluator, value)
+            self.globals[name] = Binding(name, constant(value, name))
 
     def __delitem__(self, name: str) -> None:
         name = _spelling(name)
-        if name not in self.globals:
-            raise DiffiNameError(f"name '{name}' is not defined")
-        del self.globals[name]
+        with self._lock:
+            if not isinstance(name, str) or name not in self.globals:
+                raise DiffiNameError(f"name {_quoted(name)} is not defined")
+            del self.globals[name]
 
     def __contains__(self, name: str) -> bool:
-        return _spelling(name) in self.globals
+        return isinstance(name, str) and _spelling(name) in self.globals
 
     def names(self) -> list[str]:
         """The names the session has defined, in the order they were first bound."""
@@ -300,7 +316,8 @@ class Interpreter:
 
     def reset(self) -> None:
         """Forget every name the session defined."""
-        self.globals.clear()
+        with self._lock:
+            self.globals.clear()
 
     # Differentiation (docs/differentiation.md) -------------------------------------------
 
@@ -308,7 +325,7 @@ class Interpreter:
                    order: int = 1, **options: object) -> PythonValue:
         """d^order/d wrt^order of expr: a number or array, or a formula without a point."""
         if not isinstance(order, int) or isinstance(order, bool) or order < 1:
-            raise DiffiTypeError(f"order must be a whole number >= 1, not {order!r}")
+            raise DiffiTypeError(f"order must be a whole number >= 1, not {order!r:.40}")
         if not isinstance(wrt, str):
             raise DiffiTypeError("wrt names one variable, as a string")
         _variable_name(wrt)
@@ -328,21 +345,32 @@ class Interpreter:
         """grad of a user function at a tuple of floats by its compiled tape (or None).
 
         The same result as the directive `grad f at (…)` (which also uses the compiled
-        tape), without building the directive: the cheap path for repeated calls.
+        tape), without building the directive: the cheap path for repeated calls. Only a
+        tape compiled already is used here, on the caller's thread; otherwise the
+        directive runs (and compiles) as a call.
         """
         binding = self.globals.get(name) if isinstance(name, str) else None
         fn = binding.node.value if binding is not None else None
         if not isinstance(fn, UserFunction) or not isinstance(at, tuple) \
                 or len(at) != len(fn.params):
             return None
-        values = tuple(float(a) if type(a) is int else a for a in at)  # at=(3, 0) too
+        values = tuple(float(a) if type(a) is float or type(a) is int and abs(a) < 2 ** 53
+                       else a for a in at)  # at=(3, 0) too
         if not all(type(a) is float for a in values):
             return None
-        evaluator = self.evaluator
-        evaluator.begin_statement()
-        with internal_errors():
-            result = evaluator.compiled.run(evaluator, fn, values, gradient=True)
+        result = self._compiled(fn, values, gradient=True)
         return None if result is None else arrays.np().array(result[1])
+
+    def _compiled(self, fn, values, gradient):
+        """fn's compiled tape run on the caller's thread, if one is compiled (or None)."""
+        if calls.current().owner is self:
+            return None
+        with self._lock:
+            evaluator = self.evaluator
+            evaluator.begin_statement()
+            with internal_errors():
+                return evaluator.compiled.run(evaluator, fn, values, gradient=gradient,
+                                              compile=False)
 
     def backprop(self, expr: str, wrt: Names = None, at: Point = None) -> Trace:
         """The gradient's Trace: rows of the forward and backward passes (str() prints it)."""
@@ -391,7 +419,7 @@ class Interpreter:
         cached = self._parsed.get(source)
         if cached is not None:
             return cached
-        statements = parse(source)
+        statements = self._call(lambda: _parsed(source))
         if len(statements) != 1 or not isinstance(statements[0], S.ExprStmt):
             raise DiffiTypeError("give one expression, like \"f(x, y)\" or \"f\"")
         if len(self._parsed) > 256:
@@ -402,32 +430,98 @@ class Interpreter:
     def call(self, fn: Function, args: Iterable[object],
              keywords: dict[str, object] | None = None) -> PythonValue:
         """Call a diffi function from Python with Python values (keywords by name)."""
-        values = tuple(from_python(a) for a in args)
-        named = {k: from_python(v) for k, v in (keywords or {}).items()}
+        memory = self.evaluator.memory
+        values = tuple(from_python(a, memory) for a in args)
+        named = {k: from_python(v, memory) for k, v in (keywords or {}).items()}
         if isinstance(fn, UserFunction):
             values, named = bind_arguments(fn, values, named), {}
+        compilable = isinstance(fn, UserFunction) and len(values) == len(fn.params)
+        if compilable:
+            fast = self._compiled(fn, values, gradient=False)
+            if fast is not None:
+                return fast
+        # (no lasting graph is built: the collector's thresholds are left alone)
+        return self._call(lambda: self._traced_call(fn, values, named, compilable),
+                          relax_collector=False)
+
+    def _traced_call(self, fn, values, named, compilable):
         evaluator = self.evaluator
         evaluator.begin_statement()
-        compilable = isinstance(fn, UserFunction) and len(values) == len(fn.params)
         try:
             with internal_errors():
                 if compilable:
                     fast = evaluator.compiled.run(evaluator, fn, values, gradient=False)
                     if fast is not None:
                         return fast
+                for value in (*values, *named.values()):
+                    _track(evaluator, value)
                 nodes = [Node(table.CONST, (), v, None, p) for v, p in zip(values, fn.params)] \
                     if compilable else [constant(v) for v in values]
-                with deep_stack():
-                    evaluator.recording = {} if compilable else None
-                    output = evaluator.call(fn, nodes, {k: constant(v) for k, v in
-                                                        named.items()}, None)
-                    if compilable:
-                        evaluator.compiled.remember(fn, nodes, output, evaluator.recording)
-                    return to_python(output.value, self)
+                evaluator.recording = {} if compilable else None
+                output = evaluator.call(fn, nodes, {k: constant(v) for k, v in named.items()},
+                                        None)
+                if compilable:
+                    evaluator.compiled.remember(fn, nodes, output, evaluator.recording)
+                return to_python(output.value, self)
         finally:
             evaluator.recording = None
 
 
+def _parsed(source: str) -> list:
+    with internal_errors():
+        return parse(source)
+
+
+def _guarded(work):
+    """work(), with Python's own errors turned into DiffiErrors (see internal_errors)."""
+    with internal_errors():
+        return work()
+
+
+def _track(evaluator, value) -> None:
+    """Count a tensor given from Python against max_memory (before it is bound)."""
+    if is_array(value):
+        evaluator.memory.reserve(value.size, None, "a tensor given from Python")
+        evaluator.memory.track(value)
+    elif isinstance(value, tuple):
+        for item in value:
+            _track(evaluator, item)
+
+
+def _callable(name: str, value):
+    if value is not None and not callable(value):
+        raise DiffiTypeError(f"{name} must be a function (or None), not "
+                             f"{type(value).__name__}")
+    return value
+
+
+def _progress(value):
+    if value is not None and not all(callable(getattr(value, m, None))
+                                     for m in ("start", "update", "finish")):
+        raise DiffiTypeError("progress must have start(steps), update(step, loss) and "
+                             "finish(interrupted) methods (or be None)")
+    return value
+
+
+def _precision(digits) -> int:
+    if isinstance(digits, bool) or not isinstance(digits, int):
+        raise DiffiTypeError(f"precision is a whole number of digits (1 to 17), not "
+                             f"{digits!r:.40}")
+    return max(1, min(17, digits))
+
+
+def _quoted(name) -> str:
+    text = repr(name)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _caller_level() -> int:
+    """The stacklevel of warnings.warn that names the first frame outside diffi."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 def bind_arguments(fn: UserFunction, args: tuple, keywords: dict) -> tuple:
     """Positional and keyword arguments as the values of fn's parameters, in order;
     an unknown name, a parameter given twice, or one left out is a DiffiError."""
@@ -466,7 +560,8 @@ def internal_errors(span=None):
     except MemoryError:
         raise LimitError("out of memory", span) from None
     except Exception as error:
-        raise DiffiError(f"internal error ({type(error).__name__}: {error})", span) from error
+        raise DiffiError(f"internal error ({type(error).__name__}: {error})"[:500],
+                         span) from error
 
 
 class DiffiFunction:
@@ -498,16 +593,25 @@ def _spelling(name):
 def _names(wrt) -> list | None:
     if wrt is None:
         return None
-    names = [wrt] if isinstance(wrt, str) else list(wrt)
+    if isinstance(wrt, str):
+        names = [wrt]
+    elif isinstance(wrt, (list, tuple)):
+        names = list(wrt)
+    else:
+        raise DiffiTypeError(f"wrt takes a variable's name or a list of names, not "
+                             f"{type(wrt).__name__}")
     for name in names:
         _variable_name(name)
-    return [S.Name(_spelling(n)) for n in names]
+    spelled = [_spelling(n) for n in names]
+    if len(set(spelled)) != len(spelled):
+        raise DiffiTypeError("wrt names each variable once")
+    return [S.Name(n) for n in spelled]
 
 
 def _variable_name(name) -> None:
     """wrt's names must be names a program could bind (not `at`, not `2x`)."""
     if not isinstance(name, str) or not vocabulary.NAME_RE.fullmatch(name):
-        raise DiffiTypeError(f"wrt takes variable names, not {name!r}")
+        raise DiffiTypeError(f"wrt takes variable names, not {_quoted(name)}")
     if _spelling(name) in S.RESERVED:
         raise DiffiTypeError(f"wrt takes variable names: '{name}' is a reserved word")
 
@@ -517,7 +621,11 @@ def _point(at):
     if at is None:
         return None
     if isinstance(at, dict):
-        return S.Point([S.Keyword(_spelling(str(k)), S.Literal(from_python(v)))
+        for name in at:
+            if not isinstance(name, str) or not vocabulary.NAME_RE.fullmatch(name) \
+                    or _spelling(name) in S.RESERVED:
+                raise DiffiTypeError(f"at takes variable names as keys, not {_quoted(name)}")
+        return S.Point([S.Keyword(_spelling(k), S.Literal(from_python(v)))
                         for k, v in at.items()])
     if isinstance(at, list):
         at = tuple(at)
@@ -530,7 +638,7 @@ def _mode(mode, options) -> S.Mode | None:
     if mode is None:
         mode = "numeric"
     if not isinstance(mode, str):
-        raise DiffiTypeError(f"mode is a name like 'forward', not {mode!r}")
+        raise DiffiTypeError(f"mode is a name like 'forward', not {_quoted(mode)}")
     return S.Mode(mode, [], [S.Keyword(k, S.Literal(from_python(v)))
                              for k, v in options.items()])
 
@@ -546,16 +654,34 @@ def to_python(value: object, interpreter: Interpreter | None = None) -> PythonVa
     if isinstance(value, Function):
         return DiffiFunction(value, interpreter) if interpreter else value
     if is_array(value):
-        return value.copy()
+        return _copied(value, interpreter)
     return value
 
 
-def from_python(value: object) -> object:
-    """A Python value as a diffi value; anything else is a DiffiTypeError."""
+def _copied(array, interpreter):
+    """A tensor for Python: a copy, or a read-only view of the interpreter's own when a
+    copy would not fit in the memory left (max_memory, the process's limit) or in the
+    time left (timeout)."""
+    if interpreter is None or array.size < 1_000_000 or (
+            interpreter.evaluator.memory.fits(array.nbytes)
+            and array.size / calls.rate("element") < calls.current().left()):
+        return array.copy()
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+def from_python(value: object, memory: Any = None) -> object:
+    """A Python value as a diffi value; anything else is a DiffiTypeError. With the
+    interpreter's `memory`, a tensor larger than its limits is refused before it is copied."""
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise DiffiTypeError(f"{_quoted(value)} is too large for a number "
+                                 f"(float64 holds up to about 1.8e308)") from None
     if isinstance(value, DiffiFunction):
         return value.function
     if isinstance(value, Function):
@@ -563,15 +689,20 @@ def from_python(value: object) -> object:
     if isinstance(value, tuple):
         if all(type(v) is float for v in value):
             return value
-        return tuple(from_python(v) for v in value)
+        return tuple(from_python(v, memory) for v in value)
     if isinstance(value, str):
         return value
     numpy = arrays.np()
     if isinstance(value, (list, numpy.ndarray, numpy.generic)):
+        if memory is not None and isinstance(value, numpy.ndarray):
+            memory.reserve(value.size, None, "a tensor given from Python")
         try:
             array = numpy.asarray(value, dtype=float)
-        except (TypeError, ValueError) as error:
-            raise DiffiTypeError(f"cannot use {type(value).__name__} as a tensor: {error}") from None
+        except (TypeError, ValueError, OverflowError) as error:
+            raise DiffiTypeError(f"cannot use {type(value).__name__} as a tensor: "
+                                 f"{str(error)[:200]}") from None
+        if array.ndim > 32:
+            raise DiffiTypeError("tensors have at most 32 dimensions")
         return as_value(array.copy())
     raise DiffiTypeError(f"a Python {type(value).__name__} is not a diffi value "
                          f"(use numbers, booleans, NumPy arrays or tuples)")

@@ -45,6 +45,16 @@ def test_a_large_output_is_flushed_before_the_quick_exit(tmp_path):
 
 
 
+
+def test_a_deeply_nested_script_gives_values_or_a_limit_error_never_a_crash(tmp_path):
+    deep = "x = " + "(2, " * 20_000 + "1" + ")" * 20_000
+    deeper = "y = " + "[" * 100_000 + "1" + "]" * 100_000
+    done = run_diffi(tmp_path, script(tmp_path, f"{deep}\nx[0]\n{deeper}\n"))
+    assert done.stdout == "2\n"
+    assert done.stderr.startswith("error: the program is nested too deeply to evaluate\n"
+                                  " --> model.dfi:3:1\n")
+    assert done.returncode == 1
+
 @pytest.mark.parametrize("closed, source, status, other", [
     (1, "x = 1; x", 0, ""),
     (1, "log(-1)", 0, "warning: value of log is nan at -1 (line 1, column 1)\n"),

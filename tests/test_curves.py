@@ -12,7 +12,7 @@ from diffi.directives.plots import Curve, braille
 
 @pytest.fixture
 def it():
-    it = diffi.Interpreter()
+    it = diffi.Interpreter(files=True)
     it.eval("f(t) = t^3 + sin(t)")
     return it
 

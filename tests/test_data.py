@@ -13,8 +13,9 @@ from diffi.frontends.console import Console, run_file
 
 
 def loaded(tmp_path, text: str, **options):
+    # (an interpreter made from Python touches no file unless it is given files=…)
     (tmp_path / "d.csv").write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
-    it = Interpreter(**options)
+    it = Interpreter(**{"files": True, **options})
     it.base_dir = str(tmp_path)
     return it.eval('load("d.csv")')
 
@@ -71,7 +72,7 @@ def test_an_error_never_quotes_the_file(tmp_path):
 
 
 def test_a_missing_file(tmp_path):
-    it = Interpreter()
+    it = Interpreter(files=True)
     it.base_dir = str(tmp_path)
     with pytest.raises(DiffiError, match=r"cannot read nope\.csv: No such file or directory"):
         it.run('load("nope.csv")')
@@ -97,19 +98,19 @@ def test_without_a_script_a_relative_path_starts_at_the_working_directory(tmp_pa
                                                                          monkeypatch):
     (tmp_path / "d.csv").write_text("7\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    assert Interpreter().eval('load("d.csv")').tolist() == [[7.0]]
+    assert Interpreter(files=True).eval('load("d.csv")').tolist() == [[7.0]]
 
 
 def test_load_needs_a_file_name():
     with pytest.raises(DiffiTypeError, match=r'load takes a file name in quotes: '
                                              r'load\("data.csv"\)'):
-        Interpreter().run("load(3)")
+        Interpreter(files=True).run("load(3)")
 
 
 # save ------------------------------------------------------------------------------------
 
 def saved(tmp_path, source: str) -> tuple[Interpreter, str]:
-    it = Interpreter()
+    it = Interpreter(files=True)
     it.base_dir = str(tmp_path)
     assert it.run(source) == []
     return it, (tmp_path / "out.csv").read_text(encoding="utf-8")
@@ -147,7 +148,7 @@ def test_save_writes_the_losses_of_minimize(tmp_path):
      "cannot write no/such/folder/out.csv: No such file or directory"),
 ])
 def test_save_errors(tmp_path, source, message):
-    it = Interpreter()
+    it = Interpreter(files=True)
     it.base_dir = str(tmp_path)
     with pytest.raises(DiffiError) as caught:
         it.run(source)
@@ -168,7 +169,7 @@ def test_files_switched_off_refuse_load_and_save(tmp_path):
 
 
 def test_graph_to_a_relative_file_starts_where_load_and_save_do(tmp_path):
-    it = Interpreter()
+    it = Interpreter(files=True)
     it.base_dir = str(tmp_path)
     it.run('graph 1 + 2 to "g.dot"\nsave("s.csv", 3)')
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot", "s.csv"]

@@ -13,13 +13,14 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import diffi
-from diffi import DiffiError
+from diffi import DiffiError, DiffiTypeError
 from diffi.directives.check import _largest_difference
 from diffi.errors import format_warning
 
@@ -390,6 +391,41 @@ def test_check_at_an_if_boundary_disagrees(s):
     assert s.it.failed_checks == 1
 
 
+def test_check_is_incomplete_when_a_mode_could_not_run(s):
+    # forward and numeric mode refuse 10,001 passes: reverse and symbolic alone agree
+    s.run("W = ones(10001)")
+    text = s.report("check sum(W^2) wrt W")
+    assert "(not available: numeric mode perturbs every element: W has 10001" in text
+    assert flat(text)[-1] == ("largest relative difference: 0.0e+00 (all modes): "
+                              "INCOMPLETE, forward and numeric (richardson) did not run "
+                              "(tolerance 1e-06)")
+    assert s.it.failed_checks == 1
+    report = s.it.check("sum(W^2)", wrt="W")
+    assert not report.ok and report.missing == ["forward", "numeric (richardson)"]
+    assert report.to_data()["verdict"] == "incomplete"
+
+
+def test_check_is_incomplete_when_a_limit_stops_a_mode(monkeypatch):
+    from diffi import calls
+    from diffi.modes import numeric
+
+    def out_of_time(*args, **keywords):  # numeric mode running past the timeout
+        time.sleep(0.6)
+        calls.check()
+    monkeypatch.setattr(numeric, "richardson", out_of_time)
+    it = diffi.Interpreter(warn=lambda message, span: None, timeout=0.5)
+    report = it.check("x^2", at={"x": 3.0})
+    assert not report.ok
+    text = str(report)
+    assert "numeric (richardson)  (not available: the statement ran longer than 0.5 s " \
+           "(timeout))" in text
+    assert "INCOMPLETE, numeric (richardson)" in text and "agree" not in text
+    assert it.failed_checks == 1
+
+
+def test_check_without_any_mode_says_why(s):
+    with pytest.raises(DiffiTypeError, match="check needs a scalar expression, not a tuple"):
+        s.run("check (x, x) at x = 1")
 def test_the_check_report_gives_every_modes_value_the_verdict_and_the_cause():
     it = diffi.Interpreter()
     report = it.check("x^2*y", wrt=["x", "y"], at={"x": 3, "y": 2})
@@ -438,7 +474,7 @@ def test_the_check_report_says_which_mode_could_not_run_and_why():
 
 
 def test_graph_to_a_json_file_writes_nodes_and_edges(tmp_path):
-    it = diffi.Interpreter()
+    it = diffi.Interpreter(files=True)
     it.base_dir = str(tmp_path)
     it.run("w = 2; x = 3; y = sin(w*x)\ngrad y wrt w")
     assert it.run('graph y to "g.json"') == [pytest.approx(math.sin(6.0))]
@@ -455,7 +491,7 @@ def test_graph_to_a_json_file_writes_nodes_and_edges(tmp_path):
 def test_graph_to_an_unknown_kind_of_file_names_the_kinds():
     with pytest.raises(DiffiError, match=r"cannot write a graph as '\.txt': use \.dot, "
                                          r"\.json, \.svg or \.png"):
-        diffi.Interpreter().run('graph 1 + 2 to "g.txt"')
+        diffi.Interpreter(files=True).run('graph 1 + 2 to "g.txt"')
 
 
 def run_script(tmp_path, text: str):
@@ -472,6 +508,11 @@ def test_check_exit_status_is_1_when_modes_disagree(tmp_path):
     assert done.returncode == 1
     assert "DISAGREE" in done.stdout
     assert done.stdout.rstrip().endswith("2")      # the script goes on after a failed check
+
+
+def test_check_exit_status_is_1_when_a_mode_is_missing(tmp_path):
+    done = run_script(tmp_path, "W = ones(10001)\ncheck sum(W^2) wrt W\n")
+    assert done.returncode == 1 and "INCOMPLETE" in done.stdout
 
 
 def test_check_exit_status_is_0_when_modes_agree(tmp_path):
@@ -670,3 +711,102 @@ def test_a_non_finite_tensor_derivative_is_named_by_shape_as_values_are():
     it.run("grad sum(sqrt(W)) wrt W")
     assert seen == ["value of log is infinite at a tensor of shape (30, 30)",
                     "derivative of sqrt is infinite at a tensor of shape (30, 30)"]
+
+
+@pytest.mark.parametrize("source, value", [
+    ("check [y] at y = 2", 0.0),                # a one-element tensor is a scalar
+    ("d/dx 0.5 at x = []", []),                 # by an empty tensor: an empty result
+    ("d/dx x*2 at x = []", np.zeros((0, 0))),
+])
+def test_one_element_and_empty_tensors_in_directives(source, value):
+    it = diffi.Interpreter(warn=lambda message, span: None)
+    assert np.array_equal(it.eval(source), value)
+
+
+def test_check_of_an_empty_tensor_says_it_needs_a_scalar():
+    with pytest.raises(DiffiTypeError, match="check needs a scalar expression, not a matrix"):
+        diffi.Interpreter().eval("check [[]] * w at w = 1")
+
+
+# Found by the long fuzzing run: each was an internal error ---------------------------------
+
+@pytest.mark.parametrize("source, message", [
+    ("explain d/dx sin([9.9]) at x = []", "explain has no pass to show: x is an empty tensor"),
+    ("hessian sum(W^2) wrt W at W = [1, 2] using numeric",
+     "numeric mode differences a hessian by numbers; W is a tensor: use forward or reverse "
+     "mode"),
+    ('jacobian "richardson" at z = 1 using numeric',
+     "jacobian needs numbers or tensors, not a string"),
+    ('jacobian (if x > 1 then "a" else x) at x = 1 using numeric',
+     "numeric mode differences numbers or tensors, not a string"),
+    ("d/dW (0, (-7.0,)) at W = [1, 2]",
+     "d/dW by a tensor needs a number or a tensor, not a tuple"),
+    ("hessian x*t at x = 2, t = inf using numeric",
+     "numeric differences need a finite point, not inf"),
+    ('d2/da2 a at a = 5e-324 using numeric(method = "forward")',
+     "the step 0 is too small to change x = 4.94066e-324 at order 2: give a larger step"),
+    ("vstack([[2]], [[3]], axis = 1e308)",
+     "an axis is a whole number from -32 to 31: tensors have at most 32 dimensions"),
+    ("ones(0, 123456789012345678901234567890)",
+     "a side of 123456789012345677877719597056 is more than a tensor can have"),
+])
+def test_hostile_directives_and_calls_are_diffi_errors(source, message):
+    it = diffi.Interpreter(warn=lambda message, span: None)
+    with pytest.raises(DiffiError) as caught:
+        it.eval(source)
+    assert caught.value.message == message
+    assert "internal error" not in caught.value.message
+
+
+def test_a_one_element_tensor_has_a_numeric_hessian():
+    it = diffi.Interpreter(warn=lambda message, span: None)
+    np.testing.assert_allclose(it.eval("hessian [x^2*y] at x = 1, y = 2 using numeric"),
+                               [[4, 2], [2, 0]], atol=1e-4)
+
+
+def test_a_long_name_or_string_is_shortened_in_a_message():
+    it = diffi.Interpreter()
+    it.run("x = 1")
+    with pytest.raises(DiffiError) as caught:
+        it.eval('[1, 2]["' + "s" * 20_000 + '"]')
+    assert len(caught.value.message) < 1100
+    with pytest.raises(DiffiError) as caught:
+        it.eval("s" * 20_000 + ")")
+    assert len(caught.value.message) < 300
+
+
+def test_a_graph_holding_a_function_value_shows_its_name(tmp_path):
+    it = diffi.Interpreter(files=str(tmp_path), warn=lambda message, span: None)
+    it.run("g(t) = 1")
+    assert str(it.eval('(graph (explain graph g to "g.dot"))')) == "g(t) = 1"
+    assert (tmp_path / "g.dot").read_text(encoding="utf-8").startswith("digraph")
+
+
+@pytest.mark.parametrize("source, message", [
+    ("grad [x*y, x + y] wrt x, y", "a gradient needs a scalar expression, not a vector; use "
+                                   "jacobian"),
+    ("grad (v, [1, 2]) wrt x", "a gradient needs a scalar expression, not a tuple; use "
+                               "jacobian"),
+    ("jacobian (x, [x, 2]) at x = 1", "jacobian needs numbers or tensors, not a tuple"),
+    ('d2/dx2 x^3 at x = 0 using numeric(step = 1e308, method = "central")',
+     "the step 1e+308 is too large for order 2: give a smaller step"),
+])
+def test_shapes_a_directive_cannot_take_are_diffi_errors(source, message):
+    with pytest.raises(DiffiError) as caught:
+        diffi.Interpreter(warn=lambda message, span: None).eval(source)
+    assert caught.value.message == message
+
+
+def test_a_taylor_series_through_a_pole_is_a_diffi_error():
+    with pytest.raises(DiffiTypeError) as caught:
+        diffi.Interpreter().eval("d10/dx10 x^x at x = 0")
+    assert caught.value.message == ("no derivative of order 10 here: 'pow' has no Taylor "
+                                    "series at this point")
+
+
+def test_numeric_mode_subtracts_booleans_as_numbers():
+    it = diffi.Interpreter(warn=lambda message, span: None)
+    it.run("t = [1, -2, 3]")
+    assert np.array_equal(it.eval("d/dt (t <= 0) at t = [1, -2, 3] using numeric"),
+                          np.zeros((3, 3)))
+    assert np.array_equal(it.eval("d/dt (t <= [0]) at t = 2 using numeric"), [0.0])

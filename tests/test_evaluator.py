@@ -211,6 +211,20 @@ def test_print_with_no_arguments_prints_an_empty_line():
     assert lines == ["", "a 1"]
 
 
+def test_a_large_tensor_prints_summarised_as_numpy_does(it):
+    assert it.format(it.eval("linspace(1, 2000, 2000)")) == "[1, 2, 3, …, 1998, 1999, 2000]"
+    assert it.format(it.eval("reshape(linspace(1, 1200, 1200), 40, 30)")) == (
+        "[[   1,    2,    3, …,   28,   29,   30],\n"
+        " [  31,   32,   33, …,   58,   59,   60],\n"
+        " [  61,   62,   63, …,   88,   89,   90],\n"
+        " …,\n"
+        " [1111, 1112, 1113, …, 1138, 1139, 1140],\n"
+        " [1141, 1142, 1143, …, 1168, 1169, 1170],\n"
+        " [1171, 1172, 1173, …, 1198, 1199, 1200]]")
+    # up to 1,000 elements, every one
+    assert it.format(it.eval("linspace(1, 1000, 1000)")).count(", ") == 999
+
+
 def test_function_value_prints_as_its_definition(it):
     it.run("f(x, y) = x*y + sin(x)\nloss(x) = { a = x^2; b = 5*a; c = log(a); -b*c }")
     assert str(it.eval("f")) == "f(x, y) = x*y + sin(x)"
@@ -411,7 +425,8 @@ def test_long_sum_in_one_statement(it):
 
 
 @pytest.mark.slow
-def test_chain_of_a_million_operations(it):
+def test_chain_of_a_million_operations():
+    it = quiet(timeout=None, run_timeout=None)  # (size, not time: the machine may be slow)
     it.run("x = 1.0000001")
     it.run("y = x" + " * x" * 1_000_000)
     y = node(it, "y")
@@ -457,7 +472,8 @@ def test_default_limits_are_generous():
     assert it.limits.max_depth >= 1000
     assert it.limits.max_nodes >= 10**7
     assert it.limits.max_elements >= 10**8
-    assert it.limits.timeout is None
+    # the API bounds time and memory by default (docs/embedding.md); the command does not
+    assert it.limits.timeout == 10.0 and it.limits.max_memory == 2 * 1024 ** 3
 
 
 # Non-finite warnings -----------------------------------------------------------------------

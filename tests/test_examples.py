@@ -68,7 +68,7 @@ def printed_by_line(path: Path) -> dict[int, list[str]]:
     """The lines each source line's statements print: results and print(…)."""
     from diffi import Interpreter
     lines: dict[int, list[str]] = defaultdict(list)
-    it = Interpreter(warn=lambda message, span: None)
+    it = Interpreter(warn=lambda message, span: None, files=True)
     it.base_dir = str(path.parent)
     it.evaluator.on_print = lambda text, values, span: lines[span.line].extend(
         text.split("\n"))

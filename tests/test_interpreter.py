@@ -538,6 +538,90 @@ def test_a_bug_under_the_compiled_gradient_is_an_internal_diffi_error(monkeypatc
         it["f"](1.0)
 
 
+# Positions are drawn against the source that made them --------------------------------------
+
+def test_an_error_in_a_function_from_an_earlier_run_is_drawn_against_that_run():
+    it = quiet()
+    it.run("x = 1\n\n\n\nf(t) = t + nope", "lib.dfi")
+    with pytest.raises(DiffiNameError) as caught:
+        it.run("y = f(2)", "main.dfi")
+    error = caught.value
+    assert (error.line, error.column, error.filename) == (5, 12, "lib.dfi")
+    assert error.render() == ("error: name 'nope' is not defined\n"
+                              " --> lib.dfi:5:12\n"
+                              "  |\n"
+                              "5 | f(t) = t + nope\n"
+                              "  |            ^^^^")
+    assert "y" not in it
+
+
+def test_an_error_at_the_call_itself_stays_in_the_calling_source():
+    it = quiet()
+    it.run("f(t) = t", "lib.dfi")
+    with pytest.raises(diffi.ArityError) as caught:
+        it.run("\ny = f(1, 2)", "main.dfi")
+    assert (caught.value.line, caught.value.filename) == (2, "main.dfi")
+
+
+def test_a_warning_in_a_function_from_an_earlier_run_names_its_source():
+    seen = []
+    it = Interpreter(warn=lambda message, span: seen.append(
+        diffi.errors.format_warning(message, span)))
+    it.run("\n\nf(t) = log(t)", "lib.dfi")
+    it.run("f(0)")
+    it.run("log(0)")
+    assert seen == ["value of log is infinite at 0 (line 3, column 8 of lib.dfi)",
+                    "value of log is infinite at 0 (line 1, column 1)"]
+
+
+@pytest.mark.parametrize("source, line, column", [
+    ("x = 1;\fy = 2\nz = nope", 2, 5),     # a form feed is a space, not a line break
+    ("x = 1;\ry = 2\nz = nope", 2, 5),     # and so is a lone carriage return
+    ("x = 1\fy = 2", 1, 7),                # (so y follows 1 on the same line)
+    ("x = 1\r\nz = nope", 2, 5),
+    ("x = 1\x85\nz = nope", 1, 6),         # NEL: a character the lexer refuses, on line 1
+    ("x = 1\u2028\nz = nope", 1, 6),
+])
+def test_lines_end_at_new_lines_alone(source, line, column):
+    with pytest.raises(DiffiError) as caught:
+        quiet().run(source)
+    error = caught.value
+    assert (error.line, error.column) == (line, column)
+    drawn = error.render().split("\n")[3]
+    assert drawn == f"{line} | " + source.split("\n")[line - 1].rstrip("\r")
+
+
+# A failing statement changes nothing, minimize and randomness included ----------------------
+
+def test_minimize_commits_with_its_statement():
+    it = quiet()
+    it.run("w = 5; L(v) = (v - 1)^2")
+    with pytest.raises(DiffiNameError):
+        it.run("y = { minimize L(w) wrt w using gd(rate = 0.1, steps = 5); nope }")
+    assert it["w"] == 5.0 and it.losses is None and "y" not in it
+    it.run("y = { minimize L(w) wrt w using gd(rate = 0.1, steps = 5); 1 }")
+    assert it["w"] < 5.0 and it.losses.shape == (5,)
+
+
+def test_a_failing_statement_leaves_the_random_numbers_where_they_were():
+    it = quiet()
+    it.run("seed(3); a = randn(2)")
+    expected = it.eval("randn(3)")
+    it.run("seed(3); a = randn(2)")
+    with pytest.raises(DiffiNameError):
+        it.run("b = randn(5) + nope")
+    np.testing.assert_array_equal(it.eval("randn(3)"), expected)
+    with pytest.raises(DiffiNameError):
+        it.run("c = { seed(9); nope }")
+    it.run("seed(3); a = randn(2)")
+    np.testing.assert_array_equal(it.eval("randn(3)"), expected)
+
+
+def test_a_failing_statement_does_not_count_its_checks():
+    it = quiet()
+    with pytest.raises(DiffiNameError):
+        it.run("y = { c = (check abs(x) at x = 0); nope }")
+    assert it.failed_checks == 0
 # Formulas: functions of what they contain (issue 13, item 6) -------------------------------
 
 def test_a_formulas_parameters_are_its_variable_then_the_names_it_contains():

@@ -2,7 +2,7 @@
 
 The import graph is read from the source with `ast` by bench/imports.py, counting the
 imports inside functions too. The layers, bottom to top: the foundation (errors,
-arrays), language, table, core, modes, compile, directives, the interpreter (and the
+arrays, calls), language, table, core, modes, compile, directives, the interpreter (and the
 package's own __init__), the front ends. A module may import its own layer or one
 below; an import inside a function is allowed only where it keeps start-up lazy, and
 each of those is listed here by importer and target.
@@ -21,7 +21,7 @@ _spec.loader.exec_module(imports)
 
 LAYERS = ["foundation", "language", "table", "core", "modes", "compile", "directives",
           "interpreter", "frontends"]
-FOUNDATION = {"diffi.errors", "diffi.arrays"}
+FOUNDATION = {"diffi.errors", "diffi.arrays", "diffi.calls"}
 TOP_LEVEL = {"diffi": "interpreter", "diffi.interpreter": "interpreter",
              "diffi.__main__": "frontends"}
 # Entry points other programs call by name, reaching up to a front end (lazily):
@@ -44,6 +44,7 @@ LAZY = {
     ("diffi", "diffi.frontends.notebook"),              # %load_ext diffi, in IPython only
     ("diffi.frontends.notebook", "IPython"),            # IPython's display, in a cell only
     ("diffi.directives.plots", "matplotlib"),           # the plot extra, for files only
+    ("diffi.calls", "ctypes"),                          # a second Ctrl-C forces a stop
 }
 
 

@@ -323,15 +323,20 @@ def _check_chain(it, n):
     assert close(it.eval("grad y wrt x")[0], exact, 1e-8)
 
 
+# (the Python API's default timeout of 10 s per statement bounds untrusted work; these
+# measure size, not time, on a machine that may be slow)
+UNTIMED = dict(timeout=None, run_timeout=None)
+
+
 def test_long_chain_of_function_calls():
-    it = diffi.Interpreter()
+    it = diffi.Interpreter(**UNTIMED)
     it.run(_doubling_script(17))
     _check_chain(it, 2 ** 17)
 
 
 @pytest.mark.slow
 def test_million_operation_chain_of_function_calls():
-    it = diffi.Interpreter()
+    it = diffi.Interpreter(**UNTIMED)
     it.run(_doubling_script(20))
     _check_chain(it, 2 ** 20)
 
@@ -339,7 +344,7 @@ def test_million_operation_chain_of_function_calls():
 @pytest.mark.slow
 def test_million_operation_expression():
     n = 1_000_000
-    it = diffi.Interpreter()
+    it = diffi.Interpreter(**UNTIMED)
     it.run("x = 1.0000001\ny = x" + " * x" * n)
     _check_chain(it, n)
     # re-evaluated along the graph at another point

@@ -3,6 +3,7 @@ lexer once the wheel is installed, and pyproject declares what the README promis
 
 import inspect
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,8 +71,16 @@ def test_pyproject_declares_the_test_extra():
 
 
 def test_pyproject_declares_the_runtime_dependencies():
-    assert {"lark", "prompt_toolkit", "pygments", "numpy"} <= set(
-        pyproject()["project"]["dependencies"])
+    names = {re.match(r"[\w.-]+", spec).group(0)
+             for spec in pyproject()["project"]["dependencies"]}
+    assert {"lark", "prompt_toolkit", "pygments", "numpy"} <= names
+
+
+def test_lark_is_pinned_below_its_next_minor_version():
+    # the parser's fast loop reads Lark's LALR tables: a new Lark must be tested first
+    (lark,) = [spec for spec in pyproject()["project"]["dependencies"]
+               if spec.startswith("lark")]
+    assert re.fullmatch(r"lark>=1\.3\.\d+,<1\.4", lark)
 
 
 def test_every_subpackage_is_listed():

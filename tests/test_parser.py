@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from lark.exceptions import UnexpectedInput
 
+import diffi
 from diffi.errors import DiffiSyntaxError, Span
 from diffi.language import syntax as S
 from diffi.language.parser import is_incomplete, parse, parse_prefix, start_of
@@ -555,6 +556,14 @@ def test_derivative_orders_must_agree(source, words):
     assert at(error) == (1, 1)
 
 
+@pytest.mark.parametrize("source", ["d0/dx x^2", "d0/dx0 x^2", "y = (d0/dx x) at x = 1",
+                                    "f(t) = d0/dt t^2"])
+def test_a_derivative_of_order_0_is_an_error_everywhere(source):
+    error = syntax_error(source)
+    assert error.message.startswith("the order of a derivative is 1 or more: 'd0/d")
+    assert error.message.endswith("' has order 0")
+
+
 def test_point_by_name():
     node = directive("d/dx x*y at x = 3, y = 0")
     assert named_point(node) == {"x": "3", "y": "0"}
@@ -920,3 +929,15 @@ TRICKY = [
                                              for p in sorted(EXAMPLES.glob("*.dfi"))])
 def test_fast_parse_matches_lark_tree_spans_and_errors(source):
     assert fast_parse(source) == stock_parse(source)
+
+
+def test_a_long_chain_of_indexes_or_calls_parses_in_linear_time():
+    # each link once asked for the chain's start by walking it: 40,000 links took
+    # minutes; now well under the timeout, and the error is at the chain's start
+    it = diffi.Interpreter(timeout=5)
+    with pytest.raises(diffi.DiffiTypeError) as caught:
+        it.eval("x = [1, 2]; x" + "[0]" * 40_000)
+    assert caught.value.message == "a number cannot be indexed"
+    assert (caught.value.line, caught.value.column) == (1, 13)
+    (_, stmt) = parse("f(x) = x\nf" + "(1)" * 40_000)
+    assert (stmt.span.line, stmt.span.column) == (2, 1)

@@ -114,6 +114,15 @@ def test_validator_points_at_the_error():
     assert syntax_error("x = 2 + 3") is None and syntax_error(":vars") is None
 
 
+
+def test_validator_takes_input_nested_to_any_depth():
+    deep = "x = " + "(2, " * 20_000 + "1" + ")" * 20_000
+    for text in [deep, "y = " + "[" * 100_000 + "1" + "]" * 100_000, "x = " + "-" * 100_000 + "1"]:
+        assert syntax_error(text) is None and syntax_error(text, typing=True) is None
+    unclosed = syntax_error(deep[:-1])
+    assert unclosed.cursor_position == len(deep) - 1
+    assert unclosed.message == "'(' is never closed: expected ')'"
+
 @pytest.mark.parametrize("text, shown", [
     ("y = 2 +* 3", True), ("y = 2x + 1", True), ("x = 2e", False), ("f(x) = {", False),
     ("x = 2 +", False),

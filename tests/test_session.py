@@ -50,6 +50,12 @@ def test_warnings_count_lines_from_their_own_input():
     assert "warning: derivative of sqrt is infinite at 0 (line 1, column" in out
 
 
+def test_a_warning_inside_a_function_of_an_earlier_input_names_that_input():
+    out = run("f(x) = log(x)", "1", "f(0)", "log(0)")
+    assert "warning: value of log is infinite at 0 (line 1, column 8 of REPL[1])\n" in out
+    assert "warning: value of log is infinite at 0 (line 1, column 1)\n" in out
+
+
 def test_an_error_leaves_no_half_made_binding():
     s, out = session()
     s.handle("x = 1")

@@ -433,3 +433,26 @@ def test_parse_unparse_parse_is_a_fixed_point(source):
     second = parse(text)
     assert dump(second) == dump(first), text
     assert "\n".join(unparse_statement(s) for s in second) == text
+
+
+# Printing at any depth and length -----------------------------------------------------------
+
+def test_printing_a_deep_formula_needs_no_recursion():
+    # from this thread, whose recursion limit is Python's default: the printer is a loop
+    source = "sin(" * 50_000 + "x" + ")" * 50_000
+    (stmt,) = parse(source)
+    assert unparse(stmt.expr) == source
+    nested = S.Name("x")
+    for _ in range(50_000):
+        nested = S.Unary("-", S.Binary("*", nested, S.Num(2.0)))
+    assert unparse(nested) == "-(" * 50_000 + "x" + "*2)" * 50_000
+
+
+def test_printing_a_long_chain_gives_every_operand_once():
+    names = [f"x{k}" for k in range(100_000)]
+    total, product = S.Name(names[0]), S.Name(names[0])
+    for name in names[1:]:
+        total = S.Binary("+", total, S.Name(name))
+        product = S.Binary("*", product, S.Name(name))
+    assert unparse(total) == " + ".join(names)
+    assert unparse(product) == "*".join(names)

@@ -560,14 +560,15 @@ LOADED = [[1.5, 2, 0], [-3, 4.25, 1], [5, 0.6, 2]]
 def test_load_reads_numbers_and_skips_the_header(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text(CSV, encoding="utf-8")
-    it = Interpreter()
+    it = Interpreter(files=True)
     np.testing.assert_array_equal(it.eval(f'load("{path.as_posix()}")'), LOADED)
 
 
 def test_load_resolves_against_the_working_directory_outside_a_script(tmp_path, monkeypatch):
     (tmp_path / "data.csv").write_text(CSV, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    np.testing.assert_array_equal(Interpreter().eval('load("data.csv")'), LOADED)
+    np.testing.assert_array_equal(Interpreter(files=True).eval('load("data.csv")'),
+                                  LOADED)
 
 
 def _run_diffi(cwd, *args):
@@ -596,7 +597,7 @@ def test_load_in_a_script_is_relative_to_the_script_folder(tmp_path):
 
 def test_load_errors(tmp_path):
     (tmp_path / "words.csv").write_text("x,y\n1,two\n", encoding="utf-8")
-    it = Interpreter()
+    it = Interpreter(files=True)
     it.base_dir = str(tmp_path)
     with pytest.raises(DiffiError) as caught:
         it.run('x = 1\nD = load("missing.csv")')
@@ -619,8 +620,10 @@ def test_an_interpreter_without_files_refuses_load(tmp_path):
     assert "switched off" in caught.value.message
     assert (caught.value.line, caught.value.column) == (2, 5)
     assert "D" not in it
-    np.testing.assert_array_equal(Interpreter().eval(f'load("{tmp_path / "data.csv"}")'),
-                                  LOADED)
+    np.testing.assert_array_equal(
+        Interpreter(files=True).eval(f'load("{tmp_path / "data.csv"}")'), LOADED)
+    with pytest.raises(DiffiError, match="switched off"):  # the API's default
+        Interpreter().eval(f'load("{tmp_path / "data.csv"}")')
 
 
 # Limits --------------------------------------------------------------------------------------
@@ -699,6 +702,14 @@ def test_jacobian_by_a_vector_has_a_column_per_element(mode):
     np.testing.assert_array_equal(
         it.eval(f"jacobian A @ v wrt v at A = [[1, 2], [3, 4], [5, 6]], v = [1, 1]{mode}"),
         [[1, 2], [3, 4], [5, 6]])
+
+
+@pytest.mark.parametrize("mode", ["", " using forward", " using reverse", " using numeric"])
+def test_jacobian_of_an_empty_output_or_by_an_empty_variable_is_an_empty_matrix(mode):
+    it = Interpreter()
+    assert it.eval(f"jacobian [] * x at x = 2{mode}").shape == (0, 1)
+    assert it.eval(f"jacobian x^2 wrt x at x = []{mode}").shape == (0, 0)
+    assert it.eval(f"jacobian [x, 2*x] wrt x, y at x = 1, y = []{mode}").shape == (2, 1)
 
 
 def test_numeric_jacobian_takes_numeric_modes_method():

@@ -30,26 +30,29 @@ class Cache:
                 and type(output.value) is float:
             self.pending = {id(fn): (Tape([output], inputs), reads)}
 
-    def run(self, ev, fn, args: tuple, gradient):
+    def run(self, ev, fn, args: tuple, gradient, compile: bool = True):
         """fn's value at args by compiled code, or None to trace instead.
 
         gradient: False (the value), True (value and gradient), or a tuple of seeds
-        (value and the tangent along them: forward mode).
+        (value and the tangent along them: forward mode). With compile=False only a
+        tape compiled already is tried (nothing is traced, the call is not counted).
         """
         if ev.point is not None or fn.scope is not None \
                 or not all(type(a) is float for a in args):
             return None  # (a closure's captured names are not guarded: never compiled)
         entry = self.entries.get(fn)
         if entry is None:
+            if not compile:
+                return None
             entry = self.entries[fn] = [None, 0, []]
-        entry[1] += 1
+        entry[1] += compile
         entry[2] = [c for c in entry[2] if c.valid(ev.globals.vars)]
         for compiled in entry[2]:
             result = _attempt(compiled, args, gradient)
             if result is not None:
                 self.used = compiled
                 return result
-        if entry[1] < 2 or len(entry[2]) >= self.MAX_VARIANTS:
+        if not compile or entry[1] < 2 or len(entry[2]) >= self.MAX_VARIANTS:
             return None
         try:
             pending = self.pending.pop(id(fn), None)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from itertools import chain
 
-from .. import table
+from .. import calls, table
 from ..table import reader
 from ..core.graph import Node
 from ..core.tape import Tape
@@ -152,7 +152,7 @@ def _fused_lines(tape: Tape, names: dict, writer):
     lines = []
     arg, assign, literal, get_code, get_depth, used, emitters = writer.arg, writer.assign, \
         writer.literal, code.get, depth.get, writer.used, writer.emitters
-    for node in tape.steps:
+    for node in calls.checked(tape.steps):
         nid, inputs = node.id, node.inputs
         if len(inputs) == 2:  # (a comprehension is a function call in Python 3.11)
             a, b = inputs
@@ -191,7 +191,7 @@ def _tangent_lines(tape: Tape, names: dict, writer) -> tuple[list, dict]:
     dots = {n.id: f"d{names[n.id][1:]}" for n in tape.inputs}
     lines, rules = [], _rules(writer)
     needed = _differentiated(tape)
-    for node in tape.steps:
+    for node in calls.checked(tape.steps):
         if node.id not in needed:
             continue
         total, args = None, None
@@ -238,7 +238,7 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
     adjoint: dict[int, str] = {output.id: "g_out"}
     live: dict[str, int] = {"g_out": 1}  # variable -> sharers not yet swept past
     lines, rules, active = [writer.assign("g_out", 1.0)], _rules(writer), tape.active
-    for node in reversed(tape.steps):
+    for node in calls.checked(reversed(tape.steps)):
         g = adjoint.get(node.id)
         if g is None:
             continue

@@ -6,16 +6,17 @@ header when one of its cells holds text that is not a number: a header is detect
 never assumed, so a file of numbers keeps its first row. Every other row must hold as many numbers as the
 first; an error names the file's line and column, and never quotes what the file holds.
 
-`file_path` is the one place where a program's file names are decided on: whether it
-may touch a file at all, and where a relative name starts (load, save, graph … to).
+`file_path` is the one place where a program's file names are decided on (load, save,
+graph … to): it hands them to core/files.py, which applies the interpreter's file policy
+and does every read and write.
 """
 from __future__ import annotations
 
-import os
 import re
 
 from ..arrays import is_array, np
 from ..errors import DiffiError, DiffiTypeError, LimitError
+from . import files
 from .values import NOTHING, kind_of
 
 NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)",
@@ -23,17 +24,13 @@ NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|
 
 
 def file_path(evaluator, name, span, verb: str) -> str:
-    """The path a program's file name means: relative names start from the script's
-    folder (the working directory for -c, standard input and the REPL)."""
+    """The path a program's file name means, under the interpreter's file policy
+    (core/files.py: off, any path, or inside one folder); relative names start from the
+    script's folder (the working directory for -c, standard input and the REPL)."""
     if not isinstance(name, str):
         raise DiffiTypeError(f'{verb} takes a file name in quotes: {verb}("data.csv"'
                              + (', A)' if verb == "save" else ")"), span)
-    if not evaluator.files:
-        doing = "reading" if verb == "load" else "writing"  # save and graph … to both write
-        raise DiffiError(f"{doing} files is switched off in this interpreter", span)
-    if os.path.isabs(name):
-        return name
-    return os.path.join(evaluator.base_dir or os.getcwd(), name)
+    return files.resolve(evaluator, name, span, writing=verb != "load")
 
 
 # load ------------------------------------------------------------------------------------
@@ -42,23 +39,12 @@ def load(evaluator, args, span):
     """load("file.csv"): the file's numbers as a matrix, one row per line."""
     name = args[0].value
     path = file_path(evaluator, name, span, "load")
-    text = _read_text(path, name, span)
+    text = files.read_text(evaluator, path, name, span)  # (a regular text file, bounded)
     rows = _numbers(text, name, span, evaluator.limits.max_elements)
     if not rows:
         raise DiffiError(f"{name} holds no rows of numbers (a first line that holds text "
                          "is its header)", span)
     return np().array(rows, dtype=float)
-
-
-def _read_text(path: str, name: str, span) -> str:
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:  # (-sig: Excel's BOM)
-            return handle.read()
-    except UnicodeDecodeError:
-        raise DiffiError(f"cannot read {name}: it is not a text file (UTF-8)", span) from None
-    except OSError as error:
-        raise DiffiError(f"cannot read {name}: {error.strerror or 'not readable'}",
-                         span) from None
 
 
 def _numbers(text: str, name: str, span, max_elements: int) -> list[list[float]]:
@@ -131,12 +117,7 @@ def save(evaluator, args, span):
     rows = _rows(args[1].value, span)
     path = file_path(evaluator, name, span, "save")
     text = "".join(",".join(_cell(x) for x in row) + "\n" for row in rows)
-    try:
-        with open(path, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    except OSError as error:
-        raise DiffiError(f"cannot write {name}: {error.strerror or 'not writable'}",
-                         span) from None
+    files.write_text(path, name, text, span)
     return NOTHING
 
 

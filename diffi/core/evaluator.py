@@ -10,32 +10,23 @@ import functools
 import math
 import time
 
-from .. import arrays, table
+from .. import arrays, calls, table
 from ..arrays import as_value, finite, is_array
-from ..errors import (ArityError, DiffiNameError, DiffiTypeError, LimitError, ShapeError,
-                      Span)
+from ..errors import (ArityError, DiffiError, DiffiNameError, DiffiTypeError, LimitError,
+                      NamedSpan, ShapeError, Span)
 from ..language import hints
 from ..language import syntax as S
 from ..language.parser import leibniz_spelling, start_of
 from .graph import Binding, Node, Scope
 from .library import BUILTINS, SPELLINGS, constant
+from .limits import Limits, Memory, operation_size
 from .values import (PRECISION, SUMMARY_THRESHOLD, Function, UserFunction, format_value,
                      kind_of)
 
 from ..table import ALIAS, IFELSE, INDEX, LOGIC, SELECT, TUPLE, VECTOR  # noqa: E402
 
 NUMERIC_TYPES = (float, bool)
-
-
-class Limits:
-    """Resource limits of an interpreter (docs/python.md)."""
-
-    def __init__(self, max_depth=1000, max_nodes=20_000_000, max_elements=100_000_000,
-                 timeout=None):
-        self.max_depth = max_depth
-        self.max_nodes = max_nodes
-        self.max_elements = max_elements
-        self.timeout = timeout
+_RANDOM, _CHECKS = object(), object()  # undo entries of the random generator, the checks
 
 
 class Evaluator:
@@ -45,6 +36,10 @@ class Evaluator:
                  directives, compile_cache):
         self.globals = Scope(globals_)
         self.limits = limits
+        self.memory = Memory(limits)  # the tensor data the graph holds (max_memory)
+        self.budget = calls.Budget(limits.timeout)  # the running call's (diffi.calls)
+        self.source = ("", "<input>")  # the text and name of the source running
+        self.statement_source = self.source  # the statement's (source differs in a call)
         self.output = output          # output(text): print's sink
         self.on_print = None          # on_print(text, values, span): print's, if given
         self.warn = warn              # warn(message, span)
@@ -53,7 +48,6 @@ class Evaluator:
         self.origin = None            # the function being inlined, if any
         self.depth = 0
         self.nodes = 0
-        self.deadline = None
         self.warned = False
         self.noted = set()            # notes given this statement (see note)
         self.point = None             # the point a directive evaluates at (tape.Overrides)
@@ -90,8 +84,48 @@ class Evaluator:
         self.warned = False
         self.noted.clear()
         self.point = None
-        timeout = self.limits.timeout
-        self.deadline = time.monotonic() + timeout if timeout else None
+        self.undo = []  # what the statement changed beyond its own result (roll_back)
+        self.budget.begin_statement()
+
+    # A statement is atomic: what it changes besides binding its result (minimize's
+    # weights and `losses`, the random generator, the count of failed checks) is logged
+    # as it happens, and a statement that fails takes it all back. Ctrl-C takes back
+    # all but a training's progress (Ctrl-C keeps the last completed step, as documented).
+
+    def rebind(self, scope: Scope, name: str, binding: Binding,
+               progress: bool = False) -> None:
+        """Bind a name in a scope, as a change the statement takes back if it fails
+        (`progress`: a training's, which Ctrl-C keeps)."""
+        self.undo.append((scope.vars, name, scope.vars.get(name), progress))
+        scope.vars[name] = binding
+
+    def save_random(self) -> None:
+        """Keep the random generator's state, once a statement, before it is used."""
+        if not any(entry[0] is _RANDOM for entry in self.undo):
+            state = None if self.random is None else self.random.bit_generator.state
+            self.undo.append((_RANDOM, self.random, state, False))
+
+    def count_failed_check(self) -> None:
+        self.undo.append((_CHECKS, self.failed_checks, None, False))
+        self.failed_checks += 1
+
+    def roll_back(self, interrupted: bool = False) -> None:
+        """Undo what the failed statement changed, newest first (after Ctrl-C, all but
+        a training's progress)."""
+        undo, self.undo = self.undo, []
+        for target, key, old, progress in reversed(undo):
+            if progress and interrupted:
+                continue
+            if target is _RANDOM:
+                self.random = key
+                if key is not None:
+                    key.bit_generator.state = old
+            elif target is _CHECKS:
+                self.failed_checks = key
+            elif old is None:
+                target.pop(key, None)
+            else:
+                target[key] = old
 
     def execute(self, stmt, scope: Scope) -> Node | None:
         """Run one statement; return the node of an expression statement's value."""
@@ -100,11 +134,12 @@ class Evaluator:
             return self.eval(stmt.expr, scope)
         if kind is S.Assign:
             node = self.eval(stmt.value, scope)
-            scope.vars[stmt.target.id] = Binding(stmt.target.id, self.label(node, stmt.target.id), stmt.value)
+            self.bind(scope, stmt.target.id,
+                      Binding(stmt.target.id, self.label(node, stmt.target.id), stmt.value))
         elif kind is S.FuncDef:
             fn = UserFunction(stmt.name.id, [p.id for p in stmt.params], stmt.body,
-                              None if scope is self.globals else scope)
-            scope.vars[fn.name] = Binding(fn.name, constant(fn, fn.name, stmt.span), stmt)
+                              None if scope is self.globals else scope, self.source)
+            self.bind(scope, fn.name, Binding(fn.name, constant(fn, fn.name, stmt.span), stmt))
         elif kind is S.Destructure:
             self.destructure(stmt, scope)
         return None
@@ -134,7 +169,16 @@ class Evaluator:
             raise DiffiTypeError(f"cannot unpack {len(parts)} values into "
                                  f"{len(stmt.targets)} names", stmt.span)
         for target, part in zip(stmt.targets, parts):
-            scope.vars[target.id] = Binding(target.id, self.label(part, target.id), stmt.value)
+            self.bind(scope, target.id,
+                      Binding(target.id, self.label(part, target.id), stmt.value))
+
+    def bind(self, scope: Scope, name: str, binding: Binding) -> None:
+        """A statement's own binding: logged in the global scope (a Ctrl-C forced in
+        after it takes it back), plain in a block's."""
+        if scope is self.globals:
+            self.rebind(scope, name, binding)
+        else:
+            scope.vars[name] = binding
 
     # Expressions -------------------------------------------------------------------
 
@@ -350,10 +394,13 @@ class Evaluator:
             raise LimitError(f"recursion deeper than {self.limits.max_depth} calls "
                              f"(max_depth) in {fn.name}", span)
         saved, self.origin = self.origin, fn.name
+        source, self.source = self.source, fn.source or self.source
         try:
             return self.eval(fn.body, local)
+        except DiffiError as error:  # drawn against the source that defined the function
+            raise error.locate(*self.source)
         finally:
-            self.origin = saved
+            self.origin, self.source = saved, source
             self.depth -= 1
 
     def eval_index(self, ast, scope):
@@ -391,8 +438,9 @@ class Evaluator:
         value = node.value
         if type(value) is float and math.isfinite(value) and value == int(value):
             return int(value)
-        raise DiffiTypeError(f"an index must be a whole number, not {format_value(value)}",
-                             start_of(ast))
+        shown = format_value(value)  # (a long string is shortened: a message stays short)
+        shown = shown if len(shown) <= 1000 else shown[:999] + "…"
+        raise DiffiTypeError(f"an index must be a whole number, not {shown}", start_of(ast))
 
     def eval_vector(self, ast, scope):
         items = [self.eval(i, scope) for i in ast.items]
@@ -431,14 +479,19 @@ class Evaluator:
     def apply(self, prim: table.Primitive, inputs, span) -> Node:
         """Evaluate a primitive on input nodes and record the result in the graph."""
         values = [n.value for n in inputs]
+        tensors = False
         for v in values:
-            if type(v) is not float and type(v) is not bool and not is_array(v):
+            if type(v) is not float and type(v) is not bool:
+                if is_array(v):
+                    tensors = True
+                    continue
                 if v is None:  # a formula in unbound variables: no value yet
                     return self.record(prim, tuple(inputs), None, span)
                 raise DiffiTypeError(f"{_describe_op(prim)} needs numbers, "
                                      f"got a {kind_of(v)}", span)
+        cost = self.before_operation(prim, values, span) if tensors else None
         try:
-            value = prim.evaluate(*values)
+            value = prim.evaluate(*values) if cost is None else self.timed(cost, prim, values)
         except ValueError as error:
             raise ShapeError(_shape_message(prim, values, error), span) from None
         except TypeError as error:
@@ -447,12 +500,56 @@ class Evaluator:
         self.check_finite(prim, value, values, span)
         return node
 
+    def before_operation(self, prim, values, span, params=None):
+        """Refuse, before it runs, a tensor operation whose result is larger than the
+        limits allow, or which cannot finish in the time left (its size and cost come
+        from its operands' shapes: elements, times the inner dimension of a product).
+        Its cost, (kind, steps), when it is large enough to learn the machine's speed."""
+        numpy = arrays.np()
+        try:
+            size = operation_size(prim, [numpy.shape(v) for v in values], params)
+        except ValueError as error:
+            raise ShapeError(_shape_message(prim, values, error), span) from None
+        if size is None:
+            return None
+        elements, steps, product = size
+        self.memory.reserve(elements, span, f"the result of {_describe_op(prim)}")
+        if steps < 1_000_000:
+            return None
+        kind = "product" if product else "element"
+        if self.budget.deadline is not None:
+            self.budget.afford(steps / calls.rate(kind), f"{_describe_op(prim)} on a "
+                               f"result of {elements:,} elements", span)
+        return kind, steps
+
+    def reserve(self, elements: int, span, what: str = "a tensor") -> None:
+        """Refuse, before it is made, a tensor the limits or the time left do not allow."""
+        self.memory.reserve(elements, span, what)
+        if elements >= 1_000_000 and self.budget.deadline is not None:
+            self.budget.afford(elements / calls.rate("element"),
+                               f"making {what} of {elements:,} elements", span)
+
+    @staticmethod
+    def timed(cost, prim, values, params=None, compute=None):
+        """An operation's value, its duration taught to diffi.calls (the machine's speed)."""
+        start = time.perf_counter()
+        value = prim.evaluate(*values) if compute is None else compute(values, params)
+        calls.observe(cost[0], cost[1], time.perf_counter() - start)
+        return value
+
     def check_finite(self, prim, value, values, span) -> None:
         """Warn (once a statement) when finite inputs gave a non-finite value."""
         if (value - value != 0 if type(value) is float else not finite(value)) \
                 and not self.warned and all(finite(v) for v in values):
             self.warned = True
-            self.warn(nonfinite_message("value", prim, value, values), span)
+            self.warn(nonfinite_message("value", prim, value, values), self.named(span))
+
+    def named(self, span):
+        """A span inside a function from another source, with that source's name."""
+        if span is None or self.source == self.statement_source:
+            return span
+        return NamedSpan(span.line, span.column, span.end_line, span.end_column,
+                         self.source[1])
 
     def record(self, op, inputs, value, span, params=None) -> Node:
         """Add a node to the graph, counting it against the limits."""
@@ -461,16 +558,16 @@ class Evaluator:
             raise LimitError(f"the statement made more than {self.limits.max_nodes} graph "
                              f"nodes (max_nodes)", span)
         if not self.nodes & 1023:
-            self.check_deadline(span)
+            self.budget.check(span)
         if type(value) is not float and is_array(value):
             self.check_elements(value, span)
+            self.memory.track(value)
         return Node(op, inputs, value, span, None, self.origin, params)
 
     def check_deadline(self, span) -> None:
-        """Raise LimitError once the statement has run past its timeout."""
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise LimitError(f"the statement ran longer than {self.limits.timeout} s "
-                             f"(timeout)", span)
+        """Raise LimitError once the statement has run past its timeout (and
+        KeyboardInterrupt after Ctrl-C): the running call's budget decides."""
+        self.budget.check(span)
 
     def check_elements(self, value, span) -> None:
         if value.size > self.limits.max_elements:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from .. import calls
 from ..errors import Span
 
 _ids = itertools.count()
@@ -83,6 +84,8 @@ def ancestors(*outputs: Node, stop=frozenset()) -> list[Node]:
         if node.id in seen:
             continue
         seen[node.id] = node
+        if not len(seen) & 4095:
+            calls.check()
         if node.id not in stop:
             stack.extend(node.inputs)
     return [seen[k] for k in sorted(seen)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .. import table
+from .. import calls, table
 from ..arrays import is_array
 from ..errors import ArityError, DiffiNameError, DiffiTypeError
 from ..language import syntax as S
@@ -267,8 +267,12 @@ def _free_names(expr, scope) -> list[str]:
     block assigns, a function defined in it takes, or an inner directive's point gives."""
     found: list[str] = []
     stack = [(expr, frozenset())]
+    walked = 0
     while stack:
         node, bound = stack.pop()
+        walked += 1
+        if not walked & 255:  # (nested directives walk their inner ones again: a long walk)
+            calls.check()
         if isinstance(node, S.Name):
             if node.id not in found and node.id not in bound \
                     and scope.lookup(node.id) is None and node.id not in BUILTINS:

@@ -11,7 +11,7 @@ inputs, and a replay that must recompute one, first put that graph in its place.
 """
 from __future__ import annotations
 
-from .. import table
+from .. import calls, table
 from ..errors import DiffiError
 from .graph import Node, ancestors
 
@@ -31,7 +31,7 @@ class Tape:
             active = set(input_ids)
             steps = []  # the active nodes that are not inputs: the ones a sweep computes
             expanded: dict[int, Node] = {}
-            for node in self.nodes:
+            for node in calls.checked(self.nodes):
                 if node.id in input_ids:
                     continue
                 for i in node.inputs:
@@ -67,7 +67,7 @@ def replay(node: Node, substitute: dict[int, Node], memo: dict[int, Node]) -> No
     Nodes that depend on no substituted node are shared, not copied. `memo` maps
     node ids to their copies and is shared between calls for the same point.
     """
-    for old in _unvisited(node, substitute, memo):
+    for old in calls.checked(_unvisited(node, substitute, memo)):
         if old.id in substitute:
             memo[old.id] = substitute[old.id]
             continue

@@ -9,7 +9,8 @@ from ..arrays import as_value, is_array, np
 from ..errors import DiffiTypeError, LimitError, ShapeError
 from ..table.tensors import _array
 from . import data
-from .values import NOTHING, Builtin
+from .limits import elements_of
+from .values import NOTHING, Builtin, format_value, kind_of
 
 
 # Calls: argument checks and parameters, then one recorded node ---------------------------
@@ -38,10 +39,13 @@ def record(evaluator, prim, inputs, params, span):
         return evaluator.record(prim, tuple(inputs), None, span, params=params)
     for v in values:
         if type(v) not in (float, bool) and not is_array(v):
-            raise DiffiTypeError(f"{prim.label} needs numbers or tensors", span)
+            raise DiffiTypeError(f"{prim.label} needs numbers or tensors, not "
+                                 f"{describe(v)}", span)
+    cost = evaluator.before_operation(prim, values, span, params)
     try:
         with np().errstate(all="ignore"):
-            value = prim.compute(values, params)
+            value = prim.compute(values, params) if cost is None else \
+                evaluator.timed(cost, prim, values, params, prim.compute)
     except (ValueError, IndexError) as error:
         shapes = ", ".join(str(np().shape(v)) for v in values)
         raise ShapeError(f"{prim.label} cannot take shapes {shapes}: {error}", span) from None
@@ -93,6 +97,9 @@ def concat_call(axis_default):
         node = keywords.pop("axis", None)
         _no_keywords(keywords, "concat", span)
         axis = axis_default if node is None else _whole(node, span, negative=True)
+        if not -32 <= axis < 32:  # (tensors have at most 32 dimensions)
+            raise ShapeError("an axis is a whole number from -32 to 31: tensors have at "
+                             "most 32 dimensions", span)
         return record(evaluator, table.CONCAT, args, axis, span)
     return call
 
@@ -102,20 +109,45 @@ def _whole(node, span, allow_minus_one=False, negative=False) -> int:
     ok = type(value) is float and value - value == 0 and value == int(value) and (
         value >= 0 or negative or allow_minus_one and value == -1)
     if not ok:
-        raise DiffiTypeError(f"expected a whole number, not {value!r}", span)
+        raise DiffiTypeError(f"expected a whole number, not {describe(value)}", span)
     return int(value)
+
+
+def describe(value) -> str:
+    """A value as a message shows it: a number as it prints, anything else by its kind."""
+    if type(value) is float:
+        return format_value(value)
+    if isinstance(value, str):
+        return "a string"
+    return f"a {kind_of(value)}"
+
+
+def _number(node, span, what: str) -> float:
+    value = node.value
+    if type(value) is float or type(value) is bool:
+        return float(value)
+    if is_array(value) and value.size == 1:
+        return float(value.reshape(-1)[0])
+    raise DiffiTypeError(f"{what} must be a number, not {describe(value)}", span)
+
+
+def _numbers(node, span, name: str):
+    """A number or a tensor of numbers, as a float array (a string or a tuple refused)."""
+    value = node.value
+    if type(value) is float or type(value) is bool or is_array(value):
+        return _array(value)
+    raise DiffiTypeError(f"{name} needs numbers or tensors, not {describe(value)}", span)
 
 
 # Constructors: constants that depend on no input ----------------------------------------
 
 def _dims(evaluator, args, span) -> tuple:
     dims = tuple(_whole(a, span) for a in args)
-    size = 1
-    for d in dims:
-        size *= d
-    if size > evaluator.limits.max_elements:
-        raise LimitError(f"a tensor of {size} elements is larger than "
-                         f"{evaluator.limits.max_elements} (max_elements)", span)
+    if len(dims) > 32:
+        raise ShapeError("tensors have at most 32 dimensions", span)
+    evaluator.reserve(elements_of(dims), span)
+    if any(d >= 2 ** 62 for d in dims):  # (an empty tensor's other sides too)
+        raise LimitError(f"a side of {max(dims)} is more than a tensor can have", span)
     return dims
 
 
@@ -128,6 +160,7 @@ def constant_call(make, name):
 
 def _generator(evaluator, seed=None):
     """The interpreter's own random numbers (PCG64: the same on every platform)."""
+    evaluator.save_random()  # (a statement that fails leaves the generator as it was)
     if evaluator.random is None or seed is not None:
         evaluator.random = np().random.Generator(np().random.PCG64(seed or 0))
     return evaluator.random
@@ -144,23 +177,34 @@ def _randn(evaluator, args, span):
     return as_value(value) if dims else float(value)
 
 
+def _eye(evaluator, args, span):
+    n = _whole(args[0], span)
+    evaluator.reserve(n * n, span)
+    return np().eye(n)
+
+
 def _linspace(evaluator, args, span):
-    start, stop = (float(a.value) for a in args[:2])
+    start = _number(args[0], span, "linspace's start")
+    stop = _number(args[1], span, "linspace's end")
     count = _whole(args[2], span) if len(args) > 2 else 50
+    evaluator.reserve(count, span)
     return np().linspace(start, stop, count)
 
 
 def _onehot(evaluator, args, span):
-    values = np().atleast_1d(_array(args[0].value))
+    values = np().atleast_1d(_numbers(args[0], span, "onehot"))
     classes = _whole(args[1], span)
     if values.size and (not (values == np().round(values)).all()
                         or values.min() < 0 or values.max() >= classes):
         raise DiffiTypeError(f"labels must be whole numbers from 0 to {classes - 1}", span)
-    return np().eye(classes)[values.astype(int)]
+    evaluator.reserve(values.size * classes, span)
+    out = np().zeros(values.shape + (classes,))
+    np().put_along_axis(out, values.astype(np().intp)[..., None], 1.0, axis=-1)
+    return out
 
 
 def _argmax(evaluator, args, keywords, span):
-    x = _array(args[0].value)
+    x = _numbers(args[0], span, "argmax")
     if x.size == 0:
         raise ShapeError("argmax of an empty tensor", span)
     axis = _axis(args, dict(keywords), span)
@@ -208,7 +252,7 @@ def builtin_functions():
         ("ones", "ones(m, n)", "a tensor of ones",
          constant_call(lambda ev, a, s: np().ones(_dims(ev, a, s)), "ones"), 1, -1),
         ("eye", "eye(n)", "the n × n identity matrix",
-         constant_call(lambda ev, a, s: np().eye(_dims(ev, a, s)[0]), "eye"), 1, 1),
+         constant_call(_eye, "eye"), 1, 1),
         ("linspace", "linspace(a, b, n)", "n evenly spaced numbers from a to b",
          constant_call(_linspace, "linspace"), 2, 3),
         ("randn", "randn(m, n)", "standard normal samples (reproducible: seed(k))",

@@ -18,11 +18,13 @@ class Function:
 class UserFunction(Function):
     """A function defined in diffi: `f(x, y) = x*y + sin(x)`."""
 
-    def __init__(self, name: str, params: list[str], body, scope=None):
+    def __init__(self, name: str, params: list[str], body, scope=None, source=None):
         self.name = name
         self.params = params
         self.body = body      # syntax node
         self.scope = scope    # the enclosing block's scope; None: the globals at call time
+        self.source = source  # (text, name) of the source that defined it: errors in
+        #                       its body are drawn against it
 
     def definition(self) -> str:
         params = ", ".join(self.params)

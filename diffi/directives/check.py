@@ -18,15 +18,16 @@ from ..arrays import is_array
 from ..core.problem import build
 from ..core.values import (GAP, display_width, format_value, number_data, pad,
                            summary_indices)
-from ..errors import DiffiError, DiffiTypeError
+from ..errors import DiffiError, DiffiTypeError, LimitError
 from ..modes import numeric
 from ..table import reader
 from ..table.reader import NUMBERS
-from .context import Context, Report, numeric_estimate, pack
+from .context import Context, Report, _require_scalar, numeric_estimate, pack
 from .derivatives import gradient
 from .tables import kinks
 
 TOLERANCE = 1e-6
+REQUIRED = ("forward", "reverse", "numeric")  # the modes a check cannot agree without
 TIE = 0.1  # check: differences this close (relatively) to the largest are one finding
 LABELS = {"forward": "forward", "reverse": "reverse", "numeric": "numeric differences",
           "symbolic": "symbolic"}
@@ -38,19 +39,24 @@ def check(ev, ast, scope):
     if problem.symbolic:
         raise DiffiTypeError("check needs a point: give one with at", ast.span)
     ctx = Context(ev, ast)
+    tape = problem.tape().tape  # (traced first: a mode a limit stops needs no more work)
+    _require_scalar(tape.outputs[0], ast)  # (each mode would say so, or misread an empty one)
     gradients, results, estimates = _results(ctx, problem)
-    tape = problem.tape().tape
+    if all(isinstance(results[m], DiffiError) for m in REQUIRED):
+        raise results["forward"]  # nothing to compare: the reason, as an error
     floors = _floors(tape, results, estimates)
     worst, pair = _largest_difference(results, floors)
-    ok = worst <= TOLERANCE
+    missing = _missing(results)
+    ok = worst <= TOLERANCE and not missing
     lines = _check_table(problem, results, ev.precision)
-    verdict = "agree" if ok else "DISAGREE"
+    verdict = "agree" if ok else "DISAGREE" if not missing else \
+        f"INCOMPLETE, {' and '.join(missing)} did not run"
     lines.append(f"largest relative difference: {worst:.1e} ({pair}): {verdict} "
                  f"(tolerance {TOLERANCE:g})")
     verdict_line = len(lines) - 1
     found = kinks(tape)
     cause = note = None
-    if not ok:
+    if not ok and not missing:
         cause = _likely_cause(found, results, floors, estimates)
         lines.append("likely cause: " + cause)
     elif found:
@@ -64,10 +70,11 @@ def check(ev, ast, scope):
         lines.append("note: " + noise_note)
         note = noise_note if note is None else f"{note}; {noise_note}"
     if not ok:
-        ev.failed_checks += 1
+        ev.count_failed_check()
     report = CheckReport(worst, "\n".join(lines), ok, verdict=verdict_line)
     report.modes = gradients
     report.unavailable = {m: r.message for m, r in results.items() if isinstance(r, Exception)}
+    report.missing = missing
     report.labels = _check_labels(problem)
     report.pair, report.cause, report.note = pair, cause, note
     return report
@@ -86,6 +93,7 @@ class CheckReport(Report):
     unavailable: dict
     labels: list
     pair: str
+    missing: list  # the modes whose absence leaves the check incomplete
     cause: str | None
     note: str | None
 
@@ -95,7 +103,8 @@ class CheckReport(Report):
         return {"ok": self.ok, "labels": self.labels, "modes": modes,
                 "unavailable": self.unavailable, "largest_difference": number_data(self.value),
                 "pair": self.pair, "tolerance": self.tolerance,
-                "verdict": "agree" if self.ok else "disagree", "cause": self.cause,
+                "verdict": "agree" if self.ok else "incomplete" if self.missing
+                else "disagree", "cause": self.cause,
                 "note": self.note}
 
 
@@ -121,6 +130,16 @@ def _results(ctx, problem) -> tuple[dict, dict, list]:
         except DiffiError as error:
             results[mode] = error
     return gradients, results, estimates
+
+
+def _missing(results) -> list[str]:
+    """The modes whose absence makes the comparison incomplete: forward, reverse or
+    numeric, for any reason; symbolic only when a limit stopped it (where it has no
+    rule, it is simply not available)."""
+    return [("numeric (richardson)" if mode == "numeric" else mode)
+            for mode, result in results.items()
+            if isinstance(result, DiffiError)
+            and (mode in REQUIRED or isinstance(result, LimitError))]
 
 
 def _flat(value) -> list[float]:

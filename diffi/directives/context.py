@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from .. import arrays
+from .. import arrays, calls
 from ..arrays import finite, is_array, single_number
 from ..core.evaluator import nonfinite_message
 from ..core.graph import ancestors
@@ -128,7 +128,7 @@ def numeric_along(problem: Problem, var: str, f, x0: float, options: dict):
 
 
 def _numeric_function(problem: Problem, var: str):
-    return lambda t: problem.output_at(problem.with_variable(var, t))
+    return lambda t: _numeric_output(problem, problem.with_variable(var, t))
 
 
 def quietly(ev, f):
@@ -141,6 +141,21 @@ def quietly(ev, f):
         finally:
             ev.warned = saved
     return probe
+
+
+def _numeric_output(problem, values):
+    """The output at a perturbed point, which differences can subtract: a number or a
+    tensor (a tuple, a string or a function is refused, at the directive)."""
+    calls.check(problem.ast.span)  # (each evaluation may be short: the timeout holds)
+    value = problem.output_at(values)
+    if is_array(value):  # (booleans subtract as numbers: true - false is 1)
+        return value.astype(float) if value.dtype.kind == "b" else value
+    if type(value) is float:
+        return value
+    if type(value) is bool:
+        return float(value)
+    raise DiffiTypeError(f"numeric mode differences numbers or tensors, not a "
+                         f"{kind_of(value)}", problem.ast.span)
 
 
 def check_numeric_size(problem, var: str) -> None:
@@ -175,7 +190,8 @@ def _numeric_elements(problem, var, order, method, step):
         def f(t, index=index):
             x = x0.copy()
             x[index] = t
-            return _scalar_output(problem.output_at(problem.with_variable(var, x)), problem)
+            return _scalar_output(_numeric_output(problem, problem.with_variable(var, x)),
+                                  problem)
 
         def at_x(t, f=f):
             if not center:
@@ -186,6 +202,8 @@ def _numeric_elements(problem, var, order, method, step):
         out[index] = estimate.value
         estimate.notes = [f"element {list(index)}: {n}" for n in estimate.notes]
         estimates.append(estimate)
+    if not estimates:  # a tensor of no elements: no partial to estimate
+        return numeric.Estimate(out, 0.0, 0.0, method, [])
     worst = max(estimates, key=lambda e: e.error)
     return numeric.Estimate(out, worst.error, worst.step, worst.method,
                             [e for est in estimates[:3] for e in est.evaluations],
@@ -238,8 +256,12 @@ def note_unused(problem: Problem) -> None:
 def _names_in(expr) -> set[str]:
     """Every name an expression's syntax reads."""
     found, stack = set(), [expr]
+    walked = 0
     while stack:
         node = stack.pop()
+        walked += 1
+        if not walked & 255:  # (nested directives walk their inner ones again)
+            calls.check()
         if isinstance(node, S.Name):
             found.add(node.id)
         elif isinstance(node, S.Node):

@@ -12,7 +12,7 @@ from .. import arrays, table
 from ..arrays import finite, is_array, zero_like
 from ..core.problem import Problem, Traced, build
 from ..core.tape import Tape
-from ..core.values import Function, UserFunction
+from ..core.values import Function, UserFunction, kind_of
 from ..errors import DiffiTypeError, LimitError
 from ..modes import forward, reverse, symbolic
 from ..table import reader
@@ -122,7 +122,12 @@ def _by_tensor(ctx, problem, traced: Traced, mode, options, order):
     if order > 1:
         raise DiffiTypeError(f"derivatives of order {order} by a tensor are not supported; "
                              "for second derivatives use hessian", ctx.ast.span)
+    if not (is_array(output.value) or type(output.value) in (float, bool)):
+        raise DiffiTypeError(f"d/d{x.name or 'x'} by a tensor needs a number or a tensor, "
+                             f"not a {kind_of(output.value)}", ctx.ast.span)
     out_shape = np.shape(output.value)
+    if x.value.size == 0 or np.size(output.value) == 0:  # nothing to differentiate
+        return np.zeros(out_shape + x.value.shape)
     if mode is None:
         mode = "reverse" if np.size(output.value) < x.value.size else "forward"
     if mode == "symbolic":

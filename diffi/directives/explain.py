@@ -97,6 +97,9 @@ def _explain_by_tensor(ctx, problem, traced, mode, options):
     tape, x, output = traced.tape, traced.xs[0], traced.output
     value = derivative_value(ctx, problem, mode, options, 1, traced)
     size_x, size_e = x.value.size, arrays.np().size(output.value)
+    if size_x == 0 or size_e == 0:  # (no element to seed: no pass to show)
+        raise DiffiTypeError(f"explain has no pass to show: {'the result' if size_e == 0 else x.name} "
+                             f"is an empty tensor", ctx.ast.span)
     if mode == "reverse" or mode is None and size_e < size_x:
         adj = reverse.adjoints(tape, output, next(unit_seeds(output.value)), ctx.on_partial)
         head = (f"reverse mode: one backward pass gives the partials by every element of "

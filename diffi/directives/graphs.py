@@ -8,8 +8,9 @@ import os
 import shutil
 import subprocess
 
-from .. import table
+from .. import calls, table
 from ..arrays import is_array
+from ..core import files
 from ..core.graph import Binding, Node, Scope, ancestors
 from ..core.data import file_path
 from ..core.problem import _free_names
@@ -62,7 +63,7 @@ def graph_text(nodes: list[Node], ev) -> str:
     symbols = _symbols(nodes, names)
     gradients = getattr(ev, "last_gradient", {})
     rows = []
-    for node in nodes:
+    for node in calls.checked(nodes, 1024):
         if node.id not in names:
             continue
         formula = pretty(operation_text(node, symbols, names)) if node.inputs else ""
@@ -81,7 +82,7 @@ def to_dot(nodes: list[Node], ev) -> str:
     gradients = getattr(ev, "last_gradient", {})
     lines = ["digraph diffi {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
     number = {node.id: k for k, node in enumerate(nodes)}  # stable names: n0, n1, …
-    for node in nodes:
+    for node in calls.checked(nodes, 1024):
         label = [names.get(node.id, "")] if node.id in names and node.name else []
         label.append(node.op.label if node.inputs else "input"
                      if node.name else "const")
@@ -124,29 +125,24 @@ def write_graph(nodes, ev, file: S.Str) -> str:
     path = file_path(ev, file.value, file.span, "graph … to")  # as load and save decide
     extension = os.path.splitext(path)[1].lower()
     if extension == ".json":
-        _write(path, json.dumps(graph_data(nodes, ev), ensure_ascii=False, indent=1), file)
+        files.write_text(path, file.value,
+                         json.dumps(graph_data(nodes, ev), ensure_ascii=False, indent=1) + "\n",
+                         file.span)
         return f"wrote the graph ({len(nodes)} nodes) to {file.value}"
     dot = to_dot(nodes, ev)
     if extension in ("", ".dot", ".gv"):
-        _write(path, dot, file)
+        files.write_text(path, file.value, dot + "\n", file.span)
         return f"wrote the graph ({len(nodes)} nodes) to {file.value}"
     if extension not in (".svg", ".png", ".pdf"):
-        raise DiffiError(f"cannot write a graph as '{extension}': use .dot, .json, .svg "
-                         "or .png", file.span)
+        raise DiffiError(f"cannot write a graph as '{extension[:20]}': use .dot, .json, "
+                         ".svg or .png", file.span)
     if shutil.which("dot") is None:
         raise DiffiError(f"rendering {extension} needs Graphviz's 'dot' program: install "
                          "Graphviz (apt-get install graphviz, brew install graphviz), "
                          "or write a .dot file", file.span)
+    files.write_text(path, file.value, "", file.span)  # (refused where a file may not go)
     done = subprocess.run(["dot", f"-T{extension[1:]}", "-o", path], input=dot, text=True,
                           capture_output=True, timeout=60)
     if done.returncode != 0:
-        raise DiffiError(f"dot failed: {done.stderr.strip()}", file.span)
+        raise DiffiError(f"dot failed: {done.stderr.strip()[:300]}", file.span)
     return f"wrote the graph ({len(nodes)} nodes) to {file.value}"
-
-
-def _write(path, text, file):
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-    except OSError as error:
-        raise DiffiError(f"cannot write {file.value}: {error.strerror}", file.span) from None

@@ -4,15 +4,16 @@ of first derivatives of vector-valued expressions, in every mode.
 from __future__ import annotations
 
 from .. import arrays, table
-from ..arrays import is_array, zero_like
+from ..arrays import is_array, single_number, zero_like
 from ..core.graph import Node
 from ..core.problem import build
 from ..core.tape import Tape
+from ..core.values import kind_of
 from ..errors import DiffiTypeError
 from ..modes import forward, numeric, reverse, symbolic
-from .context import (NUMERIC_MAX_ELEMENTS, Context, _require_scalar, check_numeric_size,
-                      formula_function, mode_of, numeric_along, numeric_estimate,
-                      unit_seeds)
+from .context import (NUMERIC_MAX_ELEMENTS, Context, _numeric_output, _require_scalar,
+                      check_numeric_size, formula_function, mode_of, numeric_along,
+                      numeric_estimate, unit_seeds)
 from .derivatives import jacobian_node
 from .derived import formula, over, settle
 
@@ -93,10 +94,15 @@ def _numeric_hessian(problem, options):
     np = arrays.np()
     n = len(problem.variables)
     matrix = np.zeros((n, n))
+    for var in problem.variables:
+        if is_array(problem.values[var]):
+            raise DiffiTypeError(f"numeric mode differences a hessian by numbers; {var} is "
+                                 f"a tensor: use forward or reverse mode", problem.ast.span)
     for i, vi in enumerate(problem.variables):
         for j, vj in enumerate(problem.variables):
             if i == j:
-                matrix[i, i] = numeric_estimate(problem, vi, 2, options).value
+                matrix[i, i] = _number(numeric_estimate(problem, vi, 2, options).value,
+                                       problem)
                 continue
             xi, xj = problem.values[vi], problem.values[vj]
             hi = numeric.default_step(xi, "central", 2, floor=1.0)
@@ -105,7 +111,7 @@ def _numeric_hessian(problem, options):
             def f(di, dj):
                 values = dict(problem.values)
                 values[vi], values[vj] = xi + di, xj + dj
-                return problem.output_at(values)
+                return _number(problem.output_at(values), problem)
             matrix[i, j] = (f(hi, hj) - f(hi, -hj) - f(-hi, hj) + f(-hi, -hj)) / (4 * hi * hj)
     return matrix
 
@@ -128,8 +134,14 @@ def _jacobian_value(ast, problem, traced, mode, options):
     np = arrays.np()
     xs = traced.xs
     outputs = _components(traced.output)
+    for o in outputs:
+        if not (is_array(o.value) or type(o.value) in (float, bool)):
+            raise DiffiTypeError(f"jacobian needs numbers or tensors, not a "
+                                 f"{kind_of(o.value)}", ast.span)
     m = sum(np.size(o.value) for o in outputs)
     n = sum(np.size(x.value) for x in xs)
+    if m == 0 or n == 0:  # an empty output or variable: an empty matrix, nothing to run
+        return np.zeros((m, n))
     if mode == "numeric":
         return _numeric_jacobian(problem, options)
     if mode == "symbolic":
@@ -165,6 +177,15 @@ def jacobian_graph(b, tape, rebuilt, symbols):
     return blocks[0] if len(blocks) == 1 else b.ap(table.CONCAT, *blocks, params=1)
 
 
+def _number(value, problem) -> float:
+    """A second derivative as one number (a one-element tensor's too)."""
+    single = single_number(value)
+    if single is None:
+        raise DiffiTypeError(f"hessian needs a scalar expression, not a "
+                             f"{kind_of(value)}", problem.ast.span)
+    return single
+
+
 def _numeric_jacobian(problem, options):
     """Finite differences of the whole output along each input element, by the method
     and step that numeric mode was given."""
@@ -179,7 +200,8 @@ def _numeric_jacobian(problem, options):
                 if index is not None:
                     x = x0.copy()
                     x[index] = t
-                return np.ravel(np.asarray(problem.output_at(problem.with_variable(var, x)),
+                return np.ravel(np.asarray(_numeric_output(problem,
+                                                           problem.with_variable(var, x)),
                                            dtype=float))
             start = x0 if index is None else float(x0[index])
             columns.append(numeric_along(problem, var, f, start, options))

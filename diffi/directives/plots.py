@@ -13,6 +13,7 @@ import math
 import os
 
 from ..arrays import is_array
+from ..core import files
 from ..core.library import BUILTINS, constant
 from ..core.problem import _free_names, parameters
 from ..core.values import NOTHING, Function, UserFunction
@@ -267,10 +268,5 @@ def write(ev, shown: Plot, file: S.Str) -> str:
 
 
 def _path(ev, file: S.Str) -> str:
-    """Where the file goes: relative names start from the script's folder. (The one
-    place a plot writes; files off in the interpreter refuses it.)"""
-    if not ev.files:
-        raise DiffiError("writing files is switched off in this interpreter", file.span)
-    path = file.value
-    return path if os.path.isabs(path) else os.path.join(ev.base_dir or os.getcwd(), path)
-
+    """Where the file goes, under the interpreter's file policy (diffi.core.files)."""
+    return files.resolve(ev, file.value, file.span, writing=True)

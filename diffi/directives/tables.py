@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .. import arrays, table
+from .. import arrays, calls, table
 from ..arrays import is_array
 from ..core.graph import Node, ancestors
 from ..core.tape import Tape
@@ -156,7 +156,7 @@ class Trace:
 def forward_rows(tape: Tape, names: dict, symbols: dict, precision: int) -> list[Row]:
     rows = []
     inputs = {n.id for n in tape.inputs}
-    for node in tape.nodes:
+    for node in calls.checked(tape.nodes, 1024):
         if node.id not in names:
             continue
         leaf = not node.inputs or node.id in inputs
@@ -186,7 +186,7 @@ def backprop_table(tape: Tape, adjoint: dict, xs: list[Node], precision: int,
     inputs = {x.id for x in xs}
     output = tape.outputs[0]
     rows = []
-    for node in reversed(tape.nodes):
+    for node in calls.checked(reversed(tape.nodes), 1024):
         if node.id not in adjoint or node.id not in names:
             continue
         if node is output:
@@ -245,7 +245,7 @@ def tangent_table(tape: Tape, tangent: dict, x: Node, precision: int) -> Trace:
     symbols = _symbols(tape.nodes, names)
     dots = {i: _symbol(accent(n, DOT)) for i, n in names.items()}
     rows = []
-    for node in tape.nodes:
+    for node in calls.checked(tape.nodes, 1024):
         if node.id not in names or node.id not in tape.active:
             continue
         if node is x:

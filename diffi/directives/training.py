@@ -89,11 +89,13 @@ def minimize(ev, ast, scope):
     finally:
         try:
             if not failed and values is not start:  # no step done: the bindings stay
-                _rebind_all(scope, values)
+                _rebind_all(ev, scope, values)
         finally:
             progress.finish(interrupted)
     final = _scalar(problem.output_at(values), ast)
-    ev.globals.vars["losses"] = Binding("losses", constant(_history(history), "losses"))
+    # (changes the statement takes back if it fails later: minimize commits with it)
+    ev.rebind(ev.globals, "losses", Binding("losses", constant(_history(history), "losses")),
+              progress=True)
     return final
 
 
@@ -230,17 +232,14 @@ def _scalar(value, ast) -> float:
     return number
 
 
-def _rebind_all(scope, values: dict) -> None:
-    """Bind every weight to its new value in the scope that holds it, all at once."""
-    updates: dict = {}
+def _rebind_all(ev, scope, values: dict) -> None:
+    """Bind every weight to its new value in the scope that holds it."""
     for name, value in values.items():
         target = scope  # (minimize checked that every name is bound)
         while name not in target.vars:
             target = target.parent
-        binding = Binding(name, constant(value, name), target.vars[name].formula)
-        updates.setdefault(id(target), (target, {}))[1][name] = binding
-    for target, bindings in updates.values():
-        target.vars.update(bindings)
+        ev.rebind(target, name, Binding(name, constant(value, name),
+                                        target.vars[name].formula), progress=True)
 
 
 def _history(history):

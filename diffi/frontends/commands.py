@@ -173,12 +173,13 @@ class Capture:
 def run_example(topic: topics.Topic) -> tuple[list[str], DiffiError | None]:
     """Run a topic's example in a fresh interpreter: (transcript, the error that stopped it)."""
     console = Capture()
-    interpreter = Interpreter(output=console.result, warn=console.warning)
     with tempfile.TemporaryDirectory(prefix="diffi-help-") as folder:
         for name, text in topic.files:
             with open(os.path.join(folder, name), "w", encoding="utf-8") as handle:
                 handle.write(text)
-        interpreter.base_dir = folder
+        # files only in the example's own folder; time as in the REPL
+        interpreter = Interpreter(output=console.result, warn=console.warning, files=folder,
+                                  timeout=None, run_timeout=None, max_memory=None)
         try:
             for line in topic.example:
                 console.lines.append(PROMPT + line)

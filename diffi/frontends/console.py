@@ -36,9 +36,14 @@ class Console:
         self.stderr.flush()
 
 
+# The command and the REPL are the user's own tools: files on, no timeout (Ctrl-C stops
+# a statement) and no bound on the tensor data held; the other limits as in the API.
+COMMAND_LIMITS = dict(files=True, timeout=None, run_timeout=None, max_memory=None)
+
+
 def make_interpreter(console: Console) -> Interpreter:
     return Interpreter(output=console.result, warn=console.warning,
-                       progress=make_progress(console))
+                       progress=make_progress(console), **COMMAND_LIMITS)
 
 
 def make_progress(console: Console):

@@ -22,6 +22,7 @@ from .. import table
 from ..core.values import UserFunction
 from ..errors import DiffiError, render
 from ..interpreter import Interpreter, to_python
+from .console import COMMAND_LIMITS
 
 NAME = "diffi_interpreter"  # the kernel's interpreter, as Python cells see it
 CELL = "<cell>"             # the file name errors and warnings give
@@ -34,7 +35,8 @@ def load(ipython) -> Interpreter:
     def warn(message, span):
         print(render("warning", message, span, cell["source"], CELL), file=sys.stderr)
 
-    interpreter = Interpreter(output=print, warn=warn)
+    # a kernel is its user's own session, as the REPL is: files on, the REPL's limits
+    interpreter = Interpreter(output=print, warn=warn, **COMMAND_LIMITS)
 
     def diffi_magic(line, source=None):
         """%%diffi: run the cell's statements, showing each result; %diffi STATEMENT:

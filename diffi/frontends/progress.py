@@ -7,6 +7,8 @@ training code just to have its progress object ready.
 """
 from __future__ import annotations
 
+import os
+import signal
 
 INTERRUPTED = "interrupted: keeping the weights of the last completed step"
 
@@ -31,6 +33,10 @@ class LineProgress:
             self.write(INTERRUPTED)
 
 
+def _interrupt_the_process() -> None:
+    os.kill(os.getpid(), signal.SIGINT)
+
+
 class TerminalProgress:
     """A progress bar labelled with the current loss and the steps per second."""
 
@@ -50,9 +56,12 @@ class TerminalProgress:
                  formatters.TimeLeft()]
         # keys (Ctrl-C) come from the same terminal, as a pager reads them: stdin may be
         # a file or closed
+        # Ctrl-C read by the bar becomes a SIGINT for the process, as prompt_toolkit does
+        # itself only when the bar is made on the main thread (a call runs on its own)
         self.bar = ProgressBar(title="minimize", formatters=shown,
                                output=create_output(stdout=self.stream),
-                               input=create_input(stdin=self.stream))
+                               input=create_input(stdin=self.stream),
+                               cancel_callback=_interrupt_the_process)
         self.bar.__enter__()
         self.counter = self.bar(label="loss …", total=steps)
 

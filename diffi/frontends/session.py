@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 from .. import table
 from ..core.values import display_width
-from ..errors import DiffiError, Span, format_warning, render
+from ..errors import DiffiError, NamedSpan, Span, format_warning, render
 from ..interpreter import Interpreter
 from ..language.parser import is_incomplete
 from .commands import PROMPT, Quit, run_command, terminal_width
 from .completion import is_command
-from .console import Console, make_progress, read_script
+from .console import COMMAND_LIMITS, Console, make_progress, read_script
 
 MORE = "  ...> "
 # After `diffi -i FILE`, the file's spans use lines 1, 2, …; the session's inputs start
@@ -91,7 +91,11 @@ class ReplConsole(Console):
         self.paint(self.stdout, result_fragments(fit(text, self.width()), report))
 
     def warning(self, message: str, span) -> None:
-        _, local = self.transcript.locate(span)
+        segment, local = self.transcript.locate(span)
+        if local is not None and segment is not None \
+                and segment is not self.transcript.segments[-1]:  # an earlier input's
+            local = NamedSpan(local.line, local.column, local.end_line, local.end_column,
+                              segment.label)
         self.stdout.flush()
         self.paint(self.stderr, [("class:warning", f"warning: {format_warning(message, local)}")])
 
@@ -174,7 +178,7 @@ def make_session(previous: Interpreter | None = None, stdout=None, stderr=None,
     transcript = Transcript(first)
     console = ReplConsole(transcript, stdout, stderr, paint, width)
     interpreter = Interpreter(output=console.result, warn=console.warning,
-                              progress=make_progress(console))
+                              progress=make_progress(console), **COMMAND_LIMITS)
     if previous is not None:
         interpreter.globals.update(previous.globals)
         interpreter.precision = previous.precision

@@ -15,7 +15,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
 
-from ..errors import DiffiError, DiffiSyntaxError, Span
+from .. import calls
+from ..errors import DiffiError, DiffiSyntaxError, Span, source_lines
 from . import hints
 from . import syntax as S
 from . import vocabulary as V
@@ -277,16 +278,15 @@ class AstBuilder(Transformer):
         return S.Mode(name.id, positional, keywords, name.span)
 
 
+ESCAPE = re.compile(r"\\(.)")
+ESCAPED = {"n": "\n", "t": "\t"}
+
+
 def _unescape(text: str) -> str:
-    out, i = [], 0
-    while i < len(text):
-        if text[i] == "\\" and i + 1 < len(text):
-            out.append({"n": "\n", "t": "\t"}.get(text[i + 1], text[i + 1]))
-            i += 2
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
+    """A string literal's text: \\n and \\t are a new line and a tab, \\x is x."""
+    if "\\" not in text:
+        return text
+    return ESCAPE.sub(lambda match: ESCAPED.get(match.group(1), match.group(1)), text)
 
 
 def _statements(items) -> list:
@@ -364,6 +364,9 @@ def read_derivative(token: Token) -> list[tuple[str, int]]:
     """
     top, _, _, parts = V.read_derivative(token.value)
     order = V.order_value(top)
+    if order == 0:  # (not "the expression itself": one meaning, everywhere)
+        raise DiffiSyntaxError(f"the order of a derivative is 1 or more: '{token.value}' "
+                               f"has order 0", span_of(token))
     if len(parts) == 1:
         var, power = parts[0]
         return [(_variable(token, var, power, order), order)]
@@ -425,11 +428,15 @@ def _not_reserved(token: Token, var: str) -> None:
 
 
 def start_of(node) -> Span | None:
-    """The span where a syntax node starts (its leftmost token), found without recursion."""
+    """The span where a syntax node starts (its leftmost token), found without recursion.
+    A parsed call or index already has its start as its span: stopping there keeps a
+    chain like x[0][0]…[0] linear to parse (each link would otherwise walk the chain)."""
     while True:
         kind = type(node)
         if kind in (S.Binary, S.Logic):
             node = node.left
+        elif kind in (S.Call, S.Index) and node.span is not None:
+            return node.span
         elif kind is S.Call:
             node = node.func
         elif kind is S.Index:
@@ -557,7 +564,11 @@ class FastLexerThread(LexerThread):
         text, end, counter = state.text.text, state.text.end, state.line_ctr
         pos, line, line_start = counter.char_pos, counter.line, counter.line_start_pos
         lexers, plans, new = contextual.lexers, self._plans, str.__new__
+        count = 0
         while pos < end:
+            count += 1
+            if not count & 1023:  # a long program: the timeout holds while it parses
+                calls.check(Span(line, pos - line_start + 1, line, pos - line_start + 2))
             basic = lexers[parser_state.position]
             plan = plans.get(basic)
             if plan is None:
@@ -697,7 +708,8 @@ def _describe_token(token: Token) -> str:
         return "end of input"
     if token.type == "_NL":
         return "end of line"
-    return f"'{token.value}'"
+    text = token.value if len(token.value) <= 60 else token.value[:59] + "…"
+    return f"'{text}'"
 
 
 def translate(error: UnexpectedInput, source: str, state: ParseState) -> DiffiSyntaxError:
@@ -861,7 +873,9 @@ def _span_at(source: str, start: int, end: int) -> Span:
 
 
 def _end_error(error, source: str, state: ParseState) -> DiffiSyntaxError:
-    lines = source.splitlines() or [""]
+    lines = source_lines(source)
+    if len(lines) > 1 and not lines[-1]:  # a final line break ends the last line
+        lines.pop()
     line = len(lines)
     span = Span(line, len(lines[-1]) + 1, line, len(lines[-1]) + 2)
     if state.open:

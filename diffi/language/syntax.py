@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import dataclass, field, fields
 
+from .. import calls
 from ..errors import Span
 from .vocabulary import COMBINING, RESERVED  # noqa: F401 (RESERVED: read here by many)
 
@@ -251,64 +252,184 @@ def precedence(node) -> int:
 
 
 def unparse(node, context: int = DIRECTIVE) -> str:
-    """diffi source for a syntax node, parenthesised as its context needs."""
-    text = _PRINTERS[type(node)](node)
-    return f"({text})" if precedence(node) < context else text
+    """diffi source for a syntax node, parenthesised as its context needs.
+
+    Written without recursion and in time linear in the text: a formula as deep or as
+    long as a program can make (a product of 100,000 factors, 20,000 nested calls)
+    prints, and the timeout of the call printing it holds (diffi.calls).
+    """
+    return _write([(node, context)])
 
 
-def _binary(node) -> str:
+def unparse_statement(stmt, in_block: bool = False) -> str:
+    """diffi source for one statement."""
+    return _write(_statement_parts(stmt, in_block))
+
+
+def _write(parts: list) -> str:
+    """Expand parts (strings, and (node, context) pairs) left to right into text."""
+    out: list[str] = []
+    stack = list(reversed(parts))
+    expanded = 0
+    while stack:
+        item = stack.pop()
+        if type(item) is str:
+            out.append(item)
+            continue
+        node, context = item
+        inner = _PARTS[type(node)](node)
+        if precedence(node) < context:
+            inner = ["(", *inner, ")"]
+        stack.extend(reversed(inner))
+        expanded += 1
+        if not expanded & 4095:
+            calls.check()
+    return "".join(out)
+
+
+def _binary_contexts(node) -> tuple[int, int]:
+    """The contexts of a binary operator's operands (right-associative ^, the
+    non-associative comparisons, and `and`, whose right side may be a `not`)."""
     prec = BINARY_PRECEDENCE[node.op]
     if node.op == "^":
-        left, right = unparse(node.left, POSTFIX), unparse(node.right, UNARY)
+        left, right = POSTFIX, UNARY
     elif prec == COMPARE:
-        left, right = unparse(node.left, ADD), unparse(node.right, ADD)
+        left, right = ADD, ADD
     else:
-        left, right = unparse(node.left, prec), unparse(node.right, prec + 1)
-    if node.op == "and":
-        right = unparse(node.right, NOT)
-    if node.op in SPACED or node.op == "/" and _reads_as_derivative(left, right):
-        return f"{left} {node.op} {right}"
-    return f"{left}{node.op}{right}"
+        left, right = prec, prec + 1
+    return left, NOT if node.op == "and" else right
 
 
-_ENDS_WITH_A_D_WORD = rf"(?<![\w{COMBINING}])d[\w^{COMBINING}]*$"
+def _binary(node) -> list:
+    left, right = _binary_contexts(node)
+    if node.op in SPACED or node.op == "/" and _reads_as_derivative(node, left, right):
+        return [(node.left, left), f" {node.op} ", (node.right, right)]
+    return [(node.left, left), node.op, (node.right, right)]
 
 
-def _reads_as_derivative(left: str, right: str) -> bool:
-    """`d/dx`, `d^2/dx^2` or `dy/dx` written tight could read back as a derivative."""
-    return right[:1] == "d" and bool(re.search(_ENDS_WITH_A_D_WORD, left))
+def _reads_as_derivative(node, left: int, right: int) -> bool:
+    """`d/dx`, `d^2/dx^2` or `dy/dx` written tight would read back as a derivative, not
+    a division: the left side ends in a word that starts with d (d, d2, dy, d^2) and the
+    right side starts with d."""
+    return _first_character(node.right, right) == "d" and _ends_in_d_word(node.left, left)
 
 
-def _unary(node) -> str:
+def _first_character(node, context: int) -> str:
+    """The first character of unparse(node, context), found without printing it."""
+    while True:
+        if precedence(node) < context:
+            return "("
+        kind = type(node)
+        if kind in (Binary, Logic):
+            node, context = node.left, _binary_contexts(node)[0]
+        elif kind in (Call, Index):
+            node, context = (node.func if kind is Call else node.target), POSTFIX
+        elif kind is Unary:
+            return "n" if node.op == "not" else node.op
+        else:
+            text = _FIRST.get(kind)
+            return text(node)[:1] if callable(text) else text
+
+
+def _ends_in_d_word(node, context: int) -> bool:
+    """Whether unparse(node, context) ends in a word starting with d: a name like d, d2
+    or dy, or a power of one (d^2) whose exponent is a plain name or whole number."""
+    while type(node) is Binary and node.op == "^" and precedence(node) >= context \
+            and _plain_word(node.right):
+        last = _last_name(node.right, UNARY)
+        if last is not None and last.startswith("d"):
+            return True
+        node, context = node.left, POSTFIX
+    last = _last_name(node, context)
+    return last is not None and last.startswith("d")
+
+
+def _plain_word(node) -> bool:
+    """A name or a whole number: its text is one word, which a ^ before it joins."""
+    return type(node) is Name or type(node) is Num and format_number(node.value).isdigit()
+
+
+def _last_name(node, context: int):
+    """The name unparse(node, context) ends with, if it ends with a name."""
+    while True:
+        if precedence(node) < context:
+            return None
+        kind = type(node)
+        if kind is Name:
+            return node.id
+        if kind in (Binary, Logic):
+            node, context = node.right, _binary_contexts(node)[1]
+        elif kind is Unary:
+            if node.op != "not" and _wrapped(node.operand):
+                return None
+            node, context = node.operand, NOT if node.op == "not" else UNARY
+        elif kind is IfElse:
+            node, context = node.other, IF
+        elif kind is Directive and node.kind != "explain" and node.mode is None \
+                and node.point is None and node.file is None:
+            if node.wrt:
+                return node.wrt[-1].id
+            node, context = node.expr, IF
+        else:
+            return None
+
+
+def _wrapped(operand) -> bool:
+    """Whether `-operand` puts the operand in parentheses: another sign, or a text
+    that starts with one (-(-x), -(-2))."""
+    return isinstance(operand, Unary) or _first_character(operand, UNARY) in ("-", "+")
+
+
+def _unary(node) -> list:
     if node.op == "not":
-        return f"not {unparse(node.operand, NOT)}"
-    operand = unparse(node.operand, UNARY)
-    if isinstance(node.operand, Unary) or operand.startswith(("-", "+")):
-        operand = f"({operand})"
-    return f"{node.op}{operand}"
+        return ["not ", (node.operand, NOT)]
+    if _wrapped(node.operand):
+        return [node.op, "(", (node.operand, UNARY), ")"]
+    return [node.op, (node.operand, UNARY)]
 
 
-def _args(args, keywords) -> str:
-    parts = [unparse(a, IF) for a in args]
-    parts += [f"{k.name} = {unparse(k.value, IF)}" for k in keywords]
-    return ", ".join(parts)
+def _separated(items: list, separator: str = ", ") -> list:
+    """Parts of items (each a list of parts) joined by a separator."""
+    out: list = []
+    for i, item in enumerate(items):
+        if i:
+            out.append(separator)
+        out.extend(item)
+    return out
 
 
-def _slice(node) -> str:
-    parts = ["" if p is None else unparse(p, IF) for p in (node.start, node.stop)]
-    text = ":".join(parts)
-    return text if node.step is None else f"{text}:{unparse(node.step, IF)}"
+def _args(args, keywords) -> list:
+    items = [[(a, IF)] for a in args]
+    items += [[f"{k.name} = ", (k.value, IF)] for k in keywords]
+    return _separated(items)
 
 
-def _tuple(node) -> str:
-    items = ", ".join(unparse(i, IF) for i in node.items)
-    return f"({items},)" if len(node.items) == 1 else f"({items})"
+def _slice(node) -> list:
+    parts: list = []
+    for i, p in enumerate((node.start, node.stop)):
+        if i:
+            parts.append(":")
+        if p is not None:
+            parts.append((p, IF))
+    if node.step is not None:
+        parts += [":", (node.step, IF)]
+    return parts
 
 
-def _block(node) -> str:
-    parts = [unparse_statement(s, in_block=True) for s in node.body]
-    parts.append(unparse(node.result, DIRECTIVE))
-    return "{ " + "; ".join(parts) + " }"
+def _index(node) -> list:
+    items = [_slice(i) if isinstance(i, Slice) else [(i, IF)] for i in node.items]
+    return [(node.target, POSTFIX), "[", *_separated(items), "]"]
+
+
+def _tuple(node) -> list:
+    items = _separated([[(i, IF)] for i in node.items])
+    return ["(", *items, ",)" if len(node.items) == 1 else ")"]
+
+
+def _block(node) -> list:
+    items = [_statement_parts(s, in_block=True) for s in node.body]
+    items.append([(node.result, DIRECTIVE)])
+    return ["{ ", *_separated(items, "; "), " }"]
 
 
 def deriv_head(order: int, var: str) -> str:
@@ -320,44 +441,58 @@ def deriv_head(order: int, var: str) -> str:
     return f"d{order}/d{var}{order}"
 
 
-def _directive(node) -> str:
+def _directive(node) -> list:
     if node.kind == "explain":
-        return f"explain {unparse(node.inner)}"
+        return ["explain ", (node.inner, DIRECTIVE)]
     if node.kind == "prime":
-        return f"{node.expr.id}{chr(39) * node.order}({_args(node.point.positional.items, [])})"
+        return [node.expr.id + "'" * node.order, "(",
+                *_args(node.point.positional.items, []), ")"]
     if node.kind == "taylor":
-        return f"taylor {unparse(node.expr, IF)} {_point(node.point)} order " \
-               f"{unparse(node.extent[0], IF)}"
+        return ["taylor ", (node.expr, IF), " ", *_point(node.point), " order ",
+                (node.extent[0], IF)]
     if node.kind == "plot":
-        parts = ["plot " + ", ".join(unparse(c, IF) for c in node.expr.items)]
+        parts = ["plot ", *_separated([[(c, IF)] for c in node.expr.items])]
         if node.extent is not None:
-            parts.append(f"from {unparse(node.extent[0], IF)} to {unparse(node.extent[1], IF)}")
+            parts += [" from ", (node.extent[0], IF), " to ", (node.extent[1], IF)]
         if node.file is not None:
-            parts.append("to " + _string(node.file))
-        return " ".join(parts)
+            parts.append(" to " + _string(node.file))
+        return parts
     head = deriv_head(node.order, node.var) if node.kind == "d" else node.kind
-    parts = [head, unparse(node.expr, IF)]
+    parts = [head, " ", (node.expr, IF)]
     if node.wrt:
-        parts.append("wrt " + ", ".join(n.id for n in node.wrt))
+        parts.append(" wrt " + ", ".join(n.id for n in node.wrt))
     if node.file is not None:
-        parts.append("to " + _string(node.file))
+        parts.append(" to " + _string(node.file))
     if node.point is not None:
-        parts.append(_point(node.point))
+        parts += [" ", *_point(node.point)]
     if node.mode is not None:
-        parts.append(_mode(node.mode))
-    return " ".join(parts)
+        parts += [" ", *_mode(node.mode)]
+    return parts
 
 
-def _point(point) -> str:
+def _point(point) -> list:
     if point.positional is not None:
-        return f"at {unparse(point.positional, IF)}"
-    return "at " + ", ".join(f"{k.name} = {unparse(k.value, IF)}" for k in point.named)
+        return ["at ", (point.positional, IF)]
+    return ["at ", *_separated([[f"{k.name} = ", (k.value, IF)] for k in point.named])]
 
 
-def _mode(mode) -> str:
+def _mode(mode) -> list:
     if not mode.args and not mode.keywords:
-        return f"using {mode.name}"
-    return f"using {mode.name}({_args(mode.args, mode.keywords)})"
+        return [f"using {mode.name}"]
+    return [f"using {mode.name}(", *_args(mode.args, mode.keywords), ")"]
+
+
+def _statement_parts(stmt, in_block: bool = False) -> list:
+    kind = type(stmt)
+    if kind is Assign:
+        return [f"{stmt.target.id} = ", (stmt.value, DIRECTIVE)]
+    if kind is FuncDef:
+        params = ", ".join(p.id for p in stmt.params)
+        return [f"{stmt.name.id}({params}) = ", (stmt.body, DIRECTIVE)]
+    if kind is Destructure:
+        return [", ".join(t.id for t in stmt.targets) + " = ", (stmt.value, DIRECTIVE)]
+    parts = [(stmt.expr, DIRECTIVE)]
+    return parts + [";"] if stmt.silent and not in_block else parts
 
 
 def _string(node) -> str:
@@ -384,36 +519,30 @@ def _literal_list(items) -> str:
     return format_number(float(items))
 
 
-_PRINTERS = {
-    Literal: lambda n: _literal(n.value),
-    Num: lambda n: format_number(n.value),
-    Name: lambda n: n.id,
-    Str: _string,
+# The parts each kind of node prints as: strings, and (child, context) pairs.
+_PARTS = {
+    Literal: lambda n: [_literal(n.value)],
+    Num: lambda n: [format_number(n.value)],
+    Name: lambda n: [n.id],
+    Str: lambda n: [_string(n)],
     Unary: _unary,
     Binary: _binary,
     Logic: _binary,
-    IfElse: lambda n: (f"if {unparse(n.cond, IF)} then {unparse(n.then, IF)} "
-                       f"else {unparse(n.other, IF)}"),
-    Call: lambda n: f"{unparse(n.func, POSTFIX)}({_args(n.args, n.keywords)})",
-    Index: lambda n: (f"{unparse(n.target, POSTFIX)}["
-                      + ", ".join(_slice(i) if isinstance(i, Slice) else unparse(i, IF)
-                                  for i in n.items) + "]"),
-    Vector: lambda n: "[" + ", ".join(unparse(i, IF) for i in n.items) + "]",
+    IfElse: lambda n: ["if ", (n.cond, IF), " then ", (n.then, IF), " else ", (n.other, IF)],
+    Call: lambda n: [(n.func, POSTFIX), "(", *_args(n.args, n.keywords), ")"],
+    Index: _index,
+    Vector: lambda n: ["[", *_separated([[(i, IF)] for i in n.items]), "]"],
     TupleLit: _tuple,
     Block: _block,
     Directive: _directive,
 }
 
-
-def unparse_statement(stmt, in_block: bool = False) -> str:
-    """diffi source for one statement."""
-    kind = type(stmt)
-    if kind is Assign:
-        return f"{stmt.target.id} = {unparse(stmt.value)}"
-    if kind is FuncDef:
-        params = ", ".join(p.id for p in stmt.params)
-        return f"{stmt.name.id}({params}) = {unparse(stmt.body)}"
-    if kind is Destructure:
-        return ", ".join(t.id for t in stmt.targets) + f" = {unparse(stmt.value)}"
-    text = unparse(stmt.expr)
-    return text + ";" if stmt.silent and not in_block else text
+# The first character of each kind of node that does not start with another node.
+_FIRST = {
+    Literal: lambda n: _literal(n.value),
+    Num: lambda n: format_number(n.value),
+    Name: lambda n: n.id,
+    Str: '"', IfElse: "i", Vector: "[", TupleLit: "(", Block: "{",
+    Directive: lambda n: n.expr.id if n.kind == "prime" else
+    deriv_head(n.order, n.var) if n.kind == "d" else n.kind,
+}

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from contextlib import nullcontext
 
-from .. import arrays
+from .. import arrays, calls
 from ..arrays import is_array, zero_like
-from ..errors import DiffiError
+from ..errors import DiffiError, DiffiTypeError
 from ..core.tape import Tape
 from ..table import reader
 from ..table import series as T
@@ -28,7 +28,7 @@ def tangents(tape: Tape, seeds: dict, on_partial=None) -> dict:
     """
     tangent = dict(seeds)
     get = tangent.get
-    for node in tape.steps:
+    for node in calls.checked(tape.steps):
         if node.id in tangent:
             continue
         inputs = node.inputs
@@ -45,14 +45,26 @@ def tangents(tape: Tape, seeds: dict, on_partial=None) -> dict:
 def taylor(tape: Tape, variable, order: int, scale: float = 1.0) -> dict:
     """Taylor series (normalised coefficients) of every active node in one variable:
     of f(x0 + scale·t) in t, so that the k-th coefficient is f^(k)(x0)·scale^k/k!."""
+    # an operation on series costs about order² steps: refused at once if the sweep
+    # cannot finish in the time left, and the time checked at each operation
+    budget = calls.current()
+    budget.afford(len(tape.steps) * (order + 1) ** 2 / calls.PYTHON_RATE,
+                  f"a Taylor series of order {order} through {len(tape.steps)} operations",
+                  tape.outputs[0].span if tape.outputs else None)
     series = {variable.id: T.variable(variable.value, order, scale)}
     for node in tape.steps:
         if node.id in series:
             continue
+        budget.check(node.span)
         args = [series[i.id] if i.id in series else T.constant(_value(i), order)
                 for i in node.inputs]
         with quiet(node.value):
-            series[node.id] = reader.series(node, args, order)
+            try:
+                series[node.id] = reader.series(node, args, order)
+            except ZeroDivisionError:  # (a series through a pole, such as log at 0)
+                raise DiffiTypeError(f"no derivative of order {order} here: "
+                                     f"'{node.op.name}' has no Taylor series at this point",
+                                     node.span) from None
     return series
 
 

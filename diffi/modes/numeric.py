@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..arrays import finite, np
+from ..errors import DiffiTypeError
 
 EPS = 2.0 ** -52
 METHODS = ("central", "forward", "richardson")
@@ -140,6 +141,19 @@ def difference(sample, x: float, order: int, method: str, h: float, notes=None) 
         near = _offsets(method, order)
         h = inside_domain(sample, x, h, near + [2 * k for k in near], notes)
     quotient = _forward_difference if method == "forward" else _central_difference
+    if type(x) is float and not math.isfinite(x):
+        raise DiffiTypeError(f"numeric differences need a finite point, not {x:g}")
+    if type(x) is float:
+        try:
+            reach = h ** order
+        except OverflowError:
+            reach = math.inf
+        if not reach < math.inf:
+            raise DiffiTypeError(f"the step {h:g} is too large for order {order}: give a "
+                                 f"smaller step")
+        if not reach > 0 or x + h == x:  # (a step lost in rounding)
+            raise DiffiTypeError(f"the step {h:g} is too small to change x = {x:g} at order "
+                                 f"{order}: give a larger step")
     value = quotient(sample, x, order, h)
     gap = _magnitude(quotient(sample, x, order, 2 * h) - value)
     noise = _round_off(sample, x, h, order, method, value)
@@ -195,7 +209,8 @@ def _magnitude(value) -> float:
         return abs(float(value))
     except (TypeError, ValueError):
         numpy = np()
-        return float(numpy.max(numpy.abs(value)))
+        magnitudes = numpy.abs(value)
+        return float(numpy.max(magnitudes)) if magnitudes.size else 0.0
 
 
 def _number(value: float) -> str:

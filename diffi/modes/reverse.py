@@ -6,6 +6,8 @@ loop over the tape, never a recursion.
 """
 from __future__ import annotations
 
+from .. import arrays, calls
+from ..arrays import is_array
 from ..core.tape import Tape
 from ..table import reader
 from ..table.reader import NUMBERS
@@ -13,9 +15,11 @@ from ..table.reader import NUMBERS
 
 def adjoints(tape: Tape, output, seed=1.0, on_partial=None) -> dict:
     """The adjoint ∂output/∂node of every active node reached (by node id)."""
+    if is_array(output.value) and not is_array(seed):  # a one-element tensor's seed
+        seed = arrays.np().full(output.value.shape, float(seed))
     adjoint = {output.id: seed}
     active = tape.active
-    for node in reversed(tape.steps):
+    for node in calls.checked(reversed(tape.steps)):
         g = adjoint.get(node.id)
         if g is None:
             continue

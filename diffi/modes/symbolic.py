@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .. import table
+from .. import calls, table
 from ..arrays import as_value, is_array, np, zero_like
 from ..core.graph import Node, ancestors
 from ..core.tape import Tape
@@ -31,6 +31,8 @@ class Builder:
         self.canonical = canonical
         self.sums: dict = {}      # node id -> its sum's normal form (canonical.py)
         self.products: dict = {}  # node id -> its product's normal form
+        self.ranks: dict = {}  # node id -> its rank in a printed product (_rank)
+        self.made = 0
 
     def const(self, value) -> Node:
         value = float(value) if type(value) is int else value
@@ -48,6 +50,9 @@ class Builder:
 
     def ap(self, prim, *args, params=None) -> Node:
         """The node for prim(*args), simplified."""
+        self.made += 1
+        if not self.made & 255:  # (formulas can grow fast: the timeout holds here too)
+            calls.check()
         inputs = tuple(self.node(a) for a in args)
         folds = inputs and prim is not table.DERIVED and all(is_constant(i) for i in inputs)
         if self.canonical and prim in canonical.CANONICAL and not folds:
@@ -206,23 +211,40 @@ def _simplify_mul(b, a, c):
                 return b.ap(table.DIV, x, y.inputs[1])
             if y.inputs[1] is x:
                 return y.inputs[0]
-    if _rank(c) < _rank(a):  # variables and powers before function calls: 2*x*sin(x)
+    if _rank(c, b.ranks) < _rank(a, b.ranks):  # variables and powers first: 2*x*sin(x)
         return b.ap(table.MUL, c, a)
     if a is c:
         return b.ap(table.POW, a, 2.0)
     return None
 
 
-def _rank(node: Node) -> int:
-    """Order of factors in a printed product: numbers, names, powers, then the rest."""
+def _rank(node: Node, ranks: dict) -> int:
+    """Order of factors in a printed product: numbers, names, powers, then the rest
+    (a product: its lowest factor's). Kept per node, so that a long product is not
+    walked again at each new factor."""
+    rank = ranks.get(node.id)
+    if rank is not None:
+        return rank
+    pending, order = [node], []
+    while pending:  # the products below not ranked yet, then ranked from the bottom up
+        current = pending.pop()
+        if current.op is table.MUL and current.id not in ranks:
+            order.append(current)
+            pending.extend(current.inputs)
+    for current in reversed(order):
+        ranks[current.id] = min(_leaf_rank(i, ranks) for i in current.inputs)
+    return _leaf_rank(node, ranks)
+
+
+def _leaf_rank(node: Node, ranks: dict) -> int:
+    if node.op is table.MUL:
+        return ranks[node.id]
     if is_constant(node):
         return 0
     if node.op is table.CONST:
         return 1
     if node.op is table.POW and node.inputs[0].op is table.CONST:
         return 2
-    if node.op is table.MUL:
-        return min(_rank(node.inputs[0]), _rank(node.inputs[1]))
     return 3
 
 
@@ -339,9 +361,16 @@ def reverse_derivatives(tape: Tape, rebuilt: dict, b: Builder, seed=None) -> dic
     """Adjoint formulas of every active node reached, for the tape's first output
     (with adjoint `seed`, 1 by default: a scalar output)."""
     output = tape.outputs[0]
-    adjoint = {output.id: b.const(1.0) if seed is None else b.node(seed)}
+    if seed is None and (output.op is table.TUPLE
+                         or output.op is table.VECTOR and not is_array(output.value)):
+        kind = "vector" if output.op is table.VECTOR else "tuple"  # (a formula's shape)
+        raise DiffiTypeError(f"a gradient needs a scalar expression, not a {kind}; use "
+                             f"jacobian")
+    if seed is None:  # (a one-element tensor's seed is ones in its shape)
+        seed = np().ones(output.value.shape) if is_array(output.value) else 1.0
+    adjoint = {output.id: b.node(seed)}
     active = tape.active
-    for node in reversed(tape.steps):
+    for node in calls.checked(reversed(tape.steps)):
         g = adjoint.get(node.id)
         if g is None:
             continue
@@ -369,18 +398,62 @@ def to_syntax(outputs: list[Node], names: dict[int, str], taken: set[str] = froz
     uses = _uses(order, outputs)
     prefix = _fresh_prefix(taken | set(names.values()))
     syntax: dict[int, S.Node] = {}
+    spines = Spines(uses)
     assignments = []
-    for node in order:
+    for k, node in enumerate(order):
+        if not k & 1023:
+            calls.check()
         if node.id in names:
             syntax[node.id] = S.Name(names[node.id])
             continue
-        expr = _node_syntax(node, syntax)
+        expr = _node_syntax(node, syntax, spines)
         if share and uses.get(node.id, 0) > 1 and _worth_naming(node):
             name = f"{prefix}{len(assignments) + 1}"
             assignments.append(S.Assign(S.Name(name), expr))
             expr = S.Name(name)
         syntax[node.id] = expr
     return assignments, [syntax[o.id] for o in outputs]
+
+
+class Spines:
+    """The bottoms of the left spines of the products and sums being written, so that
+    re-associating a*(b*c) as a*b*c and negating -(a*b) as -a*b take one step, not a
+    walk down the spine (which made printing a long product quadratic). A spine is
+    changed in place only when its node is used once (its syntax is nobody else's)."""
+
+    def __init__(self, uses: dict):
+        self.uses = uses
+        self.same: dict[int, S.Binary] = {}      # deepest node of the same operator
+        self.product: dict[int, S.Binary] = {}   # deepest node of * and /
+
+    def owned(self, node: Node, expr) -> bool:
+        return self.uses.get(node.id, 0) == 1 and id(expr) in self.same
+
+    def binary(self, symbol: str, left, right) -> S.Binary:
+        """A new node `left symbol right`, its spines' bottoms noted."""
+        expr = S.Binary(symbol, left, right)
+        below = isinstance(left, S.Binary)
+        self.same[id(expr)] = self.same[id(left)] if below and left.op == symbol \
+            and id(left) in self.same else expr
+        if symbol in ("*", "/"):
+            self.product[id(expr)] = self.product[id(left)] if below and \
+                left.op in ("*", "/") and id(left) in self.product else expr
+        return expr
+
+    def prepend(self, symbol: str, left, chain: S.Binary) -> S.Binary:
+        """left*(b*c*…) as left*b*c*…: the new product goes in at the chain's bottom."""
+        bottom = self.same[id(chain)]
+        bottom.left = self.binary(symbol, left, bottom.left)
+        self.same[id(chain)] = self.same[id(bottom.left)]
+        if symbol in ("*", "/"):
+            self.product[id(chain)] = self.product[id(bottom.left)]
+        return chain
+
+    def negate_product(self, product: S.Binary) -> S.Binary:
+        """-(a*b*…) as -a*b*…: the leftmost factor negated, in place."""
+        bottom = self.product[id(product)]
+        bottom.left = _negated_factor(bottom.left)
+        return product
 
 
 def _fresh_prefix(taken: set[str]) -> str:
@@ -415,7 +488,13 @@ def _constant_syntax(value) -> S.Node:
         return S.Vector([_constant_syntax(as_value(v)) for v in value])
     if isinstance(value, str):
         return S.Str(value)
-    return S.Num(printed(float(value)))
+    if isinstance(value, tuple):
+        return S.TupleLit([_constant_syntax(v) for v in value])
+    try:
+        number = float(value)
+    except (TypeError, ValueError):  # a function (or a report) shown by its name
+        return S.Name(getattr(value, "name", None) or type(value).__name__.lower())
+    return S.Num(printed(number))
 
 
 def printed(value: float) -> float:
@@ -424,7 +503,8 @@ def printed(value: float) -> float:
     return float(f"{value:.15g}") if math.isfinite(value) else value
 
 
-def _node_syntax(node: Node, syntax: dict) -> S.Node:
+def _node_syntax(node: Node, syntax: dict, spines: Spines | None = None) -> S.Node:
+    spines = spines or Spines({})
     op = node.op
     args = [syntax[i.id] for i in node.inputs]
     if op is table.CONST:
@@ -437,24 +517,52 @@ def _node_syntax(node: Node, syntax: dict) -> S.Node:
     if op is table.NEG and isinstance(args[0], S.Binary) and args[0].op in ("*", "/"):
         # -(a*b) prints as -a*b, which reads back as (-a)*b: the same value
         product = args[0]
-        return S.Binary(product.op, _negate(product.left), product.right)
+        if spines.owned(node.inputs[0], product) and id(product) in spines.product:
+            return spines.negate_product(product)
+        return spines.binary(product.op, _negate(product.left, spines), product.right)
     if op.symbol is not None:
         if len(args) == 2:
-            return _binary_syntax(op.symbol, args[0], args[1])
+            return _binary_syntax(op.symbol, args[0], args[1], node.inputs[1], spines)
         return S.Unary(op.symbol, args[0])
     return S.Call(S.Name(op.display or op.name), args)  # (the built-in's name)
 
 
-def _binary_syntax(symbol: str, left: S.Node, right: S.Node) -> S.Node:
+def _binary_syntax(symbol: str, left: S.Node, right: S.Node, right_node: Node,
+                   spines: Spines) -> S.Node:
     """a*(b*c) prints as a*b*c: products and sums are re-associated to the left."""
     if symbol in ("*", "+") and isinstance(right, S.Binary) and right.op == symbol:
-        return S.Binary(symbol, _binary_syntax(symbol, left, right.left), right.right)
-    return S.Binary(symbol, left, right)
+        if spines.owned(right_node, right):
+            return spines.prepend(symbol, left, right)
+        return spines.binary(symbol, _reassociated(symbol, left, right.left, spines),
+                             right.right)
+    return spines.binary(symbol, left, right)
 
 
-def _negate(expr: S.Node) -> S.Node:
-    if isinstance(expr, S.Binary) and expr.op in ("*", "/"):
-        return S.Binary(expr.op, _negate(expr.left), expr.right)
+def _reassociated(symbol: str, left: S.Node, right: S.Node, spines: Spines) -> S.Node:
+    """left symbol right, re-associated to the left (a copy: right is shared)."""
+    spine = []
+    while isinstance(right, S.Binary) and right.op == symbol:
+        spine.append(right.right)
+        right = right.left
+    expr = spines.binary(symbol, left, right)
+    for operand in reversed(spine):
+        expr = spines.binary(symbol, expr, operand)
+    return expr
+
+
+def _negate(expr: S.Node, spines: Spines) -> S.Node:
+    """-expr for the leftmost factor of a product (a copy)."""
+    spine = []
+    while isinstance(expr, S.Binary) and expr.op in ("*", "/"):
+        spine.append(expr)
+        expr = expr.left
+    expr = _negated_factor(expr)
+    for product in reversed(spine):
+        expr = spines.binary(product.op, expr, product.right)
+    return expr
+
+
+def _negated_factor(expr: S.Node) -> S.Node:
     if isinstance(expr, S.Num):
         return S.Num(-expr.value)
     return S.Unary("-", expr)

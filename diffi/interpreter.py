@@ -22,6 +22,7 @@ from .language import syntax as S
 from .language.parser import parse, parse_prefix
 
 STACK_DEPTH = 200_000  # Python frames allowed while evaluating deeply nested input
+SHORT_SOURCE, KEPT_SOURCES = 2_000, 256  # the parsed programs an interpreter remembers
 
 
 @contextmanager
@@ -101,6 +102,7 @@ class Interpreter:
         self.evaluator.files = files
         self.evaluator.progress = progress  # start(steps) / update(step, loss) / finish(…)
         self._parsed: dict = {}  # expression strings of API calls -> syntax (immutable)
+        self._programs: dict = {}  # short sources run again -> their statements (immutable)
 
     @property
     def base_dir(self):
@@ -157,7 +159,7 @@ class Interpreter:
 
     def _execute(self, source, filename, on_result, echo_silent) -> None:
         try:
-            statements, error = parse_prefix(source)
+            statements, error = self._parse(source)
         except RecursionError:
             raise LimitError("the program is nested too deeply to parse").locate(
                 source, filename) from None
@@ -174,6 +176,20 @@ class Interpreter:
                 on_result(node)
         if error is not None:
             raise error.locate(source, filename)
+
+    def _parse(self, source: str):
+        """parse_prefix, remembered for short sources that parse whole: a statement run
+        again (`it.run("c(0.5)")` in a loop) costs no parse, and its syntax is the same
+        objects each time, which the compiled directives are keyed by."""
+        cached = self._programs.get(source)
+        if cached is not None:
+            return cached, None
+        statements, error = parse_prefix(source)
+        if error is None and len(source) <= SHORT_SOURCE:
+            if len(self._programs) >= KEPT_SOURCES:
+                self._programs.clear()
+            self._programs[source] = statements
+        return statements, error
 
     def execute_statement(self, stmt, source: str = "", filename: str = "<input>"):
         """Run one parsed statement with the session's limits; errors leave no trace."""
@@ -335,7 +351,8 @@ class Interpreter:
                     if compilable else [constant(v) for v in values]
                 with deep_stack():
                     evaluator.recording = {} if compilable else None
-                    output = evaluator.call(fn, nodes, {}, None)
+                    output = evaluator.call_user(fn, nodes, {}, None, compiled=False) \
+                        if compilable else evaluator.call(fn, nodes, {}, None)
                     if compilable:
                         evaluator.compiled.remember(fn, nodes, output, evaluator.recording)
                     return to_python(output.value, self)

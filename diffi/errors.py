@@ -13,13 +13,6 @@ class Span:
     end_line: int
     end_column: int  # exclusive
 
-    def to(self, other: "Span | None") -> "Span":
-        """The span from the start of this one to the end of `other`."""
-        if other is None:
-            return self
-        return Span(self.line, self.column, other.end_line, other.end_column)
-
-
 class DiffiError(Exception):
     """Any error in a diffi program or in a call of the Python API."""
 

@@ -1,4 +1,4 @@
-"""The Python API (SPEC §9): Interpreter, evaluate, and conversions to Python values.
+"""The Python API (docs/python.md): Interpreter, evaluate, and conversions to Python values.
 
 Every entry point turns any failure into a DiffiError: for any input string, no
 other exception escapes, and a failing statement leaves every binding as it was.
@@ -9,17 +9,34 @@ import gc
 import sys
 import threading
 import warnings
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeAlias, Union
 
 from . import arrays, table
 from .arrays import as_value, is_array
 from .core.evaluator import Evaluator, Limits
 from .core.graph import Binding, Node
 from .core.library import BUILTINS, constant
-from .core.values import PRECISION, NOTHING, Function, UserFunction, format_value
-from .errors import DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning, LimitError, format_warning
+from .core.values import NOTHING, PRECISION, Function, UserFunction, format_value, summarising
+from .errors import (ArityError, DiffiError, DiffiNameError, DiffiTypeError, DiffiWarning,
+                     LimitError, format_warning)
 from .language import syntax as S
 from .language.parser import parse, parse_prefix
+
+ANSWER = "ans"  # the name of the last expression statement's value
+if TYPE_CHECKING:  # for type checkers only: NumPy and the directives load lazily
+    import numpy
+
+    from .directives.check import CheckReport
+    from .directives.graphs import Graph
+    from .directives.tables import Trace
+
+# What the API hands back and takes: floats, booleans, arrays, tuples, strings, functions.
+PythonValue: TypeAlias = Union[float, bool, str, "numpy.ndarray", tuple, "DiffiFunction", None]
+# A point: {"x": 3, "y": 0} binds by name; a number or a tuple binds by position.
+Point: TypeAlias = Union[Mapping[str, Any], float, tuple, list, None]
+Names: TypeAlias = Union[str, Iterable[str], None]
 
 STACK_DEPTH = 200_000  # Python frames allowed while evaluating deeply nested input
 SHORT_SOURCE, KEPT_SOURCES = 2_000, 256  # the parsed programs an interpreter remembers
@@ -89,8 +106,10 @@ class Interpreter:
 
     def __init__(self, *, max_depth: int = 1000, max_nodes: int = 20_000_000,
                  max_elements: int = 100_000_000, timeout: float | None = None,
-                 files: bool = True, precision: int = PRECISION, output=None, warn=None,
-                 progress=None):
+                 files: bool = True, precision: int = PRECISION,
+                 output: Callable[[str], object] | None = None,
+                 warn: Callable[[str, Any], object] | None = None,
+                 progress: Any = None) -> None:
         self.limits = Limits(max_depth, max_nodes, max_elements, timeout)
         self.files = files
         self.globals: dict[str, Binding] = {}
@@ -105,15 +124,16 @@ class Interpreter:
         self._programs: dict = {}  # short sources run again -> their statements (immutable)
 
     @property
-    def base_dir(self):
+    def base_dir(self) -> str | None:
+        """The folder relative file names start from (None: the working directory)."""
         return self.evaluator.base_dir
 
     @base_dir.setter
-    def base_dir(self, folder) -> None:
+    def base_dir(self, folder: str | None) -> None:
         self.evaluator.base_dir = folder
 
     @property
-    def losses(self):
+    def losses(self) -> numpy.ndarray | None:
         """The loss history of the last minimize (a NumPy array), or None."""
         binding = self.globals.get("losses")
         return None if binding is None else to_python(binding.node.value, self)
@@ -131,31 +151,51 @@ class Interpreter:
     def precision(self, digits: int) -> None:
         self.evaluator.precision = max(1, min(17, int(digits)))
 
+    @property
+    def threshold(self) -> int | None:
+        """Tensors of more elements than this print summarised (None: never)."""
+        return self.evaluator.threshold
+
+    @threshold.setter
+    def threshold(self, elements: int | None) -> None:
+        if elements is not None and (isinstance(elements, bool) or not isinstance(elements, int)
+                                     or elements < 0):
+            raise DiffiTypeError(f"threshold is a whole number of elements >= 0 or None, "
+                                 f"not {elements!r}")
+        self.evaluator.threshold = elements
+
     # Running source -------------------------------------------------------------------
 
-    def run(self, source: str, filename: str = "<input>") -> list:
+    def run(self, source: str, filename: str = "<input>") -> list[PythonValue]:
         """Run statements; return the values the statements would print, in order."""
         results = []
         self.execute(source, filename,
                      lambda node: results.append(to_python(node.value, self)))
         return results
 
-    def eval(self, source: str):
+    def eval(self, source: str) -> PythonValue:
         """The value of the last expression statement of `source` (None if there is none)."""
         last = []
         self.execute(source, "<input>", last.append, echo_silent=True)
         return to_python(last[-1].value, self) if last else None
 
-    def execute(self, source: str, filename: str, on_result, echo_silent: bool = False) -> None:
-        """Run a program statement by statement, calling on_result(node) for each result.
+    def execute(self, source: str, filename: str, on_result: Callable[..., object],
+                echo_silent: bool = False, with_statement: bool = False) -> None:
+        """Run a program statement by statement, calling on_result(node) for each result
+        (on_result(node, statement) with_statement, for the statement's position).
 
         The statements before a syntax error run first, as in a script; then the
         error is raised. Errors carry the source so that they can be rendered.
         """
         if not isinstance(source, str):
             raise DiffiTypeError(f"source must be a string, not {type(source).__name__}")
+        if with_statement:
+            report = on_result
+        else:
+            def report(node, stmt):
+                on_result(node)
         with fewer_collections():
-            self._execute(source, filename, on_result, echo_silent)
+            self._execute(source, filename, report, echo_silent)
 
     def _execute(self, source, filename, on_result, echo_silent) -> None:
         try:
@@ -172,8 +212,10 @@ class Interpreter:
             node = self._statement(stmt, source, filename)
             shown = node is not None and (node.op is table.REPORT or (
                 node.value is not None and node.value is not NOTHING))
+            if shown and node.value is not None:
+                self._answer(node)
             if shown and (echo_silent or not stmt.silent):
-                on_result(node)
+                on_result(node, stmt)
         if error is not None:
             raise error.locate(source, filename)
 
@@ -191,7 +233,16 @@ class Interpreter:
             self._programs[source] = statements
         return statements, error
 
-    def execute_statement(self, stmt, source: str = "", filename: str = "<input>"):
+    def _answer(self, node) -> None:
+        """`ans`: the value of the last expression statement (a silenced one too, as in
+        MATLAB), bound as an assignment `ans = …` would bind it; after a directive that
+        shows a report (backprop, check, …), the report's value."""
+        if node.op is table.REPORT:
+            node = node.inputs[0]
+        self.globals[ANSWER] = Binding(ANSWER, self.evaluator.label(node, ANSWER))
+
+    def execute_statement(self, stmt: S.Node, source: str = "",
+                          filename: str = "<input>") -> Node | None:
         """Run one parsed statement with the session's limits; errors leave no trace."""
         with fewer_collections():
             return self._statement(stmt, source, filename)
@@ -200,36 +251,38 @@ class Interpreter:
         evaluator = self.evaluator
         evaluator.begin_statement()
         try:
-            with internal_errors(getattr(stmt, "span", None)), deep_stack():
+            with internal_errors(getattr(stmt, "span", None)), deep_stack(), \
+                    summarising(evaluator.threshold):
                 return evaluator.execute(stmt, evaluator.globals)
         except DiffiError as error:
             raise error.locate(source, filename)
 
-    def show(self, node) -> None:
+    def show(self, node: Node) -> None:
         """Print a statement's result through the interpreter's output, as a script does."""
         self._output(self.format_result(node))
 
-    def format_result(self, node) -> str:
+    def format_result(self, node: Node) -> str:
         """How a statement's result prints: a directive's report, or the value."""
         if node.op is table.REPORT:
             return str(node.params)
-        return format_value(node.value, self.precision)
+        return format_value(node.value, self.precision, self.threshold)
 
-    def format(self, value) -> str:
-        """A value printed as diffi prints it, at the session's precision."""
+    def format(self, value: object, full: bool = False) -> str:
+        """A value printed as diffi prints it, at the session's precision; a big tensor
+        summarised as the session's threshold says, unless `full`."""
         return format_value(from_python(value) if not isinstance(value, Node) else value.value,
-                            self.precision)
+                            self.precision, None if full else self.threshold)
 
     # Variables ---------------------------------------------------------------------------
 
-    def __getitem__(self, name: str):
+    def __getitem__(self, name: str) -> PythonValue:
         binding = self.globals.get(name)
         node = binding.node if binding is not None else BUILTINS.get(name)
         if node is None:
             raise DiffiNameError(f"name '{name}' is not defined")
         return to_python(node.value, self)
 
-    def __setitem__(self, name: str, value) -> None:
+    def __setitem__(self, name: str, value: object) -> None:
         if not isinstance(name, str) or not name.isidentifier() or name in S.RESERVED:
             raise DiffiTypeError(f"{name!r} is not a valid diffi name")
         node = constant(from_python(value), name)
@@ -251,18 +304,20 @@ class Interpreter:
         """Forget every name the session defined."""
         self.globals.clear()
 
-    # Differentiation (SPEC §4 and §9) ----------------------------------------------------
+    # Differentiation (docs/differentiation.md) -------------------------------------------
 
-    def derivative(self, expr: str, wrt: str, at=None, mode: str | None = None,
-                   order: int = 1, **options):
+    def derivative(self, expr: str, wrt: str, at: Point = None, mode: str | None = None,
+                   order: int = 1, **options: object) -> PythonValue:
         """d^order/d wrt^order of expr: a number or array, or a formula without a point."""
         if not isinstance(order, int) or isinstance(order, bool) or order < 1:
             raise DiffiTypeError(f"order must be a whole number >= 1, not {order!r}")
         if not isinstance(wrt, str):
             raise DiffiTypeError("wrt names one variable, as a string")
+        _variable_name(wrt)
         return self._directive("d", expr, None, at, mode, options, var=wrt, order=order)
 
-    def grad(self, expr: str, wrt=None, at=None, mode: str | None = None, **options):
+    def grad(self, expr: str, wrt: Names = None, at: Point = None, mode: str | None = None,
+             **options: object) -> PythonValue:
         """The gradient: an array for scalar variables, a tuple for tensors."""
         if wrt is None and mode in (None, "reverse") and not options:
             fast = self._compiled_gradient(expr, at)
@@ -290,23 +345,25 @@ class Interpreter:
             result = evaluator.compiled.run(evaluator, fn, values, gradient=True)
         return None if result is None else arrays.np().array(result[1])
 
-    def backprop(self, expr: str, wrt=None, at=None):
+    def backprop(self, expr: str, wrt: Names = None, at: Point = None) -> Trace:
         """The gradient's Trace: rows of the forward and backward passes (str() prints it)."""
         return self._directive("backprop", expr, wrt, at, None, {}, detail=True)
 
-    def hessian(self, expr: str, wrt=None, at=None, mode: str | None = None, **options):
+    def hessian(self, expr: str, wrt: Names = None, at: Point = None, mode: str | None = None,
+                **options: object) -> PythonValue:
         """The matrix of second derivatives (forward over reverse)."""
         return self._directive("hessian", expr, wrt, at, mode, options)
 
-    def jacobian(self, expr: str, wrt=None, at=None, mode: str | None = None, **options):
+    def jacobian(self, expr: str, wrt: Names = None, at: Point = None,
+                 mode: str | None = None, **options: object) -> PythonValue:
         """The m × n matrix of first derivatives of a vector-valued expression."""
         return self._directive("jacobian", expr, wrt, at, mode, options)
 
-    def check(self, expr: str, wrt=None, at=None):
+    def check(self, expr: str, wrt: Names = None, at: Point = None) -> CheckReport:
         """Every mode side by side: a report with .ok, .value (largest difference), str()."""
         return self._directive("check", expr, wrt, at, None, {}, report=True)
 
-    def graph(self, expr: str):
+    def graph(self, expr: str) -> Graph:
         """The computation graph of expr (`.to_dot()`, `.to_text()`); unbound names are inputs."""
         return self._directive("graph", expr, None, None, None, {}, detail=True)
 
@@ -335,9 +392,13 @@ class Interpreter:
         self._parsed[source] = statements[0].expr
         return statements[0].expr
 
-    def call(self, fn: Function, args) -> object:
-        """Call a diffi function from Python with Python values."""
+    def call(self, fn: Function, args: Iterable[object],
+             keywords: dict[str, object] | None = None) -> PythonValue:
+        """Call a diffi function from Python with Python values (keywords by name)."""
         values = tuple(from_python(a) for a in args)
+        named = {k: from_python(v) for k, v in (keywords or {}).items()}
+        if isinstance(fn, UserFunction):
+            values, named = bind_arguments(fn, values, named), {}
         evaluator = self.evaluator
         evaluator.begin_statement()
         compilable = isinstance(fn, UserFunction) and len(values) == len(fn.params)
@@ -352,12 +413,38 @@ class Interpreter:
                 with deep_stack():
                     evaluator.recording = {} if compilable else None
                     output = evaluator.call_user(fn, nodes, {}, None, compiled=False) \
-                        if compilable else evaluator.call(fn, nodes, {}, None)
+                        if compilable else evaluator.call(
+                            fn, nodes, {k: constant(v) for k, v in named.items()}, None)
                     if compilable:
                         evaluator.compiled.remember(fn, nodes, output, evaluator.recording)
                     return to_python(output.value, self)
         finally:
             evaluator.recording = None
+
+
+def bind_arguments(fn: UserFunction, args: tuple, keywords: dict) -> tuple:
+    """Positional and keyword arguments as the values of fn's parameters, in order;
+    an unknown name, a parameter given twice, or one left out is a DiffiError."""
+    params = list(fn.params)
+    name = f"the formula {fn}" if fn.name == "formula" else fn.name
+    listed = f"({', '.join(params)})"
+    if len(args) > len(params):
+        raise ArityError(f"{name} takes {len(params)} argument{'s' if len(params) != 1 else ''}"
+                         f" {listed}, got {len(args)}")
+    bound = dict(zip(params, args))
+    for key, value in keywords.items():
+        if key not in params:
+            raise DiffiTypeError(f"{name} has no parameter '{key}' (its parameters: "
+                                 f"{', '.join(params) or 'none'})")
+        if key in bound:
+            raise DiffiTypeError(f"{name} got two values for '{key}'")
+        bound[key] = value
+    missing = [p for p in params if p not in bound]
+    if missing:
+        raise ArityError(f"{name} takes {len(params)} argument"
+                         f"{'s' if len(params) != 1 else ''} {listed}, missing "
+                         f"{', '.join(missing)}")
+    return tuple(bound[p] for p in params)
 
 
 @contextmanager
@@ -383,8 +470,8 @@ class DiffiFunction:
         self.function = fn
         self.interpreter = interpreter
 
-    def __call__(self, *args):
-        return self.interpreter.call(self.function, args)
+    def __call__(self, *args: object, **keywords: object) -> PythonValue:
+        return self.interpreter.call(self.function, args, keywords)
 
     def __str__(self) -> str:
         return str(self.function)
@@ -398,9 +485,16 @@ def _names(wrt) -> list | None:
         return None
     names = [wrt] if isinstance(wrt, str) else list(wrt)
     for name in names:
-        if not isinstance(name, str) or not name.isidentifier():
-            raise DiffiTypeError(f"wrt takes variable names, not {name!r}")
+        _variable_name(name)
     return [S.Name(n) for n in names]
+
+
+def _variable_name(name) -> None:
+    """wrt's names must be names a program could bind (not `at`, not `2x`)."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise DiffiTypeError(f"wrt takes variable names, not {name!r}")
+    if name in S.RESERVED:
+        raise DiffiTypeError(f"wrt takes variable names: '{name}' is a reserved word")
 
 
 def _point(at):
@@ -425,7 +519,7 @@ def _mode(mode, options) -> S.Mode | None:
                              for k, v in options.items()])
 
 
-def to_python(value, interpreter: Interpreter | None = None):
+def to_python(value: object, interpreter: Interpreter | None = None) -> PythonValue:
     """A diffi value as a Python value: float, bool, numpy array, tuple, str, function."""
     if type(value) in (float, bool, str) or value is None:
         return value
@@ -440,7 +534,7 @@ def to_python(value, interpreter: Interpreter | None = None):
     return value
 
 
-def from_python(value):
+def from_python(value: object) -> object:
     """A Python value as a diffi value; anything else is a DiffiTypeError."""
     if isinstance(value, bool):
         return value
@@ -467,6 +561,6 @@ def from_python(value):
                          f"(use numbers, booleans, NumPy arrays or tuples)")
 
 
-def evaluate(source: str, **options):
+def evaluate(source: str, **options: Any) -> PythonValue:
     """The value of `source` in a fresh interpreter: `evaluate("d/dx x^2 at x = 3")`."""
     return Interpreter(**options).eval(source)

@@ -1,7 +1,8 @@
-"""The `diffi` command (SPEC §7, §8), run as a real subprocess: `python -m diffi …`."""
+"""The `diffi` command, run as a real subprocess: `python -m diffi …`."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -167,7 +168,7 @@ def test_calls_without_arguments(tmp_path):
     assert (done.returncode, done.stdout, done.stderr) == (0, "a\n\n42\n", "")
 
 
-# Printing (SPEC §7) ----------------------------------------------------------------------------
+# Printing --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("source, printed", [
     ("sin(3)", "0.141120008059867"), ("6", "6"), ("0.5", "0.5"), ("3 * 2", "6"),
@@ -272,8 +273,44 @@ def test_help(tmp_path):
     done = run_diffi(tmp_path, "--help")
     assert done.returncode == 0
     assert done.stdout.startswith("usage: diffi")
-    for option in ("FILE", "-c", "-i", "--version"):
+    for option in ("FILE", "-c", "-i", "--json", "--version"):
         assert option in done.stdout
+
+
+def test_help_leads_with_examples_and_lists_exit_statuses_and_environment(tmp_path):
+    text = run_diffi(tmp_path, "--help").stdout
+    sections = [line for line in text.splitlines() if line and not line.startswith(" ")
+                and line.endswith(":")]
+    assert sections == ["examples:", "positional arguments:", "options:", "exit status:",
+                        "environment:"]
+    assert "  diffi examples/tour.dfi " in text and '  diffi -c "d/dx x^2 at x = 3" ' in text
+    status = text.split("exit status:\n")[1].split("\n\n")[0]
+    assert [line.split()[0] for line in status.splitlines()] == ["0", "1", "2", "130"]
+
+
+def environment_variables_read() -> set[str]:
+    """The names diffi's own code looks up in os.environ."""
+    found = set()
+    for path in (ROOT / "diffi").rglob("*.py"):
+        found |= set(re.findall(r"""(?:environ\.get|getenv|environ\[)\(?["'](\w+)["']""",
+                                path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_help_names_every_environment_variable_diffi_reads(tmp_path):
+    text = run_diffi(tmp_path, "--help").stdout.split("environment:\n")[1]
+    read = environment_variables_read()
+    assert {"XDG_STATE_HOME", "TERM"} <= read  # (the scan finds what the code reads)
+    # and those prompt_toolkit and the terminal size read for the REPL
+    for name in read | {"NO_COLOR", "PROMPT_TOOLKIT_COLOR_DEPTH", "VISUAL", "EDITOR", "COLUMNS"}:
+        assert re.search(rf"^  (\S+, )?{name}\b", text, re.M), name
+
+
+def test_dash_runs_standard_input_as_a_script(tmp_path):
+    done = run_diffi(tmp_path, "-", stdin="x = 4\nx^2\nnope\n")
+    assert (done.returncode, done.stdout) == (1, "16\n")
+    assert done.stderr.splitlines()[:2] == ["error: name 'nope' is not defined",
+                                            " --> <stdin>:3:1"]
 
 
 def test_bad_option_is_exit_2(tmp_path):

@@ -96,3 +96,21 @@ def test_help_with_and_without_a_topic():
     assert command(":help hypot")[0] == "hypot(x, y)"
     with pytest.raises(DiffiError, match="did you mean grad"):
         command(":help gard")
+
+
+def test_threshold_sets_and_shows_when_tensors_summarise():
+    it = Interpreter()
+    assert command(":threshold", it) == [
+        "threshold: tensors of more than 1000 elements print summarised"]
+    command(":threshold 5", it)
+    assert it.threshold == 5 and it.format(it.eval("linspace(1, 10, 10)")) == \
+        "[1, 2, 3, …, 8, 9, 10]"
+    command(":threshold off", it)
+    assert it.threshold is None
+    assert command(":threshold", it) == ["threshold: off (tensors print whole)"]
+
+
+@pytest.mark.parametrize("argument", ["-1", "abc", "1.5", "1" * 13])
+def test_threshold_rejects_a_bad_setting(argument):
+    with pytest.raises(DiffiError, match="takes a whole number of elements, or off"):
+        command(f":threshold {argument}")

@@ -40,7 +40,7 @@ class Run:
         """The values the statements give (a report's text with its value), or the error."""
         results: list = []
 
-        def result(node):
+        def result(node, *_):
             results.append(to_python(node.value, self.it))
             if node.op is table.REPORT:
                 self.printed.append(str(node.params))

@@ -1,4 +1,4 @@
-"""The differentiation directives of SPEC §3–4 (diffi/directives/, diffi/core/problem.py).
+"""The differentiation directives (diffi/directives/, diffi/core/problem.py).
 
 Points and modes, bindings re-evaluated along the graph, non-leaf bindings, `if` and the
 kink conventions, result shapes (grad, hessian, jacobian), symbolic results as source,
@@ -7,6 +7,7 @@ errors with their positions.
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -318,7 +319,7 @@ def test_symbolic_results_print_as_source_with_the_same_values(expr, order):
 
 
 def test_symbolic_result_in_several_free_variables(s):
-    # SPEC §4: a symbolic result is a function of its free variables.
+    # A symbolic result is a function of its free variables.
     formula = s.eval("d/dx x*y")
     assert str(formula) == "y"
     assert s.eval("{ x = 2; y = 3; " + str(formula) + " }") == 3.0
@@ -387,6 +388,74 @@ def test_check_at_an_if_boundary_disagrees(s):
     text = s.report("check h(x) wrt x at x = 0")
     assert "DISAGREE" in text and "non-differentiable" in text
     assert s.it.failed_checks == 1
+
+
+def test_the_check_report_gives_every_modes_value_the_verdict_and_the_cause():
+    it = diffi.Interpreter()
+    report = it.check("x^2*y", wrt=["x", "y"], at={"x": 3, "y": 2})
+    assert set(report.modes) == {"forward", "reverse", "numeric", "symbolic"}
+    assert list(report.modes["forward"]) == [12.0, 9.0]
+    assert np.allclose(report.modes["numeric"], [12.0, 9.0], rtol=1e-12)
+    assert report.labels == ["d/dx", "d/dy"] and report.unavailable == {}
+    assert report.ok and report.cause is None and report.pair == "numeric vs forward"
+    bad = it.check("floor(x)", wrt="x", at={"x": 1})
+    assert not bad.ok and list(bad.modes["forward"]) == [0.0]
+    assert bad.cause.startswith("numeric differences stand apart: their own error estimate is")
+    assert str(bad).endswith("likely cause: " + bad.cause)
+
+
+def test_the_check_report_of_tensors_gives_each_mode_in_the_variables_shape():
+    it = diffi.Interpreter()
+    it.run("W = [[1, 2], [3, 4]]")
+    report = it.check("sum(W^2)", wrt="W")
+    assert report.modes["reverse"].shape == (2, 2) and report.unavailable == {}
+    assert report.to_data()["modes"]["forward"] == [2.0, 4.0, 6.0, 8.0]
+    assert report.to_data()["labels"] == ["d/dW[0, 0]", "d/dW[0, 1]", "d/dW[1, 0]",
+                                          "d/dW[1, 1]"]
+
+
+def test_the_check_table_of_a_big_tensor_keeps_three_columns_at_each_end():
+    it = diffi.Interpreter()
+    it.run("W = ones(2000) * 0.5")
+    text = str(it.check("sum(W^3)", wrt="W"))
+    header, forward = text.splitlines()[:2]
+    assert header.split() == ["mode", "d/dW[0]", "d/dW[1]", "d/dW[2]", "…", "d/dW[1997]",
+                              "d/dW[1998]", "d/dW[1999]"]
+    assert forward.split() == ["forward", "0.75", "0.75", "0.75", "…", "0.75", "0.75", "0.75"]
+    it.threshold = None
+    assert len(str(it.check("sum(W^3)", wrt="W")).splitlines()[0].split()) == 2001
+
+
+def test_the_check_report_says_which_mode_could_not_run_and_why():
+    it = diffi.Interpreter()
+    it.run("W = ones(10001)")
+    report = it.check("sum(W^2)", wrt="W")
+    assert sorted(report.modes) == ["reverse", "symbolic"]
+    assert report.unavailable["numeric"] == ("numeric mode perturbs every element: W has "
+                                             "10001, more than 10000; use forward or "
+                                             "reverse mode")
+    assert set(report.to_data()["unavailable"]) == {"forward", "numeric"}
+
+
+def test_graph_to_a_json_file_writes_nodes_and_edges(tmp_path):
+    it = diffi.Interpreter()
+    it.base_dir = str(tmp_path)
+    it.run("w = 2; x = 3; y = sin(w*x)\ngrad y wrt w")
+    assert it.run('graph y to "g.json"') == [pytest.approx(math.sin(6.0))]
+    data = json.loads((tmp_path / "g.json").read_text(encoding="utf-8"))
+    assert [(n["id"], n["name"], n["op"]) for n in data["nodes"]] == [
+        ("n0", "w", "input"), ("n1", "x", "input"), ("n2", "v1", "*"), ("n3", "y", "sin")]
+    assert data["edges"] == [{"from": "n0", "to": "n2"}, {"from": "n1", "to": "n2"},
+                             {"from": "n2", "to": "n3"}]
+    assert data["nodes"][3]["value"] == {"type": "number", "value": math.sin(6.0)}
+    assert data["nodes"][0]["gradient"] == {"type": "number", "value": 3 * math.cos(6.0)}
+    assert it.graph("y").to_data() == data
+
+
+def test_graph_to_an_unknown_kind_of_file_names_the_kinds():
+    with pytest.raises(DiffiError, match=r"cannot write a graph as '\.txt': use \.dot, "
+                                         r"\.json, \.svg or \.png"):
+        diffi.Interpreter().run('graph 1 + 2 to "g.txt"')
 
 
 def run_script(tmp_path, text: str):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import doctest
 import io
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -113,3 +114,19 @@ def test_ci_runs_the_readme_setup_commands():
     assert len(setup) == 1 and len(setup[0].splitlines()) == 2, "README: two set-up commands"
     for command in setup[0].splitlines():
         assert command in readme and command in ci.replace("'\"'\"'", "'")
+
+
+CITATION = re.compile(r"\b" + "SP" + r"EC\b(?!_)")  # (spelt in two so as not to match itself)
+
+
+def test_nothing_cites_a_document_outside_the_repository():
+    # The docs stand alone: the contract they were written against is not shipped.
+    cited = []
+    files = [ROOT / "README.md", ROOT / "grammar" / "diffi.lark", *ROOT.glob("docs/*.md"),
+             *ROOT.glob("examples/*.dfi"), *ROOT.glob("diffi/**/*.py"),
+             *ROOT.glob("tests/*.py"), *ROOT.glob("bench/*")]
+    for path in files:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if CITATION.search(line):
+                cited.append(f"{path.relative_to(ROOT)}:{number}")
+    assert cited == []

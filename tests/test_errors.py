@@ -1,4 +1,4 @@
-"""Errors (diffi/errors.py): the SPEC §7 rendering, spans, and the DiffiError family."""
+"""Errors (diffi/errors.py): the rendering, spans, and the DiffiError family."""
 
 import pytest
 
@@ -23,7 +23,7 @@ def parse_error(source: str) -> DiffiSyntaxError:
 
 
 # ----------------------------------------------------------------------------
-# The format of SPEC §7
+# The format of an error
 
 
 def test_render_matches_the_spec_example():
@@ -197,7 +197,7 @@ def test_render_function_takes_the_level():
 
 def test_format_warning_matches_the_spec():
     message = "derivative of sqrt is infinite at 0"
-    # SPEC §5: `warning: derivative of sqrt is infinite at 0 (line 3, column 9)`;
+    # The documented form: `warning: derivative of sqrt is infinite at 0 (line 3, column 9)`;
     # the `warning: ` prefix is the printer's, the rest is format_warning's.
     assert format_warning(message, Span(3, 9, 3, 13)) == (
         "derivative of sqrt is infinite at 0 (line 3, column 9)")
@@ -259,8 +259,3 @@ def test_parse_errors_carry_line_and_column():
     assert (error.line, error.column) == (3, 8)
     assert "(line 3, column 8)" in str(error)
 
-
-def test_span_to():
-    start, end = Span(1, 2, 1, 3), Span(2, 4, 2, 6)
-    assert start.to(end) == Span(1, 2, 2, 6)
-    assert start.to(None) == start

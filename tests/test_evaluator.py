@@ -1,6 +1,6 @@
 """The evaluator (diffi/core/evaluator.py) through the Interpreter: semantics, the graph, limits.
 
-SPEC §2 (expressions), §3 (statements and the graph), §5 (non-finite warnings) and
+Expressions, statements and the graph, non-finite warnings and
 §9 (limits). Directives and tensor built-ins are not covered here.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ def node(it, name):
     return it.globals[name].node
 
 
-# Arithmetic and precedence (SPEC §2) ----------------------------------------------------
+# Arithmetic and precedence -------------------------------------------------------------
 
 @pytest.mark.parametrize("source, expected", [
     ("1 + 2 * 3", 7.0), ("(1 + 2) * 3", 9.0), ("10 - 4 - 3", 3.0), ("100 / 10 / 5", 2.0),
@@ -107,7 +107,7 @@ def test_chained_comparison_is_an_error(it):
         it.eval("1 < 2 < 3")
 
 
-# Assignment, blocks and scope (SPEC §2, §3) ------------------------------------------------
+# Assignment, blocks and scope --------------------------------------------------------------
 
 def test_assignment_prints_nothing_and_binds(it):
     assert it.run("x = 3") == []
@@ -158,7 +158,7 @@ def test_alias_of_a_named_node(it):
     assert node(it, "a").name == "a"
 
 
-# The graph of SPEC §3 ------------------------------------------------------------------------
+# The graph of a lecture ----------------------------------------------------------------------
 
 def test_graph_of_the_spec_example(it):
     it.run("w0 = 1; w1 = 2; x = 3\na4 = w1 * x\na5 = a4 + w0\ny2 = cos(a5)")
@@ -271,7 +271,7 @@ def test_recursion(it):
 
 
 def test_recursion_up_to_the_default_depth(it):
-    # SPEC §9: "user recursion 1,000 deep" by default; count(n) makes n nested calls.
+    # User recursion 1,000 deep by default; count(n) makes n nested calls.
     it.run("count(n) = if n <= 1 then 1 else 1 + count(n - 1)")
     assert it.eval("count(1000)") == 1000.0
     with pytest.raises(LimitError, match="max_depth") as info:
@@ -431,7 +431,7 @@ def test_chain_of_a_million_operations(it):
     assert len(ancestors(y)) == 1_000_001
 
 
-# Limits (SPEC §9) -----------------------------------------------------------------------------
+# Limits -------------------------------------------------------------------------------------
 
 def test_max_nodes():
     it = quiet(max_nodes=100)
@@ -466,7 +466,7 @@ def test_default_limits_are_generous():
     assert it.limits.timeout is None
 
 
-# Non-finite warnings (SPEC §5) ----------------------------------------------------------------
+# Non-finite warnings -----------------------------------------------------------------------
 
 def test_warning_names_the_first_operation_and_its_position(it):
     assert it.run("a = 1\nb = log(a - 2) + sqrt(-1) + 1/0") == []

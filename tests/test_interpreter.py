@@ -1,4 +1,4 @@
-"""The Python API of SPEC §9: evaluate, Interpreter.run/eval/[], functions from Python,
+"""The Python API (docs/python.md): evaluate, Interpreter.run/eval/[], functions from Python,
 errors, and the safety properties (only DiffiError escapes; failures change nothing)."""
 from __future__ import annotations
 
@@ -120,6 +120,47 @@ def test_session_state():
     it.reset()
     assert it.names() == []
     assert it.eval("pi") == math.pi
+
+
+# ans --------------------------------------------------------------------------------------
+
+def test_ans_is_the_last_expression_statement():
+    it = quiet()
+    it.run("x = 3\nx^2\ny = 7")
+    assert it["ans"] == 9.0
+    assert it.run("ans + 1\nans * 2") == [10.0, 20.0]
+
+
+def test_a_silenced_statement_sets_ans_and_print_does_not():
+    it = quiet()
+    it.run("5 * 5;\nprint(1)\nseed(3)")
+    assert it["ans"] == 25.0
+
+
+def test_a_failing_statement_leaves_ans_as_it_was():
+    it = quiet()
+    it.run("2 + 2")
+    with pytest.raises(DiffiNameError):
+        it.run("ans + nope")
+    assert it["ans"] == 4.0
+
+
+def test_ans_after_a_directive_is_its_value():
+    it = quiet()
+    it.run("x = 3\nbackprop x^2 wrt x\n")
+    assert list(it["ans"]) == [6.0]
+    it.run("check x^2 wrt x")
+    assert it["ans"] == pytest.approx(0.0, abs=1e-12)  # the largest difference
+    it.run("d/dt t^3")
+    assert it.eval("ans(2)") == 12.0
+
+
+def test_ans_is_a_node_of_the_graph_and_a_block_or_a_body_does_not_set_it():
+    it = quiet()
+    it.run("x = 3\nx^2")
+    assert it.eval("d/dx ans") == 6.0  # ans = x^2, as if assigned
+    it.run("f(t) = { t + 100; t * 2 }\nf(1)\n{ 7; 8 }")
+    assert it["ans"] == 8.0
 
 
 # [] get and set ----------------------------------------------------------------------------
@@ -495,3 +536,116 @@ def test_a_bug_under_the_compiled_gradient_is_an_internal_diffi_error(monkeypatc
         it.grad("f", at=(1.0,))
     with pytest.raises(DiffiError, match=r"internal error \(KeyError: 'oops'\)"):
         it["f"](1.0)
+
+
+# Formulas: functions of what they contain (issue 13, item 6) -------------------------------
+
+def test_a_formulas_parameters_are_its_variable_then_the_names_it_contains():
+    it = quiet()
+    slope = it.derivative("a*x^2 + b", wrt="x")   # b drops out of the derivative
+    assert str(slope) == "2*a*x" and slope.function.params == ["x", "a"]
+    assert slope(2, 3) == 12.0 and slope(x=2, a=3) == 12.0 and slope(2, a=3) == 12.0
+    assert it.derivative("3*x", wrt="x").function.params == ["x"]   # d/dx: a function of x
+    assert it.grad("a*x^2 + b*y", wrt=["x", "y"]).function.params == ["x", "y", "a", "b"]
+    at_c = it.eval("d/dx c*x^2 + q*c at c = 2")   # the point's names take its values
+    assert str(at_c) == "4*x" and at_c.function.params == ["x"]
+    it.run("f(x, y) = x*y + sin(x)")
+    assert it.eval("d/dx f").function.params == ["x", "y"]   # a function's own parameters
+
+
+def test_the_same_formula_in_the_language_takes_the_same_arguments():
+    it = quiet()
+    it.run("g = d/dx a*x^2 + b")
+    assert it.eval("g(2, 3)") == 12.0 and it.eval("g(a = 3, x = 2)") == 12.0
+    with pytest.raises(ArityError, match=r"formula takes 2 arguments, got 3"):
+        it.eval("g(2, 3, 4)")
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda f: f(x=1, a=2, b=3), DiffiTypeError,
+     "the formula 2*a*x has no parameter 'b' (its parameters: x, a)"),
+    (lambda f: f(2, x=3), DiffiTypeError, "the formula 2*a*x got two values for 'x'"),
+    (lambda f: f(a=1), ArityError, "the formula 2*a*x takes 2 arguments (x, a), missing x"),
+    (lambda f: f(1, 2, 3), ArityError, "the formula 2*a*x takes 2 arguments (x, a), got 3"),
+    (lambda f: f(1, a="two"), DiffiTypeError, "needs numbers, got a string"),
+])
+def test_bad_arguments_to_a_formula_are_diffi_errors(call, error, message):
+    slope = quiet().derivative("a*x^2 + b", wrt="x")
+    with pytest.raises(error) as info:
+        call(slope)
+    assert message in info.value.message
+
+
+def test_keyword_arguments_reach_user_functions_and_built_ins():
+    it = quiet()
+    it.run("g(u, v) = u - v")
+    assert it["g"](v=1, u=5) == 4.0
+    assert list(it["sum"]([[1, 2], [3, 4]], axis=1)) == [3.0, 7.0]
+    with pytest.raises(DiffiTypeError, match="g has no parameter 'w'"):
+        it["g"](1, w=2)
+
+
+@pytest.mark.parametrize("wrt, message", [
+    ("at", "wrt takes variable names: 'at' is a reserved word"),
+    ("grad", "wrt takes variable names: 'grad' is a reserved word"),
+    ("1x", "wrt takes variable names, not '1x'"),
+    ("x y", "wrt takes variable names, not 'x y'"),
+    ("", "wrt takes variable names, not ''"),
+])
+def test_wrt_must_be_a_name(wrt, message):
+    it = quiet()
+    for call in (lambda: it.derivative("x^2", wrt=wrt), lambda: it.grad("x^2", wrt=[wrt])):
+        with pytest.raises(DiffiTypeError) as info:
+            call()
+        assert info.value.message == message
+
+
+def test_a_derivative_by_a_name_the_expression_lacks_is_0_with_a_warning():
+    it = Interpreter()
+    with pytest.warns(DiffiWarning) as caught:
+        zero = it.derivative("x^2", wrt="z")
+    assert str(zero) == "0" and zero(5) == 0.0
+    assert [str(w.message) for w in caught] == [
+        "x^2 does not depend on z, so its derivative by z is 0"]
+    with pytest.warns(DiffiWarning) as caught:
+        assert it.derivative("x^2", wrt="x", at={"x": 3, "y": 1}) == 6.0
+    assert [str(w.message) for w in caught] == [
+        "the point gives y a value, but x^2 does not depend on y"]
+
+
+def test_names_used_through_the_graph_or_in_the_expression_get_no_warning():
+    seen = []
+    it = Interpreter(warn=lambda message, span: seen.append(message))
+    it.run("z = 1\ny = 2*z")
+    assert it.eval("d/dz y") == 2.0               # y depends on z along the graph
+    assert str(it.eval("d/dq (q - q)")) == "0"    # q is written: a true 0
+    it.run("f(x) = x^2")
+    assert it.eval("grad f at 2")[0] == 4.0       # a function's parameters: no notes
+    assert seen == []
+
+
+def test_unused_names_are_noted_in_scripts_with_their_position(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root))
+    done = subprocess.run([sys.executable, "-m", "diffi", "-c",
+                           "d/dz x^2\nd/dx x^2 at y = 3\ngrad x^2 wrt x, w at x = 1, w = 2"],
+                          cwd=tmp_path, env=env, text=True, input="", capture_output=True,
+                          timeout=120)
+    assert done.returncode == 0
+    assert done.stdout == "0\n2*x\n[2, 0]\n"
+    assert done.stderr == (
+        "warning: x^2 does not depend on z, so its derivative by z is 0 (line 1, column 1)\n"
+        "warning: the point gives y a value, but x^2 does not depend on y (line 2, column 13)\n"
+        "warning: x^2 does not depend on w, so its derivative by w is 0 (line 3, column 1)\n")
+
+
+def test_a_note_in_a_function_body_is_given_once_a_statement():
+    seen = []
+    it = Interpreter(warn=lambda message, span: seen.append(message))
+    it.run("k(t) = d/dq t^2 at q = 1")
+    assert it.eval("k(1) + k(2) + k(3)") == 0.0
+    assert seen == ["t^2 does not depend on q, so its derivative by q is 0"]

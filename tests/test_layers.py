@@ -28,11 +28,14 @@ TOP_LEVEL = {"diffi": "interpreter", "diffi.interpreter": "interpreter",
 # (importer, target) of every import inside a function, each one keeping start-up lazy
 LAZY = {
     ("diffi.arrays", "numpy"),                          # NumPy for the first tensor
+    ("diffi.core.values", "wcwidth"),                   # column widths of non-ASCII text
     ("diffi.interpreter", "diffi.directives"),          # the evaluator's directive runner
     ("diffi.interpreter", "diffi.compile.cache"),       # the evaluator's compile cache
     ("diffi.directives", "diffi.directives.training"),  # minimize, with the compiler
     ("diffi.frontends.cli", "diffi.frontends.repl"),    # prompt_toolkit's REPL
     ("diffi.frontends.cli", "diffi.frontends.session"),  # the plain REPL
+    ("diffi.frontends.cli", "diffi.frontends.json_output"),  # --json (and the json module)
+    ("diffi.core.data", "csv"),                         # the csv module, for load
     ("diffi.frontends.progress", "prompt_toolkit"),     # the progress bar on a terminal
 }
 

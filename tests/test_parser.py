@@ -1,4 +1,4 @@
-"""Parser (diffi/language/parser.py, grammar/diffi.lark): SPEC §1–4 as syntax, and syntax errors."""
+"""Parser (diffi/language/parser.py, grammar/diffi.lark): the language as syntax, and syntax errors."""
 
 from dataclasses import fields
 from pathlib import Path
@@ -15,7 +15,7 @@ from diffi.language.parser import is_incomplete, parse, parse_prefix, start_of
 from diffi.language.syntax import RESERVED, dump, format_number
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-SPEC_RESERVED = ("at wrt using if then else and or not grad backprop hessian jacobian "
+DOCUMENTED_RESERVED = ("at wrt using if then else and or not grad backprop hessian jacobian "
                  "check graph explain minimize to").split()
 
 
@@ -686,7 +686,7 @@ def test_division_by_a_name_starting_with_d_is_division():
 
 
 def test_reserved_words_are_the_spec_list():
-    assert RESERVED == frozenset(SPEC_RESERVED)
+    assert RESERVED == frozenset(DOCUMENTED_RESERVED)
 
 
 @pytest.mark.parametrize("template", [
@@ -698,7 +698,7 @@ def test_reserved_words_are_the_spec_list():
 ])
 def test_reserved_words_cannot_name_a_variable(template):
     wrong = {}
-    for word in SPEC_RESERVED:
+    for word in DOCUMENTED_RESERVED:
         source = template.format(w=word)
         try:
             parse(source)

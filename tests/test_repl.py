@@ -156,7 +156,8 @@ def test_meta_commands():
     keys = ":precision 3" + ENTER + "pi" + ENTER + "v = [1, 2]" + ENTER + ":vars" + ENTER
     keys += ":reset" + ENTER + ":vars" + ENTER + ":help sin" + ENTER + CTRL_D
     out = repl(keys)[1]
-    assert out.startswith("3.14\nname  kind    shape  value\nv     vector  2      [1, 2]\n")
+    assert out.startswith("3.14\nname  kind    shape  value\nans   number         3.14\n"
+                          "v     vector  2      [1, 2]\n")
     assert "(no names defined)\nsin(x)\n  sine (radians)" in out
 
 

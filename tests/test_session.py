@@ -237,3 +237,15 @@ def test_the_plain_loop_runs_with_stdout_closed(monkeypatch):
     out = io.StringIO()
     assert start(None, Console(out, io.StringIO())) == 0
     assert out.getvalue() == "diffi> 2\ndiffi> "
+
+
+def test_notes_about_unused_names_and_numeric_steps_show_in_a_session():
+    out = run("d/dz x^2", "y = 2\n\nd/dx x^2 at y = 3")
+    assert out == (
+        "warning: x^2 does not depend on z, so its derivative by z is 0 (line 1, column 1)\n"
+        "0\n"
+        "warning: the point gives y a value, but x^2 does not depend on y (line 3, "
+        "column 13)\n"
+        "2*x\n")
+    out = run("d/dx log(x) at x = 0.05 using numeric(method = \"richardson\")")
+    assert "warning" not in out and abs(float(out) - 20) < 1e-11   # no word of log(-0.05)

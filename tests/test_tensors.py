@@ -1,4 +1,4 @@
-"""Tensors (SPEC §5): the primitive table at tensor shapes, and the tensor built-ins.
+"""Tensors: the primitive table at tensor shapes, and the tensor built-ins.
 
 The table below has one row per tensor operation and shape case. Each row's value is
 checked against NumPy, and the gradient of a scalar objective sum(E ⊙ C) (C a fixed
@@ -30,7 +30,7 @@ from diffi.table import tensors
 ROOT = Path(__file__).resolve().parent.parent
 
 EXACT = 1e-13    # forward vs reverse: both exact up to rounding
-NUMERIC = 1e-10  # Richardson differences vs reverse (SPEC §4: about 1e-12 on smooth functions)
+NUMERIC = 1e-10  # Richardson differences vs reverse (about 1e-12 on smooth functions)
 
 
 def _softmax(u):
@@ -208,7 +208,7 @@ def test_scalar_variables_with_tensor_values_give_a_vector_of_partials():
     np.testing.assert_array_equal(got, [6.0, 36.0])
 
 
-# Ties and kinks: max/min share the gradient evenly (SPEC §4) -----------------------------
+# Ties and kinks: max/min share the gradient evenly --------------------------------------
 
 def test_max_ties_split_the_gradient():
     it = Interpreter()
@@ -545,7 +545,7 @@ def test_argmax():
 
 
 def test_argmax_takes_the_axis_as_a_keyword_like_the_reductions():
-    # SPEC §5: "calls take keyword arguments" (sum(A, axis = 1)); the issue writes
+    # Calls take keyword arguments (sum(A, axis = 1)); docs/tensors.md writes
     # accuracy = mean(argmax(U, axis = 1) == labels).
     it = Interpreter()
     np.testing.assert_array_equal(it.eval("argmax([[1, 5, 2], [7, 0, 3]], axis = 1)"), [1, 0])
@@ -604,7 +604,7 @@ def test_load_errors(tmp_path):
     assert (caught.value.line, caught.value.column) == (2, 5)
     with pytest.raises(DiffiError) as caught:
         it.run('load("words.csv")')
-    assert "numbers" in caught.value.message
+    assert caught.value.message == "words.csv, line 2, column 3: cell 2 is not a number"
     with pytest.raises(DiffiError) as caught:
         it.run("load(3)")
     assert "file name" in caught.value.message

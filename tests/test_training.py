@@ -1,4 +1,4 @@
-"""Training (SPEC §6): `minimize L wrt W, V using gd(…) | adam(…)`.
+"""Training: `minimize L wrt W, V using gd(…) | adam(…)`.
 
 Known optima and exact iterates of gradient descent, Adam's update, in-place weights,
 the statement's value, the `losses` history, the progress protocol (Python API) and

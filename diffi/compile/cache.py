@@ -139,7 +139,8 @@ class Cache:
         code = self.used
         if ev.recording is not None:  # a trace being compiled read what the call read
             ev.recording.update(code.reads)
-        found = {n.id: n for n in nodes}  # (a directive may differentiate by any of them)
+        reached = code.reached if isinstance(code, Compiled) else range(len(nodes))
+        found = {nodes[k].id: nodes[k] for k in reached}
         for node in code.outside:
             found.setdefault(node.id, node)
         graph = ReplayedCall(code, nodes) if isinstance(code, Compiled) \

@@ -75,6 +75,19 @@ class Compiled:
             found.append(result)
         return tuple(found)
 
+    @functools.cached_property
+    def reached(self) -> frozenset:
+        """The positions of the inputs the result depends on (a call's node lists only
+        those arguments, as the interpreter's graph would reach only them)."""
+        active, seen = self._tape.active, set()
+        stack = [self._tape.outputs[0]]
+        while stack:
+            node = stack.pop()
+            if node.id in active and node.id not in seen:
+                seen.add(node.id)
+                stack.extend(node.inputs)
+        return frozenset(k for k, node in enumerate(self._tape.inputs) if node.id in seen)
+
     def valid(self, globals_: dict) -> bool:
         return reads_hold(self.reads, globals_)
 

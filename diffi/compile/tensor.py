@@ -172,7 +172,7 @@ def _cotangents(node, call: str, names: dict, lines: list) -> list:
 
 def compile_problem(problem, values: dict) -> TensorCompiled:
     """Trace a directive's Problem at values and compile its value and gradient."""
-    inputs, output = problem.trace(values)
-    if single_number(output.value) is None:  # the interpreter explains what is wrong
+    traced = problem.tape(values)
+    if single_number(traced.output.value) is None:  # the interpreter explains what is wrong
         raise NotCompilable("the loss is not a number")
-    return TensorCompiled(Tape([output], inputs))
+    return TensorCompiled(traced.tape)

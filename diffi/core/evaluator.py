@@ -18,7 +18,8 @@ from ..language import syntax as S
 from ..language.parser import start_of
 from .graph import Binding, Node, Scope
 from .library import BUILTINS, constant
-from .values import PRECISION, Function, UserFunction, format_value, kind_of
+from .values import (PRECISION, SUMMARY_THRESHOLD, Function, UserFunction, format_value,
+                     kind_of)
 
 from ..table import ALIAS, IFELSE, INDEX, LOGIC, SELECT, TUPLE, VECTOR  # noqa: E402
 
@@ -26,7 +27,7 @@ NUMERIC_TYPES = (float, bool)
 
 
 class Limits:
-    """Resource limits of an interpreter (SPEC §9)."""
+    """Resource limits of an interpreter (docs/python.md)."""
 
     def __init__(self, max_depth=1000, max_nodes=20_000_000, max_elements=100_000_000,
                  timeout=None):
@@ -44,13 +45,16 @@ class Evaluator:
         self.globals = Scope(globals_)
         self.limits = limits
         self.output = output          # output(text): print's sink
+        self.on_print = None          # on_print(text, values, span): print's, if given
         self.warn = warn              # warn(message, span)
         self.precision = precision
+        self.threshold = SUMMARY_THRESHOLD  # tensors of more elements print summarised
         self.origin = None            # the function being inlined, if any
         self.depth = 0
         self.nodes = 0
         self.deadline = None
         self.warned = False
+        self.noted = set()            # notes given this statement (see note)
         self.point = None             # the point a directive evaluates at (tape.Overrides)
         self.files = True             # may `load` and `graph … to` touch files
         self.base_dir = None          # where relative file names start (a script's folder)
@@ -84,6 +88,7 @@ class Evaluator:
         self.depth = 0
         self.origin = None
         self.warned = False
+        self.noted.clear()
         self.point = None
         timeout = self.limits.timeout
         self.deadline = time.monotonic() + timeout if timeout else None
@@ -103,6 +108,14 @@ class Evaluator:
         elif kind is S.Destructure:
             self.destructure(stmt, scope)
         return None
+
+    def note(self, message: str, span) -> None:
+        """Warn once a statement with this message at this place: a directive in a
+        function body may run thousands of times, and say the same thing each time."""
+        key = (message, span.line, span.column) if span is not None else (message,)
+        if key not in self.noted:
+            self.noted.add(key)
+            self.warn(message, span)
 
     def label(self, node: Node, name: str) -> Node:
         """Give a node the user's name; a node that has one already gets an alias."""
@@ -407,7 +420,7 @@ class Evaluator:
         return node
 
     def check_finite(self, prim, value, values, span) -> None:
-        """Warn (once a statement) when finite inputs gave a non-finite value (SPEC §5)."""
+        """Warn (once a statement) when finite inputs gave a non-finite value."""
         if (value - value != 0 if type(value) is float else not finite(value)) \
                 and not self.warned and all(finite(v) for v in values):
             self.warned = True
@@ -438,7 +451,7 @@ class Evaluator:
 
 
 def nonfinite_message(what: str, prim, value, args) -> str:
-    """SPEC §5's warning: `value of log is -inf at 0`, `derivative of sqrt is …`."""
+    """The non-finite warning: `value of log is -inf at 0`, `derivative of sqrt is …`."""
     return f"{what} of {prim.label} is {_nonfinite_word(value)} at {_format_args(args)}"
 
 

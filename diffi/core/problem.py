@@ -56,12 +56,13 @@ class Problem:
         nodes without values, so the result can only be a formula graph."""
         return self.values is not None and any(v is None for v in self.values.values())
 
-    def tape(self, values: dict | None = None) -> Traced:
+    def tape(self, values: dict | None = None, every_input: bool = False) -> Traced:
         """Trace at `values` (the point by default): the one way every directive gets
-        its tape, variable nodes and output."""
+        its tape, variable nodes and output. The tape starts at the variables, or at
+        every input (a formula names them all)."""
         inputs, output = self.trace(values)
         xs = self.variable_nodes(inputs)
-        return Traced(Tape([output], xs), inputs, xs)
+        return Traced(Tape([output], inputs if every_input else xs), inputs, xs)
 
     def actual(self, xs: list[Node]) -> list[Node]:
         """The node each variable stands for: the point's expression, else itself."""
@@ -77,8 +78,9 @@ class Problem:
             return self.direct, self.ev.eval(self.ast.expr, self.scope)
         values = self.values if values is None else values
         span = self.ast.span
-        inputs = [Node(table.CONST, (), None if values is None else values[n], span, n)
-                  for n in self.names]
+        if values is None:  # a formula: the point's names (if any) keep their values
+            values = {n: p.value for n, p in self.points.items()}
+        inputs = [Node(table.CONST, (), values.get(n), span, n) for n in self.names]
         if self.function is not None:
             return inputs, self.ev.call(self.function, inputs, {}, span)
         local, replaced = {}, {}
@@ -196,13 +198,18 @@ def _expression_problem(ev, ast, scope) -> Problem:
         points = dict(zip(variables, nodes))
         return Problem(ev, ast, scope, None, names, variables, _values(points), points=points)
     values = _values(named)
+    free = [n for n in _free_names(ast.expr, scope) if n not in names]
+    for name in names:
+        if name not in values and scope.lookup(name) is None:
+            free.insert(0, name)
+    if free:  # a formula: every unbound name it reads is an input
+        free = [n for n in free if n not in named]
+        return Problem(ev, ast, scope, None, list(named) + [n for n in names if n not in named
+                                                           and n not in free] + free,
+                       variables, None, points=named)
     for name in names:
         if name not in values:
-            binding = scope.lookup(name)
-            if binding is None:  # a formula: every unbound name it reads is an input
-                free = [n for n in _free_names(ast.expr, scope) if n not in names]
-                return Problem(ev, ast, scope, None, names + free, variables, None)
-            values[name] = _number(resolve(ev, binding).value, name, ast.span)
+            values[name] = _number(resolve(ev, scope.lookup(name)).value, name, ast.span)
     direct = None
     if not named:
         direct = [resolve(ev, scope.lookup(n)) for n in names]
@@ -256,19 +263,42 @@ def _number(value, name, span):
 
 
 def _free_names(expr, scope) -> list[str]:
-    """Unbound names an expression reads, in order of first appearance."""
+    """Unbound names an expression reads, in order of first appearance: not the names a
+    block assigns, a function defined in it takes, or an inner directive's point gives."""
     found: list[str] = []
-    stack = [expr]
+    stack = [(expr, frozenset())]
     while stack:
-        node = stack.pop()
+        node, bound = stack.pop()
         if isinstance(node, S.Name):
-            if node.id not in found and scope.lookup(node.id) is None \
-                    and node.id not in BUILTINS:
+            if node.id not in found and node.id not in bound \
+                    and scope.lookup(node.id) is None and node.id not in BUILTINS:
                 found.append(node.id)
         elif isinstance(node, S.Node):
+            inner = bound | _binds(node)
             for value in reversed([getattr(node, f) for f in node.__slots__]):
                 if isinstance(value, list):
-                    stack.extend(reversed(value))
+                    stack.extend((v, inner) for v in reversed(value))
                 elif isinstance(value, S.Node):
-                    stack.append(value)
+                    stack.append((value, inner))
     return found
+
+
+def _binds(node) -> frozenset:
+    """The names a syntax node binds for what it contains."""
+    if isinstance(node, S.Block):
+        names = set()
+        for stmt in node.body:
+            if isinstance(stmt, S.Assign):
+                names.add(stmt.target.id)
+            elif isinstance(stmt, S.FuncDef):
+                names.add(stmt.name.id)
+            elif isinstance(stmt, S.Destructure):
+                names.update(t.id for t in stmt.targets)
+        return frozenset(names)
+    if isinstance(node, S.FuncDef):
+        return frozenset([node.name.id] + [p.id for p in node.params])
+    if isinstance(node, S.Assign):
+        return frozenset([node.target.id])
+    if isinstance(node, S.Directive) and node.point is not None:
+        return frozenset(k.name for k in node.point.named)
+    return frozenset()

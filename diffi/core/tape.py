@@ -134,8 +134,8 @@ class Overrides:
     """Name resolution at a point: some bindings replaced by input nodes.
 
     The evaluator asks `resolve(binding)` for every name it reads; a binding that
-    depends on a replaced one is replayed with the new inputs (SPEC §3: "re-evaluated
-    along the graph").
+    depends on a replaced one is replayed with the new inputs (bound names are
+    "re-evaluated along the graph", docs/differentiation.md).
     """
 
     def __init__(self, replaced: dict, parent: "Overrides | None" = None):

@@ -1,15 +1,14 @@
-"""The tensor built-ins as the interpreter calls them (SPEC §5): argument checks and
-parameters, then one recorded node of the table's tensor entries (diffi.table.tensors).
-Constructors (zeros, randn, onehot, load, …) make constants.
+"""The tensor built-ins as the interpreter calls them: argument checks and parameters,
+then one recorded node of the table's tensor entries (diffi.table.tensors).
+Constructors (zeros, randn, onehot, load, …) make constants; save writes a file.
 """
 from __future__ import annotations
 
-import os
-
 from .. import table
 from ..arrays import as_value, is_array, np
-from ..errors import DiffiError, DiffiTypeError, LimitError, ShapeError
+from ..errors import DiffiTypeError, LimitError, ShapeError
 from ..table.tensors import _array
+from . import data
 from .values import NOTHING, Builtin
 
 
@@ -177,26 +176,6 @@ def _size(evaluator, args, span):
     return float(np().size(args[0].value))
 
 
-def _load(evaluator, args, span):
-    name = args[0].value
-    if not isinstance(name, str):
-        raise DiffiTypeError("load takes a file name in quotes: load(\"data.csv\")", span)
-    if not evaluator.files:
-        raise DiffiError("reading files is switched off in this interpreter", span)
-    path = name if os.path.isabs(name) else os.path.join(evaluator.base_dir or os.getcwd(), name)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
-    except OSError as error:
-        raise DiffiError(f"cannot read {name}: {error.strerror}", span) from None
-    rows = [line.split(",") for line in lines[1:] if line.strip()]
-    try:
-        return np().array([[float(c) for c in row] for row in rows], dtype=float)
-    except ValueError as error:
-        raise DiffiError(f"{name} must hold numbers only (after its header line): {error}",
-                         span) from None
-
-
 def builtin_functions():
     """The tensor built-ins as Builtin values (name → Builtin)."""
     specs = [
@@ -242,8 +221,12 @@ def builtin_functions():
          constant_call(_onehot, "onehot"), 2, 2),
         ("shape", "shape(A)", "the shape of A as a tuple", constant_call(_shape, "shape"), 1, 1),
         ("size", "size(A)", "the number of elements of A", constant_call(_size, "size"), 1, 1),
-        ("load", "load(\"file.csv\")", "numbers from a CSV file (its header line skipped)",
-         constant_call(_load, "load"), 1, 1),
+        ("load", "load(\"file.csv\")",
+         "the numbers of a CSV file as a matrix (a header line is detected and left out)",
+         constant_call(data.load, "load"), 1, 1),
+        ("save", "save(\"file.csv\", A)",
+         "write a number, a vector (one per line) or a matrix to a CSV file",
+         constant_call(data.save, "save"), 2, 2),
     ]
     return {name: Builtin(name, signature, doc, call=call, min_args=low, max_args=high)
             for name, signature, doc, call, low, high in specs}

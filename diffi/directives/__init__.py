@@ -1,4 +1,4 @@
-"""The differentiation directives of SPEC §4 and §6: d/dx, grad, backprop, hessian,
+"""The differentiation directives (docs/differentiation.md): d/dx, grad, backprop, hessian,
 jacobian, check, explain, graph and minimize. Each builds a Problem (what to
 differentiate, at which point) and hands its tape to a mode (forward, reverse, numeric,
 symbolic); `run` dispatches a directive to its handler by the one table below.

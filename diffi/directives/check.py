@@ -1,5 +1,13 @@
 """`check`: every mode side by side on the same gradient, with the largest relative
-difference between them, a verdict, and a likely cause when they disagree.
+difference between them, a verdict, and a likely cause when they disagree: the mode
+that stands apart from the others.
+
+Two values a and b differ by |a − b| / max(|a|, |b|, s), where s is the scale of what
+the derivative is built from: the sum of the magnitudes of the terms the chain rule
+adds into the variable's adjoint, so a derivative that cancels to nearly 0 is compared
+with its terms, and a tiny derivative made of tiny terms is compared relatively.
+Against numeric mode, s also covers the round-off of the values the differences
+subtract.
 """
 from __future__ import annotations
 
@@ -8,15 +16,20 @@ import math
 from .. import arrays
 from ..arrays import is_array
 from ..core.problem import build
-from ..core.tape import Tape
-from ..core.values import format_value
+from ..core.values import (GAP, display_width, format_value, number_data, pad,
+                           summary_indices)
 from ..errors import DiffiError, DiffiTypeError
-from .context import Context, Report
+from ..modes import numeric
+from ..table import reader
+from ..table.reader import NUMBERS
+from .context import Context, Report, numeric_estimate, pack
 from .derivatives import gradient
 from .tables import kinks
 
 TOLERANCE = 1e-6
 TIE = 0.1  # check: differences this close (relatively) to the largest are one finding
+LABELS = {"forward": "forward", "reverse": "reverse", "numeric": "numeric differences",
+          "symbolic": "symbolic"}
 
 
 def check(ev, ast, scope):
@@ -25,16 +38,10 @@ def check(ev, ast, scope):
     if problem.symbolic:
         raise DiffiTypeError("check needs a point: give one with at", ast.span)
     ctx = Context(ev, ast)
-    results = {}
-    for mode, options in (("forward", {}), ("reverse", {}),
-                          ("numeric", {"method": "richardson"}), ("symbolic", {})):
-        try:
-            results[mode] = _flat(gradient(ctx, problem, mode, options))
-        except DiffiError as error:
-            results[mode] = error
-    inputs, output = problem.trace()
-    tape = Tape([output], problem.variable_nodes(inputs))
-    worst, pair = _largest_difference(results)
+    gradients, results, estimates = _results(ctx, problem)
+    tape = problem.tape().tape
+    floors = _floors(tape, results, estimates)
+    worst, pair = _largest_difference(results, floors)
     ok = worst <= TOLERANCE
     lines = _check_table(problem, results, ev.precision)
     verdict = "agree" if ok else "DISAGREE"
@@ -42,13 +49,78 @@ def check(ev, ast, scope):
                  f"(tolerance {TOLERANCE:g})")
     verdict_line = len(lines) - 1
     found = kinks(tape)
+    cause = note = None
     if not ok:
-        lines.append("likely cause: " + _likely_cause(found, results))
+        cause = _likely_cause(found, results, floors, estimates)
+        lines.append("likely cause: " + cause)
     elif found:
-        lines.append("note: a non-differentiable point was met: " + found[0][1])
+        note = "a non-differentiable point was met: " + found[0][1]
+        lines.append("note: " + note)
+    if ok and _largest_difference(results, _exact_floors(floors))[0] > TOLERANCE:
+        noise = max(e.noise for e in estimates) * numeric.NOISE
+        noise_note = (f"numeric differences agree only within their round-off "
+                      f"(about {noise:.1e}): f's values are large beside the change "
+                      f"the derivative measures")
+        lines.append("note: " + noise_note)
+        note = noise_note if note is None else f"{note}; {noise_note}"
     if not ok:
         ev.failed_checks += 1
-    return Report(worst, "\n".join(lines), ok, verdict=verdict_line)
+    report = CheckReport(worst, "\n".join(lines), ok, verdict=verdict_line)
+    report.modes = gradients
+    report.unavailable = {m: r.message for m, r in results.items() if isinstance(r, Exception)}
+    report.labels = _check_labels(problem)
+    report.pair, report.cause, report.note = pair, cause, note
+    return report
+
+
+class CheckReport(Report):
+    """check's report: besides its text, every mode's gradient (`modes["numeric"]`, in
+    the shape `grad` gives), why a mode could not run (`unavailable`), the element
+    labels of the table (`labels`), the largest relative difference (`value`) and the
+    pair of modes it is between, the verdict (`ok`), and the likely cause when they
+    disagree (`cause`; `note` for what to know although they agree: a
+    non-differentiable point met, or numeric differences within their round-off only)."""
+
+    tolerance = TOLERANCE
+    modes: dict
+    unavailable: dict
+    labels: list
+    pair: str
+    cause: str | None
+    note: str | None
+
+    def to_data(self) -> dict:
+        """The report as JSON-ready data: each mode's partials in the order of `labels`."""
+        modes = {m: [number_data(v) for v in _flat(g)] for m, g in self.modes.items()}
+        return {"ok": self.ok, "labels": self.labels, "modes": modes,
+                "unavailable": self.unavailable, "largest_difference": number_data(self.value),
+                "pair": self.pair, "tolerance": self.tolerance,
+                "verdict": "agree" if self.ok else "disagree", "cause": self.cause,
+                "note": self.note}
+
+
+def _check_labels(problem) -> list[str]:
+    return [label for v in problem.variables
+            for label in _element_labels(v, problem.values[v])]
+
+
+def _results(ctx, problem) -> tuple[dict, dict, list]:
+    """Each mode's gradient (in the shape `grad` gives); its partials (flat), or the error
+    that made it unavailable; and numeric mode's estimates (one per variable), whose
+    error estimates the cause may quote."""
+    gradients, results, estimates = {}, {}, []
+    for mode in ("forward", "reverse", "numeric", "symbolic"):
+        try:
+            if mode == "numeric":
+                estimates = [numeric_estimate(problem, v, 1, {"method": "richardson"},
+                                              notes=False) for v in problem.variables]
+                gradients[mode] = pack([e.value for e in estimates], problem)
+            else:
+                gradients[mode] = gradient(ctx, problem, mode, {})
+            results[mode] = _flat(gradients[mode])
+        except DiffiError as error:
+            results[mode] = error
+    return gradients, results, estimates
 
 
 def _flat(value) -> list[float]:
@@ -62,44 +134,115 @@ def _flat(value) -> list[float]:
     return [float(value)]
 
 
-def _largest_difference(results) -> tuple[float, str]:
+# The scale of a comparison -----------------------------------------------------------
+
+def _floors(tape, results, estimates) -> dict:
+    """For each pair of modes, per element: the scale below which a difference is not
+    measured relatively. Exact modes are compared with the chain rule's terms; numeric
+    mode also with NOISE times its round-off (over the tolerance, so that a difference
+    within the round-off counts as agreement)."""
+    terms = _term_scale(tape)
+    size = len(next((r for r in results.values() if isinstance(r, list)), []))
+    if terms is None or len(terms) != size:
+        terms = [0.0] * size
+    noise = []
+    for estimate in estimates:
+        noise += [numeric.NOISE * estimate.noise / TOLERANCE] * _size(estimate.value)
+    if len(noise) != size:
+        noise = [0.0] * size
+    return {"exact": terms, "numeric": [max(t, n) for t, n in zip(terms, noise)]}
+
+
+def _exact_floors(floors: dict) -> dict:
+    """The floors without numeric mode's round-off allowance."""
+    return {"exact": floors["exact"], "numeric": floors["exact"]}
+
+
+def _size(value) -> int:
+    return int(value.size) if is_array(value) else 1
+
+
+def _term_scale(tape) -> list[float] | None:
+    """Per variable element, the sum of the magnitudes of the terms whose sum is its
+    derivative: the contributions reverse mode adds into the variable's adjoint (one
+    per use of the variable). A derivative that cancels to nearly 0 (sin(x)^2 + cos(x)^2)
+    is compared with them. None when a rule is missing (the modes then say so)."""
+    output = tape.outputs[0]
+    adjoint, terms = {output.id: 1.0}, {}
+    variables = {x.id for x in tape.inputs}
+    try:
+        for node in reversed(tape.steps):
+            g = adjoint.get(node.id)
+            if g is None:
+                continue
+            needs = [i.id in tape.active for i in node.inputs]
+            parts = reader.cotangents(node, NUMBERS, g, [i.value for i in node.inputs],
+                                      node.value, needs)
+            for inp, part in zip(node.inputs, parts):
+                if part is None:
+                    continue
+                previous = adjoint.get(inp.id)
+                adjoint[inp.id] = part if previous is None else previous + part
+                if inp.id in variables:
+                    terms[inp.id] = abs(part) + terms.get(inp.id, 0.0)
+    except (DiffiError, TypeError, ValueError):
+        return None
+    out: list[float] = []
+    for x in tape.inputs:
+        out += _flat(terms.get(x.id, 0.0 * x.value if is_array(x.value) else 0.0))
+    return out
+
+
+# Comparing the modes ----------------------------------------------------------------
+
+def _largest_difference(results, floors=None) -> tuple[float, str]:
     """The largest relative difference between two modes, and the pair it names: the
     first in table order within TIE of the largest, so that the last bits of two
     modes that agree (forward and reverse) do not decide which one is named."""
-    modes = [m for m, r in results.items() if not isinstance(r, Exception)]
-    pairs = []
-    for i, a in enumerate(modes):
-        for b in modes[i + 1:]:
-            pairs.append((max([_relative(x, y) for x, y in zip(results[a], results[b])],
-                              default=0.0), f"{b} vs {a}"))
+    pairs = [(_difference(results, a, b, floors), f"{b} vs {a}")
+             for a, b in _pairs(results)]
     worst = max([d for d, _ in pairs], default=0.0)
     if worst == 0.0:
         return 0.0, "all modes"
     return worst, next(pair for d, pair in pairs if d >= worst * (1 - TIE))
 
 
-def _relative(x: float, y: float) -> float:
+def _pairs(results) -> list[tuple[str, str]]:
+    modes = [m for m, r in results.items() if not isinstance(r, Exception)]
+    return [(a, b) for i, a in enumerate(modes) for b in modes[i + 1:]]
+
+
+def _difference(results, a: str, b: str, floors=None) -> float:
+    """The largest relative difference of modes a and b over the elements."""
+    scale = None if floors is None else floors["numeric" if "numeric" in (a, b) else "exact"]
+    return max([_relative(x, y, scale[i] if scale else 0.0)
+                for i, (x, y) in enumerate(zip(results[a], results[b]))], default=0.0)
+
+
+def _relative(x: float, y: float, floor: float = 0.0) -> float:
     if x == y or (math.isnan(x) and math.isnan(y)):
         return 0.0
     if not (math.isfinite(x) and math.isfinite(y)):
         return math.inf
-    return abs(x - y) / max(abs(x), abs(y), 1.0)
+    return abs(x - y) / max(abs(x), abs(y), floor)
 
 
 def _check_table(problem, results, precision) -> list[str]:
-    header = ["mode"] + [label for v in problem.variables
-                         for label in _element_labels(v, problem.values[v])]
+    labels = _check_labels(problem)
+    shown = summary_indices(len(labels))  # a big tensor's columns summarised, as its value
+    header = ["mode"] + [GAP if i is None else labels[i] for i in shown]
     results = {("numeric (richardson)" if m == "numeric" else m): r for m, r in results.items()}
     rows = [header]
     for mode, values in results.items():
         if isinstance(values, Exception):
             rows.append([mode, f"(not available: {values.message})"])
         else:
-            rows.append([mode] + [format_value(v, precision) for v in values])
+            rows.append([mode] + [GAP if i is None else format_value(values[i], precision)
+                                  for i in shown])
     full = [r for r in rows if len(r) == len(header)]  # a note spans the row: no width
-    widths = [max(len(r[i]) for r in full) for i in range(len(header))]
-    widths[0] = max(len(r[0]) for r in rows)
-    return ["  ".join(c.ljust(widths[i]) if i < len(widths) else c
+    widths = [max(display_width(r[i]) for r in full) for i in range(len(header))]
+    widths[0] = max(display_width(r[0]) for r in rows)
+    return ["  ".join(pad(c, widths[i]) if i < len(widths) else c
                       for i, c in enumerate(r)).rstrip() for r in rows]
 
 
@@ -111,15 +254,64 @@ def _element_labels(var: str, value) -> list[str]:
             for index in arrays.np().ndindex(*value.shape)]
 
 
-def _likely_cause(found, results) -> str:
-    if found:
-        return f"a non-differentiable point ({found[0][1]}): the modes see different sides"
-    exact = [r for m, r in results.items() if m != "numeric" and not isinstance(r, Exception)]
-    numeric_values = results.get("numeric")
-    if exact and not isinstance(numeric_values, Exception):
-        if all(_relative(a, b) <= 1e-12 for a, b in zip(exact[0], exact[-1])):
-            big = max(abs(v) for v in exact[0]) if exact[0] else 0.0
-            if big > 1e8:
-                return "round-off in the numeric differences (large values)"
-            return "numeric truncation or round-off error (a step too large or too small)"
-    return "forward and reverse differ: a derivative rule may be wrong"
+# The likely cause -----------------------------------------------------------------------
+
+def _likely_cause(found, results, floors, estimates) -> str:
+    """Name the mode that stands apart from the others that agree, and why it may."""
+    apart = _apart(results, floors)
+    if apart == "numeric" or (apart is None and found):
+        if found:
+            return (f"a non-differentiable point ({found[0][1]}): numeric differences "
+                    f"see both sides of it, the other modes one")
+        return "numeric differences stand apart: " + _numeric_cause(estimates)
+    if apart is not None:
+        return (f"{LABELS[apart]} stands apart from the other modes: "
+                f"{_rule_cause(apart)}")
+    groups = _groups(results, floors)
+    if all(len(g) == 1 for g in groups):
+        return "no two modes agree: a derivative rule may be wrong"
+    return ("the modes split (" + "; ".join(" and ".join(g) for g in groups) +
+            "): a derivative rule may be wrong")
+
+
+def _apart(results, floors) -> str | None:
+    """The one mode that differs from all the others, which agree among themselves."""
+    modes = [m for m, r in results.items() if not isinstance(r, Exception)]
+    if len(modes) < 3:
+        return None
+    for mode in modes:
+        rest = [m for m in modes if m != mode]
+        if all(_agree(results, a, b, floors) for i, a in enumerate(rest) for b in rest[i + 1:]) \
+                and not any(_agree(results, mode, m, floors) for m in rest):
+            return mode
+    return None
+
+
+def _agree(results, a: str, b: str, floors) -> bool:
+    return _difference(results, a, b, floors) <= TOLERANCE
+
+
+def _groups(results, floors) -> list[list[str]]:
+    """The modes grouped with those they agree with (in table order)."""
+    groups: list[list[str]] = []
+    for mode in [m for m, r in results.items() if not isinstance(r, Exception)]:
+        home = next((g for g in groups if _agree(results, g[0], mode, floors)), None)
+        if home is None:
+            groups.append([mode])
+        else:
+            home.append(mode)
+    return groups
+
+
+def _numeric_cause(estimates) -> str:
+    worst = max(estimates, key=lambda e: e.error, default=None)
+    if worst is not None and not numeric.accepted(worst):
+        return (f"their own error estimate is {worst.error:.1e}: f may have a kink, a jump "
+                f"or a fast wiggle near the point, or values too large for the step")
+    return "truncation or round-off error (a step too large or too small)"
+
+
+def _rule_cause(mode: str) -> str:
+    if mode == "symbolic":
+        return "a symbolic rule or a simplification may be wrong"
+    return f"its derivative rule may be wrong ({mode} mode's rules)"

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import math
 
-from .. import arrays, table
+from .. import arrays
 from ..arrays import finite, is_array, single_number
 from ..core.evaluator import nonfinite_message
+from ..core.graph import ancestors
 from ..core.problem import Problem
+from ..core.tape import Tape
 from ..core.values import UserFunction, kind_of
 from ..errors import DiffiTypeError
 from ..language import syntax as S
@@ -41,6 +43,13 @@ class Report:
     def __str__(self) -> str:
         return self.text
 
+    def to_data(self) -> dict:
+        """The report as JSON-ready data: its verdict, and its trace or graph when it has one."""
+        data = {"ok": self.ok}
+        if self.detail is not None and hasattr(self.detail, "to_data"):
+            data.update(self.detail.to_data())
+        return data
+
 
 # Modes and options -----------------------------------------------------------------
 
@@ -70,17 +79,12 @@ def mode_of(ev, ast, scope) -> tuple[str | None, dict]:
 
 
 class Context:
-    """One directive's run: the evaluator, warnings about derivatives, nesting."""
+    """One directive's run: the evaluator, and warnings about derivatives."""
 
     def __init__(self, ev, ast):
         self.ev = ev
         self.ast = ast
         self.warned = False
-
-    @property
-    def nested(self) -> bool:
-        """Inside another directive's trace or a function: results must stay graphs."""
-        return self.ev.point is not None or self.ev.depth > 0
 
     def on_partial(self, node, index, part, args) -> None:
         """Warn once about the first non-finite derivative from finite inputs."""
@@ -90,17 +94,54 @@ class Context:
         self.ev.warn(nonfinite_message("derivative", node.op, part, args), node.span)
 
 
-NUMERIC_MAX_ELEMENTS = 10_000  # numeric mode evaluates the program twice per element
+NUMERIC_MAX_ELEMENTS = 10_000  # numeric mode evaluates the program 4 or more times per element
 
 
-def numeric_estimate(problem: Problem, var: str, order: int, options: dict):
-    """A numeric derivative by one variable; a tensor variable element by element."""
+def numeric_estimate(problem: Problem, var: str, order: int, options: dict,
+                     notes: bool = True):
+    """A numeric derivative by one variable; a tensor variable element by element.
+    Its notes (a step kept out of the domain, an uncertain estimate) are warnings,
+    unless the caller reports them itself (notes=False)."""
     method = options.get("method", "central")
     x0 = problem.values[var]
     if is_array(x0):
-        return _numeric_elements(problem, var, order, method, options.get("step"))
-    return numeric.derivative(lambda t: problem.output_at(problem.with_variable(var, t)),
-                              x0, order, method, options.get("step"))
+        estimate = _numeric_elements(problem, var, order, method, options.get("step"))
+    else:
+        at = _numeric_function(problem, var)
+        estimate = numeric.derivative(quietly(problem.ev, at), x0, order, method,
+                                      options.get("step"), center=at)
+    if notes:
+        name = f"d/d{var}" if order == 1 else f"d{order}/d{var}{order}"
+        for note in estimate.notes:
+            problem.ev.note(f"{name}: {note}", problem.ast.span)
+    return estimate
+
+
+def numeric_along(problem: Problem, var: str, f, x0: float, options: dict):
+    """A numeric first derivative of f (the output as a function of one number): the
+    perturbed points evaluated quietly, f at x0 as any value, notes as warnings."""
+    estimate = numeric.derivative(quietly(problem.ev, f), x0, 1,
+                                  options.get("method", "central"), options.get("step"),
+                                  center=f)
+    for note in estimate.notes:
+        problem.ev.note(f"d/d{var}: {note}", problem.ast.span)
+    return estimate.value
+
+
+def _numeric_function(problem: Problem, var: str):
+    return lambda t: problem.output_at(problem.with_variable(var, t))
+
+
+def quietly(ev, f):
+    """f evaluated without warnings: numeric mode probes points the user never wrote,
+    and says itself what it found there (diffi.modes.numeric.inside_domain)."""
+    def probe(t):
+        saved, ev.warned = ev.warned, True
+        try:
+            return f(t)
+        finally:
+            ev.warned = saved
+    return probe
 
 
 def check_numeric_size(problem, var: str) -> None:
@@ -130,17 +171,28 @@ def _numeric_elements(problem, var, order, method, step):
     check_numeric_size(problem, var)
     out = np.zeros(x0.shape)
     estimates = []
+    center = []  # f at the point itself: the same for every element, evaluated once
     for index in np.ndindex(*x0.shape):
         def f(t, index=index):
             x = x0.copy()
             x[index] = t
             return _scalar_output(problem.output_at(problem.with_variable(var, x)), problem)
-        estimate = numeric.derivative(f, float(x0[index]), order, method, step)
+
+        def at_x(t, f=f):
+            if not center:
+                center.append(f(t))
+            return center[0]
+        estimate = numeric.derivative(quietly(problem.ev, f), float(x0[index]), order,
+                                      method, step, center=at_x)
         out[index] = estimate.value
+        estimate.notes = [f"element {list(index)}: {n}" for n in estimate.notes]
         estimates.append(estimate)
     worst = max(estimates, key=lambda e: e.error)
     return numeric.Estimate(out, worst.error, worst.step, worst.method,
-                            [e for est in estimates[:3] for e in est.evaluations])
+                            [e for est in estimates[:3] for e in est.evaluations],
+                            max(e.noise for e in estimates),
+                            next((e.notes[:1] for e in estimates if e.notes), []),
+                            worst.first)
 
 
 def _scalar_output(value, problem):
@@ -153,7 +205,52 @@ def _scalar_output(value, problem):
     return value
 
 
+def note_unused(problem: Problem) -> None:
+    """Say so when the expression does not depend on a variable of differentiation
+    (d/dz x^2 is 0) or on a name the point gives a value (at y = 3 changes nothing).
+    A name written in the expression counts as used; one that is not is looked for
+    along the graph (y = 2*z; d/dz y depends on z through y)."""
+    ast = problem.ast
+    if problem.function is not None or problem.direct is not None and not problem.variables:
+        return
+    point = ast.point.named if ast.point is not None and ast.point.positional is None else []
+    spans = {k.name: k.span for k in point}
+    asked = [v for v in dict.fromkeys(problem.variables + list(spans)) if v in problem.names]
+    written = _names_in(ast.expr)
+    unwritten = [v for v in asked if v not in written]
+    if not unwritten:
+        return
+    inputs, output = problem.trace()
+    used = {n.id for n in ancestors(output)}
+    by_name = dict(zip(problem.names, inputs))
+    text = S.unparse(ast.expr)
+    text = text if len(text) <= 40 else "the expression"
+    for name in unwritten:
+        if by_name[name].id in used:
+            continue
+        if name in problem.variables:
+            problem.ev.note(f"{text} does not depend on {name}, so its derivative by "
+                            f"{name} is 0", ast.span)
+        else:
+            problem.ev.note(f"the point gives {name} a value, but {text} does not "
+                            f"depend on {name}", spans[name] or ast.span)
+
+
+def _names_in(expr) -> set[str]:
+    """Every name an expression's syntax reads."""
+    found, stack = set(), [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, S.Name):
+            found.add(node.id)
+        elif isinstance(node, S.Node):
+            for value in (getattr(node, f) for f in node.__slots__):
+                stack.extend(value if isinstance(value, list) else [value])
+    return found
+
+
 def formula_function(problem, inputs, outputs, vector: bool, matrix: int = 0) -> Formula:
+    outputs = _at_point(problem, inputs, outputs)
     names = {n.id: n.name for n in inputs}
     taken = set(problem.ev.globals.names())
     assignments, exprs = symbolic.to_syntax(outputs, names, taken)
@@ -163,7 +260,32 @@ def formula_function(problem, inputs, outputs, vector: bool, matrix: int = 0) ->
     else:
         result = S.Vector(exprs) if vector else exprs[0]
     body = S.Block(assignments, result) if assignments else result
-    return Formula(list(problem.names), body)
+    return Formula(formula_parameters(problem, inputs, outputs), body)
+
+
+def _at_point(problem, inputs, outputs) -> list:
+    """The formulas with the names a point gives (`d/dx a*x^2 at a = 2`) set to their
+    values, folded: the formula is one in the other names."""
+    given = {n.id: n for n in inputs if n.name in problem.points}
+    if not given:
+        return outputs
+    b = symbolic.Builder()
+    tape = Tape(outputs, list(given.values()))
+    rebuilt = symbolic.rebuild(tape, b, {i: b.const(n.value) for i, n in given.items()},
+                               keep_inactive=True)
+    return [rebuilt[o.id] for o in tape.outputs]
+
+
+def formula_parameters(problem, inputs, outputs) -> list[str]:
+    """A symbolic result's parameters: a function's own (`d/dx f` is called as f is);
+    for an expression, its variables of differentiation, then the other names the
+    result contains, in the order they first appear (a name the derivative lost, like
+    b in d/dx a*x^2 + b, is no parameter)."""
+    if problem.function is not None:
+        return list(problem.names)
+    used = {n.id for n in ancestors(*outputs)}
+    rest = [n.name for n in inputs if n.id in used and n.name not in problem.variables]
+    return [v for v in problem.variables if v not in problem.points] + rest
 
 
 def _require_scalar(output, ast):
@@ -181,12 +303,3 @@ def pack(parts: list, problem: Problem):
     if len(parts) == 1:
         return parts[0]
     return tuple(parts)
-
-
-def pack_nodes(ctx, parts: list, problem: Problem):
-    """Gradient nodes as one graph node (so that an outer directive can differentiate)."""
-    values = [p.value for p in parts]
-    if all(type(v) in (float, bool) for v in values):
-        return ctx.ev.record(table.VECTOR, tuple(parts), arrays.np().array(values, dtype=float),
-                             ctx.ast.span)
-    return ctx.ev.record(table.TUPLE, tuple(parts), tuple(values), ctx.ast.span)

@@ -14,11 +14,11 @@ from ..core.problem import Problem, Traced, build
 from ..core.tape import Tape
 from ..core.values import Function, UserFunction
 from ..errors import DiffiTypeError, LimitError
-from ..modes import forward, numeric, reverse, symbolic
+from ..modes import forward, reverse, symbolic
 from ..table import reader
 from .context import (NUMERIC_MAX_ELEMENTS, Context, Formula, Report, _require_scalar,
-                      check_numeric_size, formula_function, mode_of, numeric_estimate, pack,
-                      unit_seeds)
+                      check_numeric_size, formula_function, mode_of, note_unused,
+                      numeric_along, numeric_estimate, pack, unit_seeds)
 from .derived import formula, is_variable, over, settle
 from .tables import backprop_table
 
@@ -28,6 +28,7 @@ from .tables import backprop_table
 def derivative(ev, ast, scope):
     """d/dx E, dn/dxn E: a number (or tensor), or a formula when x has no value."""
     problem = build(ev, ast, scope)
+    note_unused(problem)
     mode, options = mode_of(ev, ast, scope)
     if problem.symbolic:
         _symbolic_only(mode, ast)
@@ -152,14 +153,13 @@ def _numeric_columns(problem, var: str, options: dict) -> list:
     np = arrays.np()
     check_numeric_size(problem, var)
     x0 = problem.values[var]
-    method, step = options.get("method", "central"), options.get("step")
     columns = []
     for index in np.ndindex(*x0.shape):
         def f(t, index=index):
             x = x0.copy()
             x[index] = t
             return np.asarray(problem.output_at(problem.with_variable(var, x)), dtype=float)
-        columns.append(numeric.derivative(f, float(x0[index]), 1, method, step).value)
+        columns.append(numeric_along(problem, var, f, float(x0[index]), options))
     return columns
 
 
@@ -198,11 +198,11 @@ def jacobian_node(b, tape, rebuilt, x):
 
 def symbolic_derivative_function(problem: Problem, order: int) -> Formula:
     """d^n/dx^n E as a formula in the problem's inputs."""
-    inputs, output = problem.trace()
-    x = problem.variable_nodes(inputs)[0]
+    traced = problem.tape(every_input=True)
+    inputs, x = traced.inputs, traced.xs[0]
     b = symbolic.Builder()
     leaves = {n.id: n for n in inputs}
-    result = symbolic.rebuild(Tape([output], inputs), b, leaves)[output.id]
+    result = symbolic.rebuild(traced.tape, b, leaves)[traced.output.id]
     for _ in range(order):
         tape = Tape([result], inputs)
         rebuilt = symbolic.rebuild(tape, b, leaves, keep_inactive=True)
@@ -261,6 +261,7 @@ def _reads_no_variable(ev) -> bool:
 def grad(ev, ast, scope):
     """grad E wrt x, y / grad f: the gradient, or its formula without a point."""
     problem = build(ev, ast, scope)
+    note_unused(problem)
     mode, options = mode_of(ev, ast, scope)
     if problem.symbolic:
         _symbolic_only(mode, ast)
@@ -327,10 +328,9 @@ def _scalar(tangent: dict, output):
 
 
 def symbolic_gradient_function(problem: Problem) -> Formula:
-    inputs, output = problem.trace()
-    xs = problem.variable_nodes(inputs)
+    traced = problem.tape(every_input=True)
+    inputs, xs, tape = traced.inputs, traced.xs, traced.tape
     b = symbolic.Builder()
-    tape = Tape([output], inputs)
     rebuilt = symbolic.rebuild(tape, b, {n.id: n for n in inputs})
     adj = symbolic.reverse_derivatives(tape, rebuilt, b)
     parts = [adj.get(x.id, b.const(0.0)) for x in xs]

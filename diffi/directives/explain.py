@@ -4,14 +4,13 @@ Taylor coefficients, numeric differences and their step sweep, or the symbolic r
 from __future__ import annotations
 
 from .. import arrays, table
-from ..arrays import is_array, zero_like
+from ..arrays import finite, is_array, zero_like
 from ..core.graph import Node, ancestors
 from ..core.problem import Problem, build
-from ..core.tape import Tape
 from ..core.values import format_value
 from ..modes import forward, numeric, reverse, symbolic
 from ..table import reader
-from .context import Context, Report, mode_of, numeric_estimate, pack, unit_seeds
+from .context import Context, Report, mode_of, numeric_estimate, pack, quietly, unit_seeds
 from .derivatives import (derivative as d_directive, derivative_value, grad as grad_directive,
                           reverse_pass)
 from .tables import _print, backprop_table, kink_lines, row_names, tangent_table
@@ -49,10 +48,10 @@ def _explain_reverse(ev, ast, scope):
         return report
     traced = problem.tape()
     adj, value = reverse_pass(Context(ev, ast), problem, traced)
-    lines = [str(backprop_table(traced.tape, adj, traced.xs, ev.precision)),
-             *kink_lines(problem, traced.tape, ev),
+    trace = backprop_table(traced.tape, adj, traced.xs, ev.precision)
+    lines = [str(trace), *kink_lines(problem, traced.tape, ev),
              f"gradient: {format_value(value, ev.precision)}"]
-    return Report(value, "\n".join(lines))
+    return Report(value, "\n".join(lines), detail=trace)
 
 
 def _explain_derivative(ev, ast, scope):
@@ -81,19 +80,19 @@ def _explain_derivative(ev, ast, scope):
     if mode == "reverse":
         adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
         value = adj.get(x.id, zero_like(x.value))
-        text = str(backprop_table(tape, adj, [x], ev.precision))
+        trace = backprop_table(tape, adj, [x], ev.precision)
     else:
         tangent = forward.tangents(tape, {x.id: 1.0}, ctx.on_partial)
         value = tangent.get(output.id, zero_like(output.value))
-        text = tangent_table(tape, tangent, x, ev.precision)
-    lines = [text, *kink_lines(problem, tape, ev),
+        trace = tangent_table(tape, tangent, x, ev.precision)
+    lines = [str(trace), *kink_lines(problem, tape, ev),
              f"d/d{x.name} = {format_value(value, ev.precision)}"]
-    return Report(value, "\n".join(lines))
+    return Report(value, "\n".join(lines), detail=trace)
 
 
 def _explain_by_tensor(ctx, problem, traced, mode, options):
     """d/dw for a tensor w: how many passes, the first one's table, every partial."""
-    ev, ast = ctx.ev, ctx.ast
+    ev = ctx.ev
     tape, x, output = traced.tape, traced.xs[0], traced.output
     value = derivative_value(ctx, problem, mode, options, 1, traced)
     size_x, size_e = x.value.size, arrays.np().size(output.value)
@@ -107,7 +106,7 @@ def _explain_by_tensor(ctx, problem, traced, mode, options):
         tangent = forward.tangents(tape, {x.id: next(unit_seeds(x.value))}, ctx.on_partial)
         head = (f"forward mode: one pass per element of {x.name} ({size_x}), each seeding "
                 f"that element's tangent with 1; the first ({x.name}[{', '.join(['0'] * x.value.ndim)}]):")
-        text = tangent_table(tape, tangent, x, ev.precision)
+        text = str(tangent_table(tape, tangent, x, ev.precision))
     shape = tuple(arrays.np().shape(value))
     lines = [head, text, f"d/d{x.name}: every partial, shape {shape} = shape of the result "
              f"+ shape of {x.name}", format_value(value, ev.precision)]
@@ -117,17 +116,9 @@ def _explain_by_tensor(ctx, problem, traced, mode, options):
 def _explain_numeric(ev, ast, problem, options, order):
     lines, values = [], []
     for var in problem.variables:
-        estimate = numeric_estimate(problem, var, order, options)
+        estimate = numeric_estimate(problem, var, order, options, notes=False)
         values.append(estimate.value)
-        first = " (first step; then shrinking by 1.4)" if estimate.method == "richardson" else ""
-        lines.append(f"numeric d/d{var} by {estimate.method} differences, "
-                     f"step h = {format_value(estimate.step, 3)}{first}")
-        for point, value in estimate.evaluations[:12]:
-            lines.append(f"  f({var} = {format_value(point)}) = {format_value(value, ev.precision)}")
-        if len(estimate.evaluations) > 12:
-            lines.append(f"  … {len(estimate.evaluations) - 12} more evaluations")
-        lines.append(f"  estimate {format_value(estimate.value, ev.precision)}, error about "
-                     f"{format_value(estimate.error, 2)}")
+        lines += _estimate_lines(ev, var, estimate, order)
         if order == 1 and type(problem.values[var]) is float:
             lines += _sweep_lines(ev, ast, problem, var,
                                   "forward" if estimate.method == "forward" else "central")
@@ -135,17 +126,41 @@ def _explain_numeric(ev, ast, problem, options, order):
     return Report(value, "\n".join(lines))
 
 
+def _estimate_lines(ev, var: str, estimate, order: int) -> list[str]:
+    """The step, the evaluations, the estimate with its error, and any notes."""
+    name = f"d/d{var}" if order == 1 else f"d{order}/d{var}{order}"
+    if estimate.method == "richardson":
+        step = (f"steps from h = {format_value(estimate.first, 3)} down to "
+                f"{format_value(estimate.step, 3)}, each 1.4 times smaller")
+    else:
+        step = f"step h = {format_value(estimate.step, 3)} (and 2h, for the error estimate)"
+    lines = [f"numeric {name} by {estimate.method} differences, {step}"]
+    for tried in estimate.tried:
+        kind = "round-off" if tried.error <= 4 * tried.noise else "truncation"
+        lines.append(f"  (step {format_value(tried.step, 3)} was tried first: error about "
+                     f"{format_value(tried.error, 2)}, mostly {kind})")
+    for point, value in estimate.evaluations[:12]:
+        lines.append(f"  f({var} = {format_value(point)}) = {format_value(value, ev.precision)}")
+    if len(estimate.evaluations) > 12:
+        lines.append(f"  … {len(estimate.evaluations) - 12} more evaluations")
+    lines.append(f"  estimate {format_value(estimate.value, ev.precision)}, error about "
+                 f"{format_value(estimate.error, 2)} (round-off {format_value(estimate.noise, 2)})")
+    lines += [f"  note: {note}" for note in estimate.notes]
+    return lines
+
+
 def _sweep_lines(ev, ast, problem, var, method: str) -> list[str]:
     """Differences for h = 1e-1 … 1e-15 against the exact (forward-mode) value."""
     ctx = Context(ev, ast)
     exact_problem = problem
     exact = derivative_value(ctx, _single(exact_problem, var), "forward", {}, 1)
-    f = lambda t: problem.output_at(problem.with_variable(var, t))  # noqa: E731
+    f = quietly(ev, lambda t: problem.output_at(problem.with_variable(var, t)))
     lines = [f"  step size sweep ({method} differences; error against forward mode "
              f"{format_value(exact, ev.precision)}):",
              "       h   estimate               error"]
     for h, value, error in numeric.sweep(f, problem.values[var], exact, method):
-        lines.append(f"  {h:6.0e}   {format_value(value, 15):<21}  {error:.1e}")
+        outside = "  (a point outside f's domain)" if not finite(value) else ""
+        lines.append(f"  {h:6.0e}   {format_value(value, 15):<21}  {error:.1e}{outside}")
     power = "h^2" if method == "central" else "h"
     lines.append(f"  (truncation error falls like {power} as h shrinks; round-off error "
                  "grows like eps/h)")
@@ -158,8 +173,8 @@ def _single(problem, var):
 
 
 def _explain_symbolic(ev, ast, problem):
-    inputs, output = problem.trace()
-    tape = Tape([output], inputs)
+    traced = problem.tape(every_input=True)
+    inputs, output, tape = traced.inputs, traced.output, traced.tape
     b = symbolic.Builder()
     leaves = {n.id: Node(table.CONST, (), None, name=n.name) for n in inputs}
     formula = symbolic.rebuild(tape, b, leaves)[output.id]

@@ -1,8 +1,9 @@
-"""`graph`: the computation graph of an expression, as text rows or as Graphviz DOT (and,
-with Graphviz installed, SVG, PNG or PDF) written to a file.
+"""`graph`: the computation graph of an expression, as text rows, or written to a file as
+Graphviz DOT (and, with Graphviz installed, SVG, PNG or PDF) or as JSON.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -10,8 +11,10 @@ import subprocess
 from .. import table
 from ..arrays import is_array
 from ..core.graph import Binding, Node, Scope, ancestors
-from ..core.tape import replay
+from ..core.data import file_path
 from ..core.problem import _free_names
+from ..core.tape import replay
+from ..core.values import value_data
 from ..errors import DiffiError
 from ..language import syntax as S
 from .context import Report
@@ -30,6 +33,13 @@ class Graph:
 
     def to_dot(self) -> str:
         return to_dot(self.nodes, self._ev)
+
+    def to_data(self) -> dict:
+        """Nodes and edges as JSON-ready data (what `graph E to "g.json"` writes)."""
+        return graph_data(self.nodes, self._ev)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_data(), ensure_ascii=False, indent=1)
 
     __str__ = to_text
 
@@ -103,20 +113,39 @@ def to_dot(nodes: list[Node], ev) -> str:
     return "\n".join(lines)
 
 
+def graph_data(nodes: list[Node], ev) -> dict:
+    """{"nodes": […], "edges": […]}: each node's id (n0, n1, … as in the DOT), its name
+    as the text graph shows it (None for a literal number), operation, value and
+    gradient (after a reverse pass); each edge from an input to the node that uses it."""
+    names = row_names(nodes)
+    gradients = getattr(ev, "last_gradient", {})
+    number = {node.id: f"n{k}" for k, node in enumerate(nodes)}
+    out = []
+    for node in nodes:
+        item = {"id": number[node.id], "name": names.get(node.id),
+                "op": node.op.label if node.inputs else "input" if node.name else "const",
+                "value": None if node.value is None else value_data(node.value)}
+        if node.id in gradients:
+            item["gradient"] = value_data(gradients[node.id])
+        out.append(item)
+    edges = [{"from": number[inp.id], "to": number[node.id]}
+             for node in nodes for inp in node.inputs]
+    return {"nodes": out, "edges": edges}
+
+
 def write_graph(nodes, ev, file: S.Str) -> str:
-    if not ev.files:
-        raise DiffiError("writing files is switched off in this interpreter", file.span)
-    path = file.value
-    if not os.path.isabs(path):
-        path = os.path.join(ev.base_dir or os.getcwd(), path)
-    dot = to_dot(nodes, ev)
+    path = file_path(ev, file.value, file.span, "graph … to")  # as load and save decide
     extension = os.path.splitext(path)[1].lower()
+    if extension == ".json":
+        _write(path, json.dumps(graph_data(nodes, ev), ensure_ascii=False, indent=1), file)
+        return f"wrote the graph ({len(nodes)} nodes) to {file.value}"
+    dot = to_dot(nodes, ev)
     if extension in ("", ".dot", ".gv"):
         _write(path, dot, file)
         return f"wrote the graph ({len(nodes)} nodes) to {file.value}"
     if extension not in (".svg", ".png", ".pdf"):
-        raise DiffiError(f"cannot write a graph as '{extension}': use .dot, .svg or .png",
-                         file.span)
+        raise DiffiError(f"cannot write a graph as '{extension}': use .dot, .json, .svg "
+                         "or .png", file.span)
     if shutil.which("dot") is None:
         raise DiffiError(f"rendering {extension} needs Graphviz's 'dot' program: install "
                          "Graphviz (apt-get install graphviz, brew install graphviz), "

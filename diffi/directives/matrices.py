@@ -11,7 +11,8 @@ from ..core.tape import Tape
 from ..errors import DiffiTypeError
 from ..modes import forward, numeric, reverse, symbolic
 from .context import (NUMERIC_MAX_ELEMENTS, Context, _require_scalar, check_numeric_size,
-                      formula_function, mode_of, numeric_estimate, unit_seeds)
+                      formula_function, mode_of, numeric_along, numeric_estimate,
+                      unit_seeds)
 from .derivatives import jacobian_node
 from .derived import formula, over, settle
 
@@ -26,32 +27,36 @@ def hessian(ev, ast, scope):
     _require_scalar(traced.output, ast)
     if problem.formula:
         return over(traced.tape, problem.actual(traced.xs), hessian_graph)
-    if any(is_array(v) for v in problem.values.values()):
-        value = _tensor_hessian(Context(ev, ast), problem)
-    elif mode == "symbolic":
+    if mode == "symbolic":
         value = formula(traced.tape, hessian_graph)[0].value
     elif mode == "numeric":
         value = _numeric_hessian(problem, options)
     else:
-        value = _forward_over_reverse(traced)
+        value = _forward_over_reverse(Context(ev, ast), traced)
     return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, hessian_graph)
 
 
-def _forward_over_reverse(traced):
+def _forward_over_reverse(ctx, traced):
     """The gradient's formulas (reverse mode over symbols), then one forward pass through
-    them per variable."""
+    them per variable, or per element of a tensor variable: an n × n matrix over every
+    element of the variables in order (row-major)."""
+    np = arrays.np()
+
     def make(b, tape, rebuilt, symbols):
         adjoint = symbolic.reverse_derivatives(tape, rebuilt, b)
-        return [adjoint.get(x.id) or b.const(0.0) for x in tape.inputs]
+        return [adjoint.get(x.id) or b.zeros(rebuilt[x.id]) for x in tape.inputs]
     grads, symbols = formula(traced.tape, make)
     gtape = Tape(grads, symbols)
-    n = len(symbols)
-    matrix = arrays.np().zeros((n, n))
-    for j, s in enumerate(symbols):
-        tangent = forward.tangents(gtape, {s.id: 1.0})
-        for i, g in enumerate(gtape.outputs):
-            matrix[i, j] = float(tangent.get(g.id, 0.0))
-    return matrix
+    n = sum(int(np.size(s.value)) for s in symbols)
+    if n > NUMERIC_MAX_ELEMENTS:
+        raise DiffiTypeError(f"hessian by {n} elements is too large "
+                             f"(at most {NUMERIC_MAX_ELEMENTS})", ctx.ast.span)
+    columns = []
+    for s in symbols:
+        for seed in unit_seeds(s.value):
+            tangent = forward.tangents(gtape, {s.id: seed})
+            columns.append(np.concatenate([np.ravel(_get(tangent, g)) for g in gtape.outputs]))
+    return np.column_stack(columns) if columns else np.zeros((0, 0))
 
 
 def hessian_graph(b, tape, rebuilt, symbols):
@@ -68,50 +73,14 @@ def hessian_graph(b, tape, rebuilt, symbols):
 
 def _symbolic_hessian_function(problem):
     """The hessian's formula in the problem's inputs (no point)."""
-    inputs, output = problem.trace()
-    xs = problem.variable_nodes(inputs)
+    traced = problem.tape()
+    inputs, xs, tape = traced.inputs, traced.xs, traced.tape
     b = symbolic.Builder()
-    tape = Tape([output], xs)
     rebuilt = symbolic.rebuild(tape, b, {x.id: x for x in xs})
     adjoint = symbolic.reverse_derivatives(tape, rebuilt, b)
     grads = [adjoint.get(x.id, b.const(0.0)) for x in xs]
     entries = [_symbolic_partial(g, x, xs, b) for g in grads for x in xs]
     return formula_function(problem, inputs, entries, vector=False, matrix=len(xs))
-
-
-def _tensor_hessian(ctx, problem):
-    """Second derivatives by tensor variables: central differences of the exact
-    reverse-mode gradient along each element (error about 1e-10 relative), since the
-    tensor operations' reverse rules are numeric (not graphs that forward mode can
-    differentiate again)."""
-    np = arrays.np()
-    names = problem.variables
-    flat = np.concatenate([np.ravel(problem.values[v]) for v in names])
-    if flat.size > NUMERIC_MAX_ELEMENTS:
-        raise DiffiTypeError(f"hessian by {flat.size} elements is too large "
-                             f"(at most {NUMERIC_MAX_ELEMENTS})", ctx.ast.span)
-
-    def gradient_at(point):
-        values, offset = dict(problem.values), 0
-        for v in names:
-            size = np.size(problem.values[v])
-            piece = point[offset:offset + size]
-            values[v] = piece.reshape(np.shape(problem.values[v])) if \
-                is_array(problem.values[v]) else float(piece[0])
-            offset += size
-        inputs, output = problem.trace(values)
-        xs = problem.variable_nodes(inputs)
-        adj = reverse.adjoints(Tape([output], xs), output, 1.0)
-        return np.concatenate([np.ravel(_get(adj, x)) for x in xs])
-
-    matrix = np.zeros((flat.size, flat.size))
-    for j in range(flat.size):
-        h = numeric.default_step(flat[j], "central")
-        up, down = flat.copy(), flat.copy()
-        up[j] += h
-        down[j] -= h
-        matrix[:, j] = (gradient_at(up) - gradient_at(down)) / (2 * h)
-    return (matrix + matrix.T) / 2
 
 
 def _symbolic_partial(g: Node, x: Node, xs, b) -> Node:
@@ -130,8 +99,8 @@ def _numeric_hessian(problem, options):
                 matrix[i, i] = numeric_estimate(problem, vi, 2, options).value
                 continue
             xi, xj = problem.values[vi], problem.values[vj]
-            hi = numeric.default_step(xi, "central", 2)
-            hj = numeric.default_step(xj, "central", 2)
+            hi = numeric.default_step(xi, "central", 2, floor=1.0)
+            hj = numeric.default_step(xj, "central", 2, floor=1.0)
 
             def f(di, dj):
                 values = dict(problem.values)
@@ -200,7 +169,6 @@ def _numeric_jacobian(problem, options):
     """Finite differences of the whole output along each input element, by the method
     and step that numeric mode was given."""
     np = arrays.np()
-    method, step = options.get("method", "central"), options.get("step")
     columns = []
     for var in problem.variables:
         check_numeric_size(problem, var)
@@ -214,7 +182,7 @@ def _numeric_jacobian(problem, options):
                 return np.ravel(np.asarray(problem.output_at(problem.with_variable(var, x)),
                                            dtype=float))
             start = x0 if index is None else float(x0[index])
-            columns.append(numeric.derivative(f, start, 1, method, step).value)
+            columns.append(numeric_along(problem, var, f, start, options))
     return np.column_stack(columns)
 
 

@@ -13,7 +13,7 @@ from .. import arrays, table
 from ..arrays import is_array
 from ..core.graph import Node, ancestors
 from ..core.tape import Tape
-from ..core.values import display_width, format_value
+from ..core.values import display_width, format_value, pad, value_data
 from ..language import syntax as S
 from ..modes import symbolic
 from ..table import reader
@@ -95,9 +95,9 @@ def _table(rows: list[tuple[str, str, str]]) -> list[str]:
     mid = max((display_width(b) for _, b, _ in rows), default=0)
     lines = []
     for a, b, c in rows:
-        text = f"  {a}{' ' * (left - display_width(a))} = "
+        text = f"  {pad(a, left)} = "
         if b:
-            text += f"{b}{' ' * (mid - display_width(b))} = {c}"
+            text += f"{pad(b, mid)} = {c}"
         else:
             text += c
         lines.append(text.rstrip())
@@ -117,6 +117,10 @@ class Row:
 
     def __repr__(self) -> str:
         return f"Row({self.name!r}, {self.formula!r}, {self.text!r})"
+
+    def to_data(self) -> dict:
+        return {"name": self.name, "formula": self.formula, "value": value_data(self.value),
+                "text": self.text}
 
 
 class Trace:
@@ -140,6 +144,13 @@ class Trace:
         if self.gradient is not None:
             lines.append(f"gradient: {format_value(self.gradient, self.precision)}")
         return "\n".join(lines)
+
+    def to_data(self) -> dict:
+        """The rows as JSON-ready data (`diffi --json`)."""
+        return {"forward": [r.to_data() for r in self.forward],
+                "backward_title": self.backward_title,
+                "backward": [r.to_data() for r in self.backward],
+                "gradient": None if self.gradient is None else value_data(self.gradient)}
 
 
 def forward_rows(tape: Tape, names: dict, symbols: dict, precision: int) -> list[Row]:
@@ -228,7 +239,7 @@ def _adjoint_text(consumer, k, texts, symbols, bars) -> str:
                            a=inputs[0], b=inputs[1] if len(inputs) > 1 else "")
 
 
-def tangent_table(tape: Tape, tangent: dict, x: Node, precision: int) -> str:
+def tangent_table(tape: Tape, tangent: dict, x: Node, precision: int) -> Trace:
     """The forward pass with each node's tangent ẏ = Σ ∂y/∂u · u̇."""
     names = row_names(tape.nodes)
     symbols = _symbols(tape.nodes, names)
@@ -243,8 +254,8 @@ def tangent_table(tape: Tape, tangent: dict, x: Node, precision: int) -> str:
             formula = _tangent_formula(node, symbols, dots, tape)
         value = tangent.get(node.id, 0.0)
         rows.append(Row(accent(names[node.id], DOT), formula, value, _short(value, precision)))
-    return str(Trace(forward_rows(tape, names, symbols, precision), rows, None, precision,
-                     f"tangents (d/d{names.get(x.id, 'x')})"))
+    return Trace(forward_rows(tape, names, symbols, precision), rows, None, precision,
+                 f"tangents (d/d{names.get(x.id, 'x')})")
 
 
 def _tangent_formula(node, symbols, dots, tape) -> str:

@@ -1,4 +1,4 @@
-"""`minimize L wrt W, V using gd(rate = 0.1, steps = 1000)` (SPEC §6).
+"""`minimize L wrt W, V using gd(rate = 0.1, steps = 1000)` (docs/tensors.md).
 
 Each step evaluates L at the current weights, takes the reverse-mode gradient and
 updates the named variables in place. Ctrl-C stops after the last completed step and
@@ -15,7 +15,6 @@ from ..compile.writers import NotCompilable, Retrace
 from ..core.graph import Binding
 from ..core.library import constant
 from ..core.problem import Problem
-from ..core.tape import Tape
 from ..core.values import kind_of
 from ..errors import DiffiError, DiffiTypeError
 from ..modes import reverse
@@ -169,13 +168,14 @@ def _weight_like(gradient, weight):
 
 def loss_and_gradient(ev, ast, problem, values):
     """The loss at `values` and its gradient by reverse mode, per variable name."""
-    inputs, output = problem.trace(values)
+    traced = problem.tape(values)
+    inputs, output = traced.inputs, traced.output
     if single_number(output.value) is None:
         hint = ": reduce it, with sum or mean" if is_array(output.value) else \
             " (call the function: L(W, V))"
         raise DiffiTypeError(f"the loss to minimize must be a scalar (a number), not a "
                              f"{kind_of(output.value)}{hint}", ast.span)
-    tape = Tape([output], inputs)
+    tape = traced.tape
     adj = reverse.adjoints(tape, output, 1.0)
     grads = {n.name: adj[n.id] if n.id in adj else zero_like(n.value) for n in inputs}
     return _scalar(output.value, ast), grads

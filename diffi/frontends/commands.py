@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 
-from ..core.values import Function, kind_of
+from ..core.values import Function, display_width, kind_of, pad
 from ..errors import DiffiError
 from ..interpreter import Interpreter
 from . import topics
@@ -60,6 +60,21 @@ def _precision(argument, interpreter, console, run_file, width) -> None:
     interpreter.precision = int(argument)
 
 
+def _threshold(argument, interpreter, console, run_file, width) -> None:
+    if not argument:
+        setting = interpreter.threshold
+        console.result("threshold: " + ("off (tensors print whole)" if setting is None else
+                                        f"tensors of more than {setting} elements print "
+                                        "summarised"))
+        return
+    if argument == "off":
+        interpreter.threshold = None
+    elif argument.isdigit() and len(argument) <= 12:
+        interpreter.threshold = int(argument)
+    else:
+        raise DiffiError(":threshold takes a whole number of elements, or off")
+
+
 def _load(argument, interpreter, console, run_file, width) -> None:
     path = argument.strip("\"'")
     if not path:
@@ -72,7 +87,7 @@ def _help(argument, interpreter, console, run_file, width) -> None:
 
 
 ACTIONS = {":quit": _quit, ":vars": _vars, ":reset": _reset, ":precision": _precision,
-           ":load": _load, ":help": _help}
+           ":threshold": _threshold, ":load": _load, ":help": _help}
 
 
 # :vars ---------------------------------------------------------------------------------
@@ -84,12 +99,12 @@ def vars_table(interpreter, width: int = 80) -> list[str]:
     if not rows:
         return ["(no names defined)"]
     rows.insert(0, ("name", "kind", "shape", None))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    widths = [max(display_width(r[i]) for r in rows) for i in range(3)]
     lines = []
     for name, kind, shape, value in rows:
-        head = f"{name:<{widths[0]}}  {kind:<{widths[1]}}  {shape:<{widths[2]}}  "
+        head = f"{pad(name, widths[0])}  {pad(kind, widths[1])}  {pad(shape, widths[2])}  "
         text = "value" if value is None else preview(interpreter, value)
-        lines.append((head + short(text, max(10, width - len(head) - 1))).rstrip())
+        lines.append((head + short(text, max(10, width - display_width(head) - 1))).rstrip())
     return lines
 
 

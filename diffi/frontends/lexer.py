@@ -1,7 +1,8 @@
 """A Pygments lexer for diffi, shared by the REPL and by anything that colours docs.
 
-Not registered with Pygments (no entry point): use it by name,
-`pygments.highlight(code, DiffiLexer(), formatter)`. It needs Pygments, not prompt_toolkit.
+Installed, it is registered with Pygments (the `pygments.lexers` entry point in
+pyproject.toml), so `pygmentize -l diffi`, Sphinx, MkDocs and nbconvert find it by the
+name `diffi` and by the file name `*.dfi`. It needs Pygments, not prompt_toolkit.
 """
 from __future__ import annotations
 

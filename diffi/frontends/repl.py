@@ -1,4 +1,4 @@
-"""The interactive REPL on prompt_toolkit (SPEC §8): the only module that imports it.
+"""The interactive REPL on prompt_toolkit (docs/repl.md): the only module that imports it.
 
 A thin leaf: highlighting comes from lexer.py, suggestions from completion.py, running
 input from session.py. Nothing imports this module but `diffi` itself,

@@ -178,6 +178,7 @@ def make_session(previous: Interpreter | None = None, stdout=None, stderr=None,
     if previous is not None:
         interpreter.globals.update(previous.globals)
         interpreter.precision = previous.precision
+        interpreter.threshold = previous.threshold
         interpreter.evaluator.random = previous.evaluator.random  # randn goes on, not anew
     return Session(interpreter, console, transcript)
 

@@ -115,6 +115,12 @@ COMMANDS = [
            "print numbers with N significant digits (1 to 17, 15 at start); "
            "without N, show it",
            [":precision 4", "pi", ":precision 15", "pi"]),
+    _topic(":threshold", "command", ":threshold [N | off]",
+           "print tensors of more than N elements summarised (1000 at start); off prints "
+           "them whole; without N, show it",
+           [":threshold 5", "linspace(0, 1, 11)", ":threshold off", "linspace(0, 1, 11)"],
+           "A summary keeps the first and last 3 elements of each long axis, with … "
+           "between.\nprint(A, full = true) prints one value whole whatever the setting."),
     _topic(":quit", "command", ":quit", "leave the REPL (Ctrl-D does too)", [":quit"]),
 ]
 
@@ -148,6 +154,7 @@ BUILTIN_EXAMPLES = {
     "randn": ["seed(1)", "randn(2, 3)"],
     "seed": ["seed(7); a = randn(2)", "seed(7); b = randn(2)", "a == b"],
     "load": ['load("data.csv")'],
+    "save": ['save("w.csv", [[1, 0.5], [2, 1e-3]])', 'load("w.csv")'],
 }
 BUILTIN_FILES = {"load": (("data.csv", "x,y\n1,2\n3,4\n"),)}
 ALIASES = {"derivative": "d/dx", "d": "d/dx", "then": "if", "else": "if",

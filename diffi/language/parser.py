@@ -568,6 +568,11 @@ def translate(error: UnexpectedInput, source: str, state: ParseState) -> DiffiSy
     if isinstance(error, UnexpectedCharacters):
         char = source[error.pos_in_stream] if error.pos_in_stream < len(source) else ""
         span = Span(error.line, error.column, error.line, error.column + 1)
+        if char == "\u2026" or source.startswith("...", error.pos_in_stream):
+            # … (NumPy's ...) stands for the elements a summary of a big tensor left out
+            return DiffiSyntaxError(f"unexpected character '{char}': a summarised value "
+                                    "cannot be read back; print(A, full = true) prints "
+                                    "every element", span)
         return DiffiSyntaxError(f"unexpected character '{char}'", span)
     token = getattr(error, "token", None)
     at_end = isinstance(error, UnexpectedEOF) or token is None or token.type == "$END"

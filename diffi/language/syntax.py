@@ -15,7 +15,7 @@ RESERVED = frozenset(
     "at wrt using if then else and or not grad backprop hessian jacobian "
     "check graph explain minimize to".split())
 
-# Precedence tiers of SPEC §2 (low → high); a directive sits below them all.
+# Precedence tiers (docs/language.md, low → high); a directive sits below them all.
 DIRECTIVE, IF, OR, AND, NOT, COMPARE, ADD, MUL, UNARY, POW, POSTFIX, ATOM = range(12)
 BINARY_PRECEDENCE = {"+": ADD, "-": ADD, "*": MUL, "/": MUL, "@": MUL, "^": POW,
                      "<": COMPARE, "<=": COMPARE, ">": COMPARE, ">=": COMPARE,

@@ -149,7 +149,7 @@ NOT = define("not", 1, lambda a: not a, _ufunc("logical_not"), "not a", symbol="
 
 
 
-# Scalar functions (SPEC §5) ------------------------------------------------------
+# Scalar functions ----------------------------------------------------------------
 
 SIN = define("sin", 1, math.sin, _ufunc("sin"), doc="sine (radians)",
              rule=partials(lambda ap, x, y: (ap(COS, x),),

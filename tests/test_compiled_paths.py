@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import diffi
 from diffi import table
 from diffi.compile import bytecode, scalar
+from diffi.core.problem import Problem
 from diffi.interpreter import to_python
 
 FIB = "fib(n) = if n < 2 then n else fib(n - 1) + fib(n - 2)"
@@ -164,7 +165,11 @@ def test_generated_programs_agree_compiled_and_interpreted(body, point):
         f"f({point})", f"f({point})", f"v = f({point})",
         f"d/dx f(x) at x = {point}", f"d/dx f(x) at x = {point} using reverse",
         f"d/dx f(x) at x = {point} using numeric", f"d2/dx2 f(x) at x = {point}",
-        f"x = {point}", "w = f(x)", "d/dx w", "d/da w",
+        f"d/dx f(x) at x = {point} using forward", f"grad f(x) at x = {point}",
+        f"x = {point}", "w = f(x)", "d/dx w", "d/da w", "d/dx f(x)", "d/da f(x)",
+        "d/dx f(x) + a", f"d/dx g(f(x)) at x = {point}", f"d/da f(x) at x = {point}",
+        "k(x, y) = f(x) * y", "y = 1.5", "grad k(x, y) at x = 0.2, y = 0.4",
+        "grad k(x, y) wrt x at x = 0.2", "grad k(x, x) at x = 0.3 using forward",
         "h(x) = d/dx f(x)", f"h({point})", f"h({point})",
         "r(n, x) = if n < 1 then f(x) else r(n - 1, x) + f(x)", f"r(3, {point})",
         f"r(3, {point})", "d/dx r(2, x)"])
@@ -188,3 +193,36 @@ def _same(got, expected) -> bool:
         return got == expected or (got != got and expected != expected) \
             or abs(got - expected) <= 1e-12 * max(abs(expected), 1.0)
     return type(got) is type(expected) and str(got) == str(expected)
+
+
+# Forward and numeric gradients by compiled code -----------------------------------------
+
+SUM = "f(a, b, c) = sin(a*b) + sin(b*c) + a^2 + b^2 + c^2"
+
+
+def test_a_forward_gradient_is_one_compiled_tangent_sweep_per_variable(monkeypatch):
+    run, reference = both(f"{SUM}\nf(0.1, 0.2, 0.3)\nf(0.1, 0.2, 0.3)\n"
+                          "grad f at (0.1, 0.2, 0.3) using forward")
+    sweeps = []
+    cache = run.it.evaluator.compiled
+    original = cache.run
+    monkeypatch.setattr(cache, "run", lambda ev, fn, args, gradient: sweeps.append(gradient)
+                        or original(ev, fn, args, gradient))
+    got = run("grad f at (0.1, 0.2, 0.3) using forward")[0]
+    assert sweeps == [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)]
+    assert list(got) == pytest.approx(list(run("grad f at (0.1, 0.2, 0.3)")[0]), rel=1e-15)
+    assert run.it.evaluator.nodes < 20  # no trace of f
+
+
+def test_a_numeric_gradient_evaluates_the_compiled_value_not_a_trace_per_point(monkeypatch):
+    run, reference = both(f"{SUM}\nf(0.1, 0.2, 0.3)\nf(0.1, 0.2, 0.3)\n"
+                          "grad f at (0.1, 0.2, 0.3) using numeric\n"
+                          "d/db f(a, b, c) at a = 0.1, b = 0.2, c = 0.3 using numeric")
+    traces = []
+    original = Problem.output_at
+    monkeypatch.setattr(Problem, "output_at",
+                        lambda self, values: traces.append(1) or original(self, values))
+    got = run("grad f at (0.1, 0.2, 0.3) using numeric")
+    compiled_traces, traces[:] = len(traces), []
+    assert _same(got, reference("grad f at (0.1, 0.2, 0.3) using numeric"))
+    assert compiled_traces == 0 and len(traces) >= 6  # (two points a variable at least)

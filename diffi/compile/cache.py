@@ -26,6 +26,9 @@ from .scalar import Compiled, Warned, compile_function, reads_hold
 from .writers import NotCompilable, Retrace
 
 
+_FLOATS = {float}  # (the types of arguments compiled code takes: a set test is C-speed)
+
+
 class Entry:
     """What the cache knows of one function: calls so far, its tapes (one per pattern
     of `if` branches), its group (when it recurses), and whether it recurses."""
@@ -73,7 +76,7 @@ class Cache:
         (value and the tangent along them: forward mode). `used` is then the code that
         gave it.
         """
-        if fn.scope is not None or not all(type(a) is float for a in args):
+        if fn.scope is not None or (args and set(map(type, args)) != _FLOATS):
             return None  # (a closure's captured names are not guarded: never compiled)
         entry = self.entries.get(fn)
         if entry is None:

@@ -14,6 +14,7 @@ from ..core.problem import Problem, Traced, build
 from ..core.tape import Tape
 from ..core.values import Function, UserFunction
 from ..errors import DiffiTypeError, LimitError
+from ..language import syntax as S
 from ..modes import forward, reverse, symbolic
 from ..table import reader
 from .context import (NUMERIC_MAX_ELEMENTS, Context, Formula, Report, _require_scalar,
@@ -213,41 +214,91 @@ def symbolic_derivative_function(problem: Problem, order: int) -> Formula:
 # The compiled fast path ------------------------------------------------------------------
 
 def compiled_derivative(ev, problem: Problem, mode: str | None, order: int):
-    """d/dx of a user function at a point of literal numbers by its compiled tape, when
-    the function reads no variable (its result then depends on nothing outside); else
-    None, and the directive traces."""
-    if order != 1 or mode not in (None, "forward", "reverse") or not _closed(problem):
+    """d/dx of a user function at a point of literal numbers by its compiled tape (as
+    `d/dx f` or `d/dx f(x, y)` writes it), when the function reads no variable (its
+    result then depends on nothing outside); else None, and the directive traces."""
+    if order != 1 or mode not in (None, "forward", "reverse"):
         return None
+    call = _compiled_call(problem)
+    if call is None:
+        return None
+    fn, names = call
+    args = tuple(problem.values[n] for n in names)
     var = problem.variables[0]
-    args = tuple(problem.values[n] for n in problem.names)
     if mode == "reverse":
-        result = ev.compiled.run(ev, problem.function, args, gradient=True)
-        part = None if result is None else result[1][problem.names.index(var)]
+        result = ev.compiled.run(ev, fn, args, gradient=True)
+        part = None if result is None else math.fsum(
+            g for n, g in zip(names, result[1]) if n == var)
     else:
-        seeds = tuple(1.0 if n == var else 0.0 for n in problem.names)
-        result = ev.compiled.run(ev, problem.function, args, gradient=seeds)
+        seeds = tuple(1.0 if n == var else 0.0 for n in names)
+        result = ev.compiled.run(ev, fn, args, gradient=seeds)
         part = None if result is None else result[1]
     return part if part is not None and _reads_no_variable(ev) else None
 
 
-def compiled_gradient(ev, problem: Problem):
+def compiled_gradient(ev, problem: Problem, mode: str = "reverse"):
     """The gradient of a user function by its compiled tape, on the same terms as
-    compiled_derivative; else None."""
-    if not _closed(problem):
+    compiled_derivative: one reverse sweep, or in forward mode one compiled tangent
+    sweep per variable; else None."""
+    call = _compiled_call(problem)
+    if call is None:
         return None
-    args = tuple(problem.values[n] for n in problem.names)
-    result = ev.compiled.run(ev, problem.function, args, gradient=True)
-    if result is None or not _reads_no_variable(ev):
-        return None
-    grads = dict(zip(problem.names, result[1]))
+    fn, names = call
+    args = tuple(problem.values[n] for n in names)
+    grads = {}
+    if mode == "forward":
+        for var in problem.variables:
+            seeds = tuple(1.0 if n == var else 0.0 for n in names)
+            result = ev.compiled.run(ev, fn, args, gradient=seeds)
+            if result is None or not _reads_no_variable(ev):
+                return None
+            grads[var] = result[1]
+    else:
+        result = ev.compiled.run(ev, fn, args, gradient=True)
+        if result is None or not _reads_no_variable(ev):
+            return None
+        for var in problem.variables:
+            grads[var] = math.fsum(g for n, g in zip(names, result[1]) if n == var)
     return pack([grads[v] for v in problem.variables], problem)
 
 
-def _closed(problem: Problem) -> bool:
-    """A user function at a point whose values are literal numbers."""
+def _compiled_call(problem: Problem):
+    """(the user function, the problem's input name each of its parameters takes) when
+    the problem is a user function at a point whose values are literal numbers: `f` at
+    a point, or an expression that is only a call of one on the problem's names, each
+    variable among them (`d/dx f(x) at x = 0.5`); else None."""
+    points = problem.points
+    if problem.values is None or any(n not in points for n in problem.names) \
+            or any(is_variable(node) for node in points.values()):
+        return None
     fn = problem.function
-    return isinstance(fn, UserFunction) and not isinstance(fn, Formula) \
-        and not any(is_variable(node) for node in problem.points.values())
+    if fn is not None:
+        names = problem.names
+    else:
+        fn, names = _called(problem)
+        if fn is None or not set(problem.variables) <= set(names):
+            return None
+    if not isinstance(fn, UserFunction) or isinstance(fn, Formula):
+        return None
+    return fn, names
+
+
+def _called(problem: Problem):
+    """The function and argument names of an expression `f(a, b, …)` whose arguments are
+    the problem's input names (f a global user function), else (None, None)."""
+    expr = problem.ast.expr
+    if not isinstance(expr, S.Call) or not isinstance(expr.func, S.Name) or expr.keywords \
+            or expr.func.id in problem.names:
+        return None, None
+    inputs = set(problem.names)
+    if not all(isinstance(a, S.Name) and a.id in inputs for a in expr.args):
+        return None, None
+    binding = problem.scope.lookup(expr.func.id)
+    fn = binding.node.value if binding is not None else None
+    if not isinstance(fn, UserFunction) or fn.scope is not None \
+            or len(expr.args) != len(fn.params):
+        return None, None
+    return fn, [a.id for a in expr.args]
 
 
 def _reads_no_variable(ev) -> bool:
@@ -269,8 +320,8 @@ def grad(ev, ast, scope):
     if problem.formula:
         traced = problem.tape()
         return over(traced.tape, problem.actual(traced.xs), gradient_graph)
-    if mode in (None, "reverse"):
-        fast = compiled_gradient(ev, problem)
+    if mode in (None, "reverse", "forward"):
+        fast = compiled_gradient(ev, problem, mode or "reverse")
         if fast is not None:
             return fast
     traced = problem.tape()

@@ -221,8 +221,8 @@ class Interpreter:
 
     def _parse(self, source: str):
         """parse_prefix, remembered for short sources that parse whole: a statement run
-        again (`it.run("c(0.5)")` in a loop) costs no parse, and its syntax is the same
-        objects each time, which the compiled directives are keyed by."""
+        again (`it.run("c(0.5)")` in a loop) costs no parse (syntax trees are never
+        changed once parsed, so the same one serves every run)."""
         cached = self._programs.get(source)
         if cached is not None:
             return cached, None

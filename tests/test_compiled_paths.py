@@ -36,6 +36,7 @@ class Run:
             output=self.printed.append, **limits)
         if not compiled:  # the reference: every call and directive interpreted
             self.it.evaluator.compiled.run = lambda *args, **kwargs: None
+            self.it.evaluator.compiled.expression = lambda *args, **kwargs: None
 
     def __call__(self, source: str):
         """The values the statements give (a report's text with its value), or the error."""
@@ -166,6 +167,10 @@ def test_generated_programs_agree_compiled_and_interpreted(body, point):
         f"d/dx f(x) at x = {point}", f"d/dx f(x) at x = {point} using reverse",
         f"d/dx f(x) at x = {point} using numeric", f"d2/dx2 f(x) at x = {point}",
         f"d/dx f(x) at x = {point} using forward", f"grad f(x) at x = {point}",
+        f"d/dx {body} at x = {point}", f"d/dx {body} at x = {point}",
+        f"d/dx {body} at x = {point} using reverse", f"d/dx {body} at x = 0.9 using reverse",
+        f"d/dx {body} at x = {point}, a = 0.9", f"d/da {body} at x = {point}, a = 0.9",
+        f"d/dx {body} at x = {point}, a = 0.25",
         f"x = {point}", "w = f(x)", "d/dx w", "d/da w", "d/dx f(x)", "d/da f(x)",
         "d/dx f(x) + a", f"d/dx g(f(x)) at x = {point}", f"d/da f(x) at x = {point}",
         "k(x, y) = f(x) * y", "y = 1.5", "grad k(x, y) at x = 0.2, y = 0.4",
@@ -226,3 +231,23 @@ def test_a_numeric_gradient_evaluates_the_compiled_value_not_a_trace_per_point(m
     compiled_traces, traces[:] = len(traces), []
     assert _same(got, reference("grad f at (0.1, 0.2, 0.3) using numeric"))
     assert compiled_traces == 0 and len(traces) >= 6  # (two points a variable at least)
+
+
+def test_a_directive_over_an_expression_asked_again_runs_its_compiled_tape(monkeypatch):
+    run, reference = Run(True), Run(False)
+    a_reads_a_variable = "d/dt t^2*a at t = 0.5"
+    for _ in range(3):  # (it.run parses a source once: the same expression each time)
+        for source in ("d/dt t^2*sin(t) at t = 0.5", "d/dt t^2*sin(t) at t = 0.25 using reverse",
+                       "a = 2", a_reads_a_variable):
+            assert _same(run(source), reference(source))
+    traces = []
+    original = Problem.tape
+    monkeypatch.setattr(Problem, "tape", lambda self, *a, **k: traces.append(1)
+                        or original(self, *a, **k))
+    assert run("d/dt t^2*sin(t) at t = 0.5") == reference("d/dt t^2*sin(t) at t = 0.5")
+    assert run("d/dt t^2*sin(t) at t = 0.25 using reverse") \
+        == reference("d/dt t^2*sin(t) at t = 0.25 using reverse")
+    assert len(traces) == 2  # the reference's two: the compiled tape served both
+    traces[:] = []
+    run(a_reads_a_variable)
+    assert len(traces) == 1  # a variable read: the directive's result depends on it

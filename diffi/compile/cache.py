@@ -20,6 +20,7 @@ import weakref
 from .. import table
 from ..core.graph import Node
 from ..core.tape import Tape, replay
+from ..core.values import Function
 from ..errors import DiffiError
 from .functions import Fallback, Group, Study
 from .scalar import Compiled, Warned, compile_function, reads_hold
@@ -61,6 +62,8 @@ class Cache:
         self.entries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self.pending: dict = {}  # id(fn) -> (its first call's tape, the names it read)
         self.used = None  # the Compiled (or Group) of the last result run gave
+        # a directive's expression (not a call) at a point of numbers: key -> Expression
+        self.expressions: dict = {}
 
     def remember(self, fn, inputs, output, reads) -> None:
         """Keep the graph of a first call, so that the second call need not trace again."""
@@ -108,6 +111,48 @@ class Cache:
         result = _attempt(compiled, args, gradient)
         return None if result is None else self._served(ev, compiled, result)
 
+    def expression(self, ev, key: tuple, expr, args: tuple, gradient, trace):
+        """A directive's value over an expression by compiled code: `trace()` gives the
+        expression's Traced (every input, in args' order) when a tape is to be made (the
+        caller asks from the second time the directive runs). None: the directive computes
+        it as it would.
+
+        Served only when the tape reads no variable outside its inputs (its result then
+        depends on nothing else) and every global name it read is bound as it was."""
+        entry = self.expressions.get(key)
+        if entry is None or entry.expr is not expr:
+            if len(self.expressions) >= 256:
+                self.expressions.clear()
+            entry = self.expressions[key] = Expression(expr)
+        if entry.disabled:
+            return None
+        entry.variants = [c for c in entry.variants if c.valid(ev.globals.vars)]
+        for compiled in entry.variants:
+            result = _attempt(compiled, args, gradient)
+            if result is not None:
+                return result
+        if len(entry.variants) >= self.MAX_VARIANTS:
+            return None
+        saved = ev.recording, ev.warn, ev.warned
+        ev.recording, warned = {}, []
+        ev.warn = lambda message, span: warned.append(message)
+        try:
+            traced = trace()
+            compiled = Compiled(traced.tape, ev.recording)
+        except (NotCompilable, RecursionError, DiffiError):
+            entry.disabled = True
+            return None
+        finally:
+            ev.recording, ev.warn, ev.warned = saved
+        if warned:  # (the directive warns as it computes the value itself)
+            return None
+        if compiled.outside or not all(b is None or isinstance(b.node.value, Function)
+                                       for b in compiled.reads.values()):
+            entry.disabled = True  # (its result depends on variables: the directive says how)
+            return None
+        entry.variants.append(compiled)
+        return _attempt(compiled, args, gradient)
+
     def _served(self, ev, code, result):
         """A result of compiled code, if the point a directive evaluates at (if any)
         leaves every variable the code read as it was."""
@@ -150,6 +195,18 @@ class Cache:
             else InterpretedCall(ev, fn, code, nodes)
         return ev.record(table.DERIVED, tuple(found[k] for k in sorted(found)), value, span,
                          params=graph)
+
+
+class Expression:
+    """What the cache knows of one directive's expression: its tapes (one per pattern of
+    `if` branches)."""
+
+    __slots__ = ("expr", "variants", "disabled")
+
+    def __init__(self, expr):
+        self.expr = expr  # (held: the key is its id)
+        self.variants: list[Compiled] = []
+        self.disabled = False
 
 
 def _unchanged(point, reads: dict) -> bool:

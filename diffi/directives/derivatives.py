@@ -7,6 +7,7 @@ means the same thing at top level, in a function body, in a block and nested in 
 from __future__ import annotations
 
 import math
+import weakref
 
 from .. import arrays, table
 from ..arrays import finite, is_array, zero_like
@@ -39,6 +40,8 @@ def derivative(ev, ast, scope):
         traced = problem.tape()
         return over(traced.tape, problem.actual(traced.xs), make)
     fast = compiled_derivative(ev, problem, mode, ast.order)
+    if fast is None:
+        fast = compiled_expression(ev, problem, mode, ast.order)
     if fast is not None:
         return fast
     traced = problem.tape()
@@ -262,14 +265,50 @@ def compiled_gradient(ev, problem: Problem, mode: str = "reverse"):
     return pack([grads[v] for v in problem.variables], problem)
 
 
+def compiled_expression(ev, problem: Problem, mode: str | None, order: int):
+    """d/dx of an expression at a point of numbers written at top level (`d/dt
+    t^2*sin(t) at t = 0.5`, asked again) by a compiled tape of the expression, on the
+    terms of compile.cache.Cache.expression; else None."""
+    if order != 1 or mode not in (None, "forward", "reverse") \
+            or problem.function is not None or problem.scope is not ev.globals \
+            or not _literal_point(problem):
+        return None
+    args = tuple(problem.values[n] for n in problem.names)
+    if not all(type(a) is float for a in args):
+        return None
+    var, expr = problem.variables[0], problem.ast.expr
+    key = (id(expr), tuple(problem.names), var)
+    asked = _ASKED.setdefault(ev, {})
+    if asked.get(key) is not expr:  # the first time: no compiler yet (start-up stays lazy)
+        if len(asked) >= 256:
+            asked.clear()
+        asked[key] = expr
+        return None
+    trace = lambda: problem.tape(every_input=True)
+    if mode == "reverse":
+        result = ev.compiled.expression(ev, key, expr, args, True, trace)
+        return None if result is None else result[1][problem.names.index(var)]
+    seeds = tuple(1.0 if n == var else 0.0 for n in problem.names)
+    result = ev.compiled.expression(ev, key, expr, args, seeds, trace)
+    return None if result is None else result[1]
+
+
+_ASKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # evaluator -> key -> expr
+
+
+def _literal_point(problem: Problem) -> bool:
+    """Every input of the problem given by its point, as a literal number."""
+    points = problem.points
+    return problem.values is not None and all(n in points for n in problem.names) \
+        and not any(is_variable(node) for node in points.values())
+
+
 def _compiled_call(problem: Problem):
     """(the user function, the problem's input name each of its parameters takes) when
     the problem is a user function at a point whose values are literal numbers: `f` at
     a point, or an expression that is only a call of one on the problem's names, each
     variable among them (`d/dx f(x) at x = 0.5`); else None."""
-    points = problem.points
-    if problem.values is None or any(n not in points for n in problem.names) \
-            or any(is_variable(node) for node in points.values()):
+    if not _literal_point(problem):
         return None
     fn = problem.function
     if fn is not None:

@@ -110,6 +110,14 @@ def test_float_exceptions_in_compiled_calls_give_the_interpreters_warnings():
     assert run.warnings[0] == ("value of / is infinite at (1, 0)", (1, 9))
 
 
+def test_an_infinity_inside_is_warned_about_after_numeric_mode_muted_its_probes():
+    # numeric mode's probes run quietly; a tape compiled during them must still learn
+    # that the call warns, or later calls would be served without the warning
+    run, _ = both("a = 0.7\nf(x) = if x < a/0 then x*2 else 1\nf(0.3)\nf(0.3)\n"
+                  "d/dx f(x) at x = 0.3 using numeric\nf(0.3)\nv = f(0.3)")
+    assert len(run.warnings) == 5
+
+
 def test_functions_with_effects_are_interpreted_every_call():
     run, _ = both("p(x) = {print(x); x*2}\np(1)\np(1)\np(1)\n"
                   "q(n) = if n < 1 then {print(n); n} else q(n - 1)\nq(2)\nq(2)")
@@ -170,7 +178,9 @@ def test_generated_programs_agree_compiled_and_interpreted(body, point):
         f"d/dx {body} at x = {point}", f"d/dx {body} at x = {point}",
         f"d/dx {body} at x = {point} using reverse", f"d/dx {body} at x = 0.9 using reverse",
         f"d/dx {body} at x = {point}, a = 0.9", f"d/da {body} at x = {point}, a = 0.9",
-        f"d/dx {body} at x = {point}, a = 0.25",
+        f"d/dx {body} at x = {point}, a = 0.25", f"grad {body} at x = {point}, a = 0.25",
+        f"grad {body} at x = {point}, a = 0.25", f"grad {body} wrt a at x = 0.5, a = 0.25",
+        f"grad {body} wrt a at x = 0.5, a = 0.25 using forward",
         f"x = {point}", "w = f(x)", "d/dx w", "d/da w", "d/dx f(x)", "d/da f(x)",
         "d/dx f(x) + a", f"d/dx g(f(x)) at x = {point}", f"d/da f(x) at x = {point}",
         "k(x, y) = f(x) * y", "y = 1.5", "grad k(x, y) at x = 0.2, y = 0.4",
@@ -238,7 +248,8 @@ def test_a_directive_over_an_expression_asked_again_runs_its_compiled_tape(monke
     a_reads_a_variable = "d/dt t^2*a at t = 0.5"
     for _ in range(3):  # (it.run parses a source once: the same expression each time)
         for source in ("d/dt t^2*sin(t) at t = 0.5", "d/dt t^2*sin(t) at t = 0.25 using reverse",
-                       "a = 2", a_reads_a_variable):
+                       "a = 2", a_reads_a_variable, "grad s*sin(t) at s = 0.5, t = 2",
+                       "grad s*sin(t) wrt t at s = 0.5, t = 2 using forward"):
             assert _same(run(source), reference(source))
     traces = []
     original = Problem.tape
@@ -247,7 +258,10 @@ def test_a_directive_over_an_expression_asked_again_runs_its_compiled_tape(monke
     assert run("d/dt t^2*sin(t) at t = 0.5") == reference("d/dt t^2*sin(t) at t = 0.5")
     assert run("d/dt t^2*sin(t) at t = 0.25 using reverse") \
         == reference("d/dt t^2*sin(t) at t = 0.25 using reverse")
-    assert len(traces) == 2  # the reference's two: the compiled tape served both
+    for source in ("grad s*sin(t) at s = 0.5, t = 2",
+                   "grad s*sin(t) wrt t at s = 0.5, t = 2 using forward"):
+        assert _same(run(source), reference(source))
+    assert len(traces) == 4  # the reference's four: the compiled tapes served all
     traces[:] = []
     run(a_reads_a_variable)
     assert len(traces) == 1  # a variable read: the directive's result depends on it

@@ -136,6 +136,7 @@ class Cache:
         saved = ev.recording, ev.warn, ev.warned
         ev.recording, warned = {}, []
         ev.warn = lambda message, span: warned.append(message)
+        ev.warned = False  # (a statement's first warning may have been given, or be muted)
         try:
             traced = trace()
             compiled = Compiled(traced.tape, ev.recording)

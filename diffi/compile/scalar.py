@@ -331,6 +331,7 @@ def trace(ev, fn, args: tuple) -> tuple[Tape, dict]:
     ev.recording, ev.compiled_calls = {}, False  # (the calls it makes are inlined)
     warned = []  # (the interpreter, which then runs the call, gives the warnings once)
     ev.warn = lambda message, span: warned.append(message)
+    ev.warned = False  # (a statement's first warning may have been given, or be muted)
     try:
         output = ev.call(fn, inputs, {}, None)
         reads = ev.recording

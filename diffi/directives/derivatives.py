@@ -265,10 +265,11 @@ def compiled_gradient(ev, problem: Problem, mode: str = "reverse"):
     return pack([grads[v] for v in problem.variables], problem)
 
 
-def compiled_expression(ev, problem: Problem, mode: str | None, order: int):
-    """d/dx of an expression at a point of numbers written at top level (`d/dt
-    t^2*sin(t) at t = 0.5`, asked again) by a compiled tape of the expression, on the
-    terms of compile.cache.Cache.expression; else None."""
+def compiled_expression(ev, problem: Problem, mode: str | None, order: int,
+                        gradient: bool = False):
+    """d/dx (or with `gradient`, grad) of an expression at a point of numbers written at
+    top level (`d/dt t^2*sin(t) at t = 0.5`, asked again) by a compiled tape of the
+    expression, on the terms of compile.cache.Cache.expression; else None."""
     if order != 1 or mode not in (None, "forward", "reverse") \
             or problem.function is not None or problem.scope is not ev.globals \
             or not _literal_point(problem):
@@ -276,8 +277,8 @@ def compiled_expression(ev, problem: Problem, mode: str | None, order: int):
     args = tuple(problem.values[n] for n in problem.names)
     if not all(type(a) is float for a in args):
         return None
-    var, expr = problem.variables[0], problem.ast.expr
-    key = (id(expr), tuple(problem.names), var)
+    expr, names = problem.ast.expr, problem.names
+    key = (id(expr), tuple(names), tuple(problem.variables), gradient)
     asked = _ASKED.setdefault(ev, {})
     if asked.get(key) is not expr:  # the first time: no compiler yet (start-up stays lazy)
         if len(asked) >= 256:
@@ -285,12 +286,20 @@ def compiled_expression(ev, problem: Problem, mode: str | None, order: int):
         asked[key] = expr
         return None
     trace = lambda: problem.tape(every_input=True)
-    if mode == "reverse":
+    parts = []
+    if mode == "reverse" or (gradient and mode is None):
         result = ev.compiled.expression(ev, key, expr, args, True, trace)
-        return None if result is None else result[1][problem.names.index(var)]
-    seeds = tuple(1.0 if n == var else 0.0 for n in problem.names)
-    result = ev.compiled.expression(ev, key, expr, args, seeds, trace)
-    return None if result is None else result[1]
+        if result is None:
+            return None
+        parts = [result[1][names.index(v)] for v in problem.variables]
+    else:
+        for var in problem.variables:
+            seeds = tuple(1.0 if n == var else 0.0 for n in names)
+            result = ev.compiled.expression(ev, key, expr, args, seeds, trace)
+            if result is None:
+                return None
+            parts.append(result[1])
+    return pack(parts, problem) if gradient else parts[0]
 
 
 _ASKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # evaluator -> key -> expr
@@ -361,6 +370,8 @@ def grad(ev, ast, scope):
         return over(traced.tape, problem.actual(traced.xs), gradient_graph)
     if mode in (None, "reverse", "forward"):
         fast = compiled_gradient(ev, problem, mode or "reverse")
+        if fast is None:
+            fast = compiled_expression(ev, problem, mode, 1, gradient=True)
         if fast is not None:
             return fast
     traced = problem.tape()

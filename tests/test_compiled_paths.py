@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import diffi
 from diffi import table
 from diffi.compile import bytecode, scalar
+from diffi.core.graph import ancestors
 from diffi.core.problem import Problem
 from diffi.interpreter import to_python
 
@@ -85,9 +86,14 @@ def test_graph_shows_a_compiled_call_as_the_interpreter_records_it():
 
 
 def test_plain_recursion_runs_as_python_and_records_one_node():
-    run, _ = both(f"{FIB}\nv = fib(20)")
+    run, _ = both(f"{FIB}\nv = fib(20)\nw = fib(20)")
     assert run("v") == [6765.0]
-    assert run.it.globals["v"].node.op is table.DERIVED
+    # the first call of all runs one frame in the interpreter (the compiler loads at a
+    # function's second call), whose two calls run compiled: a handful of nodes
+    v = run.it.globals["v"].node
+    graph = ancestors(v)
+    assert len(graph) < 20 and sum(n.op is table.DERIVED for n in graph) == 2
+    assert run.it.globals["w"].node.op is table.DERIVED
     assert run.it.evaluator.nodes < 10  # not the 20,000 calls' graph
 
 
@@ -265,3 +271,18 @@ def test_a_directive_over_an_expression_asked_again_runs_its_compiled_tape(monke
     traces[:] = []
     run(a_reads_a_variable)
     assert len(traces) == 1  # a variable read: the directive's result depends on it
+
+
+def test_a_script_that_calls_no_function_twice_loads_no_compiler():
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = ("import sys, diffi; it = diffi.Interpreter(); print(it.run(sys.argv[1])); "
+            "print('diffi.compile.cache' in sys.modules)")
+    root = Path(__file__).resolve().parent.parent
+    once = subprocess.run([sys.executable, "-c", code, "f(x) = x^2\ng(x) = f(x) + 1\ng(3)"],
+                          cwd=root, capture_output=True, text=True, timeout=60)
+    assert once.stdout.split("\n")[:2] == ["[10.0]", "False"]
+    twice = subprocess.run([sys.executable, "-c", code, "f(x) = x^2\nf(3) + f(4)"],
+                           cwd=root, capture_output=True, text=True, timeout=60)
+    assert twice.stdout.split("\n")[:2] == ["[25.0]", "True"]

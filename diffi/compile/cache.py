@@ -65,6 +65,13 @@ class Cache:
         # a directive's expression (not a call) at a point of numbers: key -> Expression
         self.expressions: dict = {}
 
+    def seen(self, fn) -> None:
+        """fn was called once before the cache was made (its second call compiles)."""
+        entry = self.entries.get(fn)
+        if entry is None:
+            self.entries[fn] = entry = Entry()
+            entry.calls = 1
+
     def remember(self, fn, inputs, output, reads) -> None:
         """Keep the graph of a first call, so that the second call need not trace again."""
         entry = self.entries.get(fn)

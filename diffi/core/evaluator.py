@@ -10,6 +10,7 @@ import difflib
 import functools
 import math
 import time
+import weakref
 
 from .. import arrays, table
 from ..arrays import as_value, finite, is_array
@@ -62,6 +63,7 @@ class Evaluator:
         self.last_gradient = {}       # node id -> adjoint of the last reverse pass (graph)
         self.recording = None         # global name -> Binding read, while compiling
         self.compiled_calls = True    # may a call run compiled code (not while tracing it)
+        self.called_once = weakref.WeakSet()  # functions called before the compiler loaded
         self.progress = None          # minimize's progress report (diffi.directives.training)
         self.random = None            # randn's generator (seeded by seed(k))
         # The layers above hand these in (diffi.interpreter), so that the evaluator
@@ -299,7 +301,7 @@ class Evaluator:
                              f"missing {missing}", span)
         if compiled and self.compiled_calls and fn.scope is None:
             nodes = [bound[p] for p in params]
-            if all(type(n.value) is float for n in nodes):
+            if all(type(n.value) is float for n in nodes) and self._compiler_wanted(fn):
                 node = self.compiled.call(self, fn, nodes, span)
                 if node is not None:
                     return node
@@ -314,6 +316,18 @@ class Evaluator:
         finally:
             self.origin = saved
             self.depth -= 1
+
+    def _compiler_wanted(self, fn: UserFunction) -> bool:
+        """Whether to ask the compiler about a call: once it is loaded, always; before,
+        from a function's second call (a script that calls each function once, or none
+        twice, never loads it). The cache is told of the first call."""
+        if "compiled" in self.__dict__:
+            return True
+        if fn not in self.called_once:
+            self.called_once.add(fn)
+            return False
+        self.compiled.seen(fn)
+        return True
 
     def interpret_call(self, fn: UserFunction, args: list, span, names: dict) -> Node:
         """A call run again node by node, with the global names as they were bound when

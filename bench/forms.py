@@ -6,7 +6,7 @@ function body, nested derivatives, a derivative by a tensor, numeric error on a 
 derivative, orders whose factorial overflows). Give another checkout's folder to compare
 before and after; each form runs in a fresh process.
 
-Usage: python bench/forms.py [CHECKOUT]   (default: the checkout this folder is in)
+Usage: python bench/forms.py [--check] [CHECKOUT]   (default: the checkout this folder is in)
 """
 
 import argparse
@@ -83,7 +83,9 @@ def verdict_right(output: str, needle: str, exact) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkout", nargs="?", type=Path, default=ROOT)
-    checkout = parser.parse_args().checkout.resolve()
+    parser.add_argument("--check", action="store_true", help="exit 1 if any form is wrong")
+    args = parser.parse_args()
+    checkout = args.checkout.resolve()
     wrong = 0
     for program, exact in FORMS:
         output = run(checkout, program)
@@ -98,7 +100,7 @@ def main() -> int:
         last = (output.splitlines() or [""])[-1]
         print(f"{'ok   ' if ok else 'WRONG'}  {program.splitlines()[-1][:48]:48}  {last[:60]}")
     print(f"{wrong} of {len(FORMS) + len(VERDICTS)} forms wrong in {checkout}")
-    return 0
+    return 1 if args.check and wrong else 0
 
 
 if __name__ == "__main__":

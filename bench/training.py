@@ -9,8 +9,10 @@ Time: both run in one process, in alternating rounds of --round steps, and each 
 its fastest round (a noisy machine slows rounds down, never speeds them up), so the
 ratio compares the two under the same conditions; the median rounds are shown too.
 Memory: the peak of each run of --steps steps, each in a fresh process.
-Targets: time ratio <= 1.5, memory ratio <= 2.
-Run: python bench/training.py [--steps 1000] [--rounds 9] [--round 1000]
+Targets (issue 16): time ratio <= 1.0 (JAX's jit, 26 µs a step on the 2-core machine
+against NumPy's 34 µs, is the mark to approach), memory ratio <= 2.
+Run: python bench/training.py [--steps 1000] [--rounds 9] [--round 1000] [--check]
+Exit status 0 (it is a report) unless --check is given and a target is missed.
 """
 from __future__ import annotations
 
@@ -113,16 +115,20 @@ def per_step_times(rounds: int, size: int) -> dict:
     return times
 
 
-def main() -> None:
+TARGET_TIME, TARGET_MEMORY = 1.0, 2.0
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--round", type=int, default=1000, help="steps per timed round")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     parser.add_argument("--child", choices=["diffi", "numpy"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.steps)
-        return
+        return 0
     results = {}
     for which in ("numpy", "diffi"):
         done = subprocess.run([sys.executable, __file__, "--child", which, "--steps",
@@ -134,14 +140,17 @@ def main() -> None:
     typical = {k: statistics.median(v) for k, v in times.items()}
     print(f"per step, fastest of {args.rounds} alternating rounds of {args.round}: "
           f"NumPy {fast['numpy'] * 1e6:.0f} µs, diffi {fast['diffi'] * 1e6:.0f} µs, "
-          f"ratio {fast['diffi'] / fast['numpy']:.2f} (target <= 1.5)")
+          f"ratio {fast['diffi'] / fast['numpy']:.2f} (target <= {TARGET_TIME})")
     print(f"per step, median rounds: NumPy {typical['numpy'] * 1e6:.0f} µs, diffi "
           f"{typical['diffi'] * 1e6:.0f} µs, ratio {typical['diffi'] / typical['numpy']:.2f}")
     print(f"final loss: NumPy {n['loss']:.6f}, diffi {d['loss']:.6f}")
     print(f"peak memory (max RSS): NumPy {n['peak_kib'] / 1024:.0f} MiB, diffi "
           f"{d['peak_kib'] / 1024:.0f} MiB, ratio {d['peak_kib'] / n['peak_kib']:.2f} "
-          f"(target <= 2)")
+          f"(target <= {TARGET_MEMORY:g})")
+    ok = fast["diffi"] / fast["numpy"] <= TARGET_TIME \
+        and d["peak_kib"] / n["peak_kib"] <= TARGET_MEMORY
+    return 1 if args.check and not ok else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

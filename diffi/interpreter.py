@@ -45,6 +45,7 @@ Names: TypeAlias = Union[str, Iterable[str], None]
 # the command and the REPL pass their own (no timeout, no memory bound, files on).
 API_LIMITS = dict(max_depth=1000, max_nodes=20_000_000, max_elements=100_000_000,
                   max_memory=2 * GIGABYTE, timeout=10.0, run_timeout=60.0)
+SHORT_SOURCE, KEPT_SOURCES = 2_000, 256  # the parsed programs an interpreter remembers
 
 
 def run_directive(evaluator, ast, scope):
@@ -93,6 +94,7 @@ class Interpreter:
         self._parsed: dict = {}  # expression strings of API calls -> syntax (immutable)
         self.style = "text"  # how show() prints values: "text", or "latex" (:format latex)
         self._lock = threading.Lock()
+        self._programs: dict = {}  # short sources run again -> their statements (immutable)
 
     @property
     def files(self):
@@ -203,7 +205,7 @@ class Interpreter:
         self.evaluator.budget.begin_statement()  # parsing has a statement's time
         try:
             with internal_errors():
-                statements, error = parse_prefix(source)
+                statements, error = self._parse(source)
         except DiffiError as error:
             raise error.locate(source, filename)
         for i, stmt in enumerate(statements):
@@ -227,6 +229,20 @@ class Interpreter:
         binding = self.globals.get(name)
         node = binding.node if binding is not None else BUILTINS.get(name)
         return None if node is None else isinstance(node.value, Function)
+
+    def _parse(self, source: str):
+        """parse_prefix, remembered for short sources that parse whole: a statement run
+        again (`it.run("c(0.5)")` in a loop) costs no parse (syntax trees are never
+        changed once parsed, so the same one serves every run)."""
+        cached = self._programs.get(source)
+        if cached is not None:
+            return cached, None
+        statements, error = parse_prefix(source)
+        if error is None and len(source) <= SHORT_SOURCE:
+            if len(self._programs) >= KEPT_SOURCES:
+                self._programs.clear()
+            self._programs[source] = statements
+        return statements, error
 
     def _answer(self, node) -> None:
         """`ans`: the value of the last expression statement (a silenced one too, as in
@@ -458,8 +474,9 @@ class Interpreter:
                 nodes = [Node(table.CONST, (), v, None, p) for v, p in zip(values, fn.params)] \
                     if compilable else [constant(v) for v in values]
                 evaluator.recording = {} if compilable else None
-                output = evaluator.call(fn, nodes, {k: constant(v) for k, v in named.items()},
-                                        None)
+                output = evaluator.call_user(fn, nodes, {}, None, compiled=False) \
+                    if compilable else evaluator.call(
+                        fn, nodes, {k: constant(v) for k, v in named.items()}, None)
                 if compilable:
                     evaluator.compiled.remember(fn, nodes, output, evaluator.recording)
                 return to_python(output.value, self)

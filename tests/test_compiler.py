@@ -57,10 +57,10 @@ def test_the_second_call_compiles_and_then_gradients_come_from_the_tape(it):
     f = it["f"]
     assert it.evaluator.compiled.entries == {}
     f(1.0, 2.0)
-    assert all(not entry[2] for entry in it.evaluator.compiled.entries.values())
+    assert all(not entry.variants for entry in it.evaluator.compiled.entries.values())
     f(1.0, 2.0)
     (entry,) = it.evaluator.compiled.entries.values()
-    assert len(entry[2]) == 1
+    assert len(entry.variants) == 1
     grad = it.grad("f", at=(1.0, 2.0))
     traced = it.grad("f(x, y)", wrt=["x", "y"], at={"x": 1.0, "y": 2.0})
     assert list(grad) == pytest.approx(list(traced), rel=1e-13)
@@ -72,7 +72,7 @@ def test_an_if_on_the_other_branch_makes_a_second_variant():
     h = it["h"]
     assert [h(2.0), h(2.0), h(-1.0), h(-1.0), h(3.0)] == [4.0, 4.0, 3.0, 3.0, 9.0]
     (entry,) = it.evaluator.compiled.entries.values()
-    assert len(entry[2]) == 2  # one tape per branch pattern
+    assert len(entry.variants) == 2  # one tape per branch pattern
     assert list(it.grad("h", at=(-1.0,))) == [-3.0]
     assert list(it.grad("h", at=(2.0,))) == [4.0]
 

@@ -320,7 +320,13 @@ def test_calls_are_inlined_with_their_origin(it):
     assert q.op is table.SUB and q.origin is None
     times3 = q.inputs[0]
     assert times3.op is table.MUL and times3.origin == "outer"
-    assert times3.inputs[0].origin == "sq" and times3.inputs[0].op is table.ADD
+    # sq's second call ran its compiled code: one node, over the argument, standing for
+    # the graph the interpreter records, which derivatives and `graph` see in its place
+    call = times3.inputs[0]
+    assert call.op is table.DERIVED and call.inputs == (node(it, "w"),)
+    inlined = call.params.expand(call)
+    assert inlined.origin == "sq" and inlined.op is table.ADD and inlined.value == call.value
+    assert inlined.inputs[0].inputs == (node(it, "w"), node(it, "w"))
     assert q.value == (2 * 2 + 1) * 3 - 1
 
 

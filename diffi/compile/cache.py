@@ -1,73 +1,295 @@
-"""Compiled tapes per function: a function is compiled on its second call, and its
-tapes are used while they hold (see scalar.py); otherwise the caller traces.
+"""Compiled code per user function, and the one node a compiled call leaves in the graph.
+
+A function called with numbers is traced and compiled on its second call (scalar.py),
+its tapes used while they hold; a function that reaches a cycle of calls (recursion)
+is written from its syntax instead, on its first call (functions.py), for plain values.
+Otherwise, and wherever compiled code cannot serve a call, the caller interprets.
+
+A call made by compiled code records one node in the graph (the table's DERIVED):
+its inputs are what the call depends on outside itself (its arguments and the global
+variables it read), and it stands for the graph the interpreter would have
+recorded, which is made only when a derivative or `graph` reaches the node: by
+replaying the tape that computed the value, or (for a recursive function) by running
+the call again in the interpreter, with the global names as they were at the call.
 """
 from __future__ import annotations
 
 import math
 import weakref
 
-from ..core.tape import Tape
-from .scalar import Compiled, compile_function, reads_hold
+from .. import table
+from ..core.graph import Node
+from ..core.tape import Tape, replay
+from ..core.values import Function
+from ..errors import DiffiError
+from .functions import Fallback, Group, Study
+from .scalar import Compiled, Warned, compile_function, reads_hold
 from .writers import NotCompilable, Retrace
 
 
+_FLOATS = {float}  # (the types of arguments compiled code takes: a set test is C-speed)
+
+
+class Entry:
+    """What the cache knows of one function: calls so far, its tapes (one per pattern
+    of `if` branches), its group (when it recurses), and whether it recurses."""
+
+    __slots__ = ("calls", "variants", "group", "study", "disabled")
+
+    def __init__(self):
+        self.calls = 0
+        self.variants: list[Compiled] = []
+        self.group: Group | None = None
+        self.study: Study | None = None
+        self.disabled = False  # not compilable: never tried again
+
+    def studied(self, fn, globals_: dict) -> Study:
+        """What fn's syntax says (functions.Study), read again when a name it read is
+        bound anew."""
+        if self.study is None or not self.study.holds(globals_):
+            self.study = Study(fn, globals_)
+        return self.study
+
+
 class Cache:
-    """Compiled tapes per function; a function is compiled on its second call."""
+    """Compiled code per function; a function's tape is compiled on its second call."""
 
     MAX_VARIANTS = 8  # tapes per function (one per pattern of `if` branches)
 
     def __init__(self):
-        # fn -> [fn, calls, [Compiled, ...]]; weak, so that a function no longer reachable
-        # (a closure made by a call) takes its tapes with it
-        self.entries = weakref.WeakKeyDictionary()
-        self.pending: dict[int, Compiled] = {}  # id(fn) -> its first call's tape
-        self.used: Compiled | None = None  # the tape of the last result run gave
+        # weak, so that a function no longer reachable (a closure made by a call) takes
+        # its code with it
+        self.entries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.pending: dict = {}  # id(fn) -> (its first call's tape, the names it read)
+        self.used = None  # the Compiled (or Group) of the last result run gave
+        # a directive's expression (not a call) at a point of numbers: key -> Expression
+        self.expressions: dict = {}
+
+    def seen(self, fn) -> None:
+        """fn was called once before the cache was made (its second call compiles)."""
+        entry = self.entries.get(fn)
+        if entry is None:
+            self.entries[fn] = entry = Entry()
+            entry.calls = 1
 
     def remember(self, fn, inputs, output, reads) -> None:
         """Keep the graph of a first call, so that the second call need not trace again."""
         entry = self.entries.get(fn)
-        if entry is not None and entry[1] == 1 and not entry[2] \
+        if entry is not None and entry.calls == 1 and not entry.variants \
                 and type(output.value) is float:
             self.pending = {id(fn): (Tape([output], inputs), reads)}
 
     def run(self, ev, fn, args: tuple, gradient, compile: bool = True):
-        """fn's value at args by compiled code, or None to trace instead.
+        """fn's value at args by compiled code, or None to interpret instead.
 
         gradient: False (the value), True (value and gradient), or a tuple of seeds
-        (value and the tangent along them: forward mode). With compile=False only a
-        tape compiled already is tried (nothing is traced, the call is not counted).
+        (value and the tangent along them: forward mode). `used` is then the code that
+        gave it. With compile=False only code compiled already is tried (nothing is
+        traced or compiled, and the call is not counted).
         """
-        if ev.point is not None or fn.scope is not None \
-                or not all(type(a) is float for a in args):
+        if fn.scope is not None or (args and set(map(type, args)) != _FLOATS):
             return None  # (a closure's captured names are not guarded: never compiled)
         entry = self.entries.get(fn)
         if entry is None:
             if not compile:
                 return None
-            entry = self.entries[fn] = [None, 0, []]
-        entry[1] += compile
-        entry[2] = [c for c in entry[2] if c.valid(ev.globals.vars)]
-        for compiled in entry[2]:
+            entry = self.entries[fn] = Entry()
+        entry.calls += compile
+        study = entry.studied(fn, ev.globals.vars)
+        if entry.disabled or study.effects:
+            return None
+        if gradient is False and study.recursive:
+            return self._group_value(ev, fn, entry, args) if compile else None
+        entry.variants = [c for c in entry.variants if c.valid(ev.globals.vars)]
+        for compiled in entry.variants:
             result = _attempt(compiled, args, gradient)
             if result is not None:
-                self.used = compiled
-                return result
-        if not compile or entry[1] < 2 or len(entry[2]) >= self.MAX_VARIANTS:
+                return self._served(ev, compiled, result)
+        if not compile or entry.calls < 2 or len(entry.variants) >= self.MAX_VARIANTS:
             return None
         try:
             pending = self.pending.pop(id(fn), None)
             compiled = Compiled(*pending) if pending and reads_hold(pending[1], ev.globals.vars) \
                 else None
             compiled = compiled or compile_function(ev, fn, args)
-        except (NotCompilable, RecursionError):
-            entry[2], entry[1] = [], -10**9  # never worth trying again
+        except Warned:
             return None
-        entry[2].append(compiled)
-        self.used = compiled
+        except (NotCompilable, RecursionError):
+            entry.variants, entry.disabled = [], True
+            return None
+        entry.variants.append(compiled)
+        result = _attempt(compiled, args, gradient)
+        return None if result is None else self._served(ev, compiled, result)
+
+    def expression(self, ev, key: tuple, expr, args: tuple, gradient, trace):
+        """A directive's value over an expression by compiled code: `trace()` gives the
+        expression's Traced (every input, in args' order) when a tape is to be made (the
+        caller asks from the second time the directive runs). None: the directive computes
+        it as it would.
+
+        Served only when the tape reads no variable outside its inputs (its result then
+        depends on nothing else) and every global name it read is bound as it was."""
+        entry = self.expressions.get(key)
+        if entry is None or entry.expr is not expr:
+            if len(self.expressions) >= 256:
+                self.expressions.clear()
+            entry = self.expressions[key] = Expression(expr)
+        if entry.disabled:
+            return None
+        entry.variants = [c for c in entry.variants if c.valid(ev.globals.vars)]
+        for compiled in entry.variants:
+            result = _attempt(compiled, args, gradient)
+            if result is not None:
+                return result
+        if len(entry.variants) >= self.MAX_VARIANTS:
+            return None
+        saved = ev.recording, ev.warn, ev.warned
+        ev.recording, warned = {}, []
+        ev.warn = lambda message, span: warned.append(message)
+        ev.warned = False  # (a statement's first warning may have been given, or be muted)
+        try:
+            traced = trace()
+            compiled = Compiled(traced.tape, ev.recording)
+        except (NotCompilable, RecursionError, DiffiError):
+            entry.disabled = True
+            return None
+        finally:
+            ev.recording, ev.warn, ev.warned = saved
+        if warned:  # (the directive warns as it computes the value itself)
+            return None
+        if compiled.outside or not all(b is None or isinstance(b.node.value, Function)
+                                       for b in compiled.reads.values()):
+            entry.disabled = True  # (its result depends on variables: the directive says how)
+            return None
+        entry.variants.append(compiled)
         return _attempt(compiled, args, gradient)
 
+    def _served(self, ev, code, result):
+        """A result of compiled code, if the point a directive evaluates at (if any)
+        leaves every variable the code read as it was."""
+        if ev.point is not None and not _unchanged(ev.point, code.reads):
+            return None
+        self.used = code
+        return result
 
-def _attempt(compiled: Compiled, args: tuple, gradient: bool):
+    def _group_value(self, ev, fn, entry: Entry, args: tuple):
+        group = entry.group
+        timed = True  # (Ctrl-C and the timeout both live in the call's budget: always look)
+        if group is None or group.timed != timed or not group.valid(ev.globals.vars):
+            try:
+                group = entry.group = Group(fn, ev.globals.vars, timed)
+            except (NotCompilable, RecursionError):
+                entry.disabled = True
+                return None
+        try:
+            value = group.run(args, ev.depth, ev.limits.max_depth,
+                              lambda: ev.check_deadline(None))
+        except Fallback:
+            return None
+        return self._served(ev, group, value)
+
+    def call(self, ev, fn, nodes: list, span) -> Node | None:
+        """fn(*nodes) by compiled code, recorded as one node that stands for the call's
+        graph (see the module's docstring); None: the caller interprets."""
+        args = tuple(n.value for n in nodes)
+        value = self.run(ev, fn, args, gradient=False)
+        if value is None:
+            return None
+        code = self.used
+        if ev.recording is not None:  # a trace being compiled read what the call read
+            ev.recording.update(code.reads)
+        reached = code.reached if isinstance(code, Compiled) else range(len(nodes))
+        found = {nodes[k].id: nodes[k] for k in reached}
+        for node in code.outside:
+            found.setdefault(node.id, node)
+        graph = ReplayedCall(code, nodes) if isinstance(code, Compiled) \
+            else InterpretedCall(ev, fn, code, nodes)
+        return ev.record(table.DERIVED, tuple(found[k] for k in sorted(found)), value, span,
+                         params=graph)
+
+
+class Expression:
+    """What the cache knows of one directive's expression: its tapes (one per pattern of
+    `if` branches)."""
+
+    __slots__ = ("expr", "variants", "disabled")
+
+    def __init__(self, expr):
+        self.expr = expr  # (held: the key is its id)
+        self.variants: list[Compiled] = []
+        self.disabled = False
+
+
+def _unchanged(point, reads: dict) -> bool:
+    """Whether a point (tape.Overrides) leaves every name read as it was bound."""
+    try:
+        return all(b is None or point.resolve(b) is b.node for b in reads.values())
+    except DiffiError:  # (re-evaluating a name took another branch: the interpreter says)
+        return False
+
+
+class CallGraph:
+    """The params of a compiled call's node: its graph, made when first asked for."""
+
+    __slots__ = ("_graph",)
+    is_call = True  # (what `graph` looks for, to show the call as the interpreter would)
+
+    def __init__(self):
+        self._graph = None
+
+    def expand(self, node: Node) -> Node:
+        """The graph that computes the node's value from its inputs, named as the
+        interpreter would have named its result."""
+        if self._graph is None:
+            out, fresh = self._build(node)
+            if node.name is not None and out.name != node.name:
+                if out.name is None and fresh:  # as `y = c(x)` names c's last node
+                    out.name = node.name
+                else:
+                    out = Node(table.ALIAS, (out,), out.value, out.span, node.name,
+                               node.origin)
+            self._graph = out
+        return self._graph
+
+    def recompute(self, values):
+        raise DiffiError("internal error: a compiled call's result was recomputed directly")
+
+
+class ReplayedCall(CallGraph):
+    """A call computed by a compiled tape: the tape, replayed on the call's arguments."""
+
+    __slots__ = ("compiled", "args")
+
+    def __init__(self, compiled: Compiled, args: list):
+        super().__init__()
+        self.compiled, self.args = compiled, tuple(args)
+
+    def _build(self, node: Node) -> tuple[Node, bool]:
+        """The replayed graph's output, and whether it is a new node (not the tape's own
+        or an argument)."""
+        tape = self.compiled.tape
+        substitute = {inp.id: arg for inp, arg in zip(tape.inputs, self.args)}
+        out = replay(tape.outputs[0], substitute, {})
+        return out, out is not tape.outputs[0] and all(out is not a for a in self.args)
+
+
+class InterpretedCall(CallGraph):
+    """A call computed by a group: the call run again by the interpreter, with the
+    global names the group read bound as they were."""
+
+    __slots__ = ("ev", "fn", "reads", "args")
+
+    def __init__(self, ev, fn, group: Group, args: list):
+        super().__init__()
+        self.ev, self.fn, self.args = ev, fn, tuple(args)
+        self.reads = {name: b for name, b in group.reads.items() if b is not None}
+
+    def _build(self, node: Node) -> tuple[Node, bool]:
+        out = self.ev.interpret_call(self.fn, list(self.args), node.span, self.reads)
+        return out, all(out is not a for a in self.args) and out.origin is not None
+
+
+def _attempt(compiled: Compiled, args: tuple, gradient):
     """The compiled result, or None when a guard fails or a float exception (or a
     non-finite result, which the interpreter must warn about) happens."""
     try:

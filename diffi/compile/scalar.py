@@ -20,13 +20,14 @@ rules then decide), the caller falls back to tracing.
 """
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from itertools import chain
 
 from .. import calls, table
 from ..table import reader
 from ..core.graph import Node
-from ..core.tape import Tape
+from ..core.tape import Tape, is_variable, outside
 from . import bytecode
 from .writers import ONE, TEMPLATES, CodeWriter, NotCompilable, PerKey, Retrace
 
@@ -58,6 +59,34 @@ class Compiled:
         self._params = [self._names[n.id] for n in tape.inputs]
         self._seeds = [f"d{name[1:]}" for name in self._params]
         _check(tape)  # now, so that NotCompilable shows up before any code is written
+
+    @property
+    def tape(self) -> Tape:
+        """The traced tape (the graph a call or a directive made with it stands for)."""
+        return self._tape
+
+    @functools.cached_property
+    def outside(self) -> tuple:
+        """The variables outside the tape that its result depends on (tape.outside; and
+        the result itself when it is one, as `f(x) = a` gives the global a)."""
+        found = outside(self._tape)
+        result = self._tape.outputs[0]
+        if result.id not in self._tape.active and is_variable(result):
+            found.append(result)
+        return tuple(found)
+
+    @functools.cached_property
+    def reached(self) -> frozenset:
+        """The positions of the inputs the result depends on (a call's node lists only
+        those arguments, as the interpreter's graph would reach only them)."""
+        active, seen = self._tape.active, set()
+        stack = [self._tape.outputs[0]]
+        while stack:
+            node = stack.pop()
+            if node.id in active and node.id not in seen:
+                seen.add(node.id)
+                stack.extend(node.inputs)
+        return frozenset(k for k, node in enumerate(self._tape.inputs) if node.id in seen)
 
     def valid(self, globals_: dict) -> bool:
         return reads_hold(self.reads, globals_)
@@ -298,16 +327,26 @@ def _arguments(node: Node, names: dict, writer) -> list:
 def trace(ev, fn, args: tuple) -> tuple[Tape, dict]:
     """fn's tape at args, and the global names it read (raises NotCompilable)."""
     inputs = [Node(table.CONST, (), float(a), None, p) for p, a in zip(fn.params, args)]
-    saved = ev.recording
-    ev.recording = {}
+    saved = ev.recording, ev.compiled_calls, ev.warn, ev.warned
+    ev.recording, ev.compiled_calls = {}, False  # (the calls it makes are inlined)
+    warned = []  # (the interpreter, which then runs the call, gives the warnings once)
+    ev.warn = lambda message, span: warned.append(message)
+    ev.warned = False  # (a statement's first warning may have been given, or be muted)
     try:
         output = ev.call(fn, inputs, {}, None)
         reads = ev.recording
     finally:
-        ev.recording = saved
+        ev.recording, ev.compiled_calls, ev.warn, ev.warned = saved
+    if warned:
+        raise Warned(warned[0])
     if type(output.value) is not float:
         raise NotCompilable("the function's value is not a number")
     return Tape([output], inputs), reads
+
+
+class Warned(NotCompilable):
+    """The trace warned (a value or derivative not finite, a note): compiled code, which
+    warns of nothing, cannot serve this call; it may serve another point."""
 
 
 def compile_function(ev, fn, args: tuple) -> Compiled:

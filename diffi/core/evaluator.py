@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import math
 import time
+import weakref
 
 from .. import arrays, calls, table
 from ..arrays import as_value, finite, is_array
@@ -56,6 +57,8 @@ class Evaluator:
         self.failed_checks = 0        # `check` directives that found modes disagreeing
         self.last_gradient = {}       # node id -> adjoint of the last reverse pass (graph)
         self.recording = None         # global name -> Binding read, while compiling
+        self.compiled_calls = True    # may a call run compiled code (not while tracing it)
+        self.called_once = weakref.WeakSet()  # functions called before the compiler loaded
         self.progress = None          # minimize's progress report (diffi.directives.training)
         self.random = None            # randn's generator (seeded by seed(k))
         # The layers above hand these in (diffi.interpreter), so that the evaluator
@@ -372,7 +375,9 @@ class Evaluator:
             wanted = f"{low} to {high} arguments"
         raise ArityError(f"{name} takes {wanted}, got {given}", span)
 
-    def call_user(self, fn: UserFunction, args, keywords, span) -> Node:
+    def call_user(self, fn: UserFunction, args, keywords, span, compiled: bool = True) -> Node:
+        """Call a user function: by its compiled code when that can serve the call (one
+        node stands for the call's graph, see diffi.compile.cache), else node by node."""
         params = fn.params
         if len(args) > len(params):
             self.check_arity(fn.name, len(params), len(params), len(args), span)
@@ -388,6 +393,12 @@ class Evaluator:
             raise ArityError(f"{fn.name} takes {len(params)} argument"
                              f"{'s' if len(params) != 1 else ''} ({', '.join(params)}), "
                              f"missing {missing}", span)
+        if compiled and self.compiled_calls and fn.scope is None:
+            nodes = [bound[p] for p in params]
+            if all(type(n.value) is float for n in nodes) and self._compiler_wanted(fn):
+                node = self.compiled.call(self, fn, nodes, span)
+                if node is not None:
+                    return node
         local = Scope({p: Binding(p, bound[p]) for p in params}, fn.scope or self.globals)
         self.depth += 1
         if self.depth > self.limits.max_depth:
@@ -402,6 +413,31 @@ class Evaluator:
         finally:
             self.origin, self.source = saved, source
             self.depth -= 1
+
+    def _compiler_wanted(self, fn: UserFunction) -> bool:
+        """Whether to ask the compiler about a call: once it is loaded, always; before,
+        from a function's second call (a script that calls each function once, or none
+        twice, never loads it). The cache is told of the first call."""
+        if "compiled" in self.__dict__:
+            return True
+        if fn not in self.called_once:
+            self.called_once.add(fn)
+            return False
+        self.compiled.seen(fn)
+        return True
+
+    def interpret_call(self, fn: UserFunction, args: list, span, names: dict) -> Node:
+        """A call run again node by node, with the global names as they were bound when
+        it was first made (`names`: name -> Binding); the graph of a compiled call."""
+        saved = (self.globals.vars, self.point, self.depth, self.origin, self.recording,
+                 self.compiled_calls)
+        self.globals.vars, self.point, self.depth, self.recording = dict(names), None, 0, None
+        self.compiled_calls = False
+        try:
+            return self.call_user(fn, args, {}, span)
+        finally:
+            (self.globals.vars, self.point, self.depth, self.origin, self.recording,
+             self.compiled_calls) = saved
 
     def eval_index(self, ast, scope):
         target = self.eval(ast.target, scope)

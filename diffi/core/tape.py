@@ -12,6 +12,7 @@ inputs, and a replay that must recompute one, first put that graph in its place.
 from __future__ import annotations
 
 from .. import calls, table
+from ..arrays import is_array
 from ..errors import DiffiError
 from .graph import Node, ancestors
 
@@ -44,10 +45,37 @@ class Tape:
             if not expanded:
                 break
             memo: dict[int, Node] = {}  # a directive's result is read: its graph instead
+            for key in sorted(expanded):  # (an expansion reads earlier ones: nested calls)
+                expanded[key] = replay(expanded[key], expanded, memo)
             outputs = [replay(o, expanded, memo) for o in outputs]
         self.outputs = outputs
         self.active = active
         self.steps = steps
+
+
+_NUMERIC_TYPES = (float, bool, tuple)
+
+
+def is_variable(node: Node) -> bool:
+    """Whether a node's value can change under an enclosing derivative: anything but a
+    literal constant, a function or a string."""
+    if node.op is table.CONST and node.name is None:
+        return False
+    value = node.value
+    return value is None or type(value) in _NUMERIC_TYPES or is_array(value)
+
+
+def outside(tape: Tape) -> list[Node]:
+    """The variable nodes outside the tape's active part that its active steps read (a
+    global variable a function uses, say): what a result computed along the tape
+    depends on besides its inputs, in graph order."""
+    found: dict[int, Node] = {}
+    active = tape.active
+    for step in tape.steps:
+        for i in step.inputs:
+            if i.id not in active and i.id not in found and is_variable(i):
+                found[i.id] = i
+    return [found[k] for k in sorted(found)]
 
 
 def check_branch(node: Node, args) -> None:

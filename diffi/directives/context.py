@@ -128,7 +128,27 @@ def numeric_along(problem: Problem, var: str, f, x0: float, options: dict):
 
 
 def _numeric_function(problem: Problem, var: str):
-    return lambda t: _numeric_output(problem, problem.with_variable(var, t))
+    """The output as a function of one variable's value: for a user function at a point
+    of numbers, by its compiled code (when that can serve: else, and for any other
+    problem, by tracing the output at each point)."""
+    def traced(t):
+        return _numeric_output(problem, problem.with_variable(var, t))
+    fn, ev = problem.function, problem.ev
+    if type(fn) is not UserFunction or var not in problem.names:
+        return traced
+    args = [problem.values.get(n) for n in problem.names]
+    if not all(type(a) is float for a in args):
+        return traced
+    k = problem.names.index(var)
+
+    def compiled(t):
+        if type(t) is not float:
+            return traced(t)
+        calls.check(problem.ast.span)  # (each evaluation may be short: the timeout holds)
+        args[k] = t
+        value = ev.compiled.run(ev, fn, tuple(args), gradient=False)
+        return traced(t) if value is None else value
+    return compiled
 
 
 def quietly(ev, f):

@@ -7,6 +7,7 @@ means the same thing at top level, in a function body, in a block and nested in 
 from __future__ import annotations
 
 import math
+import weakref
 
 from .. import arrays, table
 from ..arrays import finite, is_array, zero_like
@@ -14,6 +15,7 @@ from ..core.problem import Problem, Traced, build
 from ..core.tape import Tape
 from ..core.values import Function, UserFunction, kind_of
 from ..errors import DiffiTypeError, LimitError
+from ..language import syntax as S
 from ..modes import forward, reverse, symbolic
 from ..table import reader
 from .context import (NUMERIC_MAX_ELEMENTS, Context, Formula, Report, _require_scalar,
@@ -38,6 +40,8 @@ def derivative(ev, ast, scope):
         traced = problem.tape()
         return over(traced.tape, problem.actual(traced.xs), make)
     fast = compiled_derivative(ev, problem, mode, ast.order)
+    if fast is None:
+        fast = compiled_expression(ev, problem, mode, ast.order)
     if fast is not None:
         return fast
     traced = problem.tape()
@@ -218,41 +222,136 @@ def symbolic_derivative_function(problem: Problem, order: int) -> Formula:
 # The compiled fast path ------------------------------------------------------------------
 
 def compiled_derivative(ev, problem: Problem, mode: str | None, order: int):
-    """d/dx of a user function at a point of literal numbers by its compiled tape, when
-    the function reads no variable (its result then depends on nothing outside); else
-    None, and the directive traces."""
-    if order != 1 or mode not in (None, "forward", "reverse") or not _closed(problem):
+    """d/dx of a user function at a point of literal numbers by its compiled tape (as
+    `d/dx f` or `d/dx f(x, y)` writes it), when the function reads no variable (its
+    result then depends on nothing outside); else None, and the directive traces."""
+    if order != 1 or mode not in (None, "forward", "reverse"):
         return None
+    call = _compiled_call(problem)
+    if call is None:
+        return None
+    fn, names = call
+    args = tuple(problem.values[n] for n in names)
     var = problem.variables[0]
-    args = tuple(problem.values[n] for n in problem.names)
     if mode == "reverse":
-        result = ev.compiled.run(ev, problem.function, args, gradient=True)
-        part = None if result is None else result[1][problem.names.index(var)]
+        result = ev.compiled.run(ev, fn, args, gradient=True)
+        part = None if result is None else math.fsum(
+            g for n, g in zip(names, result[1]) if n == var)
     else:
-        seeds = tuple(1.0 if n == var else 0.0 for n in problem.names)
-        result = ev.compiled.run(ev, problem.function, args, gradient=seeds)
+        seeds = tuple(1.0 if n == var else 0.0 for n in names)
+        result = ev.compiled.run(ev, fn, args, gradient=seeds)
         part = None if result is None else result[1]
     return part if part is not None and _reads_no_variable(ev) else None
 
 
-def compiled_gradient(ev, problem: Problem):
+def compiled_gradient(ev, problem: Problem, mode: str = "reverse"):
     """The gradient of a user function by its compiled tape, on the same terms as
-    compiled_derivative; else None."""
-    if not _closed(problem):
+    compiled_derivative: one reverse sweep, or in forward mode one compiled tangent
+    sweep per variable; else None."""
+    call = _compiled_call(problem)
+    if call is None:
         return None
-    args = tuple(problem.values[n] for n in problem.names)
-    result = ev.compiled.run(ev, problem.function, args, gradient=True)
-    if result is None or not _reads_no_variable(ev):
-        return None
-    grads = dict(zip(problem.names, result[1]))
+    fn, names = call
+    args = tuple(problem.values[n] for n in names)
+    grads = {}
+    if mode == "forward":
+        for var in problem.variables:
+            seeds = tuple(1.0 if n == var else 0.0 for n in names)
+            result = ev.compiled.run(ev, fn, args, gradient=seeds)
+            if result is None or not _reads_no_variable(ev):
+                return None
+            grads[var] = result[1]
+    else:
+        result = ev.compiled.run(ev, fn, args, gradient=True)
+        if result is None or not _reads_no_variable(ev):
+            return None
+        for var in problem.variables:
+            grads[var] = math.fsum(g for n, g in zip(names, result[1]) if n == var)
     return pack([grads[v] for v in problem.variables], problem)
 
 
-def _closed(problem: Problem) -> bool:
-    """A user function at a point whose values are literal numbers."""
+def compiled_expression(ev, problem: Problem, mode: str | None, order: int,
+                        gradient: bool = False):
+    """d/dx (or with `gradient`, grad) of an expression at a point of numbers written at
+    top level (`d/dt t^2*sin(t) at t = 0.5`, asked again) by a compiled tape of the
+    expression, on the terms of compile.cache.Cache.expression; else None."""
+    if order != 1 or mode not in (None, "forward", "reverse") \
+            or problem.function is not None or problem.scope is not ev.globals \
+            or not _literal_point(problem):
+        return None
+    args = tuple(problem.values[n] for n in problem.names)
+    if not all(type(a) is float for a in args):
+        return None
+    expr, names = problem.ast.expr, problem.names
+    key = (id(expr), tuple(names), tuple(problem.variables), gradient)
+    asked = _ASKED.setdefault(ev, {})
+    if asked.get(key) is not expr:  # the first time: no compiler yet (start-up stays lazy)
+        if len(asked) >= 256:
+            asked.clear()
+        asked[key] = expr
+        return None
+    trace = lambda: problem.tape(every_input=True)
+    parts = []
+    if mode == "reverse" or (gradient and mode is None):
+        result = ev.compiled.expression(ev, key, expr, args, True, trace)
+        if result is None:
+            return None
+        parts = [result[1][names.index(v)] for v in problem.variables]
+    else:
+        for var in problem.variables:
+            seeds = tuple(1.0 if n == var else 0.0 for n in names)
+            result = ev.compiled.expression(ev, key, expr, args, seeds, trace)
+            if result is None:
+                return None
+            parts.append(result[1])
+    return pack(parts, problem) if gradient else parts[0]
+
+
+_ASKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # evaluator -> key -> expr
+
+
+def _literal_point(problem: Problem) -> bool:
+    """Every input of the problem given by its point, as a literal number."""
+    points = problem.points
+    return problem.values is not None and all(n in points for n in problem.names) \
+        and not any(is_variable(node) for node in points.values())
+
+
+def _compiled_call(problem: Problem):
+    """(the user function, the problem's input name each of its parameters takes) when
+    the problem is a user function at a point whose values are literal numbers: `f` at
+    a point, or an expression that is only a call of one on the problem's names, each
+    variable among them (`d/dx f(x) at x = 0.5`); else None."""
+    if not _literal_point(problem):
+        return None
     fn = problem.function
-    return isinstance(fn, UserFunction) and not isinstance(fn, Formula) \
-        and not any(is_variable(node) for node in problem.points.values())
+    if fn is not None:
+        names = problem.names
+    else:
+        fn, names = _called(problem)
+        if fn is None or not set(problem.variables) <= set(names):
+            return None
+    if not isinstance(fn, UserFunction) or isinstance(fn, Formula):
+        return None
+    return fn, names
+
+
+def _called(problem: Problem):
+    """The function and argument names of an expression `f(a, b, …)` whose arguments are
+    the problem's input names (f a global user function), else (None, None)."""
+    expr = problem.ast.expr
+    if not isinstance(expr, S.Call) or not isinstance(expr.func, S.Name) or expr.keywords \
+            or expr.func.id in problem.names:
+        return None, None
+    inputs = set(problem.names)
+    if not all(isinstance(a, S.Name) and a.id in inputs for a in expr.args):
+        return None, None
+    binding = problem.scope.lookup(expr.func.id)
+    fn = binding.node.value if binding is not None else None
+    if not isinstance(fn, UserFunction) or fn.scope is not None \
+            or len(expr.args) != len(fn.params):
+        return None, None
+    return fn, [a.id for a in expr.args]
 
 
 def _reads_no_variable(ev) -> bool:
@@ -274,8 +373,10 @@ def grad(ev, ast, scope):
     if problem.formula:
         traced = problem.tape()
         return over(traced.tape, problem.actual(traced.xs), gradient_graph)
-    if mode in (None, "reverse"):
-        fast = compiled_gradient(ev, problem)
+    if mode in (None, "reverse", "forward"):
+        fast = compiled_gradient(ev, problem, mode or "reverse")
+        if fast is None:
+            fast = compiled_expression(ev, problem, mode, 1, gradient=True)
         if fast is not None:
             return fast
     traced = problem.tape()

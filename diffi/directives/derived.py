@@ -17,13 +17,10 @@ values), there is no value to compute: the graph is the result.
 from __future__ import annotations
 
 from .. import table
-from ..arrays import is_array
 from ..core.graph import Node
-from ..core.tape import Tape, replay
+from ..core.tape import Tape, is_variable, outside, replay
 from ..errors import DiffiError
 from ..modes import symbolic
-
-_NUMERIC_TYPES = (float, bool, tuple)
 
 
 class Derived:
@@ -48,28 +45,13 @@ class Derived:
                          self.ast.span)
 
 
-def is_variable(node: Node) -> bool:
-    """Whether a node's value can change under an enclosing derivative: anything but a
-    literal constant, a function or a string."""
-    if node.op is table.CONST and node.name is None:
-        return False
-    value = node.value
-    return value is None or type(value) in _NUMERIC_TYPES or is_array(value)
-
-
 def frontier(tape: Tape, actual: list[Node]) -> list[Node]:
     """The outside nodes a derivative along the tape depends on: the nodes the variables
     stand for, and the values the active steps read from outside the tape's active part
     (literal constants left out), in graph order."""
-    found: dict[int, Node] = {}
-    for node in actual:
-        if is_variable(node):
-            found[node.id] = node
-    active = tape.active
-    for step in tape.steps:
-        for i in step.inputs:
-            if i.id not in active and i.id not in found and is_variable(i):
-                found[i.id] = i
+    found = {node.id: node for node in actual if is_variable(node)}
+    for node in outside(tape):
+        found.setdefault(node.id, node)
     return [found[k] for k in sorted(found)]
 
 

@@ -14,6 +14,7 @@ from ..core import files
 from ..core.graph import Binding, Node, Scope, ancestors
 from ..core.data import file_path
 from ..core.problem import _free_names
+from ..core.tape import replay
 from ..core.values import value_data
 from ..errors import DiffiError
 from ..language import syntax as S
@@ -52,10 +53,22 @@ def graph(ev, ast, scope):
     free = {n: Binding(n, Node(table.CONST, (), None, ast.span, n))
             for n in _free_names(ast.expr, scope)}
     node = ev.eval(ast.expr, Scope(free, scope) if free else scope)
-    shown = Graph(ancestors(node), ev)
+    shown = Graph(ancestors(with_calls_inlined(node)), ev)
     if ast.file is None:
         return Report(node.value, shown.to_text(), detail=shown)
     return Report(node.value, write_graph(shown.nodes, ev, ast.file), detail=shown)
+
+
+def with_calls_inlined(node: Node) -> Node:
+    """node, with each call that compiled code made (one node, diffi.compile.cache)
+    replaced by the graph the interpreter records for it: the graph is shown as the
+    program wrote it, however it was computed."""
+    while True:
+        calls = {n.id: n.params.expand(n) for n in ancestors(node)
+                 if n.op is table.DERIVED and getattr(n.params, "is_call", False)}
+        if not calls:
+            return node
+        node = replay(node, calls, {})
 
 
 def graph_text(nodes: list[Node], ev) -> str:

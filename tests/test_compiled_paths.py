@@ -1,0 +1,288 @@
+"""Every path a user writes reaches compiled code where it can (diffi/compile/cache.py,
+functions.py): statements that call a function, recursion, directives over such calls.
+The answers, warnings and errors are the interpreter's, which each test takes from an
+interpreter whose compiled code never serves (`reference`), with both code writers."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import diffi
+from diffi import table
+from diffi.compile import bytecode, scalar
+from diffi.core.graph import ancestors
+from diffi.core.problem import Problem
+from diffi.interpreter import to_python
+
+FIB = "fib(n) = if n < 2 then n else fib(n - 1) + fib(n - 2)"
+
+
+@pytest.fixture(autouse=True, params=["bytecode", "source"] if bytecode.SUPPORTED
+                else ["source"])
+def writer(request, monkeypatch):
+    monkeypatch.setattr(scalar, "FORCE_SOURCE", request.param == "source")
+    return request.param
+
+
+class Run:
+    """An interpreter with its warnings and printed text collected."""
+
+    def __init__(self, compiled: bool = True, **limits):
+        self.warnings: list = []
+        self.printed: list = []
+        self.it = diffi.Interpreter(
+            warn=lambda m, s: self.warnings.append((m, s and (s.line, s.column))),
+            output=self.printed.append, **limits)
+        if not compiled:  # the reference: every call and directive interpreted
+            self.it.evaluator.compiled.run = lambda *args, **kwargs: None
+            self.it.evaluator.compiled.expression = lambda *args, **kwargs: None
+
+    def __call__(self, source: str):
+        """The values the statements give (a report's text with its value), or the error."""
+        results: list = []
+
+        def result(node, *_):
+            results.append(to_python(node.value, self.it))
+            if node.op is table.REPORT:
+                self.printed.append(str(node.params))
+
+        try:
+            self.it.execute(source, "<input>", result)
+        except diffi.DiffiError as error:
+            return f"{type(error).__name__}: {error}"
+        return results
+
+
+def both(source: str, **limits) -> tuple[Run, Run]:
+    compiled, reference = Run(True, **limits), Run(False, **limits)
+    assert _same(compiled(source), reference(source))
+    assert compiled.warnings == reference.warnings
+    assert compiled.printed == reference.printed
+    return compiled, reference
+
+
+def test_a_statement_call_runs_compiled_code_and_records_one_node():
+    run, _ = both("y = 0.3\nc(x) = sin(x)*y + x^2\nv = c(0.5)\nw = c(0.5)")
+    w = run.it.globals["w"].node
+    # one node over what the call depends on: its argument and the global y it read
+    assert w.op is table.DERIVED
+    assert [n.value for n in w.inputs] == [0.3, 0.5]
+    assert run.it.globals["v"].node.op is not table.DERIVED  # the first call traced
+
+
+def test_derivatives_through_compiled_calls_are_the_interpreted_ones():
+    program = ("y = 0.3\nc(x) = sin(x)*y + x^2\nx = 0.5\nv = c(x)\nw = c(x)\n"
+               "d/dx w\nd/dy w\nd/dx w at x = 0.25\ngrad w wrt x, y\n"
+               "d/dx c(x)^2 + y at x = 0.5\nhessian w wrt x, y\nd2/dx2 w")
+    run, reference = both(program)
+    assert run("d/dx w") == [pytest.approx(0.3 * __import__("math").cos(0.5) + 1.0)]
+
+
+def test_graph_shows_a_compiled_call_as_the_interpreter_records_it():
+    run, reference = both("c(x) = x*x + 1\nc(2)\nv = c(3)\ngraph v")
+    assert run.printed[-1] == "graph (2 nodes)\n  v1 = 3·3    = 9\n  v  = v1 + 1 = 10"
+
+
+def test_plain_recursion_runs_as_python_and_records_one_node():
+    run, _ = both(f"{FIB}\nv = fib(20)\nw = fib(20)")
+    assert run("v") == [6765.0]
+    # the first call of all runs one frame in the interpreter (the compiler loads at a
+    # function's second call), whose two calls run compiled: a handful of nodes
+    v = run.it.globals["v"].node
+    graph = ancestors(v)
+    assert len(graph) < 20 and sum(n.op is table.DERIVED for n in graph) == 2
+    assert run.it.globals["w"].node.op is table.DERIVED
+    assert run.it.evaluator.nodes < 10  # not the 20,000 calls' graph
+
+
+def test_a_derivative_of_a_recursive_call_comes_from_its_graph():
+    program = ("g(x) = if x < 1 then x else g(x - 1) * x\nx = 3.5\nv = g(x)\n"
+               "d/dx v\nd/dx g(x) at x = 2.5\nd/dx v at x = 3.25")
+    run, _ = both(program)
+    assert run("d/dx v") == [pytest.approx(3.5 * 2.5 * 1.5 * 0.5 * (1 / 3.5 + 1 / 2.5 + 1 / 1.5
+                                                                     + 1 / 0.5))]
+
+
+def test_rebinding_a_name_a_recursive_function_reads_rebuilds_its_code():
+    run, _ = both("k = 1\nf(n) = if n < 1 then k else f(n - 1) + k\nf(5)\nk = 2\nf(5)")
+    assert run("f(5)") == [12.0]
+
+
+def test_float_exceptions_in_compiled_calls_give_the_interpreters_warnings():
+    run, _ = both("h(x) = 1/x\nh(0.0)\nh(0.0)\nh(0.0)\nr(n) = if n < 1 then 1/n else r(n - 1)\n"
+                  "r(3)\nr(3)\nr(-1e-320)")
+    assert run.warnings[0] == ("value of / is infinite at (1, 0)", (1, 9))
+
+
+def test_an_infinity_inside_is_warned_about_after_numeric_mode_muted_its_probes():
+    # numeric mode's probes run quietly; a tape compiled during them must still learn
+    # that the call warns, or later calls would be served without the warning
+    run, _ = both("a = 0.7\nf(x) = if x < a/0 then x*2 else 1\nf(0.3)\nf(0.3)\n"
+                  "d/dx f(x) at x = 0.3 using numeric\nf(0.3)\nv = f(0.3)")
+    assert len(run.warnings) == 5
+
+
+def test_functions_with_effects_are_interpreted_every_call():
+    run, _ = both("p(x) = {print(x); x*2}\np(1)\np(1)\np(1)\n"
+                  "q(n) = if n < 1 then {print(n); n} else q(n - 1)\nq(2)\nq(2)")
+    assert run.printed == ["1", "1", "1", "0", "0"]
+
+
+def test_recursion_deeper_than_the_limit_is_the_interpreters_error():
+    run, _ = both("f(n) = if n < 1 then 0 else f(n - 1) + 1\nf(50)\nf(5000)")
+    assert run("f(5000)").startswith("LimitError: recursion deeper than 1000 calls")
+
+
+def test_a_timeout_stops_compiled_recursion_promptly():
+    run = Run(timeout=0.3)
+    run(FIB)
+    start = time.perf_counter()
+    assert run("fib(40)") == "LimitError: the statement ran longer than 0.3 s (timeout)"
+    assert time.perf_counter() - start < 1.5  # (a loaded machine; interpreted, the same)
+
+
+def test_truth_valued_and_mutually_recursive_functions():
+    both("even(n) = if n < 1 then true else odd(n - 1)\n"
+         "odd(n) = if n < 1 then false else even(n - 1)\neven(10)\neven(7)\n"
+         "count(n) = if even(n) then n else count(n - 1) + 1\ncount(9)\ncount(9)")
+
+
+# Randomised: generated programs give the same answers compiled and interpreted ----------
+
+UNARY = ["sin", "cos", "exp", "tanh", "sqrt", "log", "abs"]
+
+
+@st.composite
+def expressions(draw, depth=3):
+    """A numeric expression in x and the global a (and calls of g, defined first)."""
+    if depth == 0 or draw(st.integers(0, 3)) == 0:
+        return draw(st.sampled_from(["x", "a", "0.5", "2", "1.25"]))
+    kind = draw(st.sampled_from(["bin", "bin", "un", "if", "call"]))
+    left = draw(expressions(depth - 1))
+    if kind == "un":
+        return f"{draw(st.sampled_from(UNARY))}({left})"
+    right = draw(expressions(depth - 1))
+    if kind == "if":
+        return f"(if {left} < {right} then {left} * 2 else {right} - {left})"
+    if kind == "call":
+        return f"g({left})"
+    return f"({left} {draw(st.sampled_from(['+', '-', '*', '/', '^']))} {right})"
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=expressions(), point=st.sampled_from(["0.3", "1.7", "-0.8"]))
+def test_generated_programs_agree_compiled_and_interpreted(body, point):
+    program = "\n".join([
+        "a = 0.7", "g(x) = x * a + sin(x)", f"f(x) = {body}",
+        f"f({point})", f"f({point})", f"v = f({point})",
+        f"d/dx f(x) at x = {point}", f"d/dx f(x) at x = {point} using reverse",
+        f"d/dx f(x) at x = {point} using numeric", f"d2/dx2 f(x) at x = {point}",
+        f"d/dx f(x) at x = {point} using forward", f"grad f(x) at x = {point}",
+        f"d/dx {body} at x = {point}", f"d/dx {body} at x = {point}",
+        f"d/dx {body} at x = {point} using reverse", f"d/dx {body} at x = 0.9 using reverse",
+        f"d/dx {body} at x = {point}, a = 0.9", f"d/da {body} at x = {point}, a = 0.9",
+        f"d/dx {body} at x = {point}, a = 0.25", f"grad {body} at x = {point}, a = 0.25",
+        f"grad {body} at x = {point}, a = 0.25", f"grad {body} wrt a at x = 0.5, a = 0.25",
+        f"grad {body} wrt a at x = 0.5, a = 0.25 using forward",
+        f"x = {point}", "w = f(x)", "d/dx w", "d/da w", "d/dx f(x)", "d/da f(x)",
+        "d/dx f(x) + a", f"d/dx g(f(x)) at x = {point}", f"d/da f(x) at x = {point}",
+        "k(x, y) = f(x) * y", "y = 1.5", "grad k(x, y) at x = 0.2, y = 0.4",
+        "grad k(x, y) wrt x at x = 0.2", "grad k(x, x) at x = 0.3 using forward",
+        "h(x) = d/dx f(x)", f"h({point})", f"h({point})",
+        "r(n, x) = if n < 1 then f(x) else r(n - 1, x) + f(x)", f"r(3, {point})",
+        f"r(3, {point})", "d/dx r(2, x)"])
+    compiled, reference = Run(True), Run(False)
+    for line in program.splitlines():  # line by line: a failing one changes nothing
+        got, expected = compiled(line), reference(line)
+        assert _same(got, expected), (line, got, expected)
+    assert compiled.warnings == reference.warnings
+
+
+def _same(got, expected) -> bool:
+    """Equal, numbers within 1e-12 (forward and reverse mode sum in different orders),
+    tensors element by element."""
+    if hasattr(got, "tolist"):
+        got = got.tolist()
+    if hasattr(expected, "tolist"):
+        expected = expected.tolist()
+    if isinstance(got, (list, tuple)) and isinstance(expected, (list, tuple)):
+        return len(got) == len(expected) and all(map(_same, got, expected))
+    if type(got) is float and type(expected) is float:
+        return got == expected or (got != got and expected != expected) \
+            or abs(got - expected) <= 1e-12 * max(abs(expected), 1.0)
+    return type(got) is type(expected) and str(got) == str(expected)
+
+
+# Forward and numeric gradients by compiled code -----------------------------------------
+
+SUM = "f(a, b, c) = sin(a*b) + sin(b*c) + a^2 + b^2 + c^2"
+
+
+def test_a_forward_gradient_is_one_compiled_tangent_sweep_per_variable(monkeypatch):
+    run, reference = both(f"{SUM}\nf(0.1, 0.2, 0.3)\nf(0.1, 0.2, 0.3)\n"
+                          "grad f at (0.1, 0.2, 0.3) using forward")
+    sweeps = []
+    cache = run.it.evaluator.compiled
+    original = cache.run
+    monkeypatch.setattr(cache, "run", lambda ev, fn, args, gradient: sweeps.append(gradient)
+                        or original(ev, fn, args, gradient))
+    got = run("grad f at (0.1, 0.2, 0.3) using forward")[0]
+    assert sweeps == [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)]
+    assert list(got) == pytest.approx(list(run("grad f at (0.1, 0.2, 0.3)")[0]), rel=1e-15)
+    assert run.it.evaluator.nodes < 20  # no trace of f
+
+
+def test_a_numeric_gradient_evaluates_the_compiled_value_not_a_trace_per_point(monkeypatch):
+    run, reference = both(f"{SUM}\nf(0.1, 0.2, 0.3)\nf(0.1, 0.2, 0.3)\n"
+                          "grad f at (0.1, 0.2, 0.3) using numeric\n"
+                          "d/db f(a, b, c) at a = 0.1, b = 0.2, c = 0.3 using numeric")
+    traces = []
+    original = Problem.output_at
+    monkeypatch.setattr(Problem, "output_at",
+                        lambda self, values: traces.append(1) or original(self, values))
+    got = run("grad f at (0.1, 0.2, 0.3) using numeric")
+    compiled_traces, traces[:] = len(traces), []
+    assert _same(got, reference("grad f at (0.1, 0.2, 0.3) using numeric"))
+    assert compiled_traces == 0 and len(traces) >= 6  # (two points a variable at least)
+
+
+def test_a_directive_over_an_expression_asked_again_runs_its_compiled_tape(monkeypatch):
+    run, reference = Run(True), Run(False)
+    a_reads_a_variable = "d/dt t^2*a at t = 0.5"
+    for _ in range(3):  # (it.run parses a source once: the same expression each time)
+        for source in ("d/dt t^2*sin(t) at t = 0.5", "d/dt t^2*sin(t) at t = 0.25 using reverse",
+                       "a = 2", a_reads_a_variable, "grad s*sin(t) at s = 0.5, t = 2",
+                       "grad s*sin(t) wrt t at s = 0.5, t = 2 using forward"):
+            assert _same(run(source), reference(source))
+    traces = []
+    original = Problem.tape
+    monkeypatch.setattr(Problem, "tape", lambda self, *a, **k: traces.append(1)
+                        or original(self, *a, **k))
+    assert run("d/dt t^2*sin(t) at t = 0.5") == reference("d/dt t^2*sin(t) at t = 0.5")
+    assert run("d/dt t^2*sin(t) at t = 0.25 using reverse") \
+        == reference("d/dt t^2*sin(t) at t = 0.25 using reverse")
+    for source in ("grad s*sin(t) at s = 0.5, t = 2",
+                   "grad s*sin(t) wrt t at s = 0.5, t = 2 using forward"):
+        assert _same(run(source), reference(source))
+    assert len(traces) == 4  # the reference's four: the compiled tapes served all
+    traces[:] = []
+    run(a_reads_a_variable)
+    assert len(traces) == 1  # a variable read: the directive's result depends on it
+
+
+def test_a_script_that_calls_no_function_twice_loads_no_compiler():
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = ("import sys, diffi; it = diffi.Interpreter(); print(it.run(sys.argv[1])); "
+            "print('diffi.compile.cache' in sys.modules)")
+    root = Path(__file__).resolve().parent.parent
+    once = subprocess.run([sys.executable, "-c", code, "f(x) = x^2\ng(x) = f(x) + 1\ng(3)"],
+                          cwd=root, capture_output=True, text=True, timeout=60)
+    assert once.stdout.split("\n")[:2] == ["[10.0]", "False"]
+    twice = subprocess.run([sys.executable, "-c", code, "f(x) = x^2\nf(3) + f(4)"],
+                           cwd=root, capture_output=True, text=True, timeout=60)
+    assert twice.stdout.split("\n")[:2] == ["[25.0]", "True"]

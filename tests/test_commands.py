@@ -117,3 +117,11 @@ def test_threshold_sets_and_shows_when_tensors_summarise():
 def test_threshold_rejects_a_bad_setting(argument):
     with pytest.raises(DiffiError, match="takes a whole number of elements, or off"):
         command(f":threshold {argument}")
+
+
+def test_a_help_example_prints_a_warning_with_its_position_as_the_console_does():
+    from diffi.errors import Span
+    from diffi.frontends.commands import Capture
+    capture = Capture()
+    capture.warning("x is unused", Span(2, 5, 2, 6))
+    assert capture.lines == ["warning: x is unused (line 2, column 5)"]

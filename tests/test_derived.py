@@ -145,6 +145,31 @@ def test_a_derivative_inside_a_function_is_differentiable_again(mode):
     assert got == pytest.approx(second, rel=1e-12)
 
 
+# A directive nested inside a body, by the function's own parameter: the argument's node
+# (a literal, g(2)) is the variable of both directives, so the inner one's result must
+# stay a function of it.
+NESTED_IN_BODIES = [
+    ("g(x) = d/dx (d/dx x^4{m})\ng(2)", 48.0),
+    ("f1(x) = d/dx x^4{m}\nk(x) = d/dx f1(x){m}\nk(2)", 48.0),
+    ("R(x) = d/dx x*(d/dx x^2{m}){m}\nR(3)", 12.0),
+    ("f1(x) = d/dx x^4{m}\nn(x) = d/dx (f1(x)*x){m}\nn(2)", 128.0),
+    ("f1(x) = d/dx x^4{m}\nq(x) = hessian x^4 + f1(x) wrt x{m}\nq(2)", [[96.0]]),
+    ("f1(x) = d/dx x^4{m}\nq(x) = grad f1(x) wrt x{m}\nq(2)", [48.0]),
+    ("nest(k, t) = d/dt (d/dt k(t){m}){m}\nnest(sin, 1)", -math.sin(1)),
+    ("h(x) = {{ y = d/dx x^4{m}; d/dx y{m} }}\nh(2)", 48.0),
+    ("c(n, x) = if n == 0 then x^4 else (d/dx c(n - 1, x){m})\nc(2, 2)", 48.0),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("source, expected", NESTED_IN_BODIES,
+                         ids=[f[0].splitlines()[-1] for f in NESTED_IN_BODIES])
+def test_a_nested_directive_in_a_body_keeps_the_parameter(source, expected, mode):
+    # (numeric differences of numeric differences: about the square root of their error)
+    tolerance = 1e-4 if "numeric" in mode else 1e-12
+    np.testing.assert_allclose(last(source.format(m=mode)), expected, rtol=tolerance)
+
+
 # Derivatives by tensors -----------------------------------------------------------------
 
 TENSOR_CASES = [
@@ -245,3 +270,26 @@ def test_a_directive_in_a_body_is_the_directive_at_its_point(expr, kind, mode, a
 ])
 def test_a_point_that_gives_some_names_leaves_a_formula_in_the_others(source, formula):
     assert str(last(source)) == formula
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_linspace_is_differentiable_in_its_ends(mode):
+    # sum(linspace(a, b, 3)) = 1.5*(a + b): by b, 1.5 (linspace was once a constant: 0)
+    tolerance = 1e-6 if "numeric" in mode else 1e-12
+    assert last(f"d/dx sum(linspace(0, x, 3)) at x = 0.7{mode}") == \
+        pytest.approx(1.5, rel=tolerance)
+    assert last(f"g(x) = d/dx sum(linspace(x, 2*x, 3)){mode}\ng(2)") == \
+        pytest.approx(4.5, rel=tolerance)
+    assert last("linspace(0, 1, 5)").tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_linspace_in_a_formula_asks_for_a_point():
+    with pytest.raises(diffi.DiffiError, match=r"a derivative through it needs a point"):
+        last("d/dx sum(linspace(0, x, 3))")
+
+
+def test_a_formula_through_misfit_shapes_is_a_shape_error():
+    # (without a point the trace has no values: the misfit shows in the derivative)
+    for source in ("d/dx [x, 1] @ [[1, 2, 3]]", "d/dx [x, 1] @ [[1, 2, 3]] at x = 1"):
+        with pytest.raises(diffi.ShapeError, match=r"shapes \(2,\) and \(1, 3\) do not fit '@'"):
+            last(source)

@@ -10,6 +10,7 @@ rule's kind, and the probes that showed the seams between the old readers.
 """
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -269,3 +270,17 @@ def test_a_linear_operation_has_its_symbolic_rule():
 
 def test_a_linear_operation_has_its_higher_derivatives():
     assert _shown("d2/dx2 sum([x, x^3]) at x = 1") == ["6"]
+
+
+@pytest.mark.parametrize("source, at, exact", [
+    ("norm([x, 3])", 4.0, 0.8),
+    ("x*norm([x, 3])", 4.0, 5.0 + 16.0 / 5.0),
+    ("norm([x, 3*x])", 2.0, math.sqrt(10.0)),
+])
+def test_norm_has_a_formula_without_a_point(source, at, exact):
+    # (its kink is at norm 0: a formula, whose value is unknown, is not at the kink)
+    it = diffi.Interpreter()
+    formula = it.derivative(source, wrt="x")
+    assert formula(at) == pytest.approx(exact, rel=1e-12)
+    assert it.derivative(source, wrt="x", at={"x": at}, mode="symbolic") == \
+        pytest.approx(exact, rel=1e-12)

@@ -191,6 +191,25 @@ def _linspace(evaluator, args, span):
     return np().linspace(start, stop, count)
 
 
+def linspace_call(evaluator, args, keywords, span):
+    """linspace(a, b, n): NumPy's numbers, recorded as a + (b - a)*t with t the fixed
+    fractions 0 … 1, so a derivative by a or b sees them (a constant would lose that)."""
+    _no_keywords(keywords, "linspace", span)
+    if any(a.value is None for a in args):  # (a formula's variables have no values)
+        raise DiffiTypeError("linspace needs numbers to space: a derivative through it "
+                             "needs a point (at x = …)", span)
+    spaced = _linspace(evaluator, args, span)
+    start, stop = args[0], args[1]
+    if type(start.value) is not float or type(stop.value) is not float:
+        return evaluator.record(table.CONST, (), spaced, span)  # (one-element tensors)
+    count = len(spaced)
+    fractions = evaluator.record(table.CONST, (), np().linspace(0.0, 1.0, count), span)
+    width = evaluator.record(table.SUB, (stop, start), stop.value - start.value, span)
+    steps = evaluator.record(table.MUL, (width, fractions), width.value * fractions.value,
+                             span)
+    return evaluator.record(table.ADD, (start, steps), spaced, span)
+
+
 def _onehot(evaluator, args, span):
     values = np().atleast_1d(_numbers(args[0], span, "onehot"))
     classes = _whole(args[1], span)
@@ -254,7 +273,7 @@ def builtin_functions():
         ("eye", "eye(n)", "the n × n identity matrix",
          constant_call(_eye, "eye"), 1, 1),
         ("linspace", "linspace(a, b, n)", "n evenly spaced numbers from a to b",
-         constant_call(_linspace, "linspace"), 2, 3),
+         linspace_call, 2, 3),
         ("randn", "randn(m, n)", "standard normal samples (reproducible: seed(k))",
          constant_call(_randn, "randn"), 0, -1),
         ("seed", "seed(k)", "restart the random numbers of randn at seed k",

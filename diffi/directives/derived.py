@@ -49,7 +49,11 @@ def frontier(tape: Tape, actual: list[Node]) -> list[Node]:
     """The outside nodes a derivative along the tape depends on: the nodes the variables
     stand for, and the values the active steps read from outside the tape's active part
     (literal constants left out), in graph order."""
-    found = {node.id: node for node in actual if is_variable(node)}
+    # A variable's own node (no point given: the node its name is bound to, perhaps an
+    # argument's literal inside a function body) is always part of it: an enclosing
+    # directive may be differentiating by that very node.
+    inputs = {node.id for node in tape.inputs}
+    found = {node.id: node for node in actual if is_variable(node) or node.id in inputs}
     for node in outside(tape):
         found.setdefault(node.id, node)
     return [found[k] for k in sorted(found)]

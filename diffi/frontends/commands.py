@@ -10,7 +10,7 @@ import shutil
 import tempfile
 
 from ..core.values import Function, display_width, kind_of, pad
-from ..errors import DiffiError
+from ..errors import DiffiError, format_warning
 from ..interpreter import Interpreter
 from . import topics
 from .completion import is_command, shape_of, short
@@ -164,7 +164,7 @@ class Capture:
         self.lines.extend(text.splitlines() or [""])
 
     def warning(self, message: str, span) -> None:
-        self.lines.append(f"warning: {message}")
+        self.lines.append(f"warning: {format_warning(message, span)}")  # (as Console does)
 
     def error(self, error: DiffiError) -> None:
         self.lines.extend(error.render().splitlines())

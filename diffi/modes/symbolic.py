@@ -14,7 +14,7 @@ from .. import calls, table
 from ..arrays import as_value, is_array, np, zero_like
 from ..core.graph import Node, ancestors
 from ..core.tape import Tape
-from ..errors import DiffiTypeError
+from ..errors import DiffiTypeError, ShapeError
 from ..language import syntax as S
 from ..table import reader
 from . import canonical
@@ -351,10 +351,25 @@ def forward_derivative(tape: Tape, rebuilt: dict, variable, b: Builder) -> Node:
         if all(t is None for t in moving):
             continue
         inputs = [rebuilt[i.id] for i in node.inputs]
-        value = reader.tangent(node, b, inputs, rebuilt[node.id], moving)
+        try:
+            value = reader.tangent(node, b, inputs, rebuilt[node.id], moving)
+        except ValueError:  # (a formula's trace has no values to check shapes against)
+            raise _misfit(node, b, [m if m is not None else i
+                                    for m, i in zip(moving, inputs)]) from None
         if value is not None:
             tangent[node.id] = value
     return tangent.get(tape.outputs[0].id) or b.zeros(rebuilt[tape.outputs[0].id])
+
+
+def _misfit(node, b: Builder, operands: list) -> ShapeError:
+    """The error of an operation whose operands' shapes do not fit, found only when its
+    derivative computed with them (the formula's own trace had no values)."""
+    shapes = [b.value(x) for x in operands]
+    op = f"'{node.op.symbol}'" if node.op.symbol else node.op.name
+    if all(v is not None for v in shapes):
+        text = " and ".join(str(tuple(np().shape(v))) for v in shapes)
+        return ShapeError(f"shapes {text} do not fit {op}", node.span)
+    return ShapeError(f"the operands' shapes do not fit {op}", node.span)
 
 
 def reverse_derivatives(tape: Tape, rebuilt: dict, b: Builder, seed=None) -> dict:

@@ -142,14 +142,20 @@ MAXIMUM = _reduction("max_of", "max", "{g} at the largest elements of {a}")
 MINIMUM = _reduction("min_of", "min", "{g} at the smallest elements of {a}")
 
 
+def _at_zero(ap, y) -> bool:
+    """norm's kink: y is 0 (in a formula without a point its value is unknown: None)."""
+    value = ap.value(y)
+    return value is not None and not value
+
+
 def _norm_jvp(ap, t, x, y, p):
-    if not ap.value(y):
+    if _at_zero(ap, y):
         return ap.zeros(y)
     return ap(DIV, ap(SUM, ap(MUL, x[0], t[0])), y)
 
 
 def _norm_vjp(ap, g, x, y, p, needs):
-    if not ap.value(y):
+    if _at_zero(ap, y):
         return (ap.zeros(x[0]),)
     return (ap(DIV, ap(MUL, g, x[0]), y),)
 

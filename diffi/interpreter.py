@@ -252,7 +252,7 @@ class Interpreter:
             node = node.inputs[0]
         self.globals[ANSWER] = Binding(ANSWER, self.evaluator.label(node, ANSWER))
 
-    def execute_statement(self, stmt: S.Node, source: str = "",
+    def execute_statement(self, stmt: S.Syntax, source: str = "",
                           filename: str = "<input>") -> Node | None:
         """Run one parsed statement with the session's limits; errors leave no trace."""
         return self._call(lambda: self._statement(stmt, source, filename))

@@ -13,7 +13,7 @@ import diffi
 from diffi.errors import DiffiSyntaxError, Span
 from diffi.language import syntax as S
 from diffi.language.parser import is_incomplete, parse, parse_prefix, start_of
-from diffi.language.syntax import RESERVED, dump, format_number
+from diffi.language.syntax import RESERVED, dump, number_literal
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DOCUMENTED_RESERVED = ("at wrt using if then else and or not grad backprop hessian jacobian "
@@ -37,7 +37,7 @@ def shape(node) -> str:
     """The tree as text with every operation parenthesised: its shape, independent of unparse."""
     kind = type(node)
     if kind is S.Num:
-        return format_number(node.value)
+        return number_literal(node.value)
     if kind is S.Name:
         return node.id
     if kind is S.Str:
@@ -873,7 +873,7 @@ def with_spans(node):
     """The tree as nested tuples with every span: two parses agree on positions too."""
     if isinstance(node, (list, tuple)):
         return tuple(with_spans(n) for n in node)
-    if not isinstance(node, S.Node):
+    if not isinstance(node, S.Syntax):
         return node
     return (type(node).__name__,) + tuple(with_spans(getattr(node, f.name))
                                           for f in fields(node))

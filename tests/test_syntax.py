@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from diffi.language import syntax as S
 from diffi.language.parser import parse
-from diffi.language.syntax import deriv_head, dump, format_number, unparse, unparse_statement
+from diffi.language.syntax import deriv_head, dump, number_literal, unparse, unparse_statement
 
 PROPERTY = settings(max_examples=300, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -231,13 +231,13 @@ def test_negative_numbers_reparse_as_unary_minus(node):
     (1e20, "1e+20"), (1e-7, "1e-07"), (0.141120008059867, "0.141120008059867"),
 ])
 def test_format_number(value, text):
-    assert format_number(value) == text
+    assert number_literal(value) == text
 
 
 @PROPERTY
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_format_number_reads_back_exactly(value):
-    text = format_number(value)
+    text = number_literal(value)
     assert float(text) == value
     assert math.copysign(1.0, float(text)) == math.copysign(1.0, value)
     if math.copysign(1.0, value) > 0:

@@ -95,8 +95,8 @@ class Study:
             for slot in node.__slots__:
                 value = getattr(node, slot)
                 if isinstance(value, list):
-                    stack.extend(v for v in value if isinstance(v, S.Node))
-                elif isinstance(value, S.Node):
+                    stack.extend(v for v in value if isinstance(v, S.Syntax))
+                elif isinstance(value, S.Syntax):
                     stack.append(value)
         return found
 

@@ -277,12 +277,12 @@ def _free_names(expr, scope) -> list[str]:
             if node.id not in found and node.id not in bound \
                     and scope.lookup(node.id) is None and node.id not in BUILTINS:
                 found.append(node.id)
-        elif isinstance(node, S.Node):
+        elif isinstance(node, S.Syntax):
             inner = bound | _binds(node)
             for value in reversed([getattr(node, f) for f in node.__slots__]):
                 if isinstance(value, list):
                     stack.extend((v, inner) for v in reversed(value))
-                elif isinstance(value, S.Node):
+                elif isinstance(value, S.Syntax):
                     stack.append((value, inner))
     return found
 

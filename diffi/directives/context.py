@@ -284,7 +284,7 @@ def _names_in(expr) -> set[str]:
             calls.check()
         if isinstance(node, S.Name):
             found.add(node.id)
-        elif isinstance(node, S.Node):
+        elif isinstance(node, S.Syntax):
             for value in (getattr(node, f) for f in node.__slots__):
                 stack.extend(value if isinstance(value, list) else [value])
     return found

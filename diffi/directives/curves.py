@@ -65,12 +65,12 @@ def _polynomial(ev, ast, scope, var: str, expr, order: int, kind: str) -> Report
                                                  [traced.output.value] + [0.0] * order)]
     body = polynomial_syntax(coefficients, float(x.value), var)
     formula = Formula([var], body)
-    listed = ", ".join(S.format_number(printed(c)) for c in coefficients)
+    listed = ", ".join(S.number_literal(printed(c)) for c in coefficients)
     power = f"{var}^k" if x.value == 0 else f"({S.unparse(_base(float(x.value), var))})^k"
     return Report(formula, f"{formula}\ncoefficients of {power}, k = 0 … {order}: [{listed}]")
 
 
-def polynomial_syntax(coefficients: list[float], a: float, var: str) -> S.Node:
+def polynomial_syntax(coefficients: list[float], a: float, var: str) -> S.Syntax:
     """c0 + c1*(x - a) + c2*(x - a)^2 + …, leaving out zero terms; (x - a) is x at a = 0."""
     base = _base(a, var)
     terms = []
@@ -94,7 +94,7 @@ def polynomial_syntax(coefficients: list[float], a: float, var: str) -> S.Node:
     return result
 
 
-def _base(a: float, var: str) -> S.Node:
+def _base(a: float, var: str) -> S.Syntax:
     """x - a (x + 2 for a = -2), or x at a = 0."""
     if a == 0:
         return S.Name(var)

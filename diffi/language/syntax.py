@@ -25,7 +25,7 @@ def _node(cls):
     return dataclass(eq=False, repr=False, slots=True)(cls)
 
 
-class Node:
+class Syntax:
     """Base of every syntax node."""
 
     __slots__ = ()
@@ -35,25 +35,25 @@ class Node:
 
 
 @_node
-class Num(Node):
+class Num(Syntax):
     value: float
     span: Span | None = None
 
 
 @_node
-class Name(Node):
+class Name(Syntax):
     id: str
     span: Span | None = None
 
 
 @_node
-class Str(Node):
+class Str(Syntax):
     value: str
     span: Span | None = None
 
 
 @_node
-class Literal(Node):
+class Literal(Syntax):
     """A value given from Python (the API's points); never produced by the parser."""
 
     value: object
@@ -61,96 +61,96 @@ class Literal(Node):
 
 
 @_node
-class Unary(Node):
+class Unary(Syntax):
     op: str  # '-', '+', 'not'
-    operand: Node
+    operand: Syntax
     span: Span | None = None
 
 
 @_node
-class Binary(Node):
+class Binary(Syntax):
     op: str  # arithmetic, '@', '^' and comparisons
-    left: Node
-    right: Node
+    left: Syntax
+    right: Syntax
     span: Span | None = None
 
 
 @_node
-class Logic(Node):
+class Logic(Syntax):
     op: str  # 'and', 'or' (short-circuit)
-    left: Node
-    right: Node
+    left: Syntax
+    right: Syntax
     span: Span | None = None
 
 
 @_node
-class IfElse(Node):
-    cond: Node
-    then: Node
-    other: Node
+class IfElse(Syntax):
+    cond: Syntax
+    then: Syntax
+    other: Syntax
     span: Span | None = None
 
 
 @_node
-class Keyword(Node):
+class Keyword(Syntax):
     name: str
-    value: Node
+    value: Syntax
     span: Span | None = None
 
 
 @_node
-class Call(Node):
-    func: Node
+class Call(Syntax):
+    func: Syntax
     args: list
     keywords: list = field(default_factory=list)  # list[Keyword]
     span: Span | None = None
 
 
 @_node
-class Slice(Node):
-    start: Node | None
-    stop: Node | None
-    step: Node | None
+class Slice(Syntax):
+    start: Syntax | None
+    stop: Syntax | None
+    step: Syntax | None
     span: Span | None = None
 
 
 @_node
-class Index(Node):
-    target: Node
-    items: list  # Node or Slice
+class Index(Syntax):
+    target: Syntax
+    items: list  # Syntax or Slice
     span: Span | None = None
 
 
 @_node
-class Vector(Node):
+class Vector(Syntax):
     items: list
     span: Span | None = None
 
 
 @_node
-class TupleLit(Node):
+class TupleLit(Syntax):
     items: list
     span: Span | None = None
 
 
 @_node
-class Block(Node):
+class Block(Syntax):
     body: list  # statements before the result
-    result: Node
+    result: Syntax
     span: Span | None = None
 
 
 @_node
-class Point(Node):
+class Point(Syntax):
     """`at x = 3, y = 0` (named) or `at (3, 0)` (positional)."""
 
     named: list  # list[Keyword]
-    positional: Node | None = None
+    positional: Syntax | None = None
     span: Span | None = None
 
 
 @_node
-class Mode(Node):
+class Mode(Syntax):
     """`using numeric(step = 1e-6)`."""
 
     name: str
@@ -160,11 +160,11 @@ class Mode(Node):
 
 
 @_node
-class Directive(Node):
+class Directive(Syntax):
     """d/dx, grad, backprop, hessian, jacobian, check, explain, graph, minimize."""
 
     kind: str
-    expr: Node | None
+    expr: Syntax | None
     var: str | None = None        # d/dx: the variable
     order: int = 1                # d2/dx2: the order
     wrt: list | None = None       # list[Name]
@@ -177,30 +177,30 @@ class Directive(Node):
 
 
 @_node
-class Assign(Node):
+class Assign(Syntax):
     target: Name
-    value: Node
+    value: Syntax
     span: Span | None = None
 
 
 @_node
-class FuncDef(Node):
+class FuncDef(Syntax):
     name: Name
     params: list  # list[Name]
-    body: Node
+    body: Syntax
     span: Span | None = None
 
 
 @_node
-class Destructure(Node):
+class Destructure(Syntax):
     targets: list  # list[Name]
-    value: Node
+    value: Syntax
     span: Span | None = None
 
 
 @_node
-class ExprStmt(Node):
-    expr: Node
+class ExprStmt(Syntax):
+    expr: Syntax
     silent: bool = False
     span: Span | None = None
 
@@ -212,7 +212,7 @@ def dump(node):
     """The tree as nested tuples without spans, for comparing trees."""
     if isinstance(node, list):
         return tuple(dump(n) for n in node)
-    if not isinstance(node, Node):
+    if not isinstance(node, Syntax):
         return node
     return (type(node).__name__,) + tuple(
         dump(getattr(node, f.name)) for f in fields(node)
@@ -222,7 +222,7 @@ def dump(node):
 # ----------------------------------------------------------------------------
 # Printing: every printed formula is valid diffi source for the same value.
 
-def format_number(value: float) -> str:
+def number_literal(value: float) -> str:
     """A float as the shortest diffi literal that reads back exactly."""
     if math.isnan(value):
         return "nan"
@@ -346,7 +346,7 @@ def _ends_in_d_word(node, context: int) -> bool:
 
 def _plain_word(node) -> bool:
     """A name or a whole number: its text is one word, which a ^ before it joins."""
-    return type(node) is Name or type(node) is Num and format_number(node.value).isdigit()
+    return type(node) is Name or type(node) is Num and number_literal(node.value).isdigit()
 
 
 def _last_name(node, context: int):
@@ -507,7 +507,7 @@ def _literal(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return format_number(value)
+        return number_literal(value)
     if hasattr(value, "tolist"):
         return _literal_list(value.tolist())
     return str(value)
@@ -516,13 +516,13 @@ def _literal(value) -> str:
 def _literal_list(items) -> str:
     if isinstance(items, list):
         return "[" + ", ".join(_literal_list(i) for i in items) + "]"
-    return format_number(float(items))
+    return number_literal(float(items))
 
 
 # The parts each kind of node prints as: strings, and (child, context) pairs.
 _PARTS = {
     Literal: lambda n: [_literal(n.value)],
-    Num: lambda n: [format_number(n.value)],
+    Num: lambda n: [number_literal(n.value)],
     Name: lambda n: [n.id],
     Str: lambda n: [_string(n)],
     Unary: _unary,
@@ -540,7 +540,7 @@ _PARTS = {
 # The first character of each kind of node that does not start with another node.
 _FIRST = {
     Literal: lambda n: _literal(n.value),
-    Num: lambda n: format_number(n.value),
+    Num: lambda n: number_literal(n.value),
     Name: lambda n: n.id,
     Str: '"', IfElse: "i", Vector: "[", TupleLit: "(", Block: "{",
     Directive: lambda n: n.expr.id if n.kind == "prime" else

@@ -412,7 +412,7 @@ def to_syntax(outputs: list[Node], names: dict[int, str], taken: set[str] = froz
     order = ancestors(*outputs)
     uses = _uses(order, outputs)
     prefix = _fresh_prefix(taken | set(names.values()))
-    syntax: dict[int, S.Node] = {}
+    syntax: dict[int, S.Syntax] = {}
     spines = Spines(uses)
     assignments = []
     for k, node in enumerate(order):
@@ -496,7 +496,7 @@ def _worth_naming(node: Node) -> bool:
     return True
 
 
-def _constant_syntax(value) -> S.Node:
+def _constant_syntax(value) -> S.Syntax:
     if type(value) is bool:
         return S.Name("true" if value else "false")
     if is_array(value):
@@ -518,7 +518,7 @@ def printed(value: float) -> float:
     return float(f"{value:.15g}") if math.isfinite(value) else value
 
 
-def _node_syntax(node: Node, syntax: dict, spines: Spines | None = None) -> S.Node:
+def _node_syntax(node: Node, syntax: dict, spines: Spines | None = None) -> S.Syntax:
     spines = spines or Spines({})
     op = node.op
     args = [syntax[i.id] for i in node.inputs]
@@ -542,8 +542,8 @@ def _node_syntax(node: Node, syntax: dict, spines: Spines | None = None) -> S.No
     return S.Call(S.Name(op.display or op.name), args)  # (the built-in's name)
 
 
-def _binary_syntax(symbol: str, left: S.Node, right: S.Node, right_node: Node,
-                   spines: Spines) -> S.Node:
+def _binary_syntax(symbol: str, left: S.Syntax, right: S.Syntax, right_node: Node,
+                   spines: Spines) -> S.Syntax:
     """a*(b*c) prints as a*b*c: products and sums are re-associated to the left."""
     if symbol in ("*", "+") and isinstance(right, S.Binary) and right.op == symbol:
         if spines.owned(right_node, right):
@@ -553,7 +553,7 @@ def _binary_syntax(symbol: str, left: S.Node, right: S.Node, right_node: Node,
     return spines.binary(symbol, left, right)
 
 
-def _reassociated(symbol: str, left: S.Node, right: S.Node, spines: Spines) -> S.Node:
+def _reassociated(symbol: str, left: S.Syntax, right: S.Syntax, spines: Spines) -> S.Syntax:
     """left symbol right, re-associated to the left (a copy: right is shared)."""
     spine = []
     while isinstance(right, S.Binary) and right.op == symbol:
@@ -565,7 +565,7 @@ def _reassociated(symbol: str, left: S.Node, right: S.Node, spines: Spines) -> S
     return expr
 
 
-def _negate(expr: S.Node, spines: Spines) -> S.Node:
+def _negate(expr: S.Syntax, spines: Spines) -> S.Syntax:
     """-expr for the leftmost factor of a product (a copy)."""
     spine = []
     while isinstance(expr, S.Binary) and expr.op in ("*", "/"):
@@ -577,7 +577,7 @@ def _negate(expr: S.Node, spines: Spines) -> S.Node:
     return expr
 
 
-def _negated_factor(expr: S.Node) -> S.Node:
+def _negated_factor(expr: S.Syntax) -> S.Syntax:
     if isinstance(expr, S.Num):
         return S.Num(-expr.value)
     return S.Unary("-", expr)

@@ -941,3 +941,22 @@ def test_a_long_chain_of_indexes_or_calls_parses_in_linear_time():
     assert (caught.value.line, caught.value.column) == (1, 13)
     (_, stmt) = parse("f(x) = x\nf" + "(1)" * 40_000)
     assert (stmt.span.line, stmt.span.column) == (2, 1)
+
+
+def test_the_fast_loop_runs_only_on_the_lark_versions_pyproject_pins():
+    import tomllib
+    from diffi.language import fastparse
+    pyproject = tomllib.loads((EXAMPLES.parent / "pyproject.toml").read_text())
+    (pin,) = [d for d in pyproject["project"]["dependencies"] if d.startswith("lark")]
+    low, high = fastparse.TESTED_RANGE
+    assert pin == f"lark>={'.'.join(map(str, low))},<{'.'.join(map(str, high))}"
+    assert fastparse._version("1.4.0rc1") == (1, 4, 0)
+
+
+def test_an_untested_lark_parses_through_its_own_loop_to_the_same_tree(monkeypatch):
+    from diffi.language import fastparse
+    source = "f(x) = x^2 + sin(x)\nd/dx f(x) at x = [1, 2][0]"
+    fast = with_spans(parse(source))
+    monkeypatch.setattr(fastparse, "TESTED", False)
+    monkeypatch.setattr(fastparse, "FastState", None)  # (would fail if it were used)
+    assert with_spans(parse(source)) == fast

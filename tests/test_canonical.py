@@ -122,7 +122,10 @@ def test_printed_formulas_evaluate_to_the_derivatives_values(expr, a, b):
     it = diffi.Interpreter(warn=lambda message, span: None)
     for head in ("d/dx", "d2/dx2"):
         text = str(it.eval(f"{head} {expr}"))
-        exact = it.eval(f"{head} {expr} at x = {a!r}, y = {b!r}")
+        try:
+            exact = it.eval(f"{head} {expr} at x = {a!r}, y = {b!r}")
+        except diffi.DiffiError:  # (no derivative there, e.g. a constant denominator of 0)
+            continue
         again = diffi.Interpreter(warn=lambda message, span: None)
         again["x"], again["y"] = a, b
         value = again.eval(text)

@@ -293,3 +293,19 @@ def test_a_formula_through_misfit_shapes_is_a_shape_error():
     for source in ("d/dx [x, 1] @ [[1, 2, 3]]", "d/dx [x, 1] @ [[1, 2, 3]] at x = 1"):
         with pytest.raises(diffi.ShapeError, match=r"shapes \(2,\) and \(1, 3\) do not fit '@'"):
             last(source)
+
+
+def test_trace_tables_in_a_body_name_the_parameter():
+    # (the argument's literal has no name: the table's variable is the parameter's)
+    from diffi.frontends.console import Console, make_interpreter, run_source
+    out = io.StringIO()
+    console = Console(stdout=out, stderr=io.StringIO())
+    program = "f(x) = explain d/dx x^2\nf(3)\nh(x) = backprop x^2*sin(x) wrt x\nh(1)"
+    assert run_source(make_interpreter(console), console, program, "<test>") == 0
+    from diffi.directives.tables import BAR, DOT, accent
+    lines = out.getvalue().splitlines()
+    assert lines[:7] == ["forward pass", "  x  = 3", "  v1 = x^2 = 9", "tangents (d/dx)",
+                         f"  {accent('x', DOT)}  = 1",
+                         f"  {accent('v1', DOT)} = 2·x·{accent('x', DOT)} = 6", "d/dx = 6"]
+    assert f"  {accent('x', BAR)}  = 2·{accent('v1', BAR)}·x + {accent('v2', BAR)}·cos(x) " \
+           f"= 2.22324427548393" in lines

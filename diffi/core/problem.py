@@ -23,11 +23,14 @@ class Traced:
     """One trace of a problem: the tape from its variables to its output, every input
     node (in the problem's `names` order), the variable nodes and the output."""
 
-    __slots__ = ("tape", "inputs", "xs", "output")
+    __slots__ = ("tape", "inputs", "xs", "output", "labels")
 
-    def __init__(self, tape: Tape, inputs: list[Node], xs: list[Node]):
+    def __init__(self, tape: Tape, inputs: list[Node], xs: list[Node], variables=()):
         self.tape, self.inputs, self.xs = tape, inputs, xs
         self.output = tape.outputs[0]
+        # what tables call each variable's node: its variable's name (the node itself
+        # may be an argument's unnamed literal, in a function's body)
+        self.labels = {x.id: name for x, name in zip(xs, variables)}
 
 
 class Problem:
@@ -62,7 +65,8 @@ class Problem:
         every input (a formula names them all)."""
         inputs, output = self.trace(values)
         xs = self.variable_nodes(inputs)
-        return Traced(Tape([output], inputs if every_input else xs), inputs, xs)
+        return Traced(Tape([output], inputs if every_input else xs), inputs, xs,
+                      self.variables)
 
     def actual(self, xs: list[Node]) -> list[Node]:
         """The node each variable stands for: the point's expression, else itself."""

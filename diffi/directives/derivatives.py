@@ -453,7 +453,8 @@ def backprop(ev, ast, scope):
         raise DiffiTypeError("backprop is reverse mode; use grad … using " + mode, ast.span)
     traced = problem.tape()
     adj, value = reverse_pass(Context(ev, ast), problem, traced)
-    trace = backprop_table(traced.tape, adj, traced.xs, ev.precision, value)
+    trace = backprop_table(traced.tape, adj, traced.xs, ev.precision, value,
+                           labels=traced.labels)
     value = settle(ev, ast, traced.tape, problem.actual(traced.xs), value, gradient_graph)
     return Report(value, str(trace), detail=trace)
 

@@ -49,7 +49,8 @@ def _explain_reverse(ev, ast, scope):
         return report
     traced = problem.tape()
     adj, value = reverse_pass(Context(ev, ast), problem, traced)
-    trace = backprop_table(traced.tape, adj, traced.xs, ev.precision)
+    trace = backprop_table(traced.tape, adj, traced.xs, ev.precision,
+                           labels=traced.labels)
     lines = [str(trace), *kink_lines(problem, traced.tape, ev),
              f"gradient: {format_value(value, ev.precision)}"]
     return Report(value, "\n".join(lines), detail=trace)
@@ -62,13 +63,14 @@ def _explain_derivative(ev, ast, scope):
     ctx = Context(ev, ast)
     traced = problem.tape()
     tape, x, output = traced.tape, traced.xs[0], traced.output
+    name = traced.labels.get(x.id) or x.name  # (a parameter bound to a literal)
     if is_array(x.value):
         return _explain_by_tensor(ctx, problem, traced, mode, options)
     if ast.order > 1:
         coefficients = forward.taylor(tape, x, ast.order)
-        lines = [f"Taylor mode: series to order {ast.order} in {x.name} "
+        lines = [f"Taylor mode: series to order {ast.order} in {name} "
                  f"(c_k = f^(k)/k! at {format_value(x.value)})"]
-        names = row_names(tape.nodes)
+        names = row_names(tape.nodes, traced.labels)
         for node in tape.nodes:
             if node.id in coefficients and node.id in names:
                 c = coefficients[node.id]
@@ -76,18 +78,18 @@ def _explain_derivative(ev, ast, scope):
                     format_value(v, 6) for v in c[: min(len(c), 6)]) +
                     (", …" if len(c) > 6 else ""))
         value = derivative_value(ctx, problem, mode, options, ast.order, traced)
-        lines.append(f"d{ast.order}/d{x.name}{ast.order} = {format_value(value, ev.precision)}")
+        lines.append(f"d{ast.order}/d{name}{ast.order} = {format_value(value, ev.precision)}")
         return Report(value, "\n".join(lines))
     if mode == "reverse":
         adj = reverse.adjoints(tape, output, 1.0, ctx.on_partial)
         value = adj.get(x.id, zero_like(x.value))
-        trace = backprop_table(tape, adj, [x], ev.precision)
+        trace = backprop_table(tape, adj, [x], ev.precision, labels=traced.labels)
     else:
         tangent = forward.tangents(tape, {x.id: 1.0}, ctx.on_partial)
         value = tangent.get(output.id, zero_like(output.value))
-        trace = tangent_table(tape, tangent, x, ev.precision)
+        trace = tangent_table(tape, tangent, x, ev.precision, labels=traced.labels)
     lines = [str(trace), *kink_lines(problem, tape, ev),
-             f"d/d{x.name} = {format_value(value, ev.precision)}"]
+             f"d/d{name} = {format_value(value, ev.precision)}"]
     return Report(value, "\n".join(lines), detail=trace)
 
 
@@ -105,12 +107,12 @@ def _explain_by_tensor(ctx, problem, traced, mode, options):
         head = (f"reverse mode: one backward pass gives the partials by every element of "
                 f"{x.name}" + (":" if size_e == 1 else f", one pass per element of the result "
                                f"({size_e}); the first:"))
-        text = str(backprop_table(tape, adj, [x], ev.precision))
+        text = str(backprop_table(tape, adj, [x], ev.precision, labels=traced.labels))
     else:
         tangent = forward.tangents(tape, {x.id: next(unit_seeds(x.value))}, ctx.on_partial)
         head = (f"forward mode: one pass per element of {x.name} ({size_x}), each seeding "
                 f"that element's tangent with 1; the first ({x.name}[{', '.join(['0'] * x.value.ndim)}]):")
-        text = str(tangent_table(tape, tangent, x, ev.precision))
+        text = str(tangent_table(tape, tangent, x, ev.precision, labels=traced.labels))
     shape = tuple(arrays.np().shape(value))
     lines = [head, text, f"d/d{x.name}: every partial, shape {shape} = shape of the result "
              f"+ shape of {x.name}", format_value(value, ev.precision)]

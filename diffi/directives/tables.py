@@ -23,20 +23,23 @@ BAR, DOT = "\u0304", "\u0307"
 
 # Row names and formulas -------------------------------------------------------------
 
-def row_names(nodes: list[Node]) -> dict[int, str]:
-    """A unique display name for every node that gets a row."""
+def row_names(nodes: list[Node], labels: dict | None = None) -> dict[int, str]:
+    """A unique display name for every node that gets a row (`labels`: node id → the
+    name a variable's node goes by, when the node has none of its own)."""
     names, used, count = {}, set(), 0
+    labels = labels or {}
     for node in nodes:
-        if _is_literal(node):
+        label = node.name or labels.get(node.id)
+        if label is None and _is_literal(node):
             continue
-        name = node.name
+        name = label
         if name is None or name in used:
             while True:
                 count += 1
                 candidate = f"v{count}"
                 if candidate not in used:
                     break
-            name = candidate if node.name is None else f"{node.name}_{count}"
+            name = candidate if label is None else f"{label}_{count}"
         used.add(name)
         names[node.id] = name
     return names
@@ -177,9 +180,9 @@ def _short(value, precision: int) -> str:
 # backprop and the forward tangent table ------------------------------------------------
 
 def backprop_table(tape: Tape, adjoint: dict, xs: list[Node], precision: int,
-                   gradient=None) -> Trace:
+                   gradient=None, labels: dict | None = None) -> Trace:
     """Forward values, then backward adjoints with the rule that made each."""
-    names = row_names(tape.nodes)
+    names = row_names(tape.nodes, labels)
     symbols = _symbols(tape.nodes, names)
     bars = {i: _symbol(accent(n, BAR)) for i, n in names.items()}
     consumers = _consumers(tape)
@@ -239,9 +242,10 @@ def _adjoint_text(consumer, k, texts, symbols, bars) -> str:
                            a=inputs[0], b=inputs[1] if len(inputs) > 1 else "")
 
 
-def tangent_table(tape: Tape, tangent: dict, x: Node, precision: int) -> Trace:
+def tangent_table(tape: Tape, tangent: dict, x: Node, precision: int,
+                  labels: dict | None = None) -> Trace:
     """The forward pass with each node's tangent ẏ = Σ ∂y/∂u · u̇."""
-    names = row_names(tape.nodes)
+    names = row_names(tape.nodes, labels)
     symbols = _symbols(tape.nodes, names)
     dots = {i: _symbol(accent(n, DOT)) for i, n in names.items()}
     rows = []

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import diffi
+from test_directives import Session  # (tests/ is on the path: pytest puts it there)
 from diffi.directives import check as check_module
 from diffi.modes import numeric
 from diffi.frontends.session import make_session
@@ -43,16 +44,8 @@ def logistic_slope(n: int, x: float) -> float:
     return slope
 
 
-class Collected:
-    """An interpreter whose warnings are kept as (message, span)."""
-
-    def __init__(self):
-        self.warnings = []
-        self.it = diffi.Interpreter(warn=lambda message, span: self.warnings.append(
-            (message, span)))
-
-    def eval(self, source):
-        return self.it.eval(source)
+class Collected(Session):
+    """An interpreter whose warnings are kept as (message, span), and its reports."""
 
     def report(self, source) -> str:
         nodes = []

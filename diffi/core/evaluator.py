@@ -529,7 +529,7 @@ class Evaluator:
         try:
             value = prim.evaluate(*values) if cost is None else self.timed(cost, prim, values)
         except ValueError as error:
-            raise ShapeError(_shape_message(prim, values, error), span) from None
+            raise ShapeError(shape_message(prim, values), span) from None
         except TypeError as error:
             raise DiffiTypeError(f"{_describe_op(prim)}: {error}", span) from None
         node = self.record(prim, tuple(inputs), value, span)
@@ -545,7 +545,7 @@ class Evaluator:
         try:
             size = operation_size(prim, [numpy.shape(v) for v in values], params)
         except ValueError as error:
-            raise ShapeError(_shape_message(prim, values, error), span) from None
+            raise ShapeError(shape_message(prim, values), span) from None
         if size is None:
             return None
         elements, steps, product = size
@@ -654,6 +654,6 @@ def _format_args(values) -> str:
     return parts[0] if len(parts) == 1 else "(" + ", ".join(parts) + ")"
 
 
-def _shape_message(prim, values, error) -> str:
+def shape_message(prim, values) -> str:
     shapes = " and ".join(str(tuple(arrays.np().shape(v))) for v in values)
     return f"shapes {shapes} do not fit {_describe_op(prim)}"

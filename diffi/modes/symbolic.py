@@ -12,6 +12,7 @@ import math
 
 from .. import calls, table
 from ..arrays import as_value, is_array, np, zero_like
+from ..core.evaluator import shape_message
 from ..core.graph import Node, ancestors
 from ..core.tape import Tape
 from ..errors import DiffiTypeError, ShapeError
@@ -364,12 +365,7 @@ def forward_derivative(tape: Tape, rebuilt: dict, variable, b: Builder) -> Node:
 def _misfit(node, b: Builder, operands: list) -> ShapeError:
     """The error of an operation whose operands' shapes do not fit, found only when its
     derivative computed with them (the formula's own trace had no values)."""
-    shapes = [b.value(x) for x in operands]
-    op = f"'{node.op.symbol}'" if node.op.symbol else node.op.name
-    if all(v is not None for v in shapes):
-        text = " and ".join(str(tuple(np().shape(v))) for v in shapes)
-        return ShapeError(f"shapes {text} do not fit {op}", node.span)
-    return ShapeError(f"the operands' shapes do not fit {op}", node.span)
+    return ShapeError(shape_message(node.op, [b.value(x) for x in operands]), node.span)
 
 
 def reverse_derivatives(tape: Tape, rebuilt: dict, b: Builder, seed=None) -> dict:

@@ -5,6 +5,7 @@ tensors — and d/dw by a tensor gives every partial."""
 from __future__ import annotations
 
 import io
+import json
 import math
 import subprocess
 import sys
@@ -309,3 +310,29 @@ def test_trace_tables_in_a_body_name_the_parameter():
                          f"  {accent('v1', DOT)} = 2·x·{accent('x', DOT)} = 6", "d/dx = 6"]
     assert f"  {accent('x', BAR)}  = 2·{accent('v1', BAR)}·x + {accent('v2', BAR)}·cos(x) " \
            f"= 2.22324427548393" in lines
+
+
+@pytest.mark.parametrize("program, rows", [
+    ("h(x) = graph x^2 + 1\nh(3)", ["  x  = 3", "  v1 = x^2    = 9", "  v2 = v1 + 1 = 10"]),
+    ("k(x, y) = graph x*y + x\nk(2, 5)",
+     ["  x  = 2", "  y  = 5", "  v1 = x·y    = 10", "  v2 = v1 + x = 12"]),
+    ("k(x) = { t = 2*x; graph t + x }\nk(4)",
+     ["  x  = 4", "  t  = 2·x   = 8", "  v1 = t + x = 12"]),
+])
+def test_graph_in_a_body_names_the_parameter(program, rows):
+    # (the parameter's node is the argument's literal: the graph shows it by name, as
+    # the same graph at top level does, with the literal 3 nowhere in a formula)
+    from diffi.frontends.console import Console, make_interpreter, run_source
+    out = io.StringIO()
+    console = Console(stdout=out, stderr=io.StringIO())
+    assert run_source(make_interpreter(console), console, program, "<test>") == 0
+    assert out.getvalue().splitlines()[1:] == rows
+
+
+def test_graph_files_in_a_body_mark_the_parameter_an_input(tmp_path):
+    it = diffi.Interpreter(files=str(tmp_path))
+    it.run('h(x) = graph x^2 + 1 to "g.json"\nh(3)\nd(x) = graph x^2 + 1 to "g.dot"\nd(3)')
+    data = json.loads((tmp_path / "g.json").read_text())
+    assert [(n["name"], n["op"], n["value"]) for n in data["nodes"]][0] == \
+        ("x", "input", {"type": "number", "value": 3.0})
+    assert 'n0 [label="x\\ninput\\n3"];' in (tmp_path / "g.dot").read_text()

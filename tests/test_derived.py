@@ -285,7 +285,7 @@ def test_linspace_is_differentiable_in_its_ends(mode):
 
 
 def test_linspace_in_a_formula_asks_for_a_point():
-    with pytest.raises(diffi.DiffiError, match=r"a derivative through it needs a point"):
+    with pytest.raises(diffi.DiffiError, match=r"a derivative through linspace needs values: give a point with at"):
         last("d/dx sum(linspace(0, x, 3))")
 
 
@@ -336,3 +336,37 @@ def test_graph_files_in_a_body_mark_the_parameter_an_input(tmp_path):
     assert [(n["name"], n["op"], n["value"]) for n in data["nodes"]][0] == \
         ("x", "input", {"type": "number", "value": 3.0})
     assert 'n0 [label="x\\ninput\\n3"];' in (tmp_path / "g.dot").read_text()
+
+
+# A formula through tensors is the derivative at every point, or asks for one ---------------
+
+TENSOR_FORMULAS = [
+    "max([x, x^2, 0.1])", "min([x, 3])", "max([[x, 1], [2, x^2]], axis = 0)",
+    "mean([[x, 2*x], [3*x, x^2]], axis = 0)", "sum([[x, 1], [2, x^3]], axis = 1)",
+    "mean([x, x^2])", "reshape([x, x^2, 1, 2], 2, 2)", "concat([[x]], [[x^2]], axis = 1)",
+    "[x, x^2][1]", "[x, x^2, x^3][0:2]", "[[x, 1], [2, x^2]][1, 1]", "size([x, x])*x",
+    "shape([x])", "argmax([x, 2])*x", "norm([x, 3])", "dot([x, 1], [x, 2])",
+    "[x, 1] @ [[x, 1], [2, 3]]", "transpose([[x, x^2]])", "softmax([x, 2*x])",
+    "logsumexp([x, 2*x])", "sum([x, x^2]^2)", "onehot(1, 3)*x", "sum(linspace(0, x, 3))",
+    "x*ones(2)", "[1, 2][x]", "max(x, 3)",
+]
+
+
+@pytest.mark.parametrize("expr", TENSOR_FORMULAS)
+def test_a_formula_through_tensors_is_the_derivative_or_asks_for_a_point(expr):
+    # (a formula's trace has no values: an operation whose derivative needs them — where
+    # a max took its value, a shape, an index — must say so, never print a wrong formula:
+    # max([x, x^2, 0.1]) printed [1, 2*x, 0], mean(…, axis = 0) lost its axis)
+    it = diffi.Interpreter(warn=lambda message, span: None)
+    try:
+        formula = it.eval(f"d/dx {expr}")
+    except diffi.DiffiTypeError as error:
+        assert "needs values: give a point with at" in error.message, error.message
+        return
+    for x in (0.7, 1.9, -1.3):
+        at_point = it.eval(f"d/dx {expr} at x = {x}")
+        value = formula(x) if callable(formula) else formula
+        assert np.allclose(value, at_point, rtol=1e-12, atol=0), (expr, x, value, at_point)
+        if callable(formula):  # the printed formula reads back as the same function
+            again = it.run(f"f(x) = {formula}\nf({x})")[-1]
+            assert np.allclose(again, at_point, rtol=1e-12, atol=0), (expr, str(formula))

@@ -294,7 +294,7 @@ def formula_function(problem, inputs, outputs, vector: bool, matrix: int = 0) ->
     outputs = _at_point(problem, inputs, outputs)
     names = {n.id: n.name for n in inputs}
     taken = set(problem.ev.globals.names())
-    assignments, exprs = symbolic.to_syntax(outputs, names, taken)
+    assignments, exprs = symbolic.to_syntax(outputs, names, taken, source=True)
     if matrix:
         rows = [S.Vector(exprs[i:i + matrix]) for i in range(0, len(exprs), matrix)]
         result = S.Vector(rows)

@@ -370,3 +370,32 @@ def test_a_formula_through_tensors_is_the_derivative_or_asks_for_a_point(expr):
         if callable(formula):  # the printed formula reads back as the same function
             again = it.run(f"f(x) = {formula}\nf({x})")[-1]
             assert np.allclose(again, at_point, rtol=1e-12, atol=0), (expr, str(formula))
+
+
+# Bound names keep their values in a formula --------------------------------------------
+
+@pytest.mark.parametrize("expr", ["x^2 + q", "x^2*q", "sin(x*q) + x", "exp(x)/q"])
+@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("where", ["top", "block", "body"])
+def test_a_bound_variable_keeps_its_value_beside_a_free_name(expr, order, where):
+    # (`x = 1; d/dx x^2 + q` printed 2*x: x's value was dropped because q has none)
+    d = "d/dx" if order == 1 else "d2/dx2"
+    source = {"top": f"x = 1.5\n{d} {expr}",
+              "block": f"{{ x = 1.5; {d} {expr} }}",
+              "body": f"g(x) = {d} {expr}\ng(1.5)"}[where]
+    it = diffi.Interpreter(warn=lambda message, span: None)
+    formula = it.run(source)[-1]
+    for q in (0.5, 2.0):
+        exact = it.eval(f"{d} {expr} at x = 1.5, q = {q}")
+        value = formula(q) if callable(formula) else formula
+        assert math.isclose(value, exact, rel_tol=1e-12), (source, q, value, exact)
+    if callable(formula):
+        assert "x" not in str(formula)   # a formula in q alone
+
+
+def test_a_bound_variable_by_another_name_of_the_formula():
+    it = diffi.Interpreter()
+    by_q = it.run("x = 2\nd/dq x^2*q")[-1]   # (by an unbound q: a function of q)
+    assert str(by_q) == "4" and by_q(7.0) == 4.0
+    gradient = it.run("x = 2\ngrad x^2*q wrt x, q")[-1]
+    assert str(gradient) == "[4*q, 4]" and list(gradient(3.0)) == [12.0, 4.0]

@@ -340,7 +340,10 @@ def rebuild(tape: Tape, b: Builder, leaves: dict, keep_inactive: bool = False) -
             keep = keep_inactive or node.value is None or not _numeric_value(node.value)
             out[node.id] = node if keep else b.const(node.value)
             continue
-        out[node.id] = b.ap(node.op, *[out[i.id] for i in node.inputs], params=node.params)
+        made = out[node.id] = b.ap(node.op, *[out[i.id] for i in node.inputs],
+                                   params=node.params)
+        if made.span is None and made.inputs and made.op is node.op:
+            made.span = node.span  # (an error found later in the formula points here)
     return out
 
 

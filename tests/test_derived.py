@@ -401,3 +401,22 @@ def test_a_bound_variable_by_another_name_of_the_formula():
     assert str(by_q) == "4" and by_q(7.0) == 4.0
     gradient = it.run("x = 2\ngrad x^2*q wrt x, q")[-1]
     assert str(gradient) == "[4*q, 4]" and list(gradient(3.0)) == [12.0, 4.0]
+
+
+MISFITS = [
+    "sum([x, 1] + [1, 2, 3])", "sum(sin(x)*[1, 2] + [1, 2, 3])", "[x, 1] @ [[1, 2, 3]]",
+    "sum([[x, 1], [x]])", "[x, x^2][5]", "dot([x, 1], [1, 2, 3])",
+    "sum(reshape([x, 1, 2], 2, 2))", "sum(x*ones(2, 3) @ ones(2))", "x[0]",
+    "sum(mean([[x, 1], [2, 3]], axis = 1) + [1, 2, 3])", "sum(concat([[x]], [1, 2]))",
+]
+
+
+@pytest.mark.parametrize("expr", MISFITS)
+def test_a_misfit_in_a_formula_is_the_same_error_as_at_a_point(expr):
+    # (a formula's trace has no values, but its shapes are known: `d/dx sum([x, 1] +
+    # [1, 2, 3])` printed 1 where the same derivative at a point is a ShapeError)
+    def error(source):
+        with pytest.raises(diffi.DiffiError) as caught:
+            last(source)
+        return type(caught.value), caught.value.message, caught.value.line, caught.value.column
+    assert error(f"d/dx {expr}") == error(f"d/dx {expr} at x = 0.5")

@@ -38,7 +38,9 @@ def record(evaluator, prim, inputs, params, span):
     """Compute a tensor operation and record its node (shape errors point at the call)."""
     values = [n.value for n in inputs]
     if any(v is None for v in values):
-        return evaluator.record(prim, tuple(inputs), None, span, params=params)
+        return evaluator.formula_node(prim, inputs, span, params,
+                                      compute=lambda probes: prim.compute(probes, params),
+                                      misfit=lambda probes, error: _misfit(prim, probes, error))
     for v in values:
         if type(v) not in (float, bool) and not is_array(v):
             raise DiffiTypeError(f"{prim.label} needs numbers or tensors, not "
@@ -49,11 +51,15 @@ def record(evaluator, prim, inputs, params, span):
             value = prim.compute(values, params) if cost is None else \
                 evaluator.timed(cost, prim, values, params, prim.compute)
     except (ValueError, IndexError) as error:
-        shapes = ", ".join(str(np().shape(v)) for v in values)
-        raise ShapeError(f"{prim.label} cannot take shapes {shapes}: {error}", span) from None
+        raise ShapeError(_misfit(prim, values, error), span) from None
     node = evaluator.record(prim, tuple(inputs), value, span, params=params)
     evaluator.check_finite(prim, value, values, span)
     return node
+
+
+def _misfit(prim, values, error) -> str:
+    shapes = ", ".join(str(np().shape(v)) for v in values)
+    return f"{prim.label} cannot take shapes {shapes}: {error}"
 
 
 def reduction_call(prim, name):

@@ -532,7 +532,8 @@ class Evaluator:
                     tensors = True
                     continue
                 if v is None:  # a formula in unbound variables: no value yet
-                    return self.formula_node(prim, inputs, span, elementwise=True,
+                    return self.formula_node(prim, inputs, span,
+                                             elementwise=prim is not table.MATMUL,
                                              compute=lambda probes: prim.evaluate(*probes))
                 raise DiffiTypeError(f"{_describe_op(prim)} needs numbers, "
                                      f"got a {kind_of(v)}", span)

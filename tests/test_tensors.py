@@ -87,6 +87,8 @@ CASES = [
      "concat"),
     ("vstack", "vstack(A, B)", {"A": (2, 3), "B": (1, 3)}, lambda A, B: np.vstack([A, B]),
      "concat"),
+    ("linspace", "linspace(a, b, 5)", {"a": (), "b": ()}, lambda a, b: np.linspace(a, b, 5),
+     "linspace"),
     # products
     ("dot-vectors", "dot(a, b)", {"a": (4,), "b": (4,)}, lambda a, b: np.dot(a, b), "dot"),
     ("dot-matrix-vector", "dot(A, b)", {"A": S, "b": (4,)}, lambda A, b: np.dot(A, b), "dot"),

@@ -599,4 +599,6 @@ _PRINTERS = {
     table.VECTOR: lambda node, args: S.Vector(args),
     table.TUPLE: lambda node, args: S.TupleLit(args),
     table.INDEX: _index_syntax,
+    table.LINSPACE: lambda node, args: S.Call(S.Name("linspace"),
+                                              [*args, S.Num(float(node.params))]),
 }

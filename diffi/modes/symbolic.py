@@ -599,6 +599,7 @@ _PRINTERS = {
     table.VECTOR: lambda node, args: S.Vector(args),
     table.TUPLE: lambda node, args: S.TupleLit(args),
     table.INDEX: _index_syntax,
-    table.LINSPACE: lambda node, args: S.Call(S.Name("linspace"),
+    # (linspace's count is its params: printed, the call reads back the same)
+    table.LINSPACE: lambda node, args: S.Call(S.Name(node.op.name),
                                               [*args, S.Num(float(node.params))]),
 }

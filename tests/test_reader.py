@@ -274,7 +274,7 @@ def test_linspace_is_one_row_in_explain_and_backprop():
         "d/dx = 1.5"]
     [trace] = _shown("backprop sum(linspace(x, 2*x, 3)) at x = 0.7")
     assert trace.splitlines()[-4:] == [
-        f"  v{bar}2 = broadcast(v{bar}3)                    = [1, 1, 1]",
+        f"  v{bar}2 = v{bar}3·ones(3)                       = [1, 1, 1]",
         f"  v{bar}1 = sum(v{bar}2·linspace(0, 1, 3))        = 1.5",
         f"  x{bar}  = 2·v{bar}1 + sum(v{bar}2·linspace(1, 0, 3)) = 4.5",
         "gradient: [4.5]"]

@@ -39,9 +39,10 @@ class Rule:
     jvp: Callable | None = None        # jvp(ap, tangents, inputs, output, params)
     vjp: Callable | None = None        # vjp(ap, g, inputs, output, params, needs)
     taylor: Callable | None = None     # taylor(output, *series) -> the output's series
-    # How backprop's table writes each input's adjoint: {g} the output's adjoint, {y} the
-    # output, {a} and {b} the inputs, {k} the input's position, {p} the parameters.
-    adjoint_texts: tuple = ()
+    # How backprop's table writes each input's adjoint, or a function of the input values
+    # giving them (words that depend on ranks): {g} the output's adjoint, {y} the output,
+    # {a} and {b} the inputs, {k} the input's position, {p} the parameters.
+    adjoint_texts: tuple | Callable = ()
     # The same jvp and vjp specialised for numbers (NumPy without the `ap` layers), where
     # speed matters; tests/test_table.py holds them equal to the general ones.
     fast_jvp: Callable | None = None

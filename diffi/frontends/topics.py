@@ -3,7 +3,7 @@
 Built-in topics are derived from the built-ins' own signature and doc, so a new built-in
 gets help (and a tested example) without an edit here. Examples are diffi source or `:`
 command lines; commands.py runs them to show their real output, and
-tests/test_topics.py runs every one of them.
+tests/frontends/test_topics.py runs every one of them.
 """
 from __future__ import annotations
 

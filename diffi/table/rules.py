@@ -44,7 +44,7 @@ class Rule:
     # {a} and {b} the inputs, {k} the input's position, {p} the parameters.
     adjoint_texts: tuple | Callable = ()
     # The same jvp and vjp specialised for numbers (NumPy without the `ap` layers), where
-    # speed matters; tests/test_table.py holds them equal to the general ones.
+    # speed matters; tests/table/test_reader.py holds them equal to the general ones.
     fast_jvp: Callable | None = None
     fast_vjp: Callable | None = None
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import diffi
 from diffi.frontends.session import make_session
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def last(source: str):

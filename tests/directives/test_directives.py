@@ -24,7 +24,7 @@ from diffi import DiffiError, DiffiTypeError
 from diffi.directives.check import _largest_difference
 from diffi.errors import format_warning
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SIN7 = math.sin(7.0)
 
 

@@ -23,7 +23,7 @@ from diffi.language.vocabulary import (DIRECTIVES, MODES, NUMERIC_METHODS, OPTIM
                                        read_derivative)
 from diffi.modes import numeric
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CATEGORIES = {"directives": DIRECTIVES, "modes": MODES, "optimizers": OPTIMIZERS,
               "numeric methods": NUMERIC_METHODS}
 SPELLINGS = ["d/dx", "d2/dx2", "d^2/dx^2", "d²/dx²", "∂/∂x", "∂²/∂x∂y", "∂f/∂x", "d²f/dx²"]

@@ -25,7 +25,7 @@ from diffi.table import reader
 from diffi.table import series as T
 from diffi.table.reader import NUMBERS, Numbers
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RNG = np.random.default_rng(7)
 
 

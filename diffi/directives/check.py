@@ -19,6 +19,7 @@ from ..core.problem import build
 from ..core.values import (GAP, display_width, format_value, number_data, pad,
                            summary_indices)
 from ..errors import DiffiError, DiffiTypeError, LimitError
+from ..language.vocabulary import MODES
 from ..modes import numeric
 from ..table import reader
 from ..table.reader import NUMBERS
@@ -118,7 +119,7 @@ def _results(ctx, problem) -> tuple[dict, dict, list]:
     that made it unavailable; and numeric mode's estimates (one per variable), whose
     error estimates the cause may quote."""
     gradients, results, estimates = {}, {}, []
-    for mode in ("forward", "reverse", "numeric", "symbolic"):
+    for mode in MODES:
         try:
             if mode == "numeric":
                 estimates = [numeric_estimate(problem, v, 1, {"method": "richardson"},

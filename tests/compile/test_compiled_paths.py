@@ -279,7 +279,7 @@ def test_a_script_that_calls_no_function_twice_loads_no_compiler():
     from pathlib import Path
     code = ("import sys, diffi; it = diffi.Interpreter(); print(it.run(sys.argv[1])); "
             "print('diffi.compile.cache' in sys.modules)")
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     once = subprocess.run([sys.executable, "-c", code, "f(x) = x^2\ng(x) = f(x) + 1\ng(3)"],
                           cwd=root, capture_output=True, text=True, timeout=60)
     assert once.stdout.split("\n")[:2] == ["[10.0]", "False"]

@@ -628,7 +628,8 @@ class Evaluator:
             raise DiffiTypeError(f"bad index: {error}", span) from None
         except Exception:  # (an operation zeros cannot run: its shape stays unknown)
             return node
-        self.formula_shapes[node.id] = numpy.shape(value)
+        if not isinstance(value, tuple):  # (a tuple has no one shape)
+            self.formula_shapes[node.id] = numpy.shape(value)
         return node
 
     def shape_of(self, node: Node):

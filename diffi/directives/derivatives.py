@@ -439,7 +439,8 @@ def symbolic_gradient_function(problem: Problem) -> Formula:
     traced = problem.tape(every_input=True)
     inputs, xs, tape = traced.inputs, traced.xs, traced.tape
     b = symbolic.Builder(canonical=True)
-    rebuilt = symbolic.rebuild(tape, b, {n.id: n for n in inputs})
+    rebuilt = symbolic.rebuild(tape, b, {n.id: n for n in inputs},
+                               shapes=problem.ev.shape_of)
     seed = formula_seed(problem.ev, traced.output, problem.ast)
     adj = symbolic.reverse_derivatives(tape, rebuilt, b, seed=seed)
     parts = [adj.get(x.id, b.const(0.0)) for x in xs]

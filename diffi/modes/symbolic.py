@@ -119,7 +119,8 @@ class Builder:
                 value = node.op.compute([numpy.zeros(s) for s in shapes], node.params)
         except Exception:  # (shapes that do not fit: the evaluator has said so already)
             return
-        self.shapes[node.id] = numpy.shape(value)
+        if not isinstance(value, tuple):  # (a tuple has no one shape)
+            self.shapes[node.id] = numpy.shape(value)
 
     # The backend that the table's rules run with (diffi.table.rules) ---------------------
     def __call__(self, prim, *args, params=None) -> Node:
@@ -134,11 +135,7 @@ class Builder:
         value = self.value(x)
         if value is not None:
             return np().shape(value)
-        if not isinstance(x, Node):
-            return None
-        if x.op is table.CONST and not x.inputs:
-            return ()  # (a formula's variable is a number)
-        return self.shapes.get(x.id)
+        return self.shapes.get(x.id) if isinstance(x, Node) else None
 
     def shape(self, x) -> tuple:
         shape = self.known_shape(x)
@@ -400,6 +397,10 @@ def rebuild(tape: Tape, b: Builder, leaves: dict, keep_inactive: bool = False,
     out = dict(leaves)
     for node in tape.nodes:
         if node.id in out:
+            if shapes is not None and out[node.id].value is None:  # (a formula's variable)
+                shape = shapes(node)
+                if shape is not None:
+                    b.shapes.setdefault(out[node.id].id, shape)
             continue
         if node.id not in tape.active:
             keep = keep_inactive or node.value is None or not _numeric_value(node.value)

@@ -201,6 +201,57 @@ def test_generated_programs_agree_compiled_and_interpreted(body, point):
     assert compiled.warnings == reference.warnings
 
 
+@settings(max_examples=20, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=expressions(), other=expressions(), point=st.sampled_from(["0.3", "1.7", "-0.8"]))
+def test_generated_higher_orders_and_hessians_agree_compiled_and_interpreted(body, other,
+                                                                             point):
+    # each directive asked twice (its second run is the compiled one), then at another
+    # point (the same code, or a branch the guards refuse), over expressions that read the
+    # global a (their results are then part of the graph: d/da of them must agree too)
+    two = f"({body}) * ({other.replace('x', 'z')})"
+    lines = ["a = 0.7", "g(x) = x * a + sin(x)", f"f(x) = {body}",
+             f"q(x, z) = {two}"]
+    for at in (point, point, "1.1"):
+        lines += [f"d{n}/dx{n} {body} at x = {at}" for n in range(1, 6)]
+        lines += [f"d2/dx2 f(x) + a at x = {at}", f"v = d3/dx3 f(x)*a at x = {at}",
+                  "d/da v", f"d/dx {body} + a at x = {at}",
+                  f"w = d/dx f(x)^2 * a at x = {at}", "d/da w",
+                  f"hessian {two} at x = {at}, z = 0.4", f"hessian q at ({at}, 0.4)",
+                  f"h = hessian q(x, z) * a at x = {at}, z = 0.4", "d/da h",
+                  f"grad {two} + a at x = {at}, z = 0.4",
+                  f"jacobian [{two}, {body} * z, x] at x = {at}, z = 0.4",
+                  f"jacobian [{two}, x - z] wrt z at x = {at}, z = 0.4",
+                  f"check {body} wrt x at x = {at}", f"check q at ({at}, 0.4)"]
+    compiled, reference = Run(True), Run(False)
+    for line in lines:  # line by line: a failing one changes nothing
+        got, expected = compiled(line), reference(line)
+        assert _same(got, expected), (line, got, expected)
+    assert compiled.warnings == reference.warnings
+
+
+def test_higher_orders_and_hessians_asked_again_trace_nothing(monkeypatch):
+    run, reference = Run(True), Run(False)
+    program = ["y = 0.5", "c(x) = sin(x)*x + exp(x/3)", "f(a, b) = sin(a*b) + c(a)*y + b^2"]
+    asks = ["d3/dx3 c(x) at x = 0.5", "d5/dx5 c(x)*y at x = 0.5", "d2/dx2 c(x)^2 + y at x = 0.5",
+            "hessian f at (0.5, 2)", "hessian f(a, b) * y at a = 0.5, b = 2",
+            "jacobian [c(a)*b, a - b] at a = 0.5, b = 2", "check c(x) wrt x at x = 0.5",
+            "check f(a, b) * y at a = 0.5, b = 2"]
+    for source in program + asks + asks:
+        assert _same(run(source), reference(source)), source
+    traces = []
+    original = Problem.tape
+    monkeypatch.setattr(Problem, "tape", lambda self, *a, **k: traces.append(1)
+                        or original(self, *a, **k))
+    for source in asks:
+        got = run(source)
+        assert traces == [], source  # the compiled code served it: no trace
+        assert _same(got, reference(source)), source
+        assert traces, source  # (the reference traces)
+        traces[:] = []
+    assert run.printed == reference.printed  # (check's reports, word for word)
+
+
 def _same(got, expected) -> bool:
     """Equal, numbers within 1e-12 (forward and reverse mode sum in different orders),
     tensors element by element."""
@@ -269,8 +320,12 @@ def test_a_directive_over_an_expression_asked_again_runs_its_compiled_tape(monke
         assert _same(run(source), reference(source))
     assert len(traces) == 4  # the reference's four: the compiled tapes served all
     traces[:] = []
-    run(a_reads_a_variable)
-    assert len(traces) == 1  # a variable read: the directive's result depends on it
+    assert run(a_reads_a_variable) == reference(a_reads_a_variable)
+    assert len(traces) == 1  # the reference's: a variable read is served compiled too
+    for source in ("v = d/dt t^2*a at t = 0.5", "d/da v", "a = 3", "d/dt t^2*a at t = 0.5"):
+        assert _same(run(source), reference(source))
+    v = run.it.globals["v"].node
+    assert v.op is table.DERIVED and [n.value for n in v.inputs] == [2.0]  # over a
 
 
 def test_a_script_that_calls_no_function_twice_loads_no_compiler():

@@ -272,45 +272,74 @@ def compiled_gradient(ev, problem: Problem, mode: str = "reverse"):
 
 def compiled_expression(ev, problem: Problem, mode: str | None, order: int,
                         gradient: bool = False):
-    """d/dx (or with `gradient`, grad) of an expression at a point of numbers written at
-    top level (`d/dt t^2*sin(t) at t = 0.5`, asked again) by a compiled tape of the
-    expression, on the terms of compile.cache.Cache.expression; else None."""
-    if order != 1 or mode not in (None, "forward", "reverse") \
+    """d/dx, dn/dxn (or with `gradient`, grad) of an expression at a point of numbers
+    written at top level (`d/dt t^2*sin(t) at t = 0.5`, asked again) by a compiled tape of
+    the expression, on the terms of compile.cache.Cache.expression; else None. A tape
+    that reads a variable (`d/dx c(x)^2 + y at x = 0.5`) gives the directive's result as
+    part of the graph, as derived.settle makes it."""
+    if mode not in (None, "forward", "reverse") or (order > 1 and mode == "reverse") \
             or problem.function is not None or problem.scope is not ev.globals \
-            or not _literal_point(problem):
+            or not literal_point(problem):
         return None
     args = tuple(problem.values[n] for n in problem.names)
     if not all(type(a) is float for a in args):
         return None
     expr, names = problem.ast.expr, problem.names
-    key = (id(expr), tuple(names), tuple(problem.variables), gradient)
-    asked = _ASKED.setdefault(ev, {})
-    if asked.get(key) is not expr:  # the first time: no compiler yet (start-up stays lazy)
-        if len(asked) >= 256:
-            asked.clear()
-        asked[key] = expr
+    key = (id(expr), tuple(names), tuple(problem.variables), gradient, order)
+    if not asked_before(ev, key, expr):  # the first time: no compiler yet (lazy start-up)
         return None
     trace = lambda: problem.tape(every_input=True)
     parts = []
-    if mode == "reverse" or (gradient and mode is None):
-        result = ev.compiled.expression(ev, key, expr, args, True, trace)
+    if order > 1:
+        moving = tuple(n == problem.variables[0] for n in names)
+        ask = ev.compiled.Taylor(order, moving, ROUNDING_WARNING)
+        result = ev.compiled.expression(ev, key, expr, args, ask, trace, True)
+        if result is None:
+            return None
+        parts = [result[1]]
+    elif mode == "reverse" or (gradient and mode is None):
+        result = ev.compiled.expression(ev, key, expr, args, True, trace, True)
         if result is None:
             return None
         parts = [result[1][names.index(v)] for v in problem.variables]
     else:
         for var in problem.variables:
             seeds = tuple(1.0 if n == var else 0.0 for n in names)
-            result = ev.compiled.expression(ev, key, expr, args, seeds, trace)
+            result = ev.compiled.expression(ev, key, expr, args, seeds, trace, True)
             if result is None:
                 return None
             parts.append(result[1])
-    return pack(parts, problem) if gradient else parts[0]
+    value = pack(parts, problem) if gradient else parts[0]
+    return settled(ev, problem, value, gradient_graph if gradient else derivative_graph(order))
+
+
+def asked_before(ev, key: tuple, expr) -> bool:
+    """Whether the directive over expr has run before (keyed as `key`): the first time,
+    it is not compiled (a script that asks once loads no compiler)."""
+    asked = _ASKED.setdefault(ev, {})
+    if asked.get(key) is expr:
+        return True
+    if len(asked) >= 256:
+        asked.clear()
+    asked[key] = expr
+    return False
+
+
+def settled(ev, problem: Problem, value, make):
+    """A compiled directive's result: its value, or (when the tape just used reads a
+    variable) the DERIVED node that derived.settle makes of the code's tape."""
+    compiled = ev.compiled.used
+    if compiled.result is compiled.tape.outputs[0] and not compiled.outside \
+            and _reads_no_variable(ev):
+        return value
+    tape = compiled.tape_by([problem.names.index(v) for v in problem.variables])
+    return settle(ev, problem.ast, tape, problem.actual(tape.inputs), value, make)
 
 
 _ASKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # evaluator -> key -> expr
 
 
-def _literal_point(problem: Problem) -> bool:
+def literal_point(problem: Problem) -> bool:
     """Every input of the problem given by its point, as a literal number."""
     points = problem.points
     return problem.values is not None and all(n in points for n in problem.names) \
@@ -322,7 +351,7 @@ def _compiled_call(problem: Problem):
     the problem is a user function at a point whose values are literal numbers: `f` at
     a point, or an expression that is only a call of one on the problem's names, each
     variable among them (`d/dx f(x) at x = 0.5`); else None."""
-    if not _literal_point(problem):
+    if not literal_point(problem):
         return None
     fn = problem.function
     if fn is not None:

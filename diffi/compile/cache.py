@@ -128,7 +128,7 @@ class Cache:
         return None if result is None else self._served(ev, compiled, result)
 
     def expression(self, ev, key: tuple, expr, args: tuple, gradient, trace,
-                   reading: bool = False):
+                   reading: bool = False, free: tuple = ()):
         """A directive's value over an expression by compiled code: `trace()` gives the
         expression's Traced (every input, in args' order) when a tape is to be made (the
         caller asks from the second time the directive runs). None: the directive computes
@@ -137,15 +137,22 @@ class Cache:
         Served only while every global name the tape read is bound as it was; and, unless
         `reading` (the caller makes the result part of the graph from the code's tape),
         only when the tape reads no variable outside its inputs (its result then depends
-        on nothing else)."""
+        on nothing else). `free`: names the tapes take as arguments, whose bindings they
+        need not guard. A point where a tape traced there could not serve is not traced
+        again while the tapes hold."""
         entry = self.expressions.get(key)
         if entry is None or entry.expr is not expr:
             if len(self.expressions) >= 256:
                 self.expressions.clear()
             entry = self.expressions[key] = Expression(expr)
-        if entry.disabled:
-            return None
-        entry.variants = [c for c in entry.variants if c.valid(ev.globals.vars)]
+        if entry.disabled or ev.point is not None:
+            return None  # (an enclosing directive's point rebinds names: the tapes read them)
+        valid = [c for c in entry.variants if c.valid(ev.globals.vars)]
+        if len(valid) < len(entry.variants):
+            entry.variants, entry.refused = valid, set()
+        asked = (args, gradient if type(gradient) in (bool, tuple) else type(gradient))
+        if asked in entry.refused:
+            return None  # (a tape traced at this very point could not serve it)
         for compiled in entry.variants:
             result = _attempt(compiled, args, gradient)
             if result is not None:
@@ -158,17 +165,24 @@ class Cache:
         ev.compiled_calls = False  # (the calls it makes are inlined)
         ev.warn = lambda message, span: warned.append(message)
         ev.warned = False  # (a statement's first warning may have been given, or be muted)
+        start = Node(table.CONST, (), 0.0).id  # (nodes made by the trace come after it)
         try:
             traced = trace()
             tape = components_tape(traced) if isinstance(gradient, Jacobian) else traced.tape
+            if type(tape.outputs[0].value) is not float:
+                raise NotCompilable("the expression's value is not a number")
             compiled = Compiled(tape, ev.recording)
             compiled.result = traced.output  # (a jacobian's tape has its elements instead)
+            if all(step.id > start for step in tape.steps):
+                for name in free:  # (else a global's graph moves with an input: `y = x*2`
+                    compiled.reads.pop(name, None)  # then `d/dx x*y` guards x's binding)
         except (NotCompilable, RecursionError, DiffiError):
             entry.disabled = True
             return None
         finally:
             ev.recording, ev.warn, ev.warned, ev.compiled_calls = saved
         if warned:  # (the directive warns as it computes the value itself)
+            entry.refuse(asked)
             return None
         if not reading and (compiled.outside or not all(
                 b is None or isinstance(b.node.value, Function) for b in compiled.reads.values())):
@@ -176,7 +190,9 @@ class Cache:
             return None
         entry.variants.append(compiled)
         result = _attempt(compiled, args, gradient)
-        if result is not None:
+        if result is None:  # (not a branch: the tape was traced here; a kink, say)
+            entry.refuse(asked)
+        else:
             self.used = compiled
         return result
 
@@ -228,12 +244,20 @@ class Expression:
     """What the cache knows of one directive's expression: its tapes (one per pattern of
     `if` branches)."""
 
-    __slots__ = ("expr", "variants", "disabled")
+    __slots__ = ("expr", "variants", "disabled", "refused")
 
     def __init__(self, expr):
         self.expr = expr  # (held: the key is its id)
         self.variants: list[Compiled] = []
         self.disabled = False
+        # (point, what was asked) where a tape traced at that point could not serve: not
+        # traced again there while the tapes hold (a check at a kink, asked again)
+        self.refused: set = set()
+
+    def refuse(self, asked: tuple) -> None:
+        if len(self.refused) >= 64:
+            self.refused.clear()
+        self.refused.add(asked)
 
 
 def _unchanged(point, reads: dict) -> bool:

@@ -104,7 +104,7 @@ def taylor_derivative(compiled, args: tuple, ask: Taylor):
     answer."""
     order = ask.order
     tape = compiled.tape
-    steps = sum(1 for _ in _moving_steps(tape, ask.moving))
+    steps = compiled.moving_steps(ask.moving)
     if steps * (order + 1) ** 2 / calls.PYTHON_RATE > calls.current().left():
         return None  # (Taylor mode refuses it at once, and says so)
     value = compiled.value(*args)  # (its guards: every `if` takes the branch traced)
@@ -154,6 +154,11 @@ def taylor_lines(compiled, writer, moving: tuple, order: int) -> tuple[list, str
         series[node.id] = "s" + names[node.id][1:]
         lines.append(writer.assign(series[node.id], writer.ap(rule, *args)))
     return lines, series.get(tape.outputs[0].id)
+
+
+def moving_steps(tape: Tape, moving: tuple) -> int:
+    """How many steps move with the variable (what Taylor mode's sweep computes)."""
+    return sum(1 for _ in _moving_steps(tape, moving))
 
 
 def _moving_steps(tape: Tape, moving: tuple, series: dict | None = None):

@@ -61,8 +61,9 @@ class Compiled:
         self._params = [self._names[n.id] for n in tape.inputs]
         self._seeds = [f"d{name[1:]}" for name in self._params]
         self.result = None  # the expression's own result node, when not the tape's output
-        self._taylors: dict = {}
-        self._by: dict = {}
+        self._taylors: dict = {}  # (moving, order) -> Taylor sweep (None: not compilable)
+        self._moving: dict = {}   # moving -> how many steps move
+        self._by: dict = {}       # variables' positions -> the tape from them
         self._gradient_tangents = self._tangents = self._gtape = None
         self._gradient_values = self._term_scale = None
         _check(tape)  # now, so that NotCompilable shows up before any code is written
@@ -128,17 +129,26 @@ class Compiled:
         """The code's name of each active node's value, by node id."""
         return self._names
 
-    def tape_by(self, positions: list) -> Tape:
+    def tape_by(self, positions: list) -> tuple[Tape, list]:
         """The tape from the inputs at `positions` only (a directive's variables: the
-        others are then read from outside it, as its own trace would make them)."""
+        others are then read from outside it, as its own trace would make them), and the
+        variables outside it that its steps read (core.tape.outside)."""
         key = tuple(positions)
-        tape = self._by.get(key)
-        if tape is None:
+        found = self._by.get(key)
+        if found is None:
             if len(self._by) >= 8:
                 self._by.clear()
-            tape = self._by[key] = Tape([self.result or self._tape.outputs[0]],
-                                        [self._tape.inputs[k] for k in positions])
-        return tape
+            tape = Tape([self.result or self._tape.outputs[0]],
+                        [self._tape.inputs[k] for k in positions])
+            found = self._by[key] = (tape, outside(tape))
+        return found
+
+    def moving_steps(self, moving: tuple) -> int:
+        """How many steps move with the inputs `moving` marks (Taylor mode's cost)."""
+        count = self._moving.get(moving)
+        if count is None:
+            count = self._moving[moving] = orders.moving_steps(self._tape, moving)
+        return count
 
     def taylor_code(self, moving: tuple, order: int):
         """The compiled Taylor sweep along the inputs `moving` marks (orders.py)."""

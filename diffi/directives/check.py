@@ -23,7 +23,7 @@ from ..modes import numeric
 from ..table import reader
 from ..table.reader import NUMBERS
 from .context import Context, Report, _require_scalar, numeric_estimate, pack
-from .derivatives import asked_before, gradient, literal_point
+from .derivatives import asked_before, compilable_point, free, gradient
 from .tables import kinks
 
 TOLERANCE = 1e-6
@@ -90,7 +90,7 @@ def compiled_check(ev, problem):
     mode as always (it evaluates compiled calls) — (gradients, results, estimates,
     floors) when the modes agree and no operation is at a kink; else None, and check
     traces (a disagreement's likely cause reads the trace)."""
-    if problem.scope is not ev.globals or not literal_point(problem) \
+    if problem.scope is not ev.globals or not compilable_point(problem) \
             or list(problem.names) != list(problem.variables):
         return None
     args = tuple(problem.values[n] for n in problem.names)
@@ -101,7 +101,8 @@ def compiled_check(ev, problem):
     if not asked_before(ev, key, expr):
         return None
     result = ev.compiled.expression(ev, key, expr, args, ev.compiled.Check(),
-                                    lambda: problem.tape(every_input=True), True)
+                                    lambda: problem.tape(every_input=True), True,
+                                    free(problem))
     if result is None:
         return None
     forward_parts, reverse_parts, symbolic_parts, terms = result[1]

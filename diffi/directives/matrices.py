@@ -14,7 +14,7 @@ from ..modes import forward, numeric, reverse, symbolic
 from .context import (NUMERIC_MAX_ELEMENTS, Context, _numeric_output, _require_scalar,
                       check_numeric_size, formula_function, mode_of, numeric_along,
                       numeric_estimate, unit_seeds)
-from .derivatives import asked_before, jacobian_node, literal_point, settled
+from .derivatives import asked_before, compilable_point, free, jacobian_node, settled
 from .derived import formula, over, settle
 
 
@@ -45,7 +45,7 @@ def compiled_hessian(ev, problem):
     """The hessian at a point of literal numbers by compiled code, asked again (its
     expression's tape compiled, then one compiled tangent sweep of the gradient's code per
     variable: compile/orders.py), when every input is a variable; else None."""
-    if problem.scope is not ev.globals or not literal_point(problem) \
+    if problem.scope is not ev.globals or not compilable_point(problem) \
             or list(problem.names) != list(problem.variables):
         return None
     args = tuple(problem.values[n] for n in problem.names)
@@ -56,7 +56,8 @@ def compiled_hessian(ev, problem):
     if not asked_before(ev, key, expr):
         return None
     trace = lambda: problem.tape(every_input=True)
-    result = ev.compiled.expression(ev, key, expr, args, ev.compiled.Hessian(), trace, True)
+    result = ev.compiled.expression(ev, key, expr, args, ev.compiled.Hessian(), trace, True,
+                                    free(problem))
     return None if result is None else settled(ev, problem, result[1], hessian_graph)
 
 
@@ -161,7 +162,7 @@ def compiled_jacobian(ev, problem):
     """The jacobian of a vector of numbers at a point of literal numbers by compiled code,
     asked again: one compiled tangent sweep of every element per variable; else None."""
     if problem.scope is not ev.globals or problem.function is not None \
-            or not literal_point(problem):
+            or not compilable_point(problem):
         return None
     args = tuple(problem.values[n] for n in problem.names)
     if not all(type(a) is float for a in args):
@@ -172,7 +173,8 @@ def compiled_jacobian(ev, problem):
         return None
     ask = ev.compiled.Jacobian(tuple(names.index(v) for v in problem.variables))
     result = ev.compiled.expression(ev, key, expr, args, ask,
-                                    lambda: problem.tape(every_input=True), True)
+                                    lambda: problem.tape(every_input=True), True,
+                                    free(problem))
     return None if result is None else settled(ev, problem, result[1], jacobian_graph)
 
 

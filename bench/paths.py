@@ -41,10 +41,12 @@ from gradient import source as sum_source  # noqa: E402
 
 TARGET = 1.5
 # The issue sets no figure for these rows: bounds that a return to tracing breaks (on a
-# 2-core machine, traced: d3/dx3 about 2,800 evaluations, check about 3,800 gradients,
-# hessian 34 and 14 gradients per variable at n = 10 and 100). At n = 10 the statement's
-# own cost (parsing, its thread) weighs against ten small gradients.
-DIRECTIVE_TARGETS = {"d3/dx3": 1000.0, "check": 100.0, "hessian n=10": 10.0, "hessian": 3.0,
+# quiet 2-core machine, traced: d3/dx3 about 580 evaluations, check about 1,000
+# gradients, the two d/dx about 150 and 190, hessian 25 and 15 gradients per variable
+# at n = 10 and 100; compiled: 210, 20, 3, 3, 2.6 and 0.7). At n = 10 the statement's own
+# cost (parsing, its thread) weighs against ten small gradients. A loaded machine
+# stretches the ratios of the long rows (d3/dx3 up to 900): run it alone.
+DIRECTIVE_TARGETS = {"d3/dx3": 400.0, "check": 100.0, "hessian n=10": 10.0, "hessian": 3.0,
                      "reads": 5.0, "global": 5.0}
 
 

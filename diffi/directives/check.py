@@ -24,7 +24,7 @@ from ..modes import numeric
 from ..table import reader
 from ..table.reader import NUMBERS
 from .context import Context, Report, _require_scalar, numeric_estimate, pack
-from .derivatives import asked_before, compilable_point, free, gradient
+from .derivatives import compiled_request, gradient, run_compiled
 from .tables import kinks
 
 TOLERANCE = 1e-6
@@ -91,19 +91,10 @@ def compiled_check(ev, problem):
     mode as always (it evaluates compiled calls) — (gradients, results, estimates,
     floors) when the modes agree and no operation is at a kink; else None, and check
     traces (a disagreement's likely cause reads the trace)."""
-    if problem.scope is not ev.globals or not compilable_point(problem) \
-            or list(problem.names) != list(problem.variables):
+    request = compiled_request(ev, problem, "check", every_input_a_variable=True)
+    if request is None:
         return None
-    args = tuple(problem.values[n] for n in problem.names)
-    if not all(type(a) is float for a in args):
-        return None
-    expr = problem.function if problem.function is not None else problem.ast.expr
-    key = ("check", id(expr), tuple(problem.names))
-    if not asked_before(ev, key, expr):
-        return None
-    result = ev.compiled.expression(ev, key, expr, args, ev.compiled.Check(),
-                                    lambda: problem.tape(every_input=True), True,
-                                    free(problem))
+    result = run_compiled(ev, problem, request, ev.compiled.Check())
     if result is None:
         return None
     forward_parts, reverse_parts, symbolic_parts, terms = result[1]

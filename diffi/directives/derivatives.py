@@ -280,41 +280,61 @@ def compiled_expression(ev, problem: Problem, mode: str | None, order: int,
     compile.cache.Cache.expression; else None. A tape that reads a variable (`d/dx
     c(x)^2 + y at x = 0.5`) gives the directive's result as part of the graph, as
     derived.settle makes it."""
-    if mode not in (None, "forward", "reverse") or (order > 1 and mode == "reverse") \
-            or problem.function is not None or problem.scope is not ev.globals \
-            or not compilable_point(problem):
+    if mode not in (None, "forward", "reverse") or (order > 1 and mode == "reverse"):
         return None
-    args = tuple(problem.values[n] for n in problem.names)
-    if not all(type(a) is float for a in args):
+    request = compiled_request(ev, problem, ("d", gradient, order), expression_only=True)
+    if request is None:
         return None
-    expr, names = problem.ast.expr, problem.names
-    key = (id(expr), tuple(names), tuple(problem.variables), gradient, order)
-    if not asked_before(ev, key, expr):  # the first time: no compiler yet (lazy start-up)
-        return None
-    trace = lambda: problem.tape(every_input=True)
+    names = problem.names
     parts = []
     if order > 1:
         moving = tuple(n == problem.variables[0] for n in names)
-        ask = ev.compiled.Taylor(order, moving, ROUNDING_WARNING)
-        result = ev.compiled.expression(ev, key, expr, args, ask, trace, True, free(problem))
+        result = run_compiled(ev, problem, request,
+                              ev.compiled.Taylor(order, moving, ROUNDING_WARNING))
         if result is None:
             return None
         parts = [result[1]]
     elif mode == "reverse" or (gradient and mode is None):
-        result = ev.compiled.expression(ev, key, expr, args, True, trace, True, free(problem))
+        result = run_compiled(ev, problem, request, True)
         if result is None:
             return None
         parts = [result[1][names.index(v)] for v in problem.variables]
     else:
         for var in problem.variables:
             seeds = tuple(1.0 if n == var else 0.0 for n in names)
-            result = ev.compiled.expression(ev, key, expr, args, seeds, trace, True,
-                                            free(problem))
+            result = run_compiled(ev, problem, request, seeds)
             if result is None:
                 return None
             parts.append(result[1])
     value = pack(parts, problem) if gradient else parts[0]
     return settled(ev, problem, value, gradient_graph if gradient else derivative_graph(order))
+
+
+def compiled_request(ev, problem: Problem, kind, every_input_a_variable: bool = False,
+                     expression_only: bool = False):
+    """(expr, args, key) when a directive of this kind over the problem may run compiled
+    code: written at top level, at a point compiled code can take (compilable_point) of
+    numbers, asked before (the first time loads no compiler: lazy start-up), and, as
+    asked, with every input a variable or on an expression rather than a function;
+    else None."""
+    if problem.scope is not ev.globals or not compilable_point(problem) \
+            or expression_only and problem.function is not None \
+            or every_input_a_variable and list(problem.names) != list(problem.variables):
+        return None
+    args = tuple(problem.values[n] for n in problem.names)
+    if not all(type(a) is float for a in args):
+        return None
+    expr = problem.function if problem.function is not None else problem.ast.expr
+    key = (kind, id(expr), tuple(problem.names), tuple(problem.variables))
+    return (expr, args, key) if asked_before(ev, key, expr) else None
+
+
+def run_compiled(ev, problem: Problem, request, ask):
+    """The compiled answer to `ask` at the request's point (compile.cache's
+    Cache.expression), or None where the code cannot serve."""
+    expr, args, key = request
+    return ev.compiled.expression(ev, key, expr, args, ask,
+                                  lambda: problem.tape(every_input=True), True, free(problem))
 
 
 def asked_before(ev, key: tuple, expr) -> bool:

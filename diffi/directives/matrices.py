@@ -14,7 +14,7 @@ from ..modes import forward, numeric, reverse, symbolic
 from .context import (NUMERIC_MAX_ELEMENTS, Context, _numeric_output, _require_scalar,
                       check_numeric_size, formula_function, mode_of, numeric_along,
                       numeric_estimate, unit_seeds)
-from .derivatives import asked_before, compilable_point, free, jacobian_node, settled
+from .derivatives import compiled_request, jacobian_node, run_compiled, settled
 from .derived import formula, over, settle
 
 
@@ -45,19 +45,10 @@ def compiled_hessian(ev, problem):
     """The hessian at a point of literal numbers by compiled code, asked again (its
     expression's tape compiled, then one compiled tangent sweep of the gradient's code per
     variable: compile/orders.py), when every input is a variable; else None."""
-    if problem.scope is not ev.globals or not compilable_point(problem) \
-            or list(problem.names) != list(problem.variables):
+    request = compiled_request(ev, problem, "hessian", every_input_a_variable=True)
+    if request is None:
         return None
-    args = tuple(problem.values[n] for n in problem.names)
-    if not all(type(a) is float for a in args):
-        return None
-    expr = problem.function if problem.function is not None else problem.ast.expr
-    key = ("hessian", id(expr), tuple(problem.names))
-    if not asked_before(ev, key, expr):
-        return None
-    trace = lambda: problem.tape(every_input=True)
-    result = ev.compiled.expression(ev, key, expr, args, ev.compiled.Hessian(), trace, True,
-                                    free(problem))
+    result = run_compiled(ev, problem, request, ev.compiled.Hessian())
     return None if result is None else settled(ev, problem, result[1], hessian_graph)
 
 
@@ -161,20 +152,11 @@ def jacobian(ev, ast, scope):
 def compiled_jacobian(ev, problem):
     """The jacobian of a vector of numbers at a point of literal numbers by compiled code,
     asked again: one compiled tangent sweep of every element per variable; else None."""
-    if problem.scope is not ev.globals or problem.function is not None \
-            or not compilable_point(problem):
+    request = compiled_request(ev, problem, "jacobian", expression_only=True)
+    if request is None:
         return None
-    args = tuple(problem.values[n] for n in problem.names)
-    if not all(type(a) is float for a in args):
-        return None
-    expr, names = problem.ast.expr, problem.names
-    key = ("jacobian", id(expr), tuple(names), tuple(problem.variables))
-    if not asked_before(ev, key, expr):
-        return None
-    ask = ev.compiled.Jacobian(tuple(names.index(v) for v in problem.variables))
-    result = ev.compiled.expression(ev, key, expr, args, ask,
-                                    lambda: problem.tape(every_input=True), True,
-                                    free(problem))
+    ask = ev.compiled.Jacobian(tuple(problem.names.index(v) for v in problem.variables))
+    result = run_compiled(ev, problem, request, ask)
     return None if result is None else settled(ev, problem, result[1], jacobian_graph)
 
 

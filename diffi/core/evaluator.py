@@ -540,7 +540,7 @@ class Evaluator:
         cost = self.before_operation(prim, values, span) if tensors else None
         try:
             value = prim.evaluate(*values) if cost is None else self.timed(cost, prim, values)
-        except ValueError as error:
+        except ValueError:
             raise ShapeError(shape_message(prim, values), span) from None
         except TypeError as error:
             raise DiffiTypeError(f"{_describe_op(prim)}: {error}", span) from None
@@ -556,7 +556,7 @@ class Evaluator:
         numpy = arrays.np()
         try:
             size = operation_size(prim, [numpy.shape(v) for v in values], params)
-        except ValueError as error:
+        except ValueError:
             raise ShapeError(shape_message(prim, values), span) from None
         if size is None:
             return None

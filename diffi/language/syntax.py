@@ -6,12 +6,11 @@ Binary and unary operators keep the span of their operator token.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field, fields
 
 from .. import calls
 from ..errors import Span
-from .vocabulary import COMBINING, RESERVED  # noqa: F401 (RESERVED: read here by many)
+from .vocabulary import RESERVED  # noqa: F401 (RESERVED: read here by many)
 
 # Precedence tiers (docs/language.md, low → high); a directive sits below them all.
 DIRECTIVE, IF, OR, AND, NOT, COMPARE, ADD, MUL, UNARY, POW, POSTFIX, ATOM = range(12)

@@ -25,7 +25,10 @@ def _axis(args, keywords, span):
     if node is None:
         return None
     axis = _whole(node, span, negative=True)
-    ndim = np().ndim(args[0].value)
+    value = args[0].value
+    if type(value) not in (float, bool) and not is_array(value):
+        return axis  # (not a tensor: the operation refuses it, saying what it is)
+    ndim = np().ndim(value)
     if not -ndim <= axis < max(ndim, 1):
         raise ShapeError(f"axis {axis} is out of range for a tensor of shape "
                          f"{np().shape(args[0].value)}", span)
@@ -35,12 +38,12 @@ def _axis(args, keywords, span):
 def record(evaluator, prim, inputs, params, span):
     """Compute a tensor operation and record its node (shape errors point at the call)."""
     values = [n.value for n in inputs]
-    if any(v is None for v in values):
-        return evaluator.record(prim, tuple(inputs), None, span, params=params)
-    for v in values:
-        if type(v) not in (float, bool) and not is_array(v):
+    for v in values:  # (None: a symbolic input, whose value is not known)
+        if v is not None and type(v) not in (float, bool) and not is_array(v):
             raise DiffiTypeError(f"{prim.label} needs numbers or tensors, not "
                                  f"{describe(v)}", span)
+    if any(v is None for v in values):
+        return evaluator.record(prim, tuple(inputs), None, span, params=params)
     cost = evaluator.before_operation(prim, values, span, params)
     try:
         with np().errstate(all="ignore"):
@@ -83,6 +86,17 @@ def simple_call(prim):
 def _no_keywords(keywords, name, span):
     if keywords:
         raise DiffiTypeError(f"{name} takes no keyword argument '{next(iter(keywords))}'", span)
+
+
+def dot_call(evaluator, args, keywords, span):
+    """dot(a, b); with a scalar operand it is the product a * b (as NumPy's dot), recorded
+    as one, so every mode's rule for it applies (the matrix product's rules need axes)."""
+    _no_keywords(keywords, "dot", span)
+    values = [a.value for a in args]
+    if all(type(v) in (float, bool) or is_array(v) for v in values) \
+            and any(np().ndim(v) == 0 for v in values):
+        return evaluator.apply(table.MUL, args, span)
+    return record(evaluator, table.DOT, args, None, span)
 
 
 def reshape_call(evaluator, args, keywords, span):
@@ -231,12 +245,18 @@ def _argmax(evaluator, args, keywords, span):
                             span)
 
 
+def _measured(node, span, name: str):
+    """The value shape or size measures: a number or a tensor (not a tuple, string or
+    function, which have no shape), or None in a formula."""
+    return None if node.value is None else _numbers(node, span, name)
+
+
 def _shape(evaluator, args, span):
-    return tuple(float(d) for d in np().shape(args[0].value))
+    return tuple(float(d) for d in np().shape(_measured(args[0], span, "shape")))
 
 
 def _size(evaluator, args, span):
-    return float(np().size(args[0].value))
+    return float(np().size(_measured(args[0], span, "size")))
 
 
 def builtin_functions():
@@ -257,7 +277,7 @@ def builtin_functions():
         ("reshape", "reshape(A, m, n)", "the same elements in a new shape (-1: inferred)",
          reshape_call, 2, -1),
         ("dot", "dot(a, b)", "dot product (matrix product for matrices)",
-         simple_call(table.DOT), 2, 2),
+         dot_call, 2, 2),
         ("softmax", "softmax(U)", "softmax along the last axis, stable",
          simple_call(table.SOFTMAX), 1, 1),
         ("logsumexp", "logsumexp(U)", "log(sum(exp(U))) along the last axis, stable",

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 
 import diffi
@@ -346,3 +347,27 @@ def test_the_limit_error_comes_soon_after_the_timeout(source):
     message, seconds = done.stdout.strip().rsplit("\n", 1)
     assert message == "the statement ran longer than 1 s (timeout)"
     assert float(seconds) < 3.0
+
+
+@pytest.mark.parametrize("source", ["ones(10, 10)", "randn(10, 10)", "eye(10)"])
+def test_a_large_constructor_fills_its_tensor_in_chunks_checking_the_time(source, monkeypatch):
+    """Writing 800 MB of ones can take seconds when the system hands out pages slowly,
+    and no check reaches inside one NumPy call: the budget is checked between chunks."""
+    from diffi.core import tensor_calls
+    monkeypatch.setattr(tensor_calls, "FILL_CHUNK", 7)
+    it = quiet()
+    checks = []
+    check = it.evaluator.check_deadline
+    monkeypatch.setattr(it.evaluator, "check_deadline",
+                        lambda span: (checks.append(span), check(span)))
+    value = it.eval(source)
+    assert value.shape == (10, 10) and len(checks) >= 15  # (100 elements, 7 at a time)
+    if source.startswith("eye"):
+        assert (value == np.eye(10)).all()
+
+
+def test_randn_in_chunks_gives_the_numbers_of_one_draw(monkeypatch):
+    from diffi.core import tensor_calls
+    whole = quiet().eval("seed(5); randn(50, 3)")
+    monkeypatch.setattr(tensor_calls, "FILL_CHUNK", 4)
+    assert (quiet().eval("seed(5); randn(50, 3)") == whole).all()

@@ -165,6 +165,26 @@ def _dims(evaluator, args, span) -> tuple:
     return dims
 
 
+FILL_CHUNK = 1 << 22  # elements filled between two looks at the clock (32 MB)
+
+
+def _filled(evaluator, args, span, fill):
+    """A new tensor of the sides args give, its elements written by fill(part) a chunk at
+    a time, with the statement's budget checked between chunks: writing 800 MB may
+    take seconds (the pages come from the system as they are first touched), and no
+    check reaches inside one NumPy call."""
+    out = np().empty(_dims(evaluator, args, span))
+    flat = out.reshape(-1)
+    for start in range(0, flat.size, FILL_CHUNK):
+        fill(flat[start:start + FILL_CHUNK])
+        evaluator.check_deadline(span)
+    return out
+
+
+def _ones(evaluator, args, span):
+    return _filled(evaluator, args, span, lambda part: part.fill(1.0))
+
+
 def constant_call(make, name):
     def call(evaluator, args, keywords, span):
         _no_keywords(keywords, name, span)
@@ -186,15 +206,20 @@ def _seed(evaluator, args, span):
 
 
 def _randn(evaluator, args, span):
-    dims = _dims(evaluator, args, span)
-    value = _generator(evaluator).standard_normal(dims)
-    return as_value(value) if dims else float(value)
+    generator = _generator(evaluator)
+    if not args:
+        _dims(evaluator, args, span)
+        return float(generator.standard_normal())
+    # (in chunks, the same numbers as one call: the generator's stream runs on)
+    return _filled(evaluator, args, span, lambda part: generator.standard_normal(out=part))
 
 
 def _eye(evaluator, args, span):
     n = _whole(args[0], span)
     evaluator.reserve(n * n, span)
-    return np().eye(n)
+    out = _filled(evaluator, (args[0], args[0]), span, lambda part: part.fill(0.0))
+    np().fill_diagonal(out, 1.0)
+    return out
 
 
 def _linspace(evaluator, args, span):
@@ -289,7 +314,7 @@ def builtin_functions():
         ("zeros", "zeros(m, n)", "a tensor of zeros",
          constant_call(lambda ev, a, s: np().zeros(_dims(ev, a, s)), "zeros"), 1, -1),
         ("ones", "ones(m, n)", "a tensor of ones",
-         constant_call(lambda ev, a, s: np().ones(_dims(ev, a, s)), "ones"), 1, -1),
+         constant_call(_ones, "ones"), 1, -1),
         ("eye", "eye(n)", "the n × n identity matrix",
          constant_call(_eye, "eye"), 1, 1),
         ("linspace", "linspace(a, b, n)", "n evenly spaced numbers from a to b",

@@ -48,9 +48,25 @@ def error_of(source: str, it: diffi.Interpreter | None = None) -> DiffiError:
      1, 20),
     ('d/dx [x, "a"]', DiffiTypeError, "a string cannot be an element of a vector", 1, 10),
     ("d/dx sin(x) + sin", DiffiTypeError, "'+' needs numbers, got a function", 1, 13),
+    # found by the hour-long run: a hessian's mixed steps underflowing near a subnormal
+    # point, and a step-size sweep of a string
+    ('hessian x*y at y = 0.25, x = 1e-320 using numeric(step = 1e-6, method = "forward")',
+     DiffiTypeError, "numeric differences cannot mix y and x here: their steps underflow; "
+     "use forward or reverse mode", 1, 1),
+    ('plot explain d/dx ("/dev/null") at x = 1 using numeric', DiffiTypeError,
+     "numeric mode differences numbers or tensors, not a string", 1, 14),
     # an unknown name inside a directive
     ("d/dx foo(x)", DiffiNameError, "name 'foo' is not defined", 1, 6),
     ("w = [1, 2]\ngrad q(w) wrt w", DiffiNameError, "name 'q' is not defined", 2, 6),
+    # (jacobian, check and backprop took it for an input without a value: "needs a point")
+    ("jacobian foo(x) at x = 1", DiffiNameError, "name 'foo' is not defined", 1, 10),
+    ("jacobian [x, foo(x)] at 1", DiffiNameError, "name 'foo' is not defined", 1, 14),
+    ("check foo(x) at x = 1", DiffiNameError, "name 'foo' is not defined", 1, 7),
+    ("backprop foo(x) at x = 1", DiffiNameError, "name 'foo' is not defined", 1, 10),
+    # a Taylor polynomial or tangent of an expression reading a name with no value
+    ("taylor(xxxx) at x = 0 order 4", DiffiNameError, "name 'xxxx' is not defined", 1, 8),
+    ("taylor sin(x) + y at x = 0 order 4", DiffiNameError, "name 'y' is not defined", 1, 17),
+    ("tangent y at x = 0", DiffiNameError, "name 'y' is not defined", 1, 9),
 ])
 def test_found_by_fuzzing_each_is_a_diffi_error_at_its_culprit(source, kind, message, line,
                                                                column):
@@ -78,6 +94,17 @@ def test_found_by_fuzzing_each_is_a_diffi_error_at_its_culprit(source, kind, mes
 ])
 def test_found_by_fuzzing_each_has_a_value(source, expected):
     np.testing.assert_allclose(quiet().eval(source), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("source, formula", [
+    ("d/dx x ^ inf", "inf*x^inf"), ("d/dx x ^ nan", "nan*x^nan"),
+    ("d/dx x ^ 1e308", "1e+308*x^1e+308")])
+def test_a_formula_with_a_huge_or_not_finite_power_is_a_formula(source, formula):
+    assert str(quiet().eval(source)) == formula
+
+
+def test_a_function_a_block_defines_is_not_an_undefined_name():
+    assert quiet().eval("jacobian { g(t) = t^2; [g(x)] } at x = 3").tolist() == [[6.0]]
 
 
 def test_jacobian_of_dot_with_inf_is_inf():

@@ -13,9 +13,10 @@ import math
 from .. import calls, table
 from ..arrays import as_value, is_array, np, zero_like
 from ..core.evaluator import shape_message
+from ..core.library import BUILTINS
 from ..core.graph import Node, ancestors
 from ..core.tape import Tape
-from ..errors import DiffiTypeError, ShapeError
+from ..errors import DiffiTypeError, ShapeError, needs_point
 from ..language import syntax as S
 from ..table import reader
 from . import canonical
@@ -27,9 +28,11 @@ class Builder:
     With canonical=True (formulas a user reads), sums and products are also put in
     one normal form (diffi.modes.canonical), so commuted spellings become one node."""
 
-    def __init__(self, canonical: bool = False):
+    def __init__(self, canonical: bool = False, fold_calls: bool = True):
         self.memo: dict = {}
         self.canonical = canonical
+        # (a table a student reads keeps log(2) as log(2): only arithmetic is folded)
+        self.fold_calls = fold_calls
         self.sums: dict = {}      # node id -> its sum's normal form (canonical.py)
         self.products: dict = {}  # node id -> its product's normal form
         self.ranks: dict = {}  # node id -> its rank in a printed product (_rank)
@@ -55,7 +58,8 @@ class Builder:
         if not self.made & 255:  # (formulas can grow fast: the timeout holds here too)
             calls.check()
         inputs = tuple(self.node(a) for a in args)
-        folds = inputs and prim is not table.DERIVED and all(is_constant(i) for i in inputs)
+        folds = inputs and prim is not table.DERIVED and all(is_constant(i) for i in inputs) \
+            and (self.fold_calls or prim.symbol is not None)
         if self.canonical and prim in canonical.CANONICAL and not folds:
             node = canonical.build(self, prim, inputs)
             if node is not None:
@@ -88,8 +92,7 @@ class Builder:
     def shape(self, x) -> tuple:
         value = self.value(x)
         if value is None:
-            raise DiffiTypeError("a derivative through tensor operations needs values: "
-                                 "give a point with at")
+            raise needs_point("tensor operations")
         return np().shape(value)
 
     def zeros(self, x) -> Node:
@@ -337,7 +340,10 @@ def rebuild(tape: Tape, b: Builder, leaves: dict, keep_inactive: bool = False) -
             keep = keep_inactive or node.value is None or not _numeric_value(node.value)
             out[node.id] = node if keep else b.const(node.value)
             continue
-        out[node.id] = b.ap(node.op, *[out[i.id] for i in node.inputs], params=node.params)
+        made = out[node.id] = b.ap(node.op, *[out[i.id] for i in node.inputs],
+                                   params=node.params)
+        if made.span is None and made.inputs and made.op is node.op:
+            made.span = node.span  # (an error found later in the formula points here)
     return out
 
 
@@ -399,11 +405,14 @@ def reverse_derivatives(tape: Tape, rebuilt: dict, b: Builder, seed=None) -> dic
 # Printing formulas -----------------------------------------------------------------
 
 def to_syntax(outputs: list[Node], names: dict[int, str], taken: set[str] = frozenset(),
-              share: bool = True):
+              share: bool = True, source: bool = False):
     """Syntax for formula nodes: (intermediate assignments, one expression per output).
 
     `names` gives the names of variables (by node id). A non-trivial node used more
     than once becomes a named intermediate (t1, t2, …), so shared parts print once.
+    With source=True the syntax must read back as the same formula (a formula the user
+    gets as a function): an operation the language cannot write (where a max took its
+    value, a broadcast to a shape known only from values) asks for a point instead.
     """
     order = ancestors(*outputs)
     uses = _uses(order, outputs)
@@ -417,6 +426,8 @@ def to_syntax(outputs: list[Node], names: dict[int, str], taken: set[str] = froz
         if node.id in names:
             syntax[node.id] = S.Name(names[node.id])
             continue
+        if source and not _writable(node):
+            raise needs_point(_op_name(node.op))
         expr = _node_syntax(node, syntax, spines)
         if share and uses.get(node.id, 0) > 1 and _worth_naming(node):
             name = f"{prefix}{len(assignments) + 1}"
@@ -525,6 +536,9 @@ def _node_syntax(node: Node, syntax: dict, spines: Spines | None = None) -> S.Sy
     printer = _PRINTERS.get(op)
     if printer is not None:
         return printer(node, args)
+    if node.params is not None and op in _PARAMETERS:
+        name, arguments, keywords = _PARAMETERS[op](node.params)
+        return S.Call(S.Name(name), args + arguments, keywords)
     if op is table.NEG and isinstance(args[0], S.Binary) and args[0].op in ("*", "/"):
         # -(a*b) prints as -a*b, which reads back as (-a)*b: the same value
         product = args[0]
@@ -588,6 +602,39 @@ def _index_syntax(node, args):
         else:
             items.append(S.Num(float(p)))
     return S.Index(args[0], items)
+
+
+def _axis_keyword(name):
+    def written(axis):
+        return name, [], [S.Keyword("axis", S.Num(float(axis)))]
+    return written
+
+
+# Operations whose parameters are arguments in the source: sum(A, axis = 1),
+# reshape(A, 2, 3), concat(a, b, axis = 1).
+_PARAMETERS = {
+    table.SUM: _axis_keyword("sum"),
+    table.MEAN: _axis_keyword("mean"),
+    table.MAXIMUM: _axis_keyword("max"),
+    table.MINIMUM: _axis_keyword("min"),
+    table.CONCAT: _axis_keyword("concat"),
+    table.RESHAPE: lambda shape: ("reshape", [S.Num(float(d)) for d in shape], []),
+}
+
+
+def _writable(node: Node) -> bool:
+    """Whether the printed syntax of node reads back as the same operation."""
+    op = node.op
+    if op is table.CONST or op in _PRINTERS or op.symbol is not None:
+        return True
+    if node.params is not None and op not in _PARAMETERS:
+        return False
+    return (op.display or op.name) in BUILTINS
+
+
+def _op_name(op) -> str:
+    return {"weights": "max or min", "expand": "a reduction", "sum_to": "broadcasting",
+            "broadcast": "broadcasting"}.get(op.name, op.display or op.name)
 
 
 _PRINTERS = {

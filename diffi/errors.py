@@ -19,12 +19,17 @@ class NamedSpan(Span):
     function defined by an earlier run names the source it is in."""
 
     name: str = ""
+MAX_MESSAGE = 2000  # characters: longer messages (quoting the source) end in …
+
+
 class DiffiError(Exception):
     """Any error in a diffi program or in a call of the Python API."""
 
     kind = "error"
 
     def __init__(self, message: str, span: Span | None = None):
+        if len(message) > MAX_MESSAGE:  # (a message quoting a 200 kB line or string)
+            message = message[:MAX_MESSAGE - 1] + "\u2026"
         super().__init__(message)
         self.message = message
         self.span = span

@@ -55,6 +55,11 @@ def error_of(source: str, it: diffi.Interpreter | None = None) -> DiffiError:
      "use forward or reverse mode", 1, 1),
     ('plot explain d/dx ("/dev/null") at x = 1 using numeric', DiffiTypeError,
      "numeric mode differences numbers or tensors, not a string", 1, 14),
+    ("plot explain d/dxsin(x) at x = 1 using numeric", DiffiTypeError,
+     "plot draws the step-size sweep of a first derivative at a point: plot explain d/dx E "
+     "at x = 1 using numeric", 1, 14),
+    ("a = grad (explain grad y * z wrt y, z at x = 5 using numeric) wrt z at z = 0",
+     DiffiTypeError, "numeric mode needs a value for y: give a point with at", 1, 19),
     # an unknown name inside a directive
     ("d/dx foo(x)", DiffiNameError, "name 'foo' is not defined", 1, 6),
     ("w = [1, 2]\ngrad q(w) wrt w", DiffiNameError, "name 'q' is not defined", 2, 6),
@@ -156,3 +161,29 @@ def test_every_numeric_step_at_every_order_and_method_is_a_value_or_a_diffi_erro
 def test_richardson_by_default_at_the_smallest_number_keeps_its_best_estimate():
     assert quiet().eval('d/dx x^2 at x = 5e-324 using numeric(method = "richardson")') \
         == pytest.approx(0.0, abs=1e-300)
+
+
+def test_a_syntax_error_at_the_end_of_a_long_line_is_found_in_linear_time():
+    """The hint for an unexpected character looked for a name ending there with a regex
+    anchored at the end: every start was tried, each scanning on (the hour-long fuzz run
+    found a 200,000-character line: 40 minutes, past any timeout). In a child process,
+    so that a regression fails by its deadline instead of stalling the suite."""
+    import subprocess
+    import sys
+    script = ("import diffi\n"
+              "source = 'sqrt(if \"' + 's' * 200_000 + '\" then 0 else \")'\n"
+              "try:\n"
+              "    diffi.Interpreter(timeout=1.0).run(source)\n"
+              "except diffi.DiffiSyntaxError as error:\n"
+              "    print(error.message, error.line, error.column)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=30)
+    assert done.stdout == "unexpected character '\"' 1 200024\n"
+
+
+def test_a_message_quoting_a_huge_source_is_cut_at_2000_characters():
+    error = error_of('x = 1 + d/dx "' + "s" * 10_000 + '"')
+    assert error.message.startswith("a derivative inside an expression needs parentheses: "
+                                    'write (d/dx "sss')
+    assert len(error.message) == 2000 and error.message.endswith("s\u2026")
+    assert (error.line, error.column) == (1, 9)

@@ -103,6 +103,9 @@ def numeric_estimate(problem: Problem, var: str, order: int, options: dict,
     unless the caller reports them itself (notes=False)."""
     method = options.get("method", "central")
     x0 = problem.values[var]
+    if x0 is None:  # (inside a formula: an enclosing directive gave no point)
+        raise DiffiTypeError(f"numeric mode needs a value for {var}: give a point with at",
+                             problem.ast.span)
     with arrays.np().errstate(all="ignore"):  # (tensor differences: IEEE, no warnings)
         if is_array(x0):
             estimate = _numeric_elements(problem, var, order, method, options.get("step"))

@@ -183,7 +183,8 @@ def numeric_sweep(ev, ast, scope) -> list:
     rows (h, estimate, error), for `plot` to draw on log-log axes."""
     problem = build(ev, ast, scope)
     var = problem.variables[0] if problem.variables else None
-    if ast.kind != "d" or ast.order != 1 or type(problem.values.get(var)) is not float:
+    if ast.kind != "d" or ast.order != 1 or problem.values is None \
+            or type(problem.values.get(var)) is not float:
         raise DiffiTypeError("plot draws the step-size sweep of a first derivative at a "
                              "point: plot explain d/dx E at x = 1 using numeric", ast.span)
     return _sweep(ev, ast, problem, var, "central")[0]

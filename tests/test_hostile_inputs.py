@@ -187,3 +187,7 @@ def test_a_message_quoting_a_huge_source_is_cut_at_2000_characters():
                                     'write (d/dx "sss')
     assert len(error.message) == 2000 and error.message.endswith("s\u2026")
     assert (error.line, error.column) == (1, 9)
+    reworded = error_of('d/dx sqrt"' + "s" * 10_000 + '"')  # (a hint rewords it later)
+    assert reworded.message.startswith('a function\'s argument goes in parentheses: write '
+                                       'sqrt("sss')
+    assert len(reworded.message) == 2000 and len(str(reworded)) < 2100

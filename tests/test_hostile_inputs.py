@@ -30,7 +30,7 @@ def error_of(source: str, it: diffi.Interpreter | None = None) -> DiffiError:
     ("size(sin)", DiffiTypeError, "size needs numbers or tensors, not a function", 1, 1),
     ("sum((1.5, [1, 2]), 1)", DiffiTypeError, "sum needs numbers or tensors, not a tuple",
      1, 1),
-    ("d/dx dot(sin, x)", DiffiTypeError, "dot needs numbers or tensors, not a function", 1, 6),
+    ("d/dx dot(sin, x)", DiffiTypeError, "'*' needs numbers, got a function", 1, 6),
     # numeric steps lost in rounding, or overflowing, for every method and order
     ("d/dx x^2 at x = 1 using numeric(step = 1e-320)", DiffiTypeError,
      "the step 9.99989e-321 is too small to change x = 1 at order 1: give a larger step",

@@ -267,10 +267,35 @@ def run(work, budget: Budget, relax_collector: bool = True):
     with process_settings(relax_collector):
         thread = _start(call)
         _wait(thread, call)
-    if call.error is not None:
         error, call.error = call.error, None
-        raise error
+        if error is not None:
+            _release_locals(error)
+    if error is not None:
+        try:
+            raise error
+        finally:
+            # (a local naming the exception its traceback holds is a cycle: the failed
+            # statement's frames and graph would wait for a full collection, seconds)
+            del error
     return call.value
+
+
+def _release_locals(error: BaseException) -> None:
+    """Free what the frames of a failed call still hold (its graph: a million nodes after
+    a timeout), keeping where each frame was. Done while the collector is relaxed:
+    once the host's thresholds are back, the first collection would walk all of it,
+    seconds after the LimitError was due."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        tb = error.__traceback__
+        while tb is not None:
+            try:
+                tb.tb_frame.clear()
+            except RuntimeError:  # (a frame still running: the call thread's last)
+                pass
+            tb = tb.tb_next
+        error = error.__cause__ or error.__context__
 
 
 def _start(call: _Call) -> threading.Thread:

@@ -19,17 +19,36 @@ class NamedSpan(Span):
     function defined by an earlier run names the source it is in."""
 
     name: str = ""
+MAX_MESSAGE = 2000  # characters: longer messages (quoting the source) end in …
+
+
+def _capped(message: str) -> str:
+    """The message, cut with … past MAX_MESSAGE (one quoting a 200 kB line or string)."""
+    if isinstance(message, str) and len(message) > MAX_MESSAGE:
+        return message[:MAX_MESSAGE - 1] + "\u2026"
+    return message
+
+
 class DiffiError(Exception):
     """Any error in a diffi program or in a call of the Python API."""
 
     kind = "error"
 
     def __init__(self, message: str, span: Span | None = None):
+        message = _capped(message)
         super().__init__(message)
         self.message = message
         self.span = span
         self.source: str | None = None
         self.filename: str | None = None
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+    @message.setter
+    def message(self, text: str) -> None:  # (a hint may reword it after it is made)
+        self._message = _capped(text)
 
     @property
     def line(self) -> int:

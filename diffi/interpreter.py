@@ -643,7 +643,7 @@ def _point(at):
                     or _spelling(name) in S.RESERVED:
                 raise DiffiTypeError(f"at takes variable names as keys, not {_quoted(name)}")
         return S.Point([S.Keyword(_spelling(k), S.Literal(from_python(v)))
-                        for k, v in at.items()])
+                        for k, v in at.items()], strict=True)
     if isinstance(at, list):
         at = tuple(at)
     return S.Point([], S.Literal(from_python(at)))

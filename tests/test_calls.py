@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 import pytest
 
 import diffi
@@ -283,3 +284,90 @@ def test_a_callback_cannot_run_code_on_its_own_busy_interpreter():
     it.run('print("x")')
     assert errors and "busy" in errors[0]
     assert diffi.Interpreter(output=lambda t: None).eval("2") == 2.0  # others are free
+
+
+# A timeout returns when it is due, not after freeing the failed statement ----------------
+
+FIB_OF_TENSORS = "fibt(n) = if n < 2 then [n] else fibt(n-1) + fibt(n-2)\nfibt(40)"
+
+
+def test_a_timed_out_statement_leaves_no_reference_cycle_holding_its_graph():
+    """Its graph is freed as the LimitError returns, not at some later full collection
+    (which walked a million nodes: seconds past the timeout)."""
+    it = quiet(timeout=0.3)
+    gc.collect()
+    gc.disable()
+    try:
+        with pytest.raises(LimitError):
+            it.run(FIB_OF_TENSORS)
+        assert gc.collect() < 100
+    finally:
+        gc.enable()
+
+
+def test_a_limit_error_holds_no_node_of_the_failed_statement():
+    """The error's frames keep where they were, not their locals: the graph built so far
+    is freed before the host's collector thresholds come back (else the first
+    collection after the call walks it all)."""
+    from diffi.core.graph import Node
+
+    def nodes() -> int:
+        return sum(type(o) is Node for o in gc.get_objects())
+
+    it = quiet(timeout=0.3)
+    before = nodes()
+    with pytest.raises(LimitError) as caught:
+        it.run(FIB_OF_TENSORS)
+    assert nodes() - before < 100
+    frames = []
+    tb = caught.value.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame.f_code.co_name)
+        tb = tb.tb_next
+    assert "_run" in frames and len(frames) > 20  # (where it happened is still there)
+
+
+@pytest.mark.parametrize("source", [FIB_OF_TENSORS, "d40/dx40 sin(x)*exp(x)*log(x)"])
+def test_the_limit_error_comes_soon_after_the_timeout(source):
+    """In a child process (its own collector, no other test's garbage); the bound is
+    generous (3x), as the machine may be busy: it fails when the statement's graph is
+    walked or freed after the budget fires (that took 2 s or more)."""
+    script = (
+        "import sys, time, diffi\n"
+        "it = diffi.Interpreter(timeout=1.0)\n"
+        "start = time.monotonic()\n"
+        "try:\n"
+        "    it.run(sys.argv[1])\n"
+        "except diffi.LimitError as error:\n"
+        "    print(error.message)\n"
+        "print(time.monotonic() - start)\n")
+    import subprocess
+    done = subprocess.run([sys.executable, "-c", script, source], capture_output=True,
+                          text=True, timeout=60)
+    message, seconds = done.stdout.strip().rsplit("\n", 1)
+    assert message == "the statement ran longer than 1 s (timeout)"
+    assert float(seconds) < 3.0
+
+
+@pytest.mark.parametrize("source", ["ones(10, 10)", "randn(10, 10)", "eye(10)"])
+def test_a_large_constructor_fills_its_tensor_in_chunks_checking_the_time(source, monkeypatch):
+    """Writing 800 MB of ones can take seconds when the system hands out pages slowly,
+    and no check reaches inside one NumPy call: the budget is checked between chunks."""
+    from diffi.core import tensor_calls
+    monkeypatch.setattr(tensor_calls, "FILL_CHUNK", 7)
+    it = quiet()
+    checks = []
+    check = it.evaluator.check_deadline
+    monkeypatch.setattr(it.evaluator, "check_deadline",
+                        lambda span: (checks.append(span), check(span)))
+    value = it.eval(source)
+    assert value.shape == (10, 10) and len(checks) >= 15  # (100 elements, 7 at a time)
+    if source.startswith("eye"):
+        assert (value == np.eye(10)).all()
+
+
+def test_randn_in_chunks_gives_the_numbers_of_one_draw(monkeypatch):
+    from diffi.core import tensor_calls
+    whole = quiet().eval("seed(5); randn(50, 3)")
+    monkeypatch.setattr(tensor_calls, "FILL_CHUNK", 4)
+    assert (quiet().eval("seed(5); randn(50, 3)") == whole).all()

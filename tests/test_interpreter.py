@@ -691,10 +691,26 @@ def test_a_derivative_by_a_name_the_expression_lacks_is_0_with_a_warning():
     assert str(zero) == "0" and zero(5) == 0.0
     assert [str(w.message) for w in caught] == [
         "x^2 does not depend on z, so its derivative by z is 0"]
-    with pytest.warns(DiffiWarning) as caught:
-        assert it.derivative("x^2", wrt="x", at={"x": 3, "y": 1}) == 6.0
-    assert [str(w.message) for w in caught] == [
-        "the point gives y a value, but x^2 does not depend on y"]
+
+
+
+def test_a_point_naming_a_name_the_expression_does_not_use_is_a_name_error():
+    """From Python such a name is a slip (a program's `at y = 1` only warns); a name
+    wrt asks for, or one the expression uses through the graph, is fine."""
+    it = Interpreter()
+    it.run("z = 1\ny = 2*z\ng(x) = x*z")
+    for call in (lambda: it.derivative("x^2", wrt="x", at={"x": 3, "yy": 1}),
+                 lambda: it.grad("x^2", wrt="x", at={"x": 3, "yy": 1}),
+                 lambda: it.grad("x^2", at={"x": 3, "yy": 1})):
+        with pytest.raises(DiffiNameError) as info:
+            call()
+        assert info.value.message == "at gives yy a value, but x^2 does not depend on yy"
+    assert it.derivative("y", wrt="z", at={"z": 3}) == 2.0           # through y
+    assert it.derivative("g(x)", wrt="x", at={"x": 1, "z": 5}) == 5.0  # through g
+    with pytest.warns(DiffiWarning):  # (by yy: 0)
+        assert it.grad("x^2", wrt=["x", "yy"], at={"x": 3, "yy": 1}).tolist() == [6.0, 0.0]
+    with pytest.warns(DiffiWarning):  # (a program's point only warns)
+        assert it.run("d/dx x^2 at x = 3, yy = 1") == [6.0]
 
 
 def test_names_used_through_the_graph_or_in_the_expression_get_no_warning():

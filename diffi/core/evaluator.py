@@ -489,15 +489,16 @@ class Evaluator:
 
     def eval_vector(self, ast, scope):
         items = [self.eval(i, scope) for i in ast.items]
+        for item, item_ast in zip(items, ast.items):
+            if item.value is not None and not isinstance(item.value, NUMERIC_TYPES) \
+                    and not is_array(item.value):
+                raise DiffiTypeError(f"a {kind_of(item.value)} cannot be an element of a "
+                                     f"vector", start_of(item_ast))
         if any(i.value is None for i in items):  # a formula: no value yet
             return self.formula_node(VECTOR, items, ast.span, compute=_stacked,
                                      misfit=lambda probes, error: rows_message(
                                          {arrays.np().shape(p) for p in probes}))
         numpy = arrays.np()
-        for item, item_ast in zip(items, ast.items):
-            if not isinstance(item.value, NUMERIC_TYPES) and not is_array(item.value):
-                raise DiffiTypeError(f"a {kind_of(item.value)} cannot be an element of a "
-                                     f"vector", start_of(item_ast))
         shapes = {numpy.shape(i.value) for i in items}
         if len(shapes) > 1:
             raise ShapeError(rows_message(shapes), ast.span)
@@ -525,18 +526,20 @@ class Evaluator:
     def apply(self, prim: table.Primitive, inputs, span) -> Node:
         """Evaluate a primitive on input nodes and record the result in the graph."""
         values = [n.value for n in inputs]
-        tensors = False
+        tensors = formula = False
         for v in values:
             if type(v) is not float and type(v) is not bool:
                 if is_array(v):
                     tensors = True
-                    continue
-                if v is None:  # a formula in unbound variables: no value yet
-                    return self.formula_node(prim, inputs, span,
-                                             elementwise=prim is not table.MATMUL,
-                                             compute=lambda probes: prim.evaluate(*probes))
-                raise DiffiTypeError(f"{_describe_op(prim)} needs numbers, "
-                                     f"got a {kind_of(v)}", span)
+                elif v is None:  # a formula in unbound variables: no value yet
+                    formula = True
+                else:  # (a string or a function, even beside an unbound variable)
+                    raise DiffiTypeError(f"{_describe_op(prim)} needs numbers, "
+                                         f"got a {kind_of(v)}", span)
+        if formula:
+            return self.formula_node(prim, inputs, span,
+                                     elementwise=prim is not table.MATMUL,
+                                     compute=lambda probes: prim.evaluate(*probes))
         cost = self.before_operation(prim, values, span) if tensors else None
         try:
             value = prim.evaluate(*values) if cost is None else self.timed(cost, prim, values)

@@ -181,6 +181,10 @@ def _requested(ast) -> list[str]:
 
 
 def _expression_problem(ev, ast, scope) -> Problem:
+    called: list = []
+    _free_names(ast.expr, scope, called)
+    for name in called:  # (an input is a value: a function no one defined is a slip)
+        raise DiffiNameError(f"name '{name.id}' is not defined", name.span)
     point = ast.point
     named = _named(ev, point, scope) if point is not None and point.positional is None else {}
     variables = _requested(ast) or list(named) or _free_names(ast.expr, scope)
@@ -287,9 +291,10 @@ def _number(value, name, span):
     raise DiffiTypeError(f"a point needs numbers{what}, not a {kind_of(value)}", span)
 
 
-def _free_names(expr, scope) -> list[str]:
+def _free_names(expr, scope, called: list | None = None) -> list[str]:
     """Unbound names an expression reads, in order of first appearance: not the names a
-    block assigns, a function defined in it takes, or an inner directive's point gives."""
+    block assigns, a function defined in it takes, or an inner directive's point gives.
+    Those it calls as functions are added to `called` (their Name nodes), if given."""
     found: list[str] = []
     stack = [(expr, frozenset())]
     walked = 0
@@ -303,6 +308,10 @@ def _free_names(expr, scope) -> list[str]:
                     and scope.lookup(node.id) is None and node.id not in BUILTINS:
                 found.append(node.id)
         elif isinstance(node, S.Syntax):
+            if called is not None and isinstance(node, S.Call) \
+                    and isinstance(node.func, S.Name) and node.func.id not in bound \
+                    and scope.lookup(node.func.id) is None and node.func.id not in BUILTINS:
+                called.append(node.func)
             inner = bound | _binds(node)
             for value in reversed([getattr(node, f) for f in node.__slots__]):
                 if isinstance(value, list):

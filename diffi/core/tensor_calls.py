@@ -26,8 +26,11 @@ def _axis(args, keywords, span, shape=None):
     if node is None:
         return None
     axis = _whole(node, span, negative=True)
-    if args[0].value is not None:
-        shape = np().shape(args[0].value)
+    value = args[0].value
+    if value is not None and type(value) not in (float, bool) and not is_array(value):
+        return axis  # (not a tensor: the operation refuses it, saying what it is)
+    if value is not None:
+        shape = np().shape(value)
     elif shape is None:  # (a formula's tensor of a shape not known here)
         return axis
     if not -len(shape) <= axis < max(len(shape), 1):
@@ -38,14 +41,14 @@ def _axis(args, keywords, span, shape=None):
 def record(evaluator, prim, inputs, params, span):
     """Compute a tensor operation and record its node (shape errors point at the call)."""
     values = [n.value for n in inputs]
+    for v in values:  # (None: a symbolic input, whose value is not known)
+        if v is not None and type(v) not in (float, bool) and not is_array(v):
+            raise DiffiTypeError(f"{prim.label} needs numbers or tensors, not "
+                                 f"{describe(v)}", span)
     if any(v is None for v in values):
         return evaluator.formula_node(prim, inputs, span, params,
                                       compute=lambda probes: prim.compute(probes, params),
                                       misfit=lambda probes, error: _misfit(prim, probes, error))
-    for v in values:
-        if type(v) not in (float, bool) and not is_array(v):
-            raise DiffiTypeError(f"{prim.label} needs numbers or tensors, not "
-                                 f"{describe(v)}", span)
     cost = evaluator.before_operation(prim, values, span, params)
     try:
         with np().errstate(all="ignore"):
@@ -171,6 +174,26 @@ def _dims(evaluator, args, span) -> tuple:
     return dims
 
 
+FILL_CHUNK = 1 << 22  # elements filled between two looks at the clock (32 MB)
+
+
+def _filled(evaluator, args, span, fill):
+    """A new tensor of the sides args give, its elements written by fill(part) a chunk at
+    a time, with the statement's budget checked between chunks: writing 800 MB may
+    take seconds (the pages come from the system as they are first touched), and no
+    check reaches inside one NumPy call."""
+    out = np().empty(_dims(evaluator, args, span))
+    flat = out.reshape(-1)
+    for start in range(0, flat.size, FILL_CHUNK):
+        fill(flat[start:start + FILL_CHUNK])
+        evaluator.check_deadline(span)
+    return out
+
+
+def _ones(evaluator, args, span):
+    return _filled(evaluator, args, span, lambda part: part.fill(1.0))
+
+
 def constant_call(make, name):
     def call(evaluator, args, keywords, span):
         _no_keywords(keywords, name, span)
@@ -200,15 +223,20 @@ def _seed(evaluator, args, span):
 
 
 def _randn(evaluator, args, span):
-    dims = _dims(evaluator, args, span)
-    value = _generator(evaluator).standard_normal(dims)
-    return as_value(value) if dims else float(value)
+    generator = _generator(evaluator)
+    if not args:
+        _dims(evaluator, args, span)
+        return float(generator.standard_normal())
+    # (in chunks, the same numbers as one call: the generator's stream runs on)
+    return _filled(evaluator, args, span, lambda part: generator.standard_normal(out=part))
 
 
 def _eye(evaluator, args, span):
     n = _whole(args[0], span)
     evaluator.reserve(n * n, span)
-    return np().eye(n)
+    out = _filled(evaluator, (args[0], args[0]), span, lambda part: part.fill(0.0))
+    np().fill_diagonal(out, 1.0)
+    return out
 
 
 def _end(node, evaluator, span, what: str):
@@ -260,12 +288,18 @@ def _argmax(evaluator, args, keywords, span):
                             span)
 
 
+def _measured(node, span, name: str):
+    """The value shape or size measures: a number or a tensor (not a tuple, string or
+    function, which have no shape), or None in a formula."""
+    return None if node.value is None else _numbers(node, span, name)
+
+
 def _shape(evaluator, args, span):
-    return tuple(float(d) for d in np().shape(args[0].value))
+    return tuple(float(d) for d in np().shape(_measured(args[0], span, "shape")))
 
 
 def _size(evaluator, args, span):
-    return float(np().size(args[0].value))
+    return float(np().size(_measured(args[0], span, "size")))
 
 
 def builtin_functions():
@@ -298,7 +332,7 @@ def builtin_functions():
         ("zeros", "zeros(m, n)", "a tensor of zeros",
          constant_call(lambda ev, a, s: np().zeros(_dims(ev, a, s)), "zeros"), 1, -1),
         ("ones", "ones(m, n)", "a tensor of ones",
-         constant_call(lambda ev, a, s: np().ones(_dims(ev, a, s)), "ones"), 1, -1),
+         constant_call(_ones, "ones"), 1, -1),
         ("eye", "eye(n)", "the n × n identity matrix",
          constant_call(_eye, "eye"), 1, 1),
         ("linspace", "linspace(a, b, n)", "n evenly spaced numbers from a to b",

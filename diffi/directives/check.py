@@ -37,7 +37,7 @@ LABELS = {"forward": "forward", "reverse": "reverse", "numeric": "numeric differ
 def check(ev, ast, scope):
     """Every mode side by side, with the largest relative difference."""
     problem = build(ev, ast, scope)
-    if problem.symbolic:
+    if problem.symbolic or problem.formula:  # (a formula: inside a directive without a point)
         raise DiffiTypeError("check needs a point: give one with at", ast.span)
     ctx = Context(ev, ast)
     served = compiled_check(ev, problem)

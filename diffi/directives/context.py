@@ -13,7 +13,7 @@ from ..core.graph import Node, ancestors
 from ..core.problem import Problem
 from ..core.tape import Tape
 from ..core.values import UserFunction, kind_of
-from ..errors import DiffiTypeError
+from ..errors import DiffiNameError, DiffiTypeError
 from ..language import syntax as S
 from ..language.vocabulary import MODES
 from ..modes import numeric, symbolic
@@ -103,12 +103,16 @@ def numeric_estimate(problem: Problem, var: str, order: int, options: dict,
     unless the caller reports them itself (notes=False)."""
     method = options.get("method", "central")
     x0 = problem.values[var]
-    if is_array(x0):
-        estimate = _numeric_elements(problem, var, order, method, options.get("step"))
-    else:
-        at = _numeric_function(problem, var)
-        estimate = numeric.derivative(quietly(problem.ev, at), x0, order, method,
-                                      options.get("step"), center=at)
+    if x0 is None:  # (inside a formula: an enclosing directive gave no point)
+        raise DiffiTypeError(f"numeric mode needs a value for {var}: give a point with at",
+                             problem.ast.span)
+    with arrays.np().errstate(all="ignore"):  # (tensor differences: IEEE, no warnings)
+        if is_array(x0):
+            estimate = _numeric_elements(problem, var, order, method, options.get("step"))
+        else:
+            at = _numeric_function(problem, var)
+            estimate = numeric.derivative(quietly(problem.ev, at), x0, order, method,
+                                          options.get("step"), center=at)
     if notes:
         name = f"d/d{var}" if order == 1 else f"d{order}/d{var}{order}"
         for note in estimate.notes:
@@ -119,9 +123,10 @@ def numeric_estimate(problem: Problem, var: str, order: int, options: dict,
 def numeric_along(problem: Problem, var: str, f, x0: float, options: dict):
     """A numeric first derivative of f (the output as a function of one number): the
     perturbed points evaluated quietly, f at x0 as any value, notes as warnings."""
-    estimate = numeric.derivative(quietly(problem.ev, f), x0, 1,
-                                  options.get("method", "central"), options.get("step"),
-                                  center=f)
+    with arrays.np().errstate(all="ignore"):  # (tensor differences: IEEE, no warnings)
+        estimate = numeric.derivative(quietly(problem.ev, f), x0, 1,
+                                      options.get("method", "central"), options.get("step"),
+                                      center=f)
     for note in estimate.notes:
         problem.ev.note(f"d/d{var}: {note}", problem.ast.span)
     return estimate.value
@@ -262,9 +267,14 @@ def note_unused(problem: Problem) -> None:
     by_name = dict(zip(problem.names, inputs))
     text = S.unparse(ast.expr)
     text = text if len(text) <= 40 else "the expression"
+    strict = ast.point is not None and ast.point.strict
+    explicit = {ast.var} | {w.id for w in ast.wrt or ()}  # (asked for by name)
     for name in unwritten:
         if by_name[name].id in used:
             continue
+        if strict and name in spans and name not in explicit:  # (a Python caller's slip)
+            raise DiffiNameError(f"at gives {name} a value, but {text} does not depend "
+                                 f"on {name}")
         if name in problem.variables:
             problem.ev.note(f"{text} does not depend on {name}, so its derivative by "
                             f"{name} is 0", ast.span)

@@ -10,7 +10,7 @@ from ..arrays import is_array
 from ..core.library import BUILTINS
 from ..core.problem import build, parameters
 from ..core.values import Function
-from ..errors import DiffiError, DiffiTypeError
+from ..errors import DiffiError, DiffiNameError, DiffiTypeError
 from ..language import syntax as S
 from ..modes import forward
 from ..modes.symbolic import printed
@@ -52,12 +52,31 @@ def tangent(ev, ast, scope) -> Report:
     return _polynomial(ev, ast, scope, var, expr, 1, "tangent")
 
 
+def _require_bound(problem, var: str, expr) -> None:
+    """A polynomial in var needs every other name the expression reads to have a value
+    (else its coefficients are formulas): the first that has none is not defined."""
+    others = [n for n in problem.names if n != var]
+    if not others:
+        return
+    stack = [expr]
+    while stack:  # (the name's first use, for its position)
+        node = stack.pop()
+        if isinstance(node, S.Name) and node.id in others:
+            raise DiffiNameError(f"name '{node.id}' is not defined", node.span)
+        if isinstance(node, S.Syntax):
+            for f in reversed(node.__slots__):
+                value = getattr(node, f)
+                stack.extend(reversed(value) if isinstance(value, list) else [value])
+    raise DiffiNameError(f"name '{others[0]}' is not defined", problem.ast.span)
+
+
 def _polynomial(ev, ast, scope, var: str, expr, order: int, kind: str) -> Report:
     point = S.Point([S.Keyword(var, ast.point.named[0].value if ast.point.named
                                else ast.point.positional, ast.span)], None, ast.span)
     problem = build(ev, S.Directive("d", expr, var=var, point=point, span=ast.span), scope)
     traced = problem.tape()
     x = traced.xs[0]
+    _require_bound(problem, var, expr)
     if is_array(x.value) or is_array(traced.output.value):
         raise DiffiTypeError(f"{kind} takes a function of one number to a number", ast.span)
     series = forward.taylor(traced.tape, x, order)

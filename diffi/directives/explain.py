@@ -10,7 +10,8 @@ from ..core.problem import Problem, build
 from ..core.values import format_value
 from ..errors import DiffiTypeError
 from ..modes import forward, numeric, reverse, symbolic
-from .context import Context, Report, mode_of, numeric_estimate, pack, quietly, unit_seeds
+from .context import (Context, Report, _numeric_output, mode_of, numeric_estimate, pack, quietly,
+                      unit_seeds)
 from .derivatives import (derivative as d_directive, derivative_value, grad as grad_directive,
                           reverse_pass)
 from .steps import rule_lines
@@ -173,7 +174,7 @@ def _sweep_lines(ev, ast, problem, var, method: str) -> list[str]:
 def _sweep(ev, ast, problem, var, method: str):
     """The sweep's rows (h, estimate, error), and the exact value they are measured by."""
     exact = derivative_value(Context(ev, ast), _single(problem, var), "forward", {}, 1)
-    f = quietly(ev, lambda t: problem.output_at(problem.with_variable(var, t)))
+    f = quietly(ev, lambda t: _numeric_output(problem, problem.with_variable(var, t)))
     return numeric.sweep(f, problem.values[var], exact, method), exact
 
 
@@ -182,7 +183,8 @@ def numeric_sweep(ev, ast, scope) -> list:
     rows (h, estimate, error), for `plot` to draw on log-log axes."""
     problem = build(ev, ast, scope)
     var = problem.variables[0] if problem.variables else None
-    if ast.kind != "d" or ast.order != 1 or type(problem.values.get(var)) is not float:
+    if ast.kind != "d" or ast.order != 1 or problem.values is None \
+            or type(problem.values.get(var)) is not float:
         raise DiffiTypeError("plot draws the step-size sweep of a first derivative at a "
                              "point: plot explain d/dx E at x = 1 using numeric", ast.span)
     return _sweep(ev, ast, problem, var, "central")[0]

@@ -122,6 +122,10 @@ def _numeric_hessian(problem, options):
             xi, xj = problem.values[vi], problem.values[vj]
             hi = numeric.default_step(xi, "central", 2, floor=1.0)
             hj = numeric.default_step(xj, "central", 2, floor=1.0)
+            if not 4 * hi * hj > 0:  # (steps near a subnormal point underflow)
+                raise DiffiTypeError(f"numeric differences cannot mix {vi} and {vj} here: "
+                                     f"their steps underflow; use forward or reverse mode",
+                                     problem.ast.span)
 
             def f(di, dj):
                 values = dict(problem.values)

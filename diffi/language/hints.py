@@ -23,6 +23,17 @@ PRIMES = "'′’"
 
 # Reading the source around a position ---------------------------------------------------------
 
+# How far back on its line a hint looks for the name or `d/dx` before a position: a regex
+# anchored at the end tries every start before it, each scanning to the end (a 200,000
+# character line took 40 minutes); a hint needs only what was just written.
+LOOK_BACK = 256
+
+
+def _line_before(source: str, pos: int) -> int:
+    """Where the text a hint reads before `pos` starts: its line's start, or LOOK_BACK
+    characters back."""
+    return max(source.rfind("\n", 0, pos) + 1, pos - LOOK_BACK)
+
 def operand_before(source: str, end: int) -> str:
     """The operand that ends at `end`: a name, a call `f(x)`, an index or a bracketed group."""
     start = end
@@ -31,7 +42,7 @@ def operand_before(source: str, end: int) -> str:
         if opener is None:
             break
         start = opener
-    line_start = source.rfind("\n", 0, start) + 1
+    line_start = _line_before(source, start)
     found = re.search(_NAME_AT_END, source[line_start:start])
     if found:
         start = line_start + found.start()
@@ -209,7 +220,7 @@ def foreign_word(word: str) -> str | None:
 
 def derivative_before(source: str, pos: int) -> tuple[int, int] | None:
     """(start, end) of a `d/dx` written just before `pos` where only an operand may stand."""
-    line_start = source.rfind("\n", 0, pos) + 1
+    line_start = _line_before(source, pos)
     found = re.search(_DERIVATIVE_AT_END, source[line_start:pos])
     if found is None or found.start() == 0:
         return None

@@ -146,6 +146,7 @@ class Point(Syntax):
     named: list  # list[Keyword]
     positional: Syntax | None = None
     span: Span | None = None
+    strict: bool = False  # (from Python: a name the expression does not use is an error)
 
 
 @_node

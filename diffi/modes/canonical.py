@@ -72,7 +72,7 @@ def product_form(b, node):
 
 
 def _whole(k) -> bool:
-    return type(k) is float and k == int(k) and abs(k) < 2 ** 53
+    return type(k) is float and abs(k) < 2 ** 53 and k == int(k)  # (inf, nan: not whole)
 
 
 def _power(b, base, exponent):

@@ -131,7 +131,7 @@ def _spread(a, b) -> float:
     with np.errstate(all="ignore"):
         size = np.maximum(np.abs(a), np.abs(b))
         gap = np.where(size > 0, np.abs(np.subtract(a, b)) / np.where(size > 0, size, 1), 0)
-    return float(np.max(np.nan_to_num(gap, nan=0.0)))
+    return float(np.max(np.nan_to_num(gap, nan=0.0), initial=0.0))  # (empty tensors: 0)
 
 
 class OrderTooHigh(DiffiError):
@@ -196,6 +196,11 @@ def _scale(coefficients: list, order: int) -> float:
         c = coefficients[k]
         if _usable(c):
             size = float(arrays.np().max(arrays.np().abs(c))) if is_array(c) else abs(c)
-            growth = math.exp((math.lgamma(k + 1) + math.log(size)) / k)
-            return order / (growth * math.e)
+            try:
+                growth = math.exp((math.lgamma(k + 1) + math.log(size)) / k)
+            except OverflowError:
+                return 1.0
+            scale = order / (growth * math.e)
+            # (coefficients near the float64 range give no scale that float64 holds)
+            return scale if 0 < scale < math.inf else 1.0
     return 1.0

@@ -143,23 +143,40 @@ def difference(sample, x: float, order: int, method: str, h: float, notes=None) 
         near = _offsets(method, order)
         h = inside_domain(sample, x, h, near + [2 * k for k in near], notes)
     quotient = _forward_difference if method == "forward" else _central_difference
-    if type(x) is float and not math.isfinite(x):
-        raise DiffiTypeError(f"numeric differences need a finite point, not {x:g}")
-    if type(x) is float:
-        try:
-            reach = h ** order
-        except OverflowError:
-            reach = math.inf
-        if not reach < math.inf:
-            raise DiffiTypeError(f"the step {h:g} is too large for order {order}: give a "
-                                 f"smaller step")
-        if not reach > 0 or x + h == x:  # (a step lost in rounding)
-            raise DiffiTypeError(f"the step {h:g} is too small to change x = {x:g} at order "
-                                 f"{order}: give a larger step")
+    require_usable(x, order, h)
     value = quotient(sample, x, order, h)
     gap = _magnitude(quotient(sample, x, order, 2 * h) - value)
     noise = _round_off(sample, x, h, order, method, value)
     return Estimate(value, gap + noise, h, method, [], noise)
+
+
+def usable(x: float, order: int, h: float) -> bool:
+    """Whether differences of step h at x can be computed: h^order neither overflows nor
+    underflows, and x + h differs from x."""
+    try:
+        reach = h ** order
+    except OverflowError:
+        return False
+    return 0 < reach < math.inf and x + h != x
+
+
+def require_usable(x: float, order: int, h: float) -> None:
+    """Refuse a point or a step that differences cannot use, saying which."""
+    if type(x) is not float:  # (a tensor's elements are checked one by one)
+        return
+    if not math.isfinite(x):
+        raise DiffiTypeError(f"numeric differences need a finite point, not {x:g}")
+    if usable(x, order, h):
+        return
+    try:
+        too_large = h ** order >= math.inf
+    except OverflowError:
+        too_large = True
+    if too_large:
+        raise DiffiTypeError(f"the step {h:g} is too large for order {order}: give a "
+                             f"smaller step")
+    raise DiffiTypeError(f"the step {h:g} is too small to change x = {x:g} at order "
+                         f"{order}: give a larger step")
 
 
 def _offsets(method: str, order: int) -> list[float]:
@@ -298,6 +315,8 @@ def richardson(sample, x: float, order: int, h: float, retry: bool = True) -> Es
     offsets = _offsets("central", order)
     if retry:
         h = inside_domain(sample, x, h, offsets, notes)
+    require_usable(x, order, h)
+    require_usable(x, order, h / RIDDERS_SHRINK ** (RIDDERS_LEVELS - 1))  # (its last step)
     best = attempt = ridders(sample, x, order, h)
     for _ in range(ATTEMPTS - 1 if retry else 0):
         if accepted(best) or relative(attempt.noise, attempt) >= relative(best.error, best):
@@ -306,6 +325,8 @@ def richardson(sample, x: float, order: int, h: float, retry: bool = True) -> Es
         # across a kink or a pole at 0 shows a large error): the others never do.
         h = min(h / 10, abs(x) / 2) if x != 0 else h / 10
         h = inside_domain(sample, x, h, offsets, notes)
+        if not usable(x, order, h / RIDDERS_SHRINK ** (RIDDERS_LEVELS - 1)):
+            break  # (steps this small are lost in rounding: keep the best so far)
         attempt = ridders(sample, x, order, h)
         # (Only a clearly better start replaces the best: at a jump every start is as
         # bad relatively, and the larger step shows the smaller number.)
@@ -334,7 +355,11 @@ def accepted(estimate: Estimate) -> bool:
     return estimate.error <= max(RELATIVE * _magnitude(estimate.value), NOISE * estimate.noise)
 
 
-def ridders(f, x: float, order: int, h: float, shrink: float = 1.4, levels: int = 10) -> Estimate:
+RIDDERS_SHRINK, RIDDERS_LEVELS = 1.4, 10  # each level's step is the last one's / 1.4
+
+
+def ridders(f, x: float, order: int, h: float, shrink: float = RIDDERS_SHRINK,
+            levels: int = RIDDERS_LEVELS) -> Estimate:
     """Ridders' method: Richardson extrapolation of central differences of shrinking step.
 
     The Estimate's step is the smallest step the tableau used; `first` is the largest.

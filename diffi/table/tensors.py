@@ -11,6 +11,9 @@ diffi/core/tensor_calls.py.
 """
 from __future__ import annotations
 
+from functools import partial
+from operator import methodcaller
+
 from ..arrays import as_value, np, sum_to_shape
 from .primitives import _ufunc, define, structural
 from .rules import ZERO, custom, linear
@@ -61,12 +64,14 @@ def _broadcast(x, shape):
 # EXPAND(g, (axis, shape)): g, reduced along axis (or all axes), broadcast back to shape.
 EXPAND = structural("expand", 1, lambda v, p: _expand(v[0], p),
                     rule=linear(lambda ap, g, x, y, p, needs: (
-                        ap(SUM, g, params=p[0]),)))
+                        ap(SUM, g, params=p[0]),)),
+                    kernel=lambda p: lambda g: _expand(g, p))
 # BROADCAST(x, shape) and SUM_TO(x, shape): a value broadcast to a shape, and a
 # broadcast value summed back to its own shape; each is the other's transpose.
 BROADCAST = structural("broadcast", 1, lambda v, shape: _broadcast(v[0], shape),
                        rule=linear(lambda ap, g, x, y, shape, needs: (
-                           ap(SUM_TO, g, params=ap.shape(x[0])),)))
+                           ap(SUM_TO, g, params=ap.shape(x[0])),)),
+                       kernel=lambda shape: lambda x: _broadcast(x, shape))
 SUM_TO = structural("sum_to", 1, lambda v, shape: sum_to_shape(as_value(_array(v[0])), shape)
                     if _shape_of(v[0]) != shape else v[0],
                     rule=linear(lambda ap, g, x, y, shape, needs: (
@@ -87,6 +92,19 @@ def _mean(x, axis):
     return as_value(total / (x.size // max(total.size, 1) if x.size else 0))
 
 
+def _sum_kernel(axis):
+    return partial(np().add.reduce, axis=axis)
+
+
+def _mean_kernel(axis):
+    add_reduce = np().add.reduce
+
+    def mean(x):  # (as _mean, on an array)
+        total = add_reduce(x, axis=axis)
+        return total / (x.size // max(total.size, 1) if x.size else 0)
+    return mean
+
+
 def _mean_scale(ap, x, y) -> float:
     """size(y)/size(x): what a mean's cotangent is scaled by before it is broadcast."""
     return _size(ap.shape(y)) / max(_size(ap.shape(x)), 1)
@@ -97,7 +115,8 @@ SUM = structural("sum", 1, lambda v, axis: _sum(v[0], axis),
                      ap(EXPAND, g, params=(axis, ap.shape(x[0]))),),
                      ("broadcast({g})",),
                      fast_transpose=lambda g, x, y, axis, needs: (
-                         _expand(g, (axis, _shape_of(x[0]))),)))
+                         _expand(g, (axis, _shape_of(x[0]))),)),
+                 kernel=_sum_kernel)
 # (the factor scales the reduced cotangent, before it is broadcast: fewer products)
 MEAN = structural("mean", 1, lambda v, axis: _mean(v[0], axis),
                   rule=linear(lambda ap, g, x, y, axis, needs: (
@@ -106,7 +125,8 @@ MEAN = structural("mean", 1, lambda v, axis: _mean(v[0], axis),
                       ("broadcast({g})·size({y})/size({a})",),
                       fast_transpose=lambda g, x, y, axis, needs: (
                           _expand(np().multiply(g, _count(y) / max(_count(x[0]), 1)),
-                                  (axis, _shape_of(x[0]))),)))
+                                  (axis, _shape_of(x[0]))),)),
+                  kernel=_mean_kernel)
 
 
 def _extremum_weights(values, axis):
@@ -182,11 +202,14 @@ def _inverse(axes):
 # TRANSPOSE(x, axes): axes reversed (None, as transpose(A) does) or permuted.
 TRANSPOSE = structural("transpose", 1, lambda v, axes: _transpose(v[0], axes),
                        rule=linear(lambda ap, g, x, y, axes, needs: (
-                           ap(TRANSPOSE, g, params=_inverse(axes)),), ("transpose({g})",)))
+                           ap(TRANSPOSE, g, params=_inverse(axes)),), ("transpose({g})",)),
+                       kernel=lambda axes: methodcaller("transpose", *(
+                           () if axes is None else (axes,))))
 RESHAPE = structural("reshape", 1, lambda v, shape: as_value(np().reshape(_array(v[0]), shape)),
                      rule=linear(lambda ap, g, x, y, shape, needs: (
                          ap(RESHAPE, g, params=ap.shape(x[0])),),
-                         ("reshape({g}, shape({a}))",)))
+                         ("reshape({g}, shape({a}))",)),
+                     kernel=lambda shape: methodcaller("reshape", shape))
 
 
 def _concat(values, axis):
@@ -349,7 +372,10 @@ SOFTMAX = structural("softmax", 1, lambda v, p: as_value(_softmax(v[0])),
 
 def _logsumexp_residual(values, params):
     """logsumexp(U) and softmax(U), its gradient, from the same exp(U − max)."""
-    u = _array(values[0])
+    u = values[0]
+    if type(u) is np().ndarray and u.ndim > 1:  # (a batch: the compiled step's case)
+        return _batch_logsumexp_residual(u)
+    u = _array(u)
     number = u.ndim == 0
     m, z, total = _shifted_exp(u.reshape(1) if number else u)
     softmax = z / total
@@ -357,7 +383,22 @@ def _logsumexp_residual(values, params):
         softmax.reshape(()) if number else softmax
 
 
+def _batch_logsumexp_residual(u):
+    """As _shifted_exp and the rest, each array made once and then worked in place."""
+    numpy = np()
+    m = numpy.maximum.reduce(u, axis=-1, keepdims=True)
+    z = numpy.subtract(u, m)
+    numpy.exp(z, out=z)
+    total = numpy.add.reduce(z, axis=-1, keepdims=True)
+    numpy.divide(z, total, out=z)  # z is now the softmax
+    numpy.log(total, out=total)
+    numpy.add(m, total, out=m)
+    return m[..., 0], z
+
+
 def _logsumexp_vjp_residual(g, softmax, params):
+    if type(g) is float:  # a constant cotangent
+        return (g * softmax,)
     g = _array(g)
     return (as_value((g[..., None] if softmax.ndim > g.ndim else g) * softmax),)
 

@@ -92,8 +92,34 @@ def _mean(x, axis):
     return as_value(total / (x.size // max(total.size, 1) if x.size else 0))
 
 
+# NumPy reduces fewer than 8 elements in order, one after another: along so short an
+# axis a chain of ufunc calls on the columns gives the same numbers, and each call costs
+# less than a reduction's set-up (a batch's few classes: the last axis of a matrix).
+SHORT_AXIS = 8
+
+
+def _rows_reduce(ufunc, x):
+    """ufunc.reduce(x, axis=-1) for a matrix x."""
+    n = x.shape[1]
+    if not 1 < n < SHORT_AXIS:
+        return ufunc.reduce(x, -1)
+    columns = x.T
+    out = ufunc(columns[0], columns[1])
+    for k in range(2, n):
+        ufunc(out, columns[k], out=out)
+    return out
+
+
 def _sum_kernel(axis):
-    return partial(np().add.reduce, axis=axis)
+    add = np().add
+    if axis is None:
+        return partial(add.reduce, axis=None)
+
+    def total(x):
+        if x.ndim == 2 and (axis == 1 or axis == -1):
+            return _rows_reduce(add, x)
+        return add.reduce(x, axis=axis)
+    return total
 
 
 def _mean_kernel(axis):
@@ -383,13 +409,20 @@ def _logsumexp_residual(values, params):
         softmax.reshape(()) if number else softmax
 
 
+def _last_axis_reduce(ufunc, x):
+    """ufunc.reduce(x, axis=-1, keepdims=True)."""
+    if x.ndim == 2:
+        return _rows_reduce(ufunc, x)[:, None]
+    return ufunc.reduce(x, axis=-1, keepdims=True)
+
+
 def _batch_logsumexp_residual(u):
     """As _shifted_exp and the rest, each array made once and then worked in place."""
     numpy = np()
-    m = numpy.maximum.reduce(u, axis=-1, keepdims=True)
+    m = _last_axis_reduce(numpy.maximum, u)
     z = numpy.subtract(u, m)
     numpy.exp(z, out=z)
-    total = numpy.add.reduce(z, axis=-1, keepdims=True)
+    total = _last_axis_reduce(numpy.add, z)
     numpy.divide(z, total, out=z)  # z is now the softmax
     numpy.log(total, out=total)
     numpy.add(m, total, out=m)

@@ -5,6 +5,8 @@ follow the interpreted (traced) step's losses and weights over several steps.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -14,7 +16,9 @@ from diffi.compile.writers import NotCompilable
 from diffi.core.problem import Problem
 from diffi.directives import training
 from diffi.language.parser import parse
+from diffi.table import tensors
 
+ROOT = Path(__file__).resolve().parent.parent
 DATA = ("seed(3); X = randn(7, 3); Y = onehot([0, 1, 2, 1, 0, 2, 2], 3); "
         "W = randn(3, 4); V = randn(4, 3); c = randn(4); b = 0.7")
 WEIGHTS = ["W", "V", "c", "b"]
@@ -126,3 +130,41 @@ def test_compiled_runs_follow_the_interpreted_steps(monkeypatch, optimizer, loss
     assert final == pytest.approx(final_t, rel=1e-12)
     for w, w_t in zip(weights, weights_t):
         np.testing.assert_allclose(w, w_t, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("ufunc", [np.add, np.maximum])
+@pytest.mark.parametrize("classes", [1, 2, 3, 5, 7, 8, 12])
+def test_a_short_last_axis_reduces_to_the_same_numbers_by_columns(ufunc, classes):
+    # the kernels' chain of calls must give NumPy's reduction bit for bit
+    rng = np.random.default_rng(classes)
+    x = rng.standard_normal((40, classes)) * 10.0 ** rng.integers(-8, 8, (40, classes))
+    x[3, 0] = np.nan
+    expected = ufunc.reduce(x, axis=-1)
+    np.testing.assert_array_equal(tensors._rows_reduce(ufunc, x), expected)
+    np.testing.assert_array_equal(tensors.SUM.kernel(1)(x), np.add.reduce(x, axis=1))
+    y, softmax = tensors.LOGSUMEXP.residual([x], None)
+    np.testing.assert_array_equal(y, tensors.LOGSUMEXP.compute([x], None))
+
+
+def test_the_iris_run_follows_hand_derived_gradient_descent():
+    # bench/training.py's network and its hand-written NumPy step: 20 steps of each
+    it = Interpreter(files=str(ROOT))
+    it.base_dir = str(ROOT)
+    it.run('data = load("examples/data/iris.csv"); X = hstack(data[:, 2:4], ones(150, 1)); '
+           'Y = onehot(data[:, 4], 3); seed(0); W = randn(3, 16) * 0.01; '
+           'V = randn(16, 3) * 0.01\n'
+           'L(W, V) = { Z = sigmoid(X @ W); U = Z @ V; -mean(sum(U*Y, 1) - logsumexp(U)) }')
+    X, Y, W, V = it["X"], it["Y"], it["W"], it["V"]
+    it.run("minimize L(W, V) wrt W, V using gd(rate = 0.1, steps = 20)")
+    losses = []
+    for _ in range(20):
+        Z = 1 / (1 + np.exp(-(X @ W)))
+        U = Z @ V
+        m = U.max(axis=1, keepdims=True)
+        E = np.exp(U - m)
+        losses.append(-np.mean(np.sum(U * Y, 1) - (m[:, 0] + np.log(E.sum(axis=1)))))
+        G = (E / E.sum(axis=1, keepdims=True) - Y) / len(X)
+        W, V = W - 0.1 * (X.T @ ((G @ V.T) * Z * (1 - Z))), V - 0.1 * (Z.T @ G)
+    np.testing.assert_allclose(it.losses, losses, rtol=1e-13)
+    np.testing.assert_allclose(it["W"], W, rtol=1e-12)
+    np.testing.assert_allclose(it["V"], V, rtol=1e-12)

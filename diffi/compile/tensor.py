@@ -22,7 +22,7 @@ from ..arrays import single_number, sum_to_shape
 from ..core.graph import Node
 from ..core.tape import Tape
 from .scalar import _guard, _variable_names
-from .writers import TEMPLATES, CodeWriter, NotCompilable
+from .writers import TEMPLATES, CodeWriter, NotCompilable, Retrace
 
 
 class ArrayWriter(CodeWriter):
@@ -376,4 +376,22 @@ def compile_problem(problem, values: dict) -> TensorCompiled:
     traced = problem.tape(values)
     if single_number(traced.output.value) is None:  # the interpreter explains what is wrong
         raise NotCompilable("the loss is not a number")
-    return TensorCompiled(traced.tape)
+    compiled = TensorCompiled(traced.tape)
+    # Shapes hold at every step, so one run here shows that each gradient has its
+    # weight's kind at every step (minimize relies on it and does not convert them).
+    weights = [n.value for n in traced.tape.inputs]
+    try:
+        with arrays.np().errstate(all="ignore"):
+            _, grads = compiled.value_and_grad(*weights)
+    except (Retrace, ArithmeticError, ValueError, TypeError) as error:
+        raise NotCompilable(f"the code failed where it was traced: {error}") from None
+    if not all(map(_same_kind, grads, weights)):
+        raise NotCompilable("a gradient that is not of its weight's kind")
+    return compiled
+
+
+def _same_kind(gradient, weight) -> bool:
+    if type(weight) is float:
+        return type(gradient) is float
+    return type(gradient) is type(weight) and gradient.dtype.char == "d" \
+        and gradient.shape == weight.shape

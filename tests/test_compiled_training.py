@@ -78,7 +78,8 @@ def test_the_iris_step_makes_as_few_numpy_calls_as_a_hand_would():
     # the constant cotangents of the mean and the sum stayed numbers: −Y/N is a
     # constant, P/N one call (the softmax kept by logsumexp, times 1/N), then one sum
     assert backward[0] == "c7 = _vr_logsumexp(0.14285714285714285, r7, None)"
-    assert backward[2].startswith("gv4 = (gv4 + _k")
+    assert backward[1:3] == ["gv4 = c7[0]", f"gv4 += {backward[2].split()[-1]}"]
+    assert backward[2].split()[-1].startswith("_k")  # −Y/N: a constant, added in place
     text = "\n".join(backward)
     assert text.count("_t_matmul(") == 3 and text.count("_vr_sigmoid(") == 1
     assert len(backward) == 8

@@ -9,8 +9,11 @@ rules are written as code by running them on the writer (as the scalar compiler 
 else called on numbers; an expression of constants is computed once, when the code is
 written. A cotangent that is a constant tensor (the seed of a mean or a sum, carried
 back through sums and elementwise steps) stays one float until something needs the
-tensor: it costs no NumPy call. A minimize run keeps each weight's shape (and the data
-keep theirs), so the shapes seen when the tape is compiled hold at every step.
+tensor: it costs no NumPy call. An adjoint that is an array this code made is added to
+in place; the weights are not (each step makes new ones: a step interrupted between
+two weights' updates would leave them from two different steps). A minimize run keeps
+each weight's shape (and the data keep theirs), so the shapes seen when the tape is
+compiled hold at every step.
 """
 from __future__ import annotations
 
@@ -205,6 +208,10 @@ class Backward:
         self.lines: list[str] = []
         self.adjoint: dict[int, str] = {}  # node id -> the code of its adjoint
         self.uniform: dict[int, tuple] = {}
+        # the nodes whose adjoint is an array of their own that this code made (so it
+        # can be added to in place), and the residual rules' cotangents (new arrays)
+        self.owned: set[int] = set()
+        self.made: set[str] = set()
 
     def sweep(self):
         output = self.tape.outputs[0]
@@ -248,12 +255,15 @@ class Backward:
             return
         term = self.writer.arg(term)
         before = self.adjoint.get(inp.id)
+        if inp.id in self.owned:  # an array this code made: added to in place
+            self.lines.append(f"{before} += {term}")
+            return
         if before is None:
             total = term
         else:
             if (uniform_shape is None) != (inp.id not in self.uniform):
                 uniform_shape = None  # a tensor and a number: a tensor
-            # (never +=: a cotangent may be shared with the rule that made it)
+            # (a new array: the adjoint may be shared with the rule that made it)
             total = self.writer.ap(table.ADD, before, term)
         if uniform_shape is None:
             self.uniform.pop(inp.id, None)
@@ -262,10 +272,17 @@ class Backward:
         if not _is_code_name(total):  # an expression: computed once, into a name
             name = "g" + self.names[inp.id]
             self.lines.append(self.writer.assign(name, total))
+            if uniform_shape is None and _shape(inp.value) and self._makes_array(total):
+                self.owned.add(inp.id)
             total = name
-            if uniform_shape is None:
+            if not uniform_shape:  # (a number is its own value: shape ())
                 self.writer.name_shape(name, inp.value)
         self.adjoint[inp.id] = total
+
+    def _makes_array(self, code: str) -> bool:
+        """Whether code (of an array) makes a new one: arithmetic on arrays (an operator
+        template), a sum back to a shape, or a residual rule's cotangent."""
+        return code.startswith("(") or code.startswith("_unb(") or code in self.made
 
     def _terms(self, node) -> list:
         """(input, code of its contribution, the shape it stands for when it is a
@@ -276,8 +293,10 @@ class Backward:
         kept = writer.kept.get(node.id)
         if kept is not None:  # (vjp_residual takes a number standing for a tensor)
             fn = writer.bind(f"_vr_{op.name}", op.vjp_residual)
-            return self._cotangents(node, f"{fn}({g}, {kept}, "
-                                          f"{writer.bind_value(node.params)})")
+            terms = self._cotangents(node, f"{fn}({g}, {kept}, "
+                                           f"{writer.bind_value(node.params)})")
+            self.made.update(term for _, term, _ in terms)
+            return terms
         parts = reader.elementwise_partials(op, writer.ap, *args, self.names[node.id])
         if parts is not None:
             return self._partial_terms(node, parts)
@@ -330,8 +349,8 @@ class Backward:
         np = arrays.np()
         needs = tuple(i.id in self.tape.active for i in node.inputs)
         ones = np.ones(self.uniform[node.id]) if self.uniform[node.id] else 1.0
-        parts = reader.cotangents(node, reader.NUMBERS, ones, [i.value for i in node.inputs],
-                                  node.value, needs)
+        values = [i.value for i in node.inputs]
+        parts = reader.cotangents(node, reader.NUMBERS, ones, values, node.value, needs)
         terms = []
         for inp, c in zip(node.inputs, parts):
             if c is None:

@@ -50,7 +50,8 @@ class Primitive:
     # needs, and vjp_residual(cotangent, kept, params) -> one cotangent per input, equal
     # to what the rule gives, without recomputing the forward; the cotangent may be a
     # float standing for a constant tensor of the output's shape (the compiled step keeps
-    # such cotangents as floats).
+    # such cotangents as floats), and the cotangents are new arrays (the compiled step
+    # adds to them in place).
     residual: Callable | None = None
     vjp_residual: Callable | None = None
     # kernel(params) -> fn(*inputs): the value of a structural operation on float64

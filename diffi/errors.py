@@ -74,6 +74,13 @@ class DiffiTypeError(DiffiError):
     kind = "type"
 
 
+
+def needs_point(what: str, span: Span | None = None) -> DiffiTypeError:
+    """The one error for a derivative formula that cannot be written without values
+    (a shape, an index, where a max took its value): it asks for a point."""
+    return DiffiTypeError(f"a derivative through {what} needs values: give a point "
+                          f"with at", span)
+
 class ArityError(DiffiTypeError):
     """A call with the wrong number of arguments."""
 

@@ -5,6 +5,7 @@ tensors — and d/dw by a tensor gives every partial."""
 from __future__ import annotations
 
 import io
+import json
 import math
 import subprocess
 import sys
@@ -284,7 +285,7 @@ def test_linspace_is_differentiable_in_its_ends(mode):
 
 
 def test_linspace_in_a_formula_asks_for_a_point():
-    with pytest.raises(diffi.DiffiError, match=r"a derivative through it needs a point"):
+    with pytest.raises(diffi.DiffiError, match=r"a derivative through linspace needs values: give a point with at"):
         last("d/dx sum(linspace(0, x, 3))")
 
 
@@ -309,3 +310,92 @@ def test_trace_tables_in_a_body_name_the_parameter():
                          f"  {accent('v1', DOT)} = 2·x·{accent('x', DOT)} = 6", "d/dx = 6"]
     assert f"  {accent('x', BAR)}  = 2·{accent('v1', BAR)}·x + {accent('v2', BAR)}·cos(x) " \
            f"= 2.22324427548393" in lines
+
+
+@pytest.mark.parametrize("program, rows", [
+    ("h(x) = graph x^2 + 1\nh(3)", ["  x  = 3", "  v1 = x^2    = 9", "  v2 = v1 + 1 = 10"]),
+    ("k(x, y) = graph x*y + x\nk(2, 5)",
+     ["  x  = 2", "  y  = 5", "  v1 = x·y    = 10", "  v2 = v1 + x = 12"]),
+    ("k(x) = { t = 2*x; graph t + x }\nk(4)",
+     ["  x  = 4", "  t  = 2·x   = 8", "  v1 = t + x = 12"]),
+])
+def test_graph_in_a_body_names_the_parameter(program, rows):
+    # (the parameter's node is the argument's literal: the graph shows it by name, as
+    # the same graph at top level does, with the literal 3 nowhere in a formula)
+    from diffi.frontends.console import Console, make_interpreter, run_source
+    out = io.StringIO()
+    console = Console(stdout=out, stderr=io.StringIO())
+    assert run_source(make_interpreter(console), console, program, "<test>") == 0
+    assert out.getvalue().splitlines()[1:] == rows
+
+
+def test_graph_files_in_a_body_mark_the_parameter_an_input(tmp_path):
+    it = diffi.Interpreter(files=str(tmp_path))
+    it.run('h(x) = graph x^2 + 1 to "g.json"\nh(3)\nd(x) = graph x^2 + 1 to "g.dot"\nd(3)')
+    data = json.loads((tmp_path / "g.json").read_text())
+    assert [(n["name"], n["op"], n["value"]) for n in data["nodes"]][0] == \
+        ("x", "input", {"type": "number", "value": 3.0})
+    assert 'n0 [label="x\\ninput\\n3"];' in (tmp_path / "g.dot").read_text()
+
+
+# A formula through tensors is the derivative at every point, or asks for one ---------------
+
+TENSOR_FORMULAS = [
+    "max([x, x^2, 0.1])", "min([x, 3])", "max([[x, 1], [2, x^2]], axis = 0)",
+    "mean([[x, 2*x], [3*x, x^2]], axis = 0)", "sum([[x, 1], [2, x^3]], axis = 1)",
+    "mean([x, x^2])", "reshape([x, x^2, 1, 2], 2, 2)", "concat([[x]], [[x^2]], axis = 1)",
+    "[x, x^2][1]", "[x, x^2, x^3][0:2]", "[[x, 1], [2, x^2]][1, 1]", "size([x, x])*x",
+    "shape([x])", "argmax([x, 2])*x", "norm([x, 3])", "dot([x, 1], [x, 2])",
+    "[x, 1] @ [[x, 1], [2, 3]]", "transpose([[x, x^2]])", "softmax([x, 2*x])",
+    "logsumexp([x, 2*x])", "sum([x, x^2]^2)", "onehot(1, 3)*x", "sum(linspace(0, x, 3))",
+    "x*ones(2)", "[1, 2][x]", "max(x, 3)",
+]
+
+
+@pytest.mark.parametrize("expr", TENSOR_FORMULAS)
+def test_a_formula_through_tensors_is_the_derivative_or_asks_for_a_point(expr):
+    # (a formula's trace has no values: an operation whose derivative needs them — where
+    # a max took its value, a shape, an index — must say so, never print a wrong formula:
+    # max([x, x^2, 0.1]) printed [1, 2*x, 0], mean(…, axis = 0) lost its axis)
+    it = diffi.Interpreter(warn=lambda message, span: None)
+    try:
+        formula = it.eval(f"d/dx {expr}")
+    except diffi.DiffiTypeError as error:
+        assert "needs values: give a point with at" in error.message, error.message
+        return
+    for x in (0.7, 1.9, -1.3):
+        at_point = it.eval(f"d/dx {expr} at x = {x}")
+        value = formula(x) if callable(formula) else formula
+        assert np.allclose(value, at_point, rtol=1e-12, atol=0), (expr, x, value, at_point)
+        if callable(formula):  # the printed formula reads back as the same function
+            again = it.run(f"f(x) = {formula}\nf({x})")[-1]
+            assert np.allclose(again, at_point, rtol=1e-12, atol=0), (expr, str(formula))
+
+
+# Bound names keep their values in a formula --------------------------------------------
+
+@pytest.mark.parametrize("expr", ["x^2 + q", "x^2*q", "sin(x*q) + x", "exp(x)/q"])
+@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("where", ["top", "block", "body"])
+def test_a_bound_variable_keeps_its_value_beside_a_free_name(expr, order, where):
+    # (`x = 1; d/dx x^2 + q` printed 2*x: x's value was dropped because q has none)
+    d = "d/dx" if order == 1 else "d2/dx2"
+    source = {"top": f"x = 1.5\n{d} {expr}",
+              "block": f"{{ x = 1.5; {d} {expr} }}",
+              "body": f"g(x) = {d} {expr}\ng(1.5)"}[where]
+    it = diffi.Interpreter(warn=lambda message, span: None)
+    formula = it.run(source)[-1]
+    for q in (0.5, 2.0):
+        exact = it.eval(f"{d} {expr} at x = 1.5, q = {q}")
+        value = formula(q) if callable(formula) else formula
+        assert math.isclose(value, exact, rel_tol=1e-12), (source, q, value, exact)
+    if callable(formula):
+        assert "x" not in str(formula)   # a formula in q alone
+
+
+def test_a_bound_variable_by_another_name_of_the_formula():
+    it = diffi.Interpreter()
+    by_q = it.run("x = 2\nd/dq x^2*q")[-1]   # (by an unbound q: a function of q)
+    assert str(by_q) == "4" and by_q(7.0) == 4.0
+    gradient = it.run("x = 2\ngrad x^2*q wrt x, q")[-1]
+    assert str(gradient) == "[4*q, 4]" and list(gradient(3.0)) == [12.0, 4.0]

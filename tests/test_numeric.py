@@ -15,6 +15,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -261,6 +262,9 @@ def test_explain_shows_the_estimate_its_error_and_its_round_off(c):
     ("tanh(3*x)", 10.0, 3 / math.cosh(30) ** 2),   # tanh(30) rounds to 1: f is flat
     ("1/x", 0.001, -1e6),
     ("cos(x)", 1e-3, -math.sin(1e-3)),
+    ("1/x", 1e-9, -1e18),                          # a pole closer than the first step
+    ("exp(x)", 709.0, math.exp(709)),              # values next to float64's largest
+    ("1/(x - 2)", 2.001, -1e6),                    # a pole beside the point, not at 0
 ])
 @pytest.mark.parametrize("method", ["central", "richardson", "forward"])
 def test_the_error_estimate_covers_the_actual_error(c, expr, x, exact, method):
@@ -387,6 +391,26 @@ def test_check_compares_a_cancelled_derivative_with_its_terms():
 def test_check_of_a_cancelling_sum_agrees(c):
     text = c.report("check sin(x)^2 + cos(x)^2 + x*1e-30 wrt x at x = 1.3")
     assert ": agree (tolerance 1e-06)" in text
+
+
+@pytest.mark.parametrize("expr, x, exact", [
+    ("1/x", 1e-9, -1e18),            # the first start (h = 0.1) reaches across the pole
+    ("1/(x - 2)", 2.001, -1e6),
+    ("exp(x)", 709.0, math.exp(709)),  # (a·F − b) of the tableau overflowed here)
+    ("-exp(x)", 709.5, -math.exp(709.5)),
+])
+def test_richardson_is_right_beside_a_pole_and_near_overflow(c, expr, x, exact):
+    source = f'd/dx {expr} at x = {x!r} using numeric(method = "richardson")'
+    assert relative(c.eval(source), exact) < 1e-12   # 1/x was 296; exp(709) 2.8e-4 off
+    assert c.messages == []
+    text = c.report(f"check {expr} wrt x at x = {x!r}")
+    assert ": agree (tolerance 1e-06)" in text and "about inf" not in text
+
+
+def test_an_error_estimate_near_float64s_largest_value_is_finite():
+    estimate = numeric.derivative(lambda t: float(np.exp(t)), 709.0, method="central")
+    assert math.isfinite(estimate.error) and math.isfinite(estimate.noise)
+    assert abs(estimate.value - math.exp(709)) <= estimate.error < 1e-6 * math.exp(709)
 
 
 def test_check_says_when_numeric_mode_agrees_only_within_its_round_off(tmp_path):

@@ -83,3 +83,33 @@ def test_tables_align_with_wide_and_combining_characters():
         # in each pass, every row's first "=" stands in the same terminal column
         assert len({display_width(line[:line.index(" = ")]) for line in rows}) == 1
     assert "  重量 = 2\n  x    = 3\n" in shown[0]
+
+
+TENSOR_PROGRAMS = [
+    ("sum(W @ v)", {"W": [[1.0, 2.0], [3.0, 4.0]], "v": [5.0, 6.0]}),
+    ("sum(v @ W)", {"W": [[1.0, 2.0], [3.0, 4.0]], "v": [5.0, -6.0]}),
+    ("sum((W @ M)^2)", {"W": [[1.0, 2.0], [3.0, 4.0]], "M": [[0.5, 1.0], [2.0, -1.0]]}),
+    ("dot(v, u) + v @ u", {"v": [5.0, 6.0], "u": [0.5, -2.0]}),
+    ("norm(v)*sum(v^2)", {"v": [3.0, 4.0]}),
+    ("sum(tanh(W @ v + v))", {"W": [[0.1, 0.2], [0.3, 0.4]], "v": [0.5, -0.6]}),
+    ("sum(sum(W, axis = 0)^2) + sum(mean(W, axis = 1)^2) + mean(W)",
+     {"W": [[1.0, 2.0, 3.0], [3.0, 4.0, 5.0]]}),
+    ("max(v) + min(v^2)*max(v)", {"v": [1.0, 3.0, -3.0, 2.0]}),   # (a tie in min(v^2))
+    ("logsumexp(v) + softmax(v) @ v", {"v": [0.1, 0.7, -0.4]}),
+]
+
+
+@pytest.mark.parametrize("expr, point", TENSOR_PROGRAMS, ids=[p[0] for p in TENSOR_PROGRAMS])
+def test_every_tensor_backprop_row_evaluates_to_its_value(expr, point):
+    # (W̄ = v̄1 @ transpose(v) for W @ v printed [[5, 6], [5, 6]] but evaluated to 11:
+    # a vector's adjoint by a matrix is an outer product)
+    import numpy as np
+    it = diffi.Interpreter()
+    point = {name: np.array(value) for name, value in point.items()}
+    trace = it.backprop(expr, wrt=list(point), at=point)
+    env = {}
+    for row in trace.forward + trace.backward:
+        if row.formula:
+            value = _evaluate(row.formula, env)
+            assert np.allclose(value, row.value, rtol=1e-12, atol=0), row
+        env[row.name] = row.value

@@ -14,7 +14,7 @@ import weakref
 from .. import arrays, calls, table
 from ..arrays import as_value, finite, is_array
 from ..errors import (ArityError, DiffiError, DiffiNameError, DiffiTypeError, LimitError,
-                      NamedSpan, ShapeError, Span)
+                      NamedSpan, ShapeError, Span, needs_point)
 from ..language import hints
 from ..language import syntax as S
 from ..language.parser import leibniz_spelling, start_of
@@ -443,9 +443,11 @@ class Evaluator:
         target = self.eval(ast.target, scope)
         if target.op is TUPLE or isinstance(target.value, tuple):
             return self.index_tuple(target, ast, scope)
+        key = tuple(self.index_item(item, scope) for item in ast.items)
+        if target.value is None:  # a formula's tensor (no values): indexed when it has one
+            return self.record(INDEX, (target,), None, ast.span, params=key)
         if not is_array(target.value):
             raise DiffiTypeError(f"a {kind_of(target.value)} cannot be indexed", ast.span)
-        key = tuple(self.index_item(item, scope) for item in ast.items)
         try:
             value = target.value[key]
         except (IndexError, ValueError) as error:
@@ -472,6 +474,8 @@ class Evaluator:
 
     def integer(self, node: Node, ast) -> int:
         value = node.value
+        if value is None:  # (a formula's variable: an index needs its value)
+            raise needs_point("an index", start_of(ast))
         if type(value) is float and math.isfinite(value) and value == int(value):
             return int(value)
         shown = format_value(value)  # (a long string is shortened: a message stays short)

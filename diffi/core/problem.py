@@ -208,6 +208,7 @@ def _expression_problem(ev, ast, scope) -> Problem:
             free.insert(0, name)
     if free:  # a formula: every unbound name it reads is an input
         free = [n for n in free if n not in named]
+        named = dict(named, **_bound_values(ev, scope, names, named, ast.span))
         return Problem(ev, ast, scope, None, list(named) + [n for n in names if n not in named
                                                            and n not in free] + free,
                        variables, None, points=named)
@@ -218,6 +219,21 @@ def _expression_problem(ev, ast, scope) -> Problem:
     if not named:
         direct = [resolve(ev, scope.lookup(n)) for n in names]
     return Problem(ev, ast, scope, None, names, variables, values, direct, points=named)
+
+
+def _bound_values(ev, scope, names, named, span) -> dict:
+    """The variables of a formula that have values where it stands (`x = 1; d/dx
+    x^2*q` is 2*q): each is set at its value, as a point would set it. A variable bound
+    to an enclosing formula's input (no value) stays a variable of the formula."""
+    out = {}
+    for name in names:
+        binding = scope.lookup(name)
+        if name not in named and binding is not None:
+            node = resolve(ev, binding)
+            if node.value is not None:
+                _number(node.value, name, span)
+                out[name] = node
+    return out
 
 
 def resolve(ev, binding) -> Node:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .. import table
 from ..arrays import as_value, is_array, np
-from ..errors import DiffiTypeError, LimitError, ShapeError
+from ..errors import DiffiTypeError, LimitError, ShapeError, needs_point
 from ..table.tensors import _array
 from . import data
 from .limits import elements_of
@@ -25,6 +25,8 @@ def _axis(args, keywords, span):
     if node is None:
         return None
     axis = _whole(node, span, negative=True)
+    if args[0].value is None:  # (a formula's tensor: its shape is not known here)
+        return axis
     ndim = np().ndim(args[0].value)
     if not -ndim <= axis < max(ndim, 1):
         raise ShapeError(f"axis {axis} is out of range for a tensor of shape "
@@ -66,8 +68,9 @@ def extremum_call(reduce_prim, pair_prim):
     def call(evaluator, args, keywords, span):
         if len(args) == 2 and not keywords:
             return evaluator.apply(pair_prim, args, span)
-        if len(args) == 1 and not keywords and not is_array(args[0].value):
-            return args[0]
+        if len(args) == 1 and not keywords and args[0].value is not None \
+                and not is_array(args[0].value):
+            return args[0]  # (the max of a number; a formula's value may be a tensor)
         axis = _axis(args[:1], dict(keywords), span)
         return record(evaluator, reduce_prim, args[:1], axis, span)
     return call
@@ -154,8 +157,16 @@ def _dims(evaluator, args, span) -> tuple:
 def constant_call(make, name):
     def call(evaluator, args, keywords, span):
         _no_keywords(keywords, name, span)
+        needs_values(name, args, span)
         return evaluator.record(table.CONST, (), make(evaluator, args, span), span)
     return call
+
+
+def needs_values(name: str, args, span) -> None:
+    """A built-in whose result depends on its arguments' values (a shape, an index, a
+    count) cannot be part of a formula whose variables have none: it asks for a point."""
+    if any(a.value is None for a in args):
+        raise needs_point(name, span)
 
 
 def _generator(evaluator, seed=None):
@@ -195,9 +206,7 @@ def linspace_call(evaluator, args, keywords, span):
     """linspace(a, b, n): NumPy's numbers, recorded as a + (b - a)*t with t the fixed
     fractions 0 … 1, so a derivative by a or b sees them (a constant would lose that)."""
     _no_keywords(keywords, "linspace", span)
-    if any(a.value is None for a in args):  # (a formula's variables have no values)
-        raise DiffiTypeError("linspace needs numbers to space: a derivative through it "
-                             "needs a point (at x = …)", span)
+    needs_values("linspace", args, span)
     spaced = _linspace(evaluator, args, span)
     start, stop = args[0], args[1]
     if type(start.value) is not float or type(stop.value) is not float:
@@ -223,6 +232,7 @@ def _onehot(evaluator, args, span):
 
 
 def _argmax(evaluator, args, keywords, span):
+    needs_values("argmax", args, span)
     x = _numbers(args[0], span, "argmax")
     if x.size == 0:
         raise ShapeError("argmax of an empty tensor", span)

@@ -290,18 +290,26 @@ def _names_in(expr) -> set[str]:
     return found
 
 
-def formula_function(problem, inputs, outputs, vector: bool, matrix: int = 0) -> Formula:
+def formula_function(problem, inputs, outputs, vector: bool, matrix: int = 0):
+    """The formula of outputs as a function of its free names; its value when every
+    name it had is set where it stands (`x = 1; d/dx x^2 + q` is 2, not a function)."""
     outputs = _at_point(problem, inputs, outputs)
+    params = formula_parameters(problem, inputs, outputs)
+    if not params and all(o.value is not None for o in outputs):
+        values = [o.value for o in outputs]
+        if matrix:
+            return arrays.np().array(values, dtype=float).reshape(-1, matrix)
+        return arrays.np().array(values, dtype=float) if vector else values[0]
     names = {n.id: n.name for n in inputs}
     taken = set(problem.ev.globals.names())
-    assignments, exprs = symbolic.to_syntax(outputs, names, taken)
+    assignments, exprs = symbolic.to_syntax(outputs, names, taken, source=True)
     if matrix:
         rows = [S.Vector(exprs[i:i + matrix]) for i in range(0, len(exprs), matrix)]
         result = S.Vector(rows)
     else:
         result = S.Vector(exprs) if vector else exprs[0]
     body = S.Block(assignments, result) if assignments else result
-    return Formula(formula_parameters(problem, inputs, outputs), body)
+    return Formula(params, body)
 
 
 def _at_point(problem, inputs, outputs) -> list:

@@ -25,19 +25,20 @@ from .tables import _short, _symbols, _table, operation_text, pretty, row_names
 class Graph:
     """A computation graph to show: as text, or as Graphviz DOT."""
 
-    def __init__(self, nodes: list[Node], ev):
+    def __init__(self, nodes: list[Node], ev, labels: dict | None = None):
         self.nodes = nodes
         self._ev = ev
+        self.labels = labels or {}  # node id → a name the node itself does not carry
 
     def to_text(self) -> str:
-        return graph_text(self.nodes, self._ev)
+        return graph_text(self.nodes, self._ev, self.labels)
 
     def to_dot(self) -> str:
-        return to_dot(self.nodes, self._ev)
+        return to_dot(self.nodes, self._ev, self.labels)
 
     def to_data(self) -> dict:
         """Nodes and edges as JSON-ready data (what `graph E to "g.json"` writes)."""
-        return graph_data(self.nodes, self._ev)
+        return graph_data(self.nodes, self._ev, self.labels)
 
     def to_json(self) -> str:
         return json.dumps(self.to_data(), ensure_ascii=False, indent=1)
@@ -53,10 +54,25 @@ def graph(ev, ast, scope):
     free = {n: Binding(n, Node(table.CONST, (), None, ast.span, n))
             for n in _free_names(ast.expr, scope)}
     node = ev.eval(ast.expr, Scope(free, scope) if free else scope)
-    shown = Graph(ancestors(with_calls_inlined(node)), ev)
+    shown = Graph(ancestors(with_calls_inlined(node)), ev, scope_labels(scope))
     if ast.file is None:
         return Report(node.value, shown.to_text(), detail=shown)
-    return Report(node.value, write_graph(shown.nodes, ev, ast.file), detail=shown)
+    return Report(node.value, write_graph(shown, ev, ast.file), detail=shown)
+
+
+def scope_labels(scope) -> dict:
+    """node id → name, for names bound to nodes that carry no name of their own: in a
+    function's body a parameter is bound to its argument's node (a literal, or the
+    caller's expression), and the graph should call it by the parameter's name, as the
+    tables of explain and backprop do. The innermost binding wins."""
+    labels: dict = {}
+    while scope is not None:
+        for name, binding in scope.vars.items():
+            node = getattr(binding, "node", None)
+            if isinstance(node, Node) and not node.name and node.id not in labels:
+                labels[node.id] = name
+        scope = scope.parent
+    return labels
 
 
 def with_calls_inlined(node: Node) -> Node:
@@ -71,8 +87,8 @@ def with_calls_inlined(node: Node) -> Node:
         node = replay(node, calls, {})
 
 
-def graph_text(nodes: list[Node], ev) -> str:
-    names = row_names(nodes)
+def graph_text(nodes: list[Node], ev, labels: dict | None = None) -> str:
+    names = row_names(nodes, labels)
     symbols = _symbols(nodes, names)
     gradients = getattr(ev, "last_gradient", {})
     rows = []
@@ -89,16 +105,17 @@ def graph_text(nodes: list[Node], ev) -> str:
     return "\n".join([f"graph ({len(names)} nodes)", *_table(rows)])
 
 
-def to_dot(nodes: list[Node], ev) -> str:
+def to_dot(nodes: list[Node], ev, labels: dict | None = None) -> str:
     """Graphviz DOT: nodes labelled by operation, name and value (and gradient)."""
-    names = row_names(nodes)
+    labels = labels or {}
+    names = row_names(nodes, labels)
     gradients = getattr(ev, "last_gradient", {})
     lines = ["digraph diffi {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
     number = {node.id: k for k, node in enumerate(nodes)}  # stable names: n0, n1, …
     for node in calls.checked(nodes, 1024):
-        label = [names.get(node.id, "")] if node.id in names and node.name else []
-        label.append(node.op.label if node.inputs else "input"
-                     if node.name else "const")
+        named = node.name or node.id in labels
+        label = [names.get(node.id, "")] if node.id in names and named else []
+        label.append(node.op.label if node.inputs else "input" if named else "const")
         if is_array(node.value):
             label.append(f"shape {node.value.shape}")
         if node.value is not None and not callable(getattr(node.value, "call", None)):
@@ -114,17 +131,19 @@ def to_dot(nodes: list[Node], ev) -> str:
     return "\n".join(lines)
 
 
-def graph_data(nodes: list[Node], ev) -> dict:
+def graph_data(nodes: list[Node], ev, labels: dict | None = None) -> dict:
     """{"nodes": […], "edges": […]}: each node's id (n0, n1, … as in the DOT), its name
     as the text graph shows it (None for a literal number), operation, value and
     gradient (after a reverse pass); each edge from an input to the node that uses it."""
-    names = row_names(nodes)
+    labels = labels or {}
+    names = row_names(nodes, labels)
     gradients = getattr(ev, "last_gradient", {})
     number = {node.id: f"n{k}" for k, node in enumerate(nodes)}
     out = []
     for node in nodes:
         item = {"id": number[node.id], "name": names.get(node.id),
-                "op": node.op.label if node.inputs else "input" if node.name else "const",
+                "op": node.op.label if node.inputs else "input"
+                if node.name or node.id in labels else "const",
                 "value": None if node.value is None else value_data(node.value)}
         if node.id in gradients:
             item["gradient"] = value_data(gradients[node.id])
@@ -134,15 +153,15 @@ def graph_data(nodes: list[Node], ev) -> dict:
     return {"nodes": out, "edges": edges}
 
 
-def write_graph(nodes, ev, file: S.Str) -> str:
+def write_graph(shown: Graph, ev, file: S.Str) -> str:
+    nodes = shown.nodes
     path = file_path(ev, file.value, file.span, "graph … to")  # as load and save decide
     extension = os.path.splitext(path)[1].lower()
     if extension == ".json":
         files.write_text(path, file.value,
-                         json.dumps(graph_data(nodes, ev), ensure_ascii=False, indent=1) + "\n",
-                         file.span)
+                         shown.to_json() + "\n", file.span)
         return f"wrote the graph ({len(nodes)} nodes) to {file.value}"
-    dot = to_dot(nodes, ev)
+    dot = shown.to_dot()
     if extension in ("", ".dot", ".gv"):
         files.write_text(path, file.value, dot + "\n", file.span)
         return f"wrote the graph ({len(nodes)} nodes) to {file.value}"

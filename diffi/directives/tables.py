@@ -217,7 +217,8 @@ def _adjoint_formula(node, consumers, symbols, bars, inputs) -> str:
     b = symbolic.Builder()
     total, texts = None, []
     for consumer, k in consumers.get(node.id, []):
-        shown = reader.adjoint_texts(consumer.op)
+        shown = reader.adjoint_texts(consumer.op, [i.value for i in consumer.inputs],
+                                     consumer.params)
         if shown:  # a tensor rule: shown in words from the table
             texts.append(_adjoint_text(consumer, k, shown, symbols, bars))
             continue

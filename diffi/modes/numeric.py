@@ -3,7 +3,8 @@
 Methods: "central" (default; step ∛ε·max(|x|, FLOOR), error O(h²) + O(ε/h)), "forward"
 (step √ε·max(|x|, FLOOR)), and "richardson" (Ridders' extrapolation of central
 differences, started again from smaller steps until its error estimate is about 1e-12
-of the result, or as small as round-off allows). Higher orders use central differences
+of the result, or as small as round-off allows; starts are compared relative to their
+results). Higher orders use central differences
 of order n with step ε^(1/(n+2))·max(|x|, FLOOR). Central and forward differences
 measure their error with a second quotient of step 2h, and try one more step when
 that error is large: wider when it is round-off, narrower when it is truncation.
@@ -233,8 +234,10 @@ def _round_off(sample: Sampler, x: float, h: float, order: int, method: str,
     h = exact_step(x, h) if order == 1 else h  # (as the quotients round it)
     points = [x + k * h for k in _offsets(method, order)] + [x]
     divisor = 2 * h if method == "central" and order == 1 else h ** order
-    size = _largest(sample, points) + (abs(x) * _magnitude(slope) if order == 1 else 0.0)
-    return EPS * size * 2 ** order / divisor
+    size = EPS * _largest(sample, points)  # (EPS first: |f| near 1e308 stays finite)
+    if order == 1:
+        size += EPS * abs(x) * _magnitude(slope)
+    return size * (2 ** order / divisor)
 
 
 def doubt(estimate: Estimate, sample: Sampler, x: float) -> None:
@@ -296,14 +299,16 @@ def richardson(sample, x: float, order: int, h: float, retry: bool = True) -> Es
         h = inside_domain(sample, x, h, offsets, notes)
     best = attempt = ridders(sample, x, order, h)
     for _ in range(ATTEMPTS - 1 if retry else 0):
-        if accepted(best) or attempt.noise >= best.error:
+        if accepted(best) or relative(attempt.noise, attempt) >= relative(best.error, best):
             break
         # The first start may reach across 0 (large steps suit smooth functions; one
         # across a kink or a pole at 0 shows a large error): the others never do.
         h = min(h / 10, abs(x) / 2) if x != 0 else h / 10
         h = inside_domain(sample, x, h, offsets, notes)
         attempt = ridders(sample, x, order, h)
-        if attempt.error < best.error:
+        # (Only a clearly better start replaces the best: at a jump every start is as
+        # bad relatively, and the larger step shows the smaller number.)
+        if relative(attempt.error, attempt) < relative(best.error, best) / 2:
             best = attempt
     best.evaluations, best.notes = sample.evaluations, notes
     if not retry:
@@ -311,6 +316,16 @@ def richardson(sample, x: float, order: int, h: float, retry: bool = True) -> Es
     elif not accepted(best):
         doubt(best, sample, x)
     return best
+
+
+def relative(error: float, estimate: Estimate) -> float:
+    """An error beside its estimate's result: how starts are compared. (Compared
+    absolutely, a start across a pole — 296 ± 196 for 1/x at 1e-9 — would beat the true
+    −1e18 ± 1e6.) A result of 0 is judged by its error alone."""
+    size = _magnitude(estimate.value)
+    if size == 0 or not math.isfinite(size):
+        return error if size == 0 else math.inf
+    return error / size
 
 
 def accepted(estimate: Estimate) -> bool:
@@ -330,7 +345,8 @@ def ridders(f, x: float, order: int, h: float, shrink: float = 1.4, levels: int 
         row = [_central_difference(f, x, order, h)]
         factor = shrink ** 2
         for j in range(1, i + 1):
-            row.append((row[j - 1] * factor - tableau[i - 1][j - 1]) / (factor - 1.0))
+            # (a·F − b)/(F − 1) written as a + (a − b)/(F − 1): no overflow near 1e308
+            row.append(row[j - 1] + (row[j - 1] - tableau[i - 1][j - 1]) / (factor - 1.0))
             factor *= shrink ** 2
             step_error = max(_magnitude(row[j] - row[j - 1]),
                              _magnitude(row[j] - tableau[i - 1][j - 1]))

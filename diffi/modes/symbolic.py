@@ -13,9 +13,10 @@ import math
 from .. import calls, table
 from ..arrays import as_value, is_array, np, zero_like
 from ..core.evaluator import shape_message
+from ..core.library import BUILTINS
 from ..core.graph import Node, ancestors
 from ..core.tape import Tape
-from ..errors import DiffiTypeError, ShapeError
+from ..errors import DiffiTypeError, ShapeError, needs_point
 from ..language import syntax as S
 from ..table import reader
 from . import canonical
@@ -88,8 +89,7 @@ class Builder:
     def shape(self, x) -> tuple:
         value = self.value(x)
         if value is None:
-            raise DiffiTypeError("a derivative through tensor operations needs values: "
-                                 "give a point with at")
+            raise needs_point("tensor operations")
         return np().shape(value)
 
     def zeros(self, x) -> Node:
@@ -399,11 +399,14 @@ def reverse_derivatives(tape: Tape, rebuilt: dict, b: Builder, seed=None) -> dic
 # Printing formulas -----------------------------------------------------------------
 
 def to_syntax(outputs: list[Node], names: dict[int, str], taken: set[str] = frozenset(),
-              share: bool = True):
+              share: bool = True, source: bool = False):
     """Syntax for formula nodes: (intermediate assignments, one expression per output).
 
     `names` gives the names of variables (by node id). A non-trivial node used more
     than once becomes a named intermediate (t1, t2, …), so shared parts print once.
+    With source=True the syntax must read back as the same formula (a formula the user
+    gets as a function): an operation the language cannot write (where a max took its
+    value, a broadcast to a shape known only from values) asks for a point instead.
     """
     order = ancestors(*outputs)
     uses = _uses(order, outputs)
@@ -417,6 +420,8 @@ def to_syntax(outputs: list[Node], names: dict[int, str], taken: set[str] = froz
         if node.id in names:
             syntax[node.id] = S.Name(names[node.id])
             continue
+        if source and not _writable(node):
+            raise needs_point(_op_name(node.op))
         expr = _node_syntax(node, syntax, spines)
         if share and uses.get(node.id, 0) > 1 and _worth_naming(node):
             name = f"{prefix}{len(assignments) + 1}"
@@ -525,6 +530,9 @@ def _node_syntax(node: Node, syntax: dict, spines: Spines | None = None) -> S.Sy
     printer = _PRINTERS.get(op)
     if printer is not None:
         return printer(node, args)
+    if node.params is not None and op in _PARAMETERS:
+        name, arguments, keywords = _PARAMETERS[op](node.params)
+        return S.Call(S.Name(name), args + arguments, keywords)
     if op is table.NEG and isinstance(args[0], S.Binary) and args[0].op in ("*", "/"):
         # -(a*b) prints as -a*b, which reads back as (-a)*b: the same value
         product = args[0]
@@ -588,6 +596,39 @@ def _index_syntax(node, args):
         else:
             items.append(S.Num(float(p)))
     return S.Index(args[0], items)
+
+
+def _axis_keyword(name):
+    def written(axis):
+        return name, [], [S.Keyword("axis", S.Num(float(axis)))]
+    return written
+
+
+# Operations whose parameters are arguments in the source: sum(A, axis = 1),
+# reshape(A, 2, 3), concat(a, b, axis = 1).
+_PARAMETERS = {
+    table.SUM: _axis_keyword("sum"),
+    table.MEAN: _axis_keyword("mean"),
+    table.MAXIMUM: _axis_keyword("max"),
+    table.MINIMUM: _axis_keyword("min"),
+    table.CONCAT: _axis_keyword("concat"),
+    table.RESHAPE: lambda shape: ("reshape", [S.Num(float(d)) for d in shape], []),
+}
+
+
+def _writable(node: Node) -> bool:
+    """Whether the printed syntax of node reads back as the same operation."""
+    op = node.op
+    if op is table.CONST or op in _PRINTERS or op.symbol is not None:
+        return True
+    if node.params is not None and op not in _PARAMETERS:
+        return False
+    return (op.display or op.name) in BUILTINS
+
+
+def _op_name(op) -> str:
+    return {"weights": "max or min", "expand": "a reduction", "sum_to": "broadcasting",
+            "broadcast": "broadcasting"}.get(op.name, op.display or op.name)
 
 
 _PRINTERS = {

@@ -192,9 +192,11 @@ def differentiable(prim) -> bool:
     return prim.rule.kind is not ZERO_KIND
 
 
-def adjoint_texts(prim) -> tuple:
-    """How backprop's table writes each input's adjoint in words (tensor rules)."""
-    return prim.rule.adjoint_texts
+def adjoint_texts(prim, values=(), params=None) -> tuple:
+    """How backprop's table writes each input's adjoint in words (tensor rules), for
+    inputs of these values and the node's params (some words depend on shapes)."""
+    texts = prim.rule.adjoint_texts
+    return texts(params, *values) if callable(texts) else texts
 
 
 def numeric_cotangents(prim):

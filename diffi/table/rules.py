@@ -39,7 +39,8 @@ class Rule:
     jvp: Callable | None = None        # jvp(ap, tangents, inputs, output, params)
     vjp: Callable | None = None        # vjp(ap, g, inputs, output, params, needs)
     taylor: Callable | None = None     # taylor(output, *series) -> the output's series
-    adjoint_texts: tuple = ()          # how backprop's table writes each input's adjoint
+    adjoint_texts: tuple | Callable = ()  # how backprop's table writes each input's
+    # adjoint; or a function of the input values giving them (words that depend on ranks)
     # The same jvp and vjp specialised for numbers (NumPy without the `ap` layers), where
     # speed matters; tests/test_table.py holds them equal to the general ones.
     fast_jvp: Callable | None = None

@@ -136,10 +136,33 @@ def _mean_scale(ap, x, y) -> float:
     return _size(ap.shape(y)) / max(_size(ap.shape(x)), 1)
 
 
+def _spread_text(shape, axis) -> str:
+    """{g} spread back over a reduced tensor of this shape, as diffi source: times ones
+    of the shape (all axes), or a column or row of ones for one axis of a matrix."""
+    dims = ", ".join(str(d) for d in shape)
+    if axis is None:
+        return f"{{g}}·ones({dims})" if shape else "{g}"
+    if len(shape) == 2 and axis in (0, -2):
+        return f"ones({shape[0]}, 1)·{{g}}"
+    if len(shape) == 2 and axis in (1, -1):
+        return f"transpose([{{g}}])·ones(1, {shape[1]})"
+    return "broadcast({g})" if axis else "{g}"
+
+
+def _sum_texts(axis, a) -> tuple:
+    return (_spread_text(np().shape(a), axis),)
+
+
+def _mean_texts(axis, a) -> tuple:
+    shape = np().shape(a)
+    count = _size(shape) if axis is None else shape[axis] if shape else 1
+    return (f"{_spread_text(shape, axis)}/{count}",)
+
+
 SUM = structural("sum", 1, lambda v, axis: _sum(v[0], axis),
                  rule=linear(lambda ap, g, x, y, axis, needs: (
                      ap(EXPAND, g, params=(axis, ap.shape(x[0]))),),
-                     ("broadcast({g})",),
+                     _sum_texts,
                      fast_transpose=lambda g, x, y, axis, needs: (
                          _expand(g, (axis, _shape_of(x[0]))),)),
                  kernel=_sum_kernel)
@@ -148,7 +171,7 @@ MEAN = structural("mean", 1, lambda v, axis: _mean(v[0], axis),
                   rule=linear(lambda ap, g, x, y, axis, needs: (
                       ap(EXPAND, ap(MUL, g, _mean_scale(ap, x[0], y)),
                          params=(axis, ap.shape(x[0]))),),
-                      ("broadcast({g})·size({y})/size({a})",),
+                      _mean_texts,
                       fast_transpose=lambda g, x, y, axis, needs: (
                           _expand(np().multiply(g, _count(y) / max(_count(x[0]), 1)),
                                   (axis, _shape_of(x[0]))),)),
@@ -179,7 +202,9 @@ def _reduction(name, fn, words):
                                          params=axis),
             lambda ap, g, x, y, axis, needs: (ap(MUL, ap(EXPAND, g, params=(
                 axis, ap.shape(x[0]))), weights(ap, x[0], y, axis)),),
-            adjoint_texts=(words,)))
+            adjoint_texts=lambda axis, a: (
+                (f"{{g}}·({{a}} == {fn}({{a}}))/sum({{a}} == {fn}({{a}}))",)  # ties share
+                if axis is None else (words,))))
 
 
 # "max" and "min" in the table are elementwise (max(a, b)); these reduce a tensor and
@@ -329,17 +354,31 @@ def _fast_matmul_vjp(g, x, y, p, needs):
 
 _PRODUCT_TEXTS = ("{g} @ transpose({b})", "transpose({a}) @ {g}")
 
+
+def _product_texts(params, a, b) -> tuple:
+    """backprop's words for the adjoints of A @ B (or dot), by the operands' ranks: where
+    a vector meets a matrix, one adjoint is an outer product, written as a column times
+    a row (transpose([u]) @ [v]) so that the row still evaluates in diffi."""
+    ranks = (np().ndim(a), np().ndim(b))
+    if ranks == (1, 1):
+        return ("{g}·{b}", "{g}·{a}")
+    if ranks[1] == 1:   # A @ b: Ā = outer(ḡ, b), b̄ = Aᵀ ḡ
+        return ("transpose([{g}]) @ [{b}]", "transpose({a}) @ {g}")
+    if ranks[0] == 1:   # a @ B: ā = B ḡ, B̄ = outer(a, ḡ)
+        return ("{b} @ {g}", "transpose([{a}]) @ [{g}]")
+    return _PRODUCT_TEXTS
+
 MATMUL = define("matmul", 2, None, _ufunc("matmul"), "A @ B", "matrix product", symbol="@",
                 rule=custom(lambda ap, t, x, y, p: _product_tangent(ap, MATMUL, t, x),
                             _matmul_vjp,
                             taylor=lambda y, a, b: [as_value(sum(np().matmul(a[j], b[k - j])
                                                                  for j in range(k + 1)))
                                                     for k in range(len(a))],
-                            adjoint_texts=_PRODUCT_TEXTS,
+                            adjoint_texts=_product_texts,
                             fast_jvp=_fast_matmul_jvp, fast_vjp=_fast_matmul_vjp))
 DOT = structural("dot", 2, lambda v, p: as_value(np().dot(_array(v[0]), _array(v[1]))),
                  rule=custom(lambda ap, t, x, y, p: _product_tangent(ap, DOT, t, x),
-                             _matmul_vjp, adjoint_texts=_PRODUCT_TEXTS,
+                             _matmul_vjp, adjoint_texts=_product_texts,
                              fast_jvp=lambda t, x, y, p: _fast_matmul_jvp(
                                  t, [_array(v) for v in x], y, p),
                              fast_vjp=lambda g, x, y, p, needs: _fast_matmul_vjp(

@@ -292,8 +292,10 @@ def test_linspace_in_a_formula_asks_for_a_point():
 def test_a_formula_through_misfit_shapes_is_a_shape_error():
     # (without a point the trace has no values: the misfit shows in the derivative)
     for source in ("d/dx [x, 1] @ [[1, 2, 3]]", "d/dx [x, 1] @ [[1, 2, 3]] at x = 1"):
-        with pytest.raises(diffi.ShapeError, match=r"shapes \(2,\) and \(1, 3\) do not fit '@'"):
+        with pytest.raises(diffi.ShapeError, match=r"shapes \(2,\) and \(1, 3\) do not fit '@'") \
+                as caught:
             last(source)
+        assert (caught.value.line, caught.value.column) == (1, 13)   # at '@', with a point or not
 
 
 def test_trace_tables_in_a_body_name_the_parameter():

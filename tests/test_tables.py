@@ -2,6 +2,7 @@
 table, read as a formula over the rows above it, evaluates to the value it prints."""
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -14,7 +15,20 @@ PROGRAMS = [
     ("sin(x)*exp(-x/y) + x^y", {"x": 0.7, "y": 1.3}),
     ("sigmoid(w*x) - log(1 + x^2)/w", {"w": -0.4, "x": 1.5}),
     ("max(x, y)*tanh(x - y) + sqrt(x*y)", {"x": 2.0, "y": 0.5}),
+    ("2^x*sin(3) + 3^(x*y)", {"x": 0.7, "y": 1.3}),
 ]
+
+
+def test_a_constant_function_of_a_literal_stays_written_as_a_call():
+    # (the partial of 2^x was printed as 0.693147180559945·v1·ẋ: a student reads log(2))
+    it, shown = diffi.Interpreter(), []
+    it.execute("explain d/dx 2^x at x = 1", "<test>",
+               lambda node: shown.append(it.format_result(node)))
+    row = [r for r in _rows(shown[0]) if r[0] == "v\u03071"][0]
+    assert row[1] == "v1·log(2)·x\u0307" and row[2] == pytest.approx(2 * math.log(2), 1e-14)
+    backward = {row.name: row.formula for row in
+                it.backprop("2^x*x", wrt=["x"], at={"x": 1.0}).backward}
+    assert "log(2)" in backward["x\u0304"]
 MARKS = {"\u0304": "_bar", "\u0307": "_dot"}
 
 

@@ -526,6 +526,8 @@ def test_onehot():
     np.testing.assert_array_equal(it.eval("onehot([0, 2, 1, 2], 3)"),
                                   [[1, 0, 0], [0, 0, 1], [0, 1, 0], [0, 0, 1]])
     np.testing.assert_array_equal(it.eval("onehot([1], 4)"), [[0, 1, 0, 0]])
+    np.testing.assert_array_equal(it.eval("onehot(1, 4)"), [0, 1, 0, 0])   # one label: a row
+    assert it.eval("shape(onehot([[0, 1], [2, 0]], 3))") == (2.0, 2.0, 3.0)
     with pytest.raises(DiffiError) as caught:
         it.run("onehot([0, 3], 3)")
     assert "0 to 2" in caught.value.message and caught.value.column == 1

@@ -220,7 +220,9 @@ def linspace_call(evaluator, args, keywords, span):
 
 
 def _onehot(evaluator, args, span):
-    values = np().atleast_1d(_numbers(args[0], span, "onehot"))
+    # (one label gives one row, of shape (classes,); labels of shape s give s + (classes,),
+    # as NumPy's eye(classes)[labels] and JAX's one_hot do)
+    values = np().asarray(_numbers(args[0], span, "onehot"))
     classes = _whole(args[1], span)
     if values.size and (not (values == np().round(values)).all()
                         or values.min() < 0 or values.max() >= classes):

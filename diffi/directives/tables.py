@@ -214,7 +214,7 @@ def _consumers(tape: Tape) -> dict[int, list]:
 
 
 def _adjoint_formula(node, consumers, symbols, bars, inputs) -> str:
-    b = symbolic.Builder()
+    b = symbolic.Builder(fold_calls=False)
     total, texts = None, []
     for consumer, k in consumers.get(node.id, []):
         shown = reader.adjoint_texts(consumer.op, [i.value for i in consumer.inputs],
@@ -265,7 +265,8 @@ def tangent_table(tape: Tape, tangent: dict, x: Node, precision: int,
 
 def _tangent_formula(node, symbols, dots, tape) -> str:
     moving = [dots[i.id] if i.id in tape.active else None for i in node.inputs]
-    total = reader.tangent(node, symbolic.Builder(), [symbols[i.id] for i in node.inputs],
+    total = reader.tangent(node, symbolic.Builder(fold_calls=False),
+                           [symbols[i.id] for i in node.inputs],
                            symbols[node.id], moving)
     return "0" if total is None else _print(total)
 

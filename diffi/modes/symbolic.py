@@ -28,9 +28,11 @@ class Builder:
     With canonical=True (formulas a user reads), sums and products are also put in
     one normal form (diffi.modes.canonical), so commuted spellings become one node."""
 
-    def __init__(self, canonical: bool = False):
+    def __init__(self, canonical: bool = False, fold_calls: bool = True):
         self.memo: dict = {}
         self.canonical = canonical
+        # (a table a student reads keeps log(2) as log(2): only arithmetic is folded)
+        self.fold_calls = fold_calls
         self.sums: dict = {}      # node id -> its sum's normal form (canonical.py)
         self.products: dict = {}  # node id -> its product's normal form
         self.ranks: dict = {}  # node id -> its rank in a printed product (_rank)
@@ -56,7 +58,8 @@ class Builder:
         if not self.made & 255:  # (formulas can grow fast: the timeout holds here too)
             calls.check()
         inputs = tuple(self.node(a) for a in args)
-        folds = inputs and prim is not table.DERIVED and all(is_constant(i) for i in inputs)
+        folds = inputs and prim is not table.DERIVED and all(is_constant(i) for i in inputs) \
+            and (self.fold_calls or prim.symbol is not None)
         if self.canonical and prim in canonical.CANONICAL and not folds:
             node = canonical.build(self, prim, inputs)
             if node is not None:
@@ -337,7 +340,10 @@ def rebuild(tape: Tape, b: Builder, leaves: dict, keep_inactive: bool = False) -
             keep = keep_inactive or node.value is None or not _numeric_value(node.value)
             out[node.id] = node if keep else b.const(node.value)
             continue
-        out[node.id] = b.ap(node.op, *[out[i.id] for i in node.inputs], params=node.params)
+        made = out[node.id] = b.ap(node.op, *[out[i.id] for i in node.inputs],
+                                   params=node.params)
+        if made.span is None and made.inputs and made.op is node.op:
+            made.span = node.span  # (an error found later in the formula points here)
     return out
 
 

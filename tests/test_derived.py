@@ -401,3 +401,75 @@ def test_a_bound_variable_by_another_name_of_the_formula():
     assert str(by_q) == "4" and by_q(7.0) == 4.0
     gradient = it.run("x = 2\ngrad x^2*q wrt x, q")[-1]
     assert str(gradient) == "[4*q, 4]" and list(gradient(3.0)) == [12.0, 4.0]
+
+
+MISFITS = [
+    "sum([x, 1] + [1, 2, 3])", "sum(sin(x)*[1, 2] + [1, 2, 3])", "[x, 1] @ [[1, 2, 3]]",
+    "sum([[x, 1], [x]])", "[x, x^2][5]", "dot([x, 1], [1, 2, 3])",
+    "sum(reshape([x, 1, 2], 2, 2))", "sum(x*ones(2, 3) @ ones(2))", "x[0]",
+    "sum(mean([[x, 1], [2, 3]], axis = 1) + [1, 2, 3])", "sum(concat([[x]], [1, 2]))",
+]
+
+
+@pytest.mark.parametrize("expr", MISFITS)
+def test_a_misfit_in_a_formula_is_the_same_error_as_at_a_point(expr):
+    # (a formula's trace has no values, but its shapes are known: `d/dx sum([x, 1] +
+    # [1, 2, 3])` printed 1 where the same derivative at a point is a ShapeError)
+    def error(source):
+        with pytest.raises(diffi.DiffiError) as caught:
+            last(source)
+        return type(caught.value), caught.value.message, caught.value.line, caught.value.column
+    assert error(f"d/dx {expr}") == error(f"d/dx {expr} at x = 0.5")
+
+
+GRADIENT_FORMULAS = [
+    "sum([x, y]^2)", "sum(mean([[x, y], [1, x*y]], axis = 0)^2)", "norm([x, y])",
+    "sum(softmax([x, y])*[1, 2])", "logsumexp([x, y, x*y])", "sum([[x, y], [y, 1]] @ [x, 2])",
+    "([x^2] + [y, 2])[1]", "sum(reshape([x*y, 1, 2, y], 2, 2) @ [x, y])",
+    "sum(softmax([[x, y], [y, x]])*[[1, 2], [3, 4]])", "sum(sum([[x, y], [x*y, 2]], axis = 1)^2)",
+    "max([x, y, 0.5])", "dot([x, y], [y, x])", "sum(x + [1, y])", "sum([x, y]*[[1], [2]])",
+]
+
+
+@pytest.mark.parametrize("expr", GRADIENT_FORMULAS)
+def test_a_gradient_formula_through_tensors_is_the_gradient_or_asks_for_a_point(expr):
+    # (a formula's shapes are known, so reverse rules that need one — a sum's, a mean's,
+    # a broadcast's — give formulas; what needs values asks for a point)
+    it = diffi.Interpreter(warn=lambda message, span: None)
+    try:
+        formula = it.eval(f"grad {expr} wrt x, y")
+    except diffi.DiffiTypeError as error:
+        assert "needs values: give a point with at" in error.message, error.message
+        return
+    for x, y in ((0.7, -0.4), (1.9, 0.3)):
+        exact = it.eval(f"grad {expr} wrt x, y at x = {x}, y = {y}")
+        value = formula(x, y) if callable(formula) else formula
+        assert np.allclose(value, exact, rtol=1e-12, atol=1e-15), (expr, value, exact)
+        again = it.run(f"f(x, y) = {formula}\nf({x}, {y})")[-1] if callable(formula) else value
+        assert np.allclose(again, exact, rtol=1e-12, atol=1e-15), (expr, str(formula))
+
+
+def test_random_formulas_through_tensors_are_the_derivative_or_ask_for_a_point():
+    # (a short seeded run of bench/formulas.py: d/dx, grad and d2/dx2 of random tensor
+    # expressions without a point; `d/dx sum(x + [1, 2]) at x = 1` was 1 and
+    # max([x, x^2, 0.1]) printed [1, 2*x, 0] before this held)
+    import formula_forms
+    seen = {}
+    for source in formula_forms.forms(seed=3, count=60):
+        kind, detail = formula_forms.outcome(source)
+        seen[kind] = seen.get(kind, 0) + 1
+        assert kind not in ("wrong", "internal"), (source, detail)
+    assert seen.get("formula", 0) >= 60   # (most forms do give formulas)
+
+
+@pytest.mark.parametrize("mode", ["", " using forward", " using reverse", " using symbolic",
+                                  " using numeric"])
+@pytest.mark.parametrize("expr, exact", [
+    ("sum(x + [1, 2])", 2.0), ("sum(eye(2) - x)", -4.0), ("sum(exp(x) + [1, 2])", 2.0),
+    ("([x] + [1, 2])[1]", 1.0), ("sum(reshape([x] + [1, 2, 3, 4], 2, 2) @ [1, 2])", 6.0),
+    ("sum(concat([x] + eye(2), eye(2)))", 4.0), ("sum(dot(x, ones(2, 3)))", 6.0),
+])
+def test_a_tangent_through_broadcasting_has_its_outputs_shape(expr, exact, mode):
+    # (the tangent of x + [1, 2] by x was the number 1, not [1, 1]: forward mode gave
+    # d/dx sum(x + [1, 2]) = 1, and an index, reshape or concat after it failed)
+    assert last(f"d/dx {expr} at x = 0{mode}") == pytest.approx(exact, rel=1e-9)

@@ -50,6 +50,7 @@ class Evaluator:
         self.depth = 0
         self.nodes = 0
         self.warned = False
+        self.formula_shapes = {}      # node id -> shape, for formula nodes (formula_node)
         self.noted = set()            # notes given this statement (see note)
         self.point = None             # the point a directive evaluates at (tape.Overrides)
         self.files = True             # may `load` and `graph … to` touch files
@@ -85,6 +86,7 @@ class Evaluator:
         self.depth = 0
         self.origin = None
         self.warned = False
+        self.formula_shapes = {}
         self.noted.clear()
         self.point = None
         self.undo = []  # what the statement changed beyond its own result (roll_back)
@@ -444,8 +446,11 @@ class Evaluator:
         if target.op is TUPLE or isinstance(target.value, tuple):
             return self.index_tuple(target, ast, scope)
         key = tuple(self.index_item(item, scope) for item in ast.items)
+        if target.value is None and self.shape_of(target) == ():
+            raise DiffiTypeError("a number cannot be indexed", ast.span)  # (as with values)
         if target.value is None:  # a formula's tensor (no values): indexed when it has one
-            return self.record(INDEX, (target,), None, ast.span, params=key)
+            return self.formula_node(INDEX, [target], ast.span, params=key,
+                                     compute=lambda probes: probes[0][key])
         if not is_array(target.value):
             raise DiffiTypeError(f"a {kind_of(target.value)} cannot be indexed", ast.span)
         try:
@@ -485,7 +490,9 @@ class Evaluator:
     def eval_vector(self, ast, scope):
         items = [self.eval(i, scope) for i in ast.items]
         if any(i.value is None for i in items):  # a formula: no value yet
-            return self.record(VECTOR, tuple(items), None, ast.span)
+            return self.formula_node(VECTOR, items, ast.span, compute=_stacked,
+                                     misfit=lambda probes, error: rows_message(
+                                         {arrays.np().shape(p) for p in probes}))
         numpy = arrays.np()
         for item, item_ast in zip(items, ast.items):
             if not isinstance(item.value, NUMERIC_TYPES) and not is_array(item.value):
@@ -493,8 +500,7 @@ class Evaluator:
                                      f"vector", start_of(item_ast))
         shapes = {numpy.shape(i.value) for i in items}
         if len(shapes) > 1:
-            raise ShapeError("the rows of a matrix must have the same shape; got "
-                             + ", ".join(str(s) for s in sorted(shapes)), ast.span)
+            raise ShapeError(rows_message(shapes), ast.span)
         if max((len(s) for s in shapes), default=0) >= 32:
             raise ShapeError("tensors have at most 32 dimensions", ast.span)
         value = numpy.array([i.value for i in items], dtype=float)
@@ -526,7 +532,9 @@ class Evaluator:
                     tensors = True
                     continue
                 if v is None:  # a formula in unbound variables: no value yet
-                    return self.record(prim, tuple(inputs), None, span)
+                    return self.formula_node(prim, inputs, span,
+                                             elementwise=prim is not table.MATMUL,
+                                             compute=lambda probes: prim.evaluate(*probes))
                 raise DiffiTypeError(f"{_describe_op(prim)} needs numbers, "
                                      f"got a {kind_of(v)}", span)
         cost = self.before_operation(prim, values, span) if tensors else None
@@ -591,6 +599,51 @@ class Evaluator:
         return NamedSpan(span.line, span.column, span.end_line, span.end_column,
                          self.source[1])
 
+    def formula_node(self, op, inputs, span, params=None, compute=None,
+                     misfit=None, elementwise=False) -> Node:
+        """A node of a formula (an input has no value yet), recorded without a value.
+        Its shape is worked out from its inputs' shapes when they are known — by running
+        the operation on zeros of those shapes — so that shapes that do not fit are an
+        error here, as they are with values (`d/dx sum([x, 1] + [1, 2, 3])` printed 1)."""
+        node = self.record(op, tuple(inputs), None, span, params=params)
+        shapes = [self.shape_of(i) for i in inputs]
+        if compute is None or None in shapes or sum(map(_count, shapes)) > PROBE_ELEMENTS:
+            return node
+        if elementwise and not any(shapes):  # (numbers in, a number out: no probe)
+            self.formula_shapes[node.id] = ()
+            return node
+        numpy = arrays.np()
+        probes = [numpy.zeros(s) for s in shapes]  # (0-d arrays: NumPy's rules, not math's)
+        try:  # (checked in the order the operation on values checks: before_operation)
+            operation_size(op, shapes, params)
+        except ValueError:
+            raise ShapeError(shape_message(op, probes), span) from None
+        try:
+            with numpy.errstate(all="ignore"):
+                value = compute(probes)
+        except ValueError as error:  # (worded as the same operation on values words it)
+            message = misfit(probes, error) if misfit else shape_message(op, probes)
+            raise ShapeError(message, span) from None
+        except IndexError as error:
+            raise DiffiTypeError(f"bad index: {error}", span) from None
+        except Exception:  # (an operation zeros cannot run: its shape stays unknown)
+            return node
+        if not isinstance(value, tuple):  # (a tuple has no one shape)
+            self.formula_shapes[node.id] = numpy.shape(value)
+        return node
+
+    def shape_of(self, node: Node):
+        """A node's shape: its value's, or a formula node's worked out (formula_node);
+        a formula's own variables are numbers; None when it is not known."""
+        value = node.value
+        if value is None:
+            shape = self.formula_shapes.get(node.id)
+            return () if shape is None and node.op is table.CONST and not node.inputs \
+                else shape
+        if type(value) is float or type(value) is bool:
+            return ()
+        return value.shape if is_array(value) else None
+
     def record(self, op, inputs, value, span, params=None) -> Node:
         """Add a node to the graph, counting it against the limits."""
         self.nodes += 1
@@ -613,6 +666,26 @@ class Evaluator:
         if value.size > self.limits.max_elements:
             raise LimitError(f"a tensor of {value.size} elements is larger than "
                              f"{self.limits.max_elements} (max_elements)", span)
+
+
+PROBE_ELEMENTS = 100_000  # formula shapes are checked on zeros up to this many elements
+
+
+def _count(shape) -> int:
+    return math.prod(shape)
+
+
+def rows_message(shapes) -> str:
+    return "the rows of a matrix must have the same shape; got " + ", ".join(
+        str(s) for s in sorted(shapes))
+
+
+def _stacked(items):
+    """A vector of items (as eval_vector makes one): rows of one shape only."""
+    shapes = {arrays.np().shape(i) for i in items}
+    if len(shapes) > 1:
+        raise ValueError("rows")
+    return arrays.np().array(items, dtype=float)
 
 
 def _name_the_derivative(error: DiffiNameError, spine) -> None:

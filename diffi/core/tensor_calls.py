@@ -15,8 +15,9 @@ from .values import NOTHING, Builtin, format_value, kind_of
 
 # Calls: argument checks and parameters, then one recorded node ---------------------------
 
-def _axis(args, keywords, span):
-    """The axis of a reduction: sum(A, 1) or sum(A, axis = 1); None for all."""
+def _axis(args, keywords, span, shape=None):
+    """The axis of a reduction: sum(A, 1) or sum(A, axis = 1); None for all. (`shape`:
+    A's, when A is a formula's tensor whose value is not known.)"""
     node = keywords.pop("axis", None)
     if node is None and len(args) > 1:
         node = args[1]
@@ -25,12 +26,12 @@ def _axis(args, keywords, span):
     if node is None:
         return None
     axis = _whole(node, span, negative=True)
-    if args[0].value is None:  # (a formula's tensor: its shape is not known here)
+    if args[0].value is not None:
+        shape = np().shape(args[0].value)
+    elif shape is None:  # (a formula's tensor of a shape not known here)
         return axis
-    ndim = np().ndim(args[0].value)
-    if not -ndim <= axis < max(ndim, 1):
-        raise ShapeError(f"axis {axis} is out of range for a tensor of shape "
-                         f"{np().shape(args[0].value)}", span)
+    if not -len(shape) <= axis < max(len(shape), 1):
+        raise ShapeError(f"axis {axis} is out of range for a tensor of shape {shape}", span)
     return axis
 
 
@@ -38,7 +39,9 @@ def record(evaluator, prim, inputs, params, span):
     """Compute a tensor operation and record its node (shape errors point at the call)."""
     values = [n.value for n in inputs]
     if any(v is None for v in values):
-        return evaluator.record(prim, tuple(inputs), None, span, params=params)
+        return evaluator.formula_node(prim, inputs, span, params,
+                                      compute=lambda probes: prim.compute(probes, params),
+                                      misfit=lambda probes, error: _misfit(prim, probes, error))
     for v in values:
         if type(v) not in (float, bool) and not is_array(v):
             raise DiffiTypeError(f"{prim.label} needs numbers or tensors, not "
@@ -49,16 +52,21 @@ def record(evaluator, prim, inputs, params, span):
             value = prim.compute(values, params) if cost is None else \
                 evaluator.timed(cost, prim, values, params, prim.compute)
     except (ValueError, IndexError) as error:
-        shapes = ", ".join(str(np().shape(v)) for v in values)
-        raise ShapeError(f"{prim.label} cannot take shapes {shapes}: {error}", span) from None
+        raise ShapeError(_misfit(prim, values, error), span) from None
     node = evaluator.record(prim, tuple(inputs), value, span, params=params)
     evaluator.check_finite(prim, value, values, span)
     return node
 
 
+def _misfit(prim, values, error) -> str:
+    shapes = ", ".join(str(np().shape(v)) for v in values)
+    return f"{prim.label} cannot take shapes {shapes}: {error}"
+
+
 def reduction_call(prim, name):
     def call(evaluator, args, keywords, span):
-        return record(evaluator, prim, args[:1], _axis(args, dict(keywords), span), span)
+        axis = _axis(args, dict(keywords), span, evaluator.shape_of(args[0]))
+        return record(evaluator, prim, args[:1], axis, span)
     call.__name__ = name
     return call
 
@@ -71,7 +79,7 @@ def extremum_call(reduce_prim, pair_prim):
         if len(args) == 1 and not keywords and args[0].value is not None \
                 and not is_array(args[0].value):
             return args[0]  # (the max of a number; a formula's value may be a tensor)
-        axis = _axis(args[:1], dict(keywords), span)
+        axis = _axis(args[:1], dict(keywords), span, evaluator.shape_of(args[0]))
         return record(evaluator, reduce_prim, args[:1], axis, span)
     return call
 
@@ -81,6 +89,15 @@ def simple_call(prim):
         _no_keywords(keywords, prim.name, span)
         return record(evaluator, prim, args, None, span)
     return call
+
+
+def dot_call(evaluator, args, keywords, span):
+    """dot(a, b); with a number for a or b, their product (as NumPy's dot has it), so
+    that its derivative is a product's too."""
+    _no_keywords(keywords, "dot", span)
+    if any(evaluator.shape_of(a) == () for a in args):
+        return evaluator.apply(table.MUL, args, span)
+    return record(evaluator, table.DOT, args, None, span)
 
 
 def _no_keywords(keywords, name, span):
@@ -269,7 +286,7 @@ def builtin_functions():
         ("reshape", "reshape(A, m, n)", "the same elements in a new shape (-1: inferred)",
          reshape_call, 2, -1),
         ("dot", "dot(a, b)", "dot product (matrix product for matrices)",
-         simple_call(table.DOT), 2, 2),
+         dot_call, 2, 2),
         ("softmax", "softmax(U)", "softmax along the last axis, stable",
          simple_call(table.SOFTMAX), 1, 1),
         ("logsumexp", "logsumexp(U)", "log(sum(exp(U))) along the last axis, stable",

@@ -9,7 +9,7 @@ import math
 from .. import arrays, calls
 from ..arrays import finite, is_array, single_number
 from ..core.evaluator import nonfinite_message
-from ..core.graph import ancestors
+from ..core.graph import Node, ancestors
 from ..core.problem import Problem
 from ..core.tape import Tape
 from ..core.values import UserFunction, kind_of
@@ -342,6 +342,18 @@ def _require_scalar(output, ast):
             and single_number(output.value) is None:
         raise DiffiTypeError(f"{ast.kind} needs a scalar expression, not a "
                              f"{kind_of(output.value)}; use jacobian", ast.span)
+
+
+def formula_seed(ev, output, ast):
+    """The adjoint a formula's reverse pass starts from: 1, or ones of a one-element
+    output's shape; a formula whose shape holds more is refused as _require_scalar
+    refuses the value (its shape is known though its value is not)."""
+    shape = ev.shape_of(output)
+    if not shape:
+        return None
+    ones = arrays.np().ones(shape)
+    _require_scalar(Node(output.op, (), ones), ast)
+    return ones
 
 
 def pack(parts: list, problem: Problem):

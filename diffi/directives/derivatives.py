@@ -19,6 +19,7 @@ from ..language import syntax as S
 from ..modes import forward, reverse, symbolic
 from ..table import reader
 from .context import (NUMERIC_MAX_ELEMENTS, Context, Formula, Report, _require_scalar,
+                      formula_seed,
                       check_numeric_size, formula_function, mode_of, note_unused,
                       numeric_along, numeric_estimate, pack, unit_seeds)
 from .derived import formula, is_variable, over, settle
@@ -211,7 +212,8 @@ def symbolic_derivative_function(problem: Problem, order: int) -> Formula:
     inputs, x = traced.inputs, traced.xs[0]
     b = symbolic.Builder(canonical=True)
     leaves = {n.id: n for n in inputs}
-    result = symbolic.rebuild(traced.tape, b, leaves)[traced.output.id]
+    result = symbolic.rebuild(traced.tape, b, leaves,
+                              shapes=problem.ev.shape_of)[traced.output.id]
     for _ in range(order):
         tape = Tape([result], inputs)
         rebuilt = symbolic.rebuild(tape, b, leaves, keep_inactive=True)
@@ -437,9 +439,13 @@ def symbolic_gradient_function(problem: Problem) -> Formula:
     traced = problem.tape(every_input=True)
     inputs, xs, tape = traced.inputs, traced.xs, traced.tape
     b = symbolic.Builder(canonical=True)
-    rebuilt = symbolic.rebuild(tape, b, {n.id: n for n in inputs})
-    adj = symbolic.reverse_derivatives(tape, rebuilt, b)
+    rebuilt = symbolic.rebuild(tape, b, {n.id: n for n in inputs},
+                               shapes=problem.ev.shape_of)
+    seed = formula_seed(problem.ev, traced.output, problem.ast)
+    adj = symbolic.reverse_derivatives(tape, rebuilt, b, seed=seed)
     parts = [adj.get(x.id, b.const(0.0)) for x in xs]
+    if seed is not None:  # (a one-element output: each partial is a number, as at a point)
+        parts = [b.ap(table.SUM, part) for part in parts]
     return formula_function(problem, inputs, parts, vector=True)
 
 

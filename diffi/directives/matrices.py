@@ -77,7 +77,7 @@ def _symbolic_hessian_function(problem):
     traced = problem.tape()
     inputs, xs, tape = traced.inputs, traced.xs, traced.tape
     b = symbolic.Builder(canonical=True)
-    rebuilt = symbolic.rebuild(tape, b, {x.id: x for x in xs})
+    rebuilt = symbolic.rebuild(tape, b, {x.id: x for x in xs}, shapes=problem.ev.shape_of)
     adjoint = symbolic.reverse_derivatives(tape, rebuilt, b)
     grads = [adjoint.get(x.id, b.const(0.0)) for x in xs]
     entries = [_symbolic_partial(g, x, xs, b) for g in grads for x in xs]

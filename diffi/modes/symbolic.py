@@ -12,7 +12,7 @@ import math
 
 from .. import calls, table
 from ..arrays import as_value, is_array, np, zero_like
-from ..core.evaluator import shape_message
+from ..core.evaluator import PROBE_ELEMENTS, shape_message
 from ..core.library import BUILTINS
 from ..core.graph import Node, ancestors
 from ..core.tape import Tape
@@ -36,6 +36,7 @@ class Builder:
         self.sums: dict = {}      # node id -> its sum's normal form (canonical.py)
         self.products: dict = {}  # node id -> its product's normal form
         self.ranks: dict = {}  # node id -> its rank in a printed product (_rank)
+        self.shapes: dict = {}  # node id -> shape, for nodes of a formula (no value)
         self.made = 0
 
     def const(self, value) -> Node:
@@ -58,15 +59,17 @@ class Builder:
         if not self.made & 255:  # (formulas can grow fast: the timeout holds here too)
             calls.check()
         inputs = tuple(self.node(a) for a in args)
+        if prim in (table.SUM, table.MEAN) and self.known_shape(inputs[0]) == ():
+            return inputs[0]  # (a number's sum along an axis: the number; as at a point)
         folds = inputs and prim is not table.DERIVED and all(is_constant(i) for i in inputs) \
             and (self.fold_calls or prim.symbol is not None)
         if self.canonical and prim in canonical.CANONICAL and not folds:
             node = canonical.build(self, prim, inputs)
             if node is not None:
-                return node
+                return self._in_shape(node, prim, inputs, params)
         simplified = _simplify(self, prim, inputs, params)
         if simplified is not None:
-            return simplified
+            return self._in_shape(simplified, prim, inputs, params)
         if folds:
             return self.const(table.compute(prim, [i.value for i in inputs], params))
         return self.raw(prim, *inputs, params=params)
@@ -79,7 +82,45 @@ class Builder:
             values = [i.value for i in inputs]
             value = None if any(v is None for v in values) else table.compute(prim, values, params)
             node = self.memo[key] = Node(prim, inputs, value, params=params)
+            if value is None:
+                self._learn_shape(node)
         return node
+
+    def _in_shape(self, node: Node, prim, inputs, params) -> Node:
+        """A simplification's result with the shape of the operation it stands for: x - x
+        of vectors is zeros of their shape, not the number 0 (an index of it must work)."""
+        if not is_constant(node) or is_array(node.value) \
+                or not any(self.known_shape(i) for i in inputs):
+            return node
+        shape = self._result_shape(prim, inputs, params)
+        return self.const(np().full(shape, node.value)) if shape else node
+
+    def _result_shape(self, prim, inputs, params):
+        probe = Node(prim, inputs, None, params=params)
+        self._learn_shape(probe)
+        return self.shapes.pop(probe.id, None)
+
+    def _learn_shape(self, node: Node) -> None:
+        """A formula node's shape from its inputs' (numbers give a number through an
+        elementwise operation; other operations run on zeros of their inputs' shapes),
+        so that rules needing a shape, and tangents kept in their output's shape, work
+        on formulas too. Unknown when an input's is."""
+        shapes = [self.known_shape(i) for i in node.inputs]
+        if None in shapes:
+            return
+        if node.op.numeric and node.op is not table.MATMUL and not any(shapes):
+            self.shapes[node.id] = ()
+            return
+        if sum(math.prod(s) for s in shapes) > PROBE_ELEMENTS:
+            return
+        numpy = np()
+        try:
+            with numpy.errstate(all="ignore"):
+                value = node.op.compute([numpy.zeros(s) for s in shapes], node.params)
+        except Exception:  # (shapes that do not fit: the evaluator has said so already)
+            return
+        if not isinstance(value, tuple):  # (a tuple has no one shape)
+            self.shapes[node.id] = numpy.shape(value)
 
     # The backend that the table's rules run with (diffi.table.rules) ---------------------
     def __call__(self, prim, *args, params=None) -> Node:
@@ -89,23 +130,43 @@ class Builder:
     def value(x):
         return x.value if isinstance(x, Node) else x
 
-    def shape(self, x) -> tuple:
+    def known_shape(self, x):
+        """x's shape: its value's, or a formula node's as rebuild learned it; else None."""
         value = self.value(x)
-        if value is None:
+        if value is not None:
+            return np().shape(value)
+        return self.shapes.get(x.id) if isinstance(x, Node) else None
+
+    def shape(self, x) -> tuple:
+        shape = self.known_shape(x)
+        if shape is None:
             raise needs_point("tensor operations")
-        return np().shape(value)
+        return shape
 
     def zeros(self, x) -> Node:
         value = self.value(x)
-        return self.const(0.0 if value is None else zero_like(value))
+        if value is not None:
+            return self.const(zero_like(value))
+        shape = self.known_shape(x)  # (a formula's: zeros of its shape, where known)
+        return self.const(np().zeros(shape) if shape else 0.0)
 
     def unbroadcast(self, term, like):
         """A cotangent summed back to its input's shape, where broadcasting grew it."""
-        have, want = self.value(term), self.value(like)
-        if have is None or want is None or not (is_array(have) or is_array(want)):
+        have, want = self.known_shape(term), self.known_shape(like)
+        if have is None or want is None or have == want:
             return term
-        shape = np().shape(want)
-        return term if np().shape(have) == shape else self.ap(table.SUM_TO, term, params=shape)
+        if self.value(term) is not None:
+            return self.ap(table.SUM_TO, term, params=want)
+        # (a formula: written with sum and reshape, which the language has)
+        lead = len(have) - len(want)
+        axes = list(range(lead)) + [lead + k for k, d in enumerate(want)
+                                    if d == 1 and have[lead + k] != 1]
+        if not want:
+            return self.ap(table.SUM, term)
+        for axis in reversed(axes):
+            term = self.ap(table.SUM, term, params=axis)
+        return term if self.known_shape(term) == want else \
+            self.ap(table.RESHAPE, term, params=want)
 
 
 def _numeric_value(value) -> bool:
@@ -325,7 +386,8 @@ def _simplify(b, prim, inputs, params):
 
 # Derivative graphs ------------------------------------------------------------------
 
-def rebuild(tape: Tape, b: Builder, leaves: dict, keep_inactive: bool = False) -> dict:
+def rebuild(tape: Tape, b: Builder, leaves: dict, keep_inactive: bool = False,
+            shapes=None) -> dict:
     """The tape's nodes rebuilt through the builder (simplified, shared).
 
     `leaves` maps ids of input nodes to the symbol nodes that stand for them. Nodes
@@ -335,6 +397,10 @@ def rebuild(tape: Tape, b: Builder, leaves: dict, keep_inactive: bool = False) -
     out = dict(leaves)
     for node in tape.nodes:
         if node.id in out:
+            if shapes is not None and out[node.id].value is None:  # (a formula's variable)
+                shape = shapes(node)
+                if shape is not None:
+                    b.shapes.setdefault(out[node.id].id, shape)
             continue
         if node.id not in tape.active:
             keep = keep_inactive or node.value is None or not _numeric_value(node.value)
@@ -344,6 +410,10 @@ def rebuild(tape: Tape, b: Builder, leaves: dict, keep_inactive: bool = False) -
                                    params=node.params)
         if made.span is None and made.inputs and made.op is node.op:
             made.span = node.span  # (an error found later in the formula points here)
+        if made.value is None:  # (a formula's shapes: the evaluator's, or the builder's own)
+            shape = shapes(node) if shapes is not None else b.known_shape(node)
+            if shape is not None:
+                b.shapes.setdefault(made.id, shape)
     return out
 
 
@@ -536,6 +606,8 @@ def _node_syntax(node: Node, syntax: dict, spines: Spines | None = None) -> S.Sy
     printer = _PRINTERS.get(op)
     if printer is not None:
         return printer(node, args)
+    if op is table.RESHAPE and node.params == ():  # (one element as a number)
+        return S.Call(S.Name("sum"), args)
     if node.params is not None and op in _PARAMETERS:
         name, arguments, keywords = _PARAMETERS[op](node.params)
         return S.Call(S.Name(name), args + arguments, keywords)
@@ -637,6 +709,25 @@ def _op_name(op) -> str:
             "broadcast": "broadcasting"}.get(op.name, op.display or op.name)
 
 
+def _ones(shape) -> S.Call:
+    return S.Call(S.Name("ones"), [S.Num(float(d)) for d in shape])
+
+
+def _spread_syntax(node, args):
+    """A value spread over a shape (broadcast, or a reduced cotangent expanded back):
+    times ones of the shape, after a reshape that puts back a reduced axis."""
+    if node.op is table.BROADCAST:
+        shape, part = node.params, args[0]
+    else:
+        axis, shape = node.params
+        part = args[0]
+        if axis is not None and shape:
+            kept = list(shape)
+            kept[axis % len(shape)] = 1
+            part = S.Call(S.Name("reshape"), [part] + [S.Num(float(d)) for d in kept])
+    return S.Binary("*", part, _ones(shape)) if shape else part
+
+
 _PRINTERS = {
     table.ALIAS: lambda node, args: args[0],
     table.SELECT: lambda node, args: args[1],
@@ -646,4 +737,6 @@ _PRINTERS = {
     table.VECTOR: lambda node, args: S.Vector(args),
     table.TUPLE: lambda node, args: S.TupleLit(args),
     table.INDEX: _index_syntax,
+    table.BROADCAST: _spread_syntax,
+    table.EXPAND: _spread_syntax,
 }

@@ -17,6 +17,7 @@ from ..errors import DiffiError
 from . import series as T
 from .rules import CUSTOM, LINEAR, PARTIALS, ZERO_KIND
 from .scalars import ADD, MUL
+from .tensors import BROADCAST
 
 
 class MissingRule(DiffiError):
@@ -36,6 +37,10 @@ class Numbers:
     @staticmethod
     def value(x):
         return x
+
+    @staticmethod
+    def known_shape(x):
+        return x.shape if is_array(x) else np().shape(x)
 
     @staticmethod
     def zeros(x):
@@ -97,7 +102,9 @@ def tangent(node, ap, inputs, output, tangents, on_partial=None):
                 on_partial(node, k, part, inputs)
             term = t if _is_one(part) else _times(ap, part, t)
             total = term if total is None else _plus(ap, total, term)
-        return total
+        if type(output) is float:  # (the common case on numbers: nothing to spread)
+            return total
+        return _in_shape(ap, total, output)
     if kind is ZERO_KIND or all(t is None for t in tangents):
         return None
     if kind is LINEAR:
@@ -109,6 +116,21 @@ def tangent(node, ap, inputs, output, tangents, on_partial=None):
             return _normal(jvp(tangents, inputs, output, node.params))
         return rule.jvp(ap, tangents, inputs, output, node.params)
     raise missing(node, "derivatives")
+
+
+def _in_shape(ap, tangent, output):
+    """A tangent in its output's shape. A partial's product keeps the shape of the
+    operand it came through (the tangent of [x] + [1, 2] by x is [1]), and an index,
+    reshape or concat after it needs the output's. (In a formula without values the
+    shapes may not be known: the tangent is then left as it is.)"""
+    if tangent is None:
+        return None
+    shape, have = ap.known_shape(output), ap.known_shape(tangent)
+    if not shape or have is None or have == shape:
+        return tangent
+    if ap is NUMBERS:
+        return np().broadcast_to(tangent, shape).copy()
+    return ap(BROADCAST, tangent, params=shape)
 
 
 # Cotangents (reverse mode) ------------------------------------------------------------

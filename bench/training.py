@@ -45,7 +45,7 @@ class DiffiRun:
 
     def __init__(self):
         import diffi
-        self.it = diffi.Interpreter()
+        self.it = diffi.Interpreter(files=str(ROOT))
         self.it.base_dir = str(ROOT)
         self.it.run(SETUP)
         self.train(5)  # warm up: the step is compiled here

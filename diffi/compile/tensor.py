@@ -1,7 +1,23 @@
 """Tensor tapes: NumPy calls in straight-line code, for the value and gradient of the
 loss that `minimize` runs at every step (compile_problem).
+
+The code is written as a careful hand would write it. Structural operations call their
+table kernels (NumPy's own functions, without the checks that the interpreter's
+`compute` makes on every call); operations with a residual rule keep what their
+backward sweep needs from the forward pass (one exponential each); linear and custom
+rules are written as code by running them on the writer (as the scalar compiler does),
+else called on numbers; an expression of constants is computed once, when the code is
+written. A cotangent that is a constant tensor (the seed of a mean or a sum, carried
+back through sums and elementwise steps) stays one float until something needs the
+tensor: it costs no NumPy call. An adjoint that is an array this code made is added to
+in place; the weights are not (each step makes new ones: a step interrupted between
+two weights' updates would leave them from two different steps). A minimize run keeps
+each weight's shape (and the data keep theirs), so the shapes seen when the tape is
+compiled hold at every step.
 """
 from __future__ import annotations
+
+import math
 
 from .. import arrays, table
 from ..table import reader
@@ -9,35 +25,101 @@ from ..arrays import single_number, sum_to_shape
 from ..core.graph import Node
 from ..core.tape import Tape
 from .scalar import _guard, _variable_names
-from .writers import TEMPLATES, CodeWriter, NotCompilable
+from .writers import TEMPLATES, CodeWriter, NotCompilable, Retrace
 
 
 class ArrayWriter(CodeWriter):
-    """Writes NumPy code: functions use the table's tensor implementations; structure
-    and tensor built-ins are called through their `compute`."""
+    """Writes NumPy code; it is also the backend (`ap`) that linear and custom rules are
+    run on to write their cotangents, so it knows the shape of every name it wrote."""
 
     def __init__(self):
         super().__init__()
         self.kept: dict[int, str] = {}  # node id -> the name of its residual
+        self.shapes: dict[str, tuple] = {}  # name -> the shape of what it holds
+        self.constants: dict[str, object] = {}  # name -> a tensor constant's value
+        self.namespace["_full"] = arrays.np().full
 
     def literal(self, value) -> str:
         if type(value) in (float, bool):
             return super().literal(value)
+        if type(value) is not arrays.np().ndarray:  # a NumPy scalar (from a kernel)
+            return super().literal(float(value))
         name = f"_k{len(self.namespace)}"  # a tensor constant
         self.namespace[name] = value
+        self.constants[name] = value
+        self.name_shape(name, value)
         return name
 
-    def ap(self, prim, *args) -> str:
+    def name_shape(self, name: str, value) -> None:
+        """Remember the shape of a name that holds a number or a float64 array like
+        `value` (() for a number)."""
+        if type(value) is float:
+            self.shapes[name] = ()
+        elif type(value) is arrays.np().ndarray and value.dtype.char == "d":
+            self.shapes[name] = value.shape
+
+    def ap(self, prim, *args, params=None) -> str:
         args = [self.arg(a) for a in args]
+        folded = self._fold(prim, args, params)
+        if folded is not None:
+            return folded
+        if prim is table.MUL and "1.0" in args:  # (a number: the product is the other)
+            return args[1] if args[0] == "1.0" else args[0]
         template = TEMPLATES.get(prim)
         if template is not None:
             return template.format(*args)
+        if prim.structure is not None:
+            if prim.kernel is not None and all(self.shapes.get(a) for a in args):
+                name = self.bind(f"_kn_{prim.name}_{len(self.namespace)}",
+                                 prim.kernel(params))
+                return f"{name}({', '.join(args)})"
+            return self.structural(prim, args, params)
         name = f"_t_{prim.name}"
         if name not in self.namespace:
             direct = getattr(prim.tensor, "ufunc_name", None)
             self.namespace[name] = prim.tensor if direct is None else \
                 getattr(arrays.np(), direct)
         return f"{name}({', '.join(args)})"
+
+    __call__ = ap  # the rules' backend: ap(prim, *args, params=…)
+
+    def _fold(self, prim, args, params):
+        """An operation on constants (one a tensor at least), computed now: its name."""
+        if not all(a in self.constants or _is_number(a) for a in args):
+            return None
+        values = []
+        for a in args:
+            if a in self.constants:
+                values.append(self.constants[a])
+                continue
+            try:
+                values.append(float(a))
+            except ValueError:
+                return None
+        with arrays.np().errstate(all="ignore"):  # as the compiled step runs
+            return self.literal(prim.compute(values, params))
+
+    def shape(self, x) -> tuple:
+        if x in self.shapes:
+            return self.shapes[x]
+        try:
+            float(x)
+            return ()
+        except ValueError:
+            raise NotCompilable("the shape of an expression") from None
+
+    def value(self, x):
+        if x in self.constants:
+            return self.constants[x]
+        raise NotCompilable("a rule that reads a value")
+
+    def zeros(self, x):
+        shape = self.shape(x)
+        return self.literal(arrays.np().zeros(shape)) if shape else "0.0"
+
+    @staticmethod
+    def unbroadcast(term, like):
+        return term  # a linear or custom rule gives cotangents in their inputs' shapes
 
     def add_to(self, target: str, expr) -> str:
         # never +=: a cotangent may be shared with the rule that made it
@@ -60,41 +142,35 @@ class ArrayWriter(CodeWriter):
 
 
 class TensorCompiled:
-    """value_and_grad(*weights) of a scalar tape over tensors, as NumPy code. (A
-    minimize run keeps each weight's shape, so the code need not check them.)"""
+    """value_and_grad(*weights) of a scalar tape over tensors, as NumPy code: the loss
+    (a float when the tape's is) and each weight's gradient of its kind (a float for
+    a number, a float64 array of its shape for a tensor). (A minimize run keeps each
+    weight's shape, so the code need not check them.)"""
 
     def __init__(self, tape: Tape):
         writer = ArrayWriter()
         writer.namespace["_unb"] = sum_to_shape
         names = _variable_names(tape)
+        for node in tape.inputs:
+            writer.name_shape(names[node.id], node.value)
         lines = _tensor_forward(tape, names, writer)
-        backward, grads = _tensor_backward(tape, names, writer)
+        backward, grads = Backward(tape, names, writer).sweep()
         params = [names[n.id] for n in tape.inputs]
-        out = names.get(tape.outputs[0].id) or writer.literal(tape.outputs[0].value)
+        output = tape.outputs[0]
+        out = names.get(output.id) or writer.literal(output.value)
+        if type(output.value) is float:  # (a reduction's NumPy scalar, as the loss)
+            out = f"float({out})"
         self.value_and_grad = writer.function("value_and_grad", params, lines + backward,
                                               f"{out}, [{', '.join(grads)}]")
 
 
-# Helpers of the tensor compiler below (the scalar one fills rule templates).
 def _operands(node: Node, code: dict, writer) -> list:
     """The code of node's inputs: their names or expressions in `code`, else constants."""
     return [code.get(i.id) or writer.literal(i.value) for i in node.inputs]
 
 
-def _times(code, part, writer):
-    """code · part, written without the factor when the partial is the constant 1."""
-    return code if part == 1.0 and type(part) is float else writer.ap(table.MUL, code, part)
-
-
-def _accumulate(adjoint: dict, lines: list, inp, term, writer, names: dict) -> None:
-    """Add a contribution to an input's adjoint, named g and the input's name: the
-    first contribution assigns it."""
-    target = adjoint.get(inp.id)
-    if target is None:
-        target = adjoint[inp.id] = "g" + names[inp.id]
-        lines.append(writer.assign(target, term))
-    else:
-        lines.append(writer.add_to(target, term))
+def _shape(value) -> tuple:
+    return arrays.np().shape(value)
 
 
 def _tensor_forward(tape: Tape, names: dict, writer: ArrayWriter) -> list[str]:
@@ -103,71 +179,215 @@ def _tensor_forward(tape: Tape, names: dict, writer: ArrayWriter) -> list[str]:
         if node.op is table.LOGIC or node.value is None or isinstance(node.value, tuple):
             raise NotCompilable(node.op.name)
         args = _operands(node, names, writer)
+        name = names[node.id]
         if node.op.residual is not None:  # the backward sweep reuses what it keeps
             fn = writer.bind(f"_r_{node.op.name}", node.op.residual)
-            kept = writer.kept[node.id] = f"r{names[node.id][1:]}"
-            lines.append(f"{names[node.id]}, {kept} = {fn}([{', '.join(args)}], "
+            kept = writer.kept[node.id] = f"r{name[1:]}"
+            lines.append(f"{name}, {kept} = {fn}([{', '.join(args)}], "
                          f"{writer.bind_value(node.params)})")
-            continue
-        if node.op.structure is not None and node.op not in TEMPLATES:
-            expr = writer.structural(node.op, args, node.params)
         else:
-            expr = writer.ap(node.op, *args)
-        lines.append(f"{names[node.id]} = {expr}")
+            lines.append(f"{name} = {writer.ap(node.op, *args, params=node.params)}")
+        writer.name_shape(name, node.value)
         if node.op is table.SELECT:
             lines.append(_guard(node, args, writer))
     return lines
 
 
-def _tensor_backward(tape: Tape, names: dict, writer: ArrayWriter):
-    np = arrays.np()
-    adjoint: dict[int, str] = {}
-    output = tape.outputs[0]
-    lines = ["g_out = 1.0"]
-    adjoint[output.id] = "g_out"
-    for node in reversed(tape.steps):
-        g = adjoint.get(node.id)
-        if g is None:
-            continue
-        args = _operands(node, names, writer)
-        terms, shaped = _tensor_terms(node, g, args, names, writer, lines)
-        for inp, term in terms:
-            if inp.id not in tape.active:
+class Backward:
+    """The backward sweep's lines: each node's adjoint carried to its inputs' adjoints.
+
+    An adjoint is code: a name, a constant, or a number. `uniform` holds the shape of
+    the nodes whose adjoint is a number standing for a constant tensor of that shape
+    (shape (): a number): the seed, a mean's or a sum's cotangent, and what elementwise
+    steps with constant partials make of them. Such an adjoint becomes a tensor only
+    where a term needs one; while it is a constant, what it multiplies is computed
+    when the code is written."""
+
+    def __init__(self, tape: Tape, names: dict, writer: ArrayWriter):
+        self.tape, self.names, self.writer = tape, names, writer
+        self.lines: list[str] = []
+        self.adjoint: dict[int, str] = {}  # node id -> the code of its adjoint
+        self.uniform: dict[int, tuple] = {}
+        # the nodes whose adjoint is an array of their own that this code made (so it
+        # can be added to in place), and the residual rules' cotangents (new arrays)
+        self.owned: set[int] = set()
+        self.made: set[str] = set()
+
+    def sweep(self):
+        output = self.tape.outputs[0]
+        self.adjoint[output.id] = "1.0"
+        self.uniform[output.id] = _shape(output.value)
+        for node in reversed(self.tape.steps):
+            if node.id in self.adjoint:
+                for inp, term, shape in self._terms(node):
+                    self._accumulate(inp, term, shape)
+        return self.lines, [self._gradient(n) for n in self.tape.inputs]
+
+    def _gradient(self, node) -> str:
+        """The gradient of an input, of its weight's kind: a float for a number, else
+        a float64 array of its shape (so that the optimizer need not convert it)."""
+        if node.id not in self.adjoint:
+            return "0.0" if type(node.value) is float else \
+                self.writer.literal(arrays.np().zeros(_shape(node.value)))
+        g = self._tensor(node)
+        return f"float({g})" if type(node.value) is float else g
+
+    def _tensor(self, node) -> str:
+        """node's adjoint as the tensor it stands for (a constant one made now)."""
+        g = self.adjoint[node.id]
+        shape = self.uniform.pop(node.id, None)
+        if not shape:
+            return g
+        if _is_number(g):
+            g = self.writer.literal(arrays.np().full(shape, float(g)))
+        else:
+            name = "g" + self.names[node.id]
+            self.lines.append(f"{name} = _full({shape!r}, {g})")
+            self.writer.shapes[name] = shape
+            g = name
+        self.adjoint[node.id] = g
+        return g
+
+    def _accumulate(self, inp, term, uniform_shape) -> None:
+        """Add a contribution to an input's adjoint; a term is a number standing for a
+        tensor of the input's shape when uniform_shape is not None."""
+        if inp.id not in self.tape.active:
+            return
+        term = self.writer.arg(term)
+        before = self.adjoint.get(inp.id)
+        if inp.id in self.owned:  # an array this code made: added to in place
+            self.lines.append(f"{before} += {term}")
+            return
+        if before is None:
+            total = term
+        else:
+            if (uniform_shape is None) != (inp.id not in self.uniform):
+                uniform_shape = None  # a tensor and a number: a tensor
+            # (a new array: the adjoint may be shared with the rule that made it)
+            total = self.writer.ap(table.ADD, before, term)
+        if uniform_shape is None:
+            self.uniform.pop(inp.id, None)
+        else:
+            self.uniform[inp.id] = uniform_shape
+        if not _is_code_name(total):  # an expression: computed once, into a name
+            name = "g" + self.names[inp.id]
+            self.lines.append(self.writer.assign(name, total))
+            if uniform_shape is None and _shape(inp.value) and self._makes_array(total):
+                self.owned.add(inp.id)
+            total = name
+            if not uniform_shape:  # (a number is its own value: shape ())
+                self.writer.name_shape(name, inp.value)
+        self.adjoint[inp.id] = total
+
+    def _makes_array(self, code: str) -> bool:
+        """Whether code (of an array) makes a new one: arithmetic on arrays (an operator
+        template), a sum back to a shape, or a residual rule's cotangent."""
+        return code.startswith("(") or code.startswith("_unb(") or code in self.made
+
+    def _terms(self, node) -> list:
+        """(input, code of its contribution, the shape it stands for when it is a
+        number standing for a tensor, else None) for each input of node."""
+        op, writer = node.op, self.writer
+        g = self.adjoint[node.id]
+        args = _operands(node, self.names, writer)
+        kept = writer.kept.get(node.id)
+        if kept is not None:  # (vjp_residual takes a number standing for a tensor)
+            fn = writer.bind(f"_vr_{op.name}", op.vjp_residual)
+            terms = self._cotangents(node, f"{fn}({g}, {kept}, "
+                                           f"{writer.bind_value(node.params)})")
+            self.made.update(term for _, term, _ in terms)
+            return terms
+        parts = reader.elementwise_partials(op, writer.ap, *args, self.names[node.id])
+        if parts is not None:
+            return self._partial_terms(node, parts)
+        if node.id in self.uniform and reader.is_linear(op):
+            return self._constant_transpose(node, g)
+        g = self._tensor(node)
+        needs = tuple(i.id in self.tape.active for i in node.inputs)
+        try:
+            parts = reader.cotangents(node, writer, g, args, self.names[node.id], needs)
+            return [(i, c, None) for i, c in zip(node.inputs, parts) if c is not None]
+        except NotCompilable:  # the rule reads values: call it on numbers
+            vjp = reader.numeric_cotangents(op)
+            if vjp is None:
+                raise NotCompilable(op.name) from None
+            fn = writer.bind(f"_vjp_{op.name}", vjp)
+            return self._cotangents(node, f"{fn}({g}, [{', '.join(args)}], "
+                                          f"{self.names[node.id]}, "
+                                          f"{writer.bind_value(node.params)}, {needs!r})")
+
+    def _partial_terms(self, node, parts: list) -> list:
+        """The adjoint times each partial, summed back to its input's shape."""
+        shape = _shape(node.value)
+        numbers = [None] * len(parts)  # for a number standing for a tensor: which
+        if node.id in self.uniform:    # partials are numbers (and keep it one)?
+            values = [i.value for i in node.inputs]
+            numbers = reader.elementwise_partials(node.op, reader.NUMBERS, *values,
+                                                  node.value)
+            if not all(p is None or _shape(p) in ((), shape) for p in numbers):
+                self._tensor(node)  # a partial of another shape: it must be a tensor
+        g, uniform = self.adjoint[node.id], self.uniform.get(node.id)
+        terms = []
+        for inp, part, number in zip(node.inputs, parts, numbers):
+            if part is None or inp.id not in self.tape.active:
                 continue
-            if not shaped and np.shape(inp.value) != np.shape(node.value):
-                term = f"_unb({term}, {np.shape(inp.value)!r})"
-            _accumulate(adjoint, lines, inp, term, writer, names)
-    return lines, [adjoint.get(n.id, "0.0") for n in tape.inputs]
+            term = g if _is_one(part) else self.writer.ap(table.MUL, g, part)
+            term_uniform = uniform if uniform is not None and not _shape(number) else None
+            target = _shape(inp.value)
+            if term_uniform is not None and target != shape:  # a constant tensor summed
+                term = self.writer.ap(table.MUL, term, math.prod(shape) /
+                                      max(math.prod(target), 1))
+                term_uniform = target
+            elif term_uniform is None and target != shape:
+                term = f"_unb({term}, {target!r})"
+            terms.append((inp, term, term_uniform))
+        return terms
+
+    def _constant_transpose(self, node, g: str) -> list:
+        """A linear operation's cotangents for a constant cotangent: its transpose of
+        ones, times the number (computed now: it does not depend on the inputs)."""
+        np = arrays.np()
+        needs = tuple(i.id in self.tape.active for i in node.inputs)
+        ones = np.ones(self.uniform[node.id]) if self.uniform[node.id] else 1.0
+        values = [i.value for i in node.inputs]
+        parts = reader.cotangents(node, reader.NUMBERS, ones, values, node.value, needs)
+        terms = []
+        for inp, c in zip(node.inputs, parts):
+            if c is None:
+                continue
+            flat = np.ravel(c)
+            if flat.size and np.all(flat == flat[0]):  # a constant again
+                kappa = float(flat[0])
+                term = g if kappa == 1.0 else self.writer.ap(table.MUL, g, kappa)
+                terms.append((inp, term, _shape(inp.value)))
+            else:
+                terms.append((inp, self.writer.ap(table.MUL, g, self.writer.literal(
+                    np.asarray(c, dtype=float))), None))
+        return terms
+
+    def _cotangents(self, node, call: str) -> list:
+        """Write `c = call` (a tuple of cotangents); the terms read its items."""
+        temp = f"c{self.names[node.id][1:]}"
+        self.lines.append(f"{temp} = {call}")
+        return [(i, f"{temp}[{k}]", None) for k, i in enumerate(node.inputs)
+                if i.id in self.names]
 
 
-def _tensor_terms(node, g, args, names, writer, lines):
-    """(input, code of its contribution) for each input of node, and whether those
-    already have their inputs' shapes (a vjp's cotangents) or are to be unbroadcast."""
-    op = node.op
-    kept = writer.kept.get(node.id)
-    if kept is not None:
-        fn = writer.bind(f"_vr_{op.name}", op.vjp_residual)
-        call = f"{fn}({g}, {kept}, {writer.bind_value(node.params)})"
-        return _cotangents(node, call, names, lines), True
-    parts = reader.elementwise_partials(op, writer.ap, *args, names[node.id])
-    if parts is not None:
-        return [(i, _times(g, part, writer))
-                for i, part in zip(node.inputs, parts) if part is not None], False
-    vjp = reader.numeric_cotangents(op)
-    if vjp is None:
-        raise NotCompilable(op.name)
-    fn = writer.bind(f"_vjp_{op.name}", vjp)
-    needs = tuple(i.id in names for i in node.inputs)
-    call = (f"{fn}({g}, [{', '.join(args)}], {names[node.id]}, "
-            f"{writer.bind_value(node.params)}, {needs!r})")
-    return _cotangents(node, call, names, lines), True
+def _is_number(code: str) -> bool:
+    try:
+        float(code)
+        return True
+    except ValueError:
+        return False
 
 
-def _cotangents(node, call: str, names: dict, lines: list) -> list:
-    """Write `c = call` (a tuple of cotangents); the terms read its items."""
-    temp = f"c{names[node.id][1:]}"
-    lines.append(f"{temp} = {call}")
-    return [(i, f"{temp}[{k}]") for k, i in enumerate(node.inputs) if i.id in names]
+def _is_code_name(code: str) -> bool:
+    """A name or a number (not an expression to compute)."""
+    return code.isidentifier() or _is_number(code)
+
+
+def _is_one(part) -> bool:
+    return type(part) is float and part == 1.0
 
 
 def compile_problem(problem, values: dict) -> TensorCompiled:
@@ -175,4 +395,22 @@ def compile_problem(problem, values: dict) -> TensorCompiled:
     traced = problem.tape(values)
     if single_number(traced.output.value) is None:  # the interpreter explains what is wrong
         raise NotCompilable("the loss is not a number")
-    return TensorCompiled(traced.tape)
+    compiled = TensorCompiled(traced.tape)
+    # Shapes hold at every step, so one run here shows that each gradient has its
+    # weight's kind at every step (minimize relies on it and does not convert them).
+    weights = [n.value for n in traced.tape.inputs]
+    try:
+        with arrays.np().errstate(all="ignore"):
+            _, grads = compiled.value_and_grad(*weights)
+    except (Retrace, ArithmeticError, ValueError, TypeError) as error:
+        raise NotCompilable(f"the code failed where it was traced: {error}") from None
+    if not all(map(_same_kind, grads, weights)):
+        raise NotCompilable("a gradient that is not of its weight's kind")
+    return compiled
+
+
+def _same_kind(gradient, weight) -> bool:
+    if type(weight) is float:
+        return type(gradient) is float
+    return type(gradient) is type(weight) and gradient.dtype.char == "d" \
+        and gradient.shape == weight.shape

@@ -138,8 +138,8 @@ class Stepper:
                 loss, grads = compiled.value_and_grad(*[values[n] for n in names])
                 if type(loss) is not float:
                     loss = _scalar(as_value(loss), self.ast)
-                if loss - loss == 0:  # finite
-                    return loss, {n: _weight_like(g, values[n]) for n, g in zip(names, grads)}
+                if loss - loss == 0:  # finite (each gradient of its weight's kind)
+                    return loss, dict(zip(names, grads))
             except (Retrace, ArithmeticError, ValueError):
                 pass
             self.compiled = None  # another branch, or a float error: trace again
@@ -156,16 +156,6 @@ class Stepper:
             self.failed = True
             self.compiled = None
         return self.compiled
-
-
-def _weight_like(gradient, weight):
-    if type(gradient) is type(weight) and is_array(gradient) \
-            and gradient.dtype.char == "d":
-        return gradient
-    value = as_value(gradient) if is_array(gradient) else float(gradient)
-    if is_array(weight) and not is_array(value):
-        return arrays.np().full(weight.shape, value)
-    return value
 
 
 def loss_and_gradient(ev, ast, problem, values):

@@ -48,9 +48,16 @@ class Primitive:
     # For compiled NumPy gradients (minimize): residual(values, params) -> (output, kept)
     # computes the output on tensors as `compute` does and keeps what the backward sweep
     # needs, and vjp_residual(cotangent, kept, params) -> one cotangent per input, equal
-    # to what the rule gives, without recomputing the forward.
+    # to what the rule gives, without recomputing the forward; the cotangent may be a
+    # float standing for a constant tensor of the output's shape (the compiled step keeps
+    # such cotangents as floats), and the cotangents are new arrays (the compiled step
+    # adds to them in place).
     residual: Callable | None = None
     vjp_residual: Callable | None = None
+    # kernel(params) -> fn(*inputs): the value of a structural operation on float64
+    # arrays and floats, as `compute` gives it but without its checks and conversions
+    # (a reduction to one number may be a NumPy scalar): what compiled NumPy code calls.
+    kernel: Callable | None = None
 
     @property
     def numeric(self) -> bool:

@@ -219,6 +219,12 @@ def elementwise_partials(prim, ap, *slots):
     return None
 
 
+def is_linear(prim) -> bool:
+    """Whether the operation is linear: its cotangents are a fixed linear map of the
+    output's cotangent, the same at every input (a compiler may compute it once)."""
+    return prim.rule.kind is LINEAR
+
+
 def differentiable(prim) -> bool:
     """Whether a derivative can pass through the operation (its rule is not zero)."""
     return prim.rule.kind is not ZERO_KIND

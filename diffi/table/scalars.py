@@ -66,9 +66,17 @@ def _sigmoid_residual(values, params):
     from the forward pass's one exp: accurate in both tails, 0 where e over- or
     underflows (|x| > 709), as the slope is there."""
     numpy = np()
-    e = numpy.exp(-values[0])
-    d = 1.0 + e
-    return 1.0 / d, 1.0 / (d * (1.0 + 1.0 / e))
+    x = values[0]
+    if type(x) is not numpy.ndarray:
+        e = numpy.exp(-x)
+        return 1.0 / (1.0 + e), 1.0 / ((1.0 + e) * (1.0 + 1.0 / e))
+    e = numpy.negative(x)
+    numpy.exp(e, out=e)
+    y = numpy.add(e, 1.0)
+    numpy.divide(1.0, y, out=y)
+    numpy.divide(1.0, e, out=e)  # e^x, then the slope y/(1 + e^x), both in place
+    numpy.add(e, 1.0, out=e)
+    return y, numpy.divide(y, e, out=e)
 
 
 def _softplus(x):

@@ -11,6 +11,9 @@ diffi/core/tensor_calls.py.
 """
 from __future__ import annotations
 
+from functools import partial
+from operator import methodcaller
+
 from ..arrays import as_value, np, sum_to_shape
 from .primitives import _ufunc, define, structural
 from .rules import ZERO, custom, linear
@@ -61,12 +64,14 @@ def _broadcast(x, shape):
 # EXPAND(g, (axis, shape)): g, reduced along axis (or all axes), broadcast back to shape.
 EXPAND = structural("expand", 1, lambda v, p: _expand(v[0], p),
                     rule=linear(lambda ap, g, x, y, p, needs: (
-                        ap(SUM, g, params=p[0]),)))
+                        ap(SUM, g, params=p[0]),)),
+                    kernel=lambda p: lambda g: _expand(g, p))
 # BROADCAST(x, shape) and SUM_TO(x, shape): a value broadcast to a shape, and a
 # broadcast value summed back to its own shape; each is the other's transpose.
 BROADCAST = structural("broadcast", 1, lambda v, shape: _broadcast(v[0], shape),
                        rule=linear(lambda ap, g, x, y, shape, needs: (
-                           ap(SUM_TO, g, params=ap.shape(x[0])),)))
+                           ap(SUM_TO, g, params=ap.shape(x[0])),)),
+                       kernel=lambda shape: lambda x: _broadcast(x, shape))
 SUM_TO = structural("sum_to", 1, lambda v, shape: sum_to_shape(as_value(_array(v[0])), shape)
                     if _shape_of(v[0]) != shape else v[0],
                     rule=linear(lambda ap, g, x, y, shape, needs: (
@@ -85,6 +90,45 @@ def _mean(x, axis):
     x = _array(x)
     total = np().add.reduce(x, axis=axis)
     return as_value(total / (x.size // max(total.size, 1) if x.size else 0))
+
+
+# NumPy reduces fewer than 8 elements in order, one after another: along so short an
+# axis a chain of ufunc calls on the columns gives the same numbers, and each call costs
+# less than a reduction's set-up (a batch's few classes: the last axis of a matrix).
+SHORT_AXIS = 8
+
+
+def _rows_reduce(ufunc, x):
+    """ufunc.reduce(x, axis=-1) for a matrix x."""
+    n = x.shape[1]
+    if not 1 < n < SHORT_AXIS:
+        return ufunc.reduce(x, -1)
+    columns = x.T
+    out = ufunc(columns[0], columns[1])
+    for k in range(2, n):
+        ufunc(out, columns[k], out=out)
+    return out
+
+
+def _sum_kernel(axis):
+    add = np().add
+    if axis is None:
+        return partial(add.reduce, axis=None)
+
+    def total(x):
+        if x.ndim == 2 and (axis == 1 or axis == -1):
+            return _rows_reduce(add, x)
+        return add.reduce(x, axis=axis)
+    return total
+
+
+def _mean_kernel(axis):
+    add_reduce = np().add.reduce
+
+    def mean(x):  # (as _mean, on an array)
+        total = add_reduce(x, axis=axis)
+        return total / (x.size // max(total.size, 1) if x.size else 0)
+    return mean
 
 
 def _mean_scale(ap, x, y) -> float:
@@ -120,7 +164,8 @@ SUM = structural("sum", 1, lambda v, axis: _sum(v[0], axis),
                      ap(EXPAND, g, params=(axis, ap.shape(x[0]))),),
                      _sum_texts,
                      fast_transpose=lambda g, x, y, axis, needs: (
-                         _expand(g, (axis, _shape_of(x[0]))),)))
+                         _expand(g, (axis, _shape_of(x[0]))),)),
+                 kernel=_sum_kernel)
 # (the factor scales the reduced cotangent, before it is broadcast: fewer products)
 MEAN = structural("mean", 1, lambda v, axis: _mean(v[0], axis),
                   rule=linear(lambda ap, g, x, y, axis, needs: (
@@ -129,7 +174,8 @@ MEAN = structural("mean", 1, lambda v, axis: _mean(v[0], axis),
                       _mean_texts,
                       fast_transpose=lambda g, x, y, axis, needs: (
                           _expand(np().multiply(g, _count(y) / max(_count(x[0]), 1)),
-                                  (axis, _shape_of(x[0]))),)))
+                                  (axis, _shape_of(x[0]))),)),
+                  kernel=_mean_kernel)
 
 
 def _extremum_weights(values, axis):
@@ -229,11 +275,14 @@ def _inverse(axes):
 # TRANSPOSE(x, axes): axes reversed (None, as transpose(A) does) or permuted.
 TRANSPOSE = structural("transpose", 1, lambda v, axes: _transpose(v[0], axes),
                        rule=linear(lambda ap, g, x, y, axes, needs: (
-                           ap(TRANSPOSE, g, params=_inverse(axes)),), ("transpose({g})",)))
+                           ap(TRANSPOSE, g, params=_inverse(axes)),), ("transpose({g})",)),
+                       kernel=lambda axes: methodcaller("transpose", *(
+                           () if axes is None else (axes,))))
 RESHAPE = structural("reshape", 1, lambda v, shape: as_value(np().reshape(_array(v[0]), shape)),
                      rule=linear(lambda ap, g, x, y, shape, needs: (
                          ap(RESHAPE, g, params=ap.shape(x[0])),),
-                         ("reshape({g}, shape({a}))",)))
+                         ("reshape({g}, shape({a}))",)),
+                     kernel=lambda shape: methodcaller("reshape", shape))
 
 
 def _concat(values, axis):
@@ -410,7 +459,10 @@ SOFTMAX = structural("softmax", 1, lambda v, p: as_value(_softmax(v[0])),
 
 def _logsumexp_residual(values, params):
     """logsumexp(U) and softmax(U), its gradient, from the same exp(U − max)."""
-    u = _array(values[0])
+    u = values[0]
+    if type(u) is np().ndarray and u.ndim > 1:  # (a batch: the compiled step's case)
+        return _batch_logsumexp_residual(u)
+    u = _array(u)
     number = u.ndim == 0
     m, z, total = _shifted_exp(u.reshape(1) if number else u)
     softmax = z / total
@@ -418,7 +470,29 @@ def _logsumexp_residual(values, params):
         softmax.reshape(()) if number else softmax
 
 
+def _last_axis_reduce(ufunc, x):
+    """ufunc.reduce(x, axis=-1, keepdims=True)."""
+    if x.ndim == 2:
+        return _rows_reduce(ufunc, x)[:, None]
+    return ufunc.reduce(x, axis=-1, keepdims=True)
+
+
+def _batch_logsumexp_residual(u):
+    """As _shifted_exp and the rest, each array made once and then worked in place."""
+    numpy = np()
+    m = _last_axis_reduce(numpy.maximum, u)
+    z = numpy.subtract(u, m)
+    numpy.exp(z, out=z)
+    total = _last_axis_reduce(numpy.add, z)
+    numpy.divide(z, total, out=z)  # z is now the softmax
+    numpy.log(total, out=total)
+    numpy.add(m, total, out=m)
+    return m[..., 0], z
+
+
 def _logsumexp_vjp_residual(g, softmax, params):
+    if type(g) is float:  # a constant cotangent
+        return (g * softmax,)
     g = _array(g)
     return (as_value((g[..., None] if softmax.ndim > g.ndim else g) * softmax),)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import diffi  # noqa: E402
-from gradient import median_time  # noqa: E402  (bench/ is on the path as the script's folder)
+from timing import median_time  # noqa: E402  (bench/ is on the path as the script's folder)
 
 
 def source(steps: int) -> str:

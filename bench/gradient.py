@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import diffi  # noqa: E402
+from timing import median_time  # noqa: E402  (bench/ is on the path as the script's folder)
 
 EPS = 2.0 ** -52
 
@@ -59,16 +58,6 @@ def central_differences(f, point: tuple) -> list:
         x[i] = xi
         grad.append((up - down) / (2 * h))
     return grad
-
-
-def median_time(fn, repeat: int) -> float:
-    """The median wall time of fn() over `repeat` runs."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def cheap_gradients(sizes, repeat: int) -> bool:

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import median_time  # (bench/ is on the path as the script's folder)
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_JSON_RATIO = 1.10
 TARGET_PRINT_MS = 50.0
@@ -102,12 +104,7 @@ def print_time(kind, runs):
     console = Console(io.StringIO(), io.StringIO())
     interpreter = make(console)
     run(interpreter, console, "seed(0); A = randn(3000, 3000);", "bench.dfi")
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run(interpreter, console, "A", "bench.dfi")
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+    return median_time(lambda: run(interpreter, console, "A", "bench.dfi"), runs) * 1000
 
 
 def main(argv=None):

@@ -12,12 +12,12 @@ result is wrong.
 import argparse
 import math
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import median_time  # (bench/ is on the path as the script's folder)
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_LINES_PER_SECOND = 5000
@@ -75,27 +75,21 @@ def diffi_command():
 
 
 def run_subprocess(argv, path):
-    """Seconds to run the script file in a fresh diffi process; stops with a message on failure."""
-    start = time.perf_counter()
+    """Run the script file in a fresh diffi process; stop with a message on failure."""
     done = subprocess.run([*argv, path], cwd=ROOT, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(
             f"bench/throughput.py: `{' '.join(argv)} FILE` failed (exit {done.returncode}):\n"
             f"{done.stderr.strip()[:2000]}"
         )
-    return elapsed
 
 
-def run_in_process(diffi, text):
-    """Seconds for a fresh Interpreter to run the text, and the interpreter."""
-    interpreter = diffi.Interpreter()
-    start = time.perf_counter()
+def run_in_process(interpreter, text):
+    """Run the text in an interpreter; stop with a message on failure."""
     try:
         interpreter.run(text)
     except Exception as exc:  # a report, not a test: say what failed and stop
         sys.exit(f"bench/throughput.py: Interpreter().run(text) failed: {exc!r}")
-    return time.perf_counter() - start, interpreter
 
 
 def main(argv=None):
@@ -115,12 +109,16 @@ def main(argv=None):
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-        sub = statistics.median(run_subprocess(argv_diffi, path) for _ in range(args.runs))
-        runs = [run_in_process(diffi, text) for _ in range(args.runs)]
+        sub = median_time(lambda: run_subprocess(argv_diffi, path), args.runs)
+        interpreters = []
+
+        def fresh():  # (made outside the timing, as a user's would be already)
+            interpreters.append(diffi.Interpreter())
+            return interpreters[-1]
+        inproc = median_time(lambda it: run_in_process(it, text), args.runs, setup=fresh)
     finally:
         os.unlink(path)
-    inproc = statistics.median(t for t, _ in runs)
-    got = float(runs[-1][1][name])
+    got = float(interpreters[-1][name])
     correct = math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12)
 
     print(f"{lines} lines of scalar assignments, median of {args.runs} runs")

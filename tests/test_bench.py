@@ -32,8 +32,17 @@ runpy.run_path(script, run_name="__main__")
 
 
 def test_the_readme_lists_every_benchmark_script():
+    # (a script runs as __main__; a module the scripts share, timing.py, does not)
+    scripts = {p.name for p in BENCH.glob("*.py") if "__main__" in p.read_text("utf-8")}
     listed = {re.search(r"bench/(\w+\.py)", line).group(1) for line in COMMANDS}
-    assert listed == {p.name for p in BENCH.glob("*.py")}
+    assert listed == scripts
+    assert "timing.py" not in scripts and "throughput.py" in scripts
+
+
+def test_the_scripts_share_one_timing_loop():
+    sharing = {p.name for p in BENCH.glob("*.py")
+               if "from timing import median_time" in p.read_text("utf-8")}
+    assert {"chain.py", "gradient.py", "output.py", "throughput.py"} <= sharing
 
 
 def stated(comment: str) -> dict:

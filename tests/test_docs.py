@@ -124,7 +124,7 @@ def test_nothing_cites_a_document_outside_the_repository():
     cited = []
     files = [ROOT / "README.md", ROOT / "grammar" / "diffi.lark", *ROOT.glob("docs/*.md"),
              *ROOT.glob("examples/*.dfi"), *ROOT.glob("diffi/**/*.py"),
-             *ROOT.glob("tests/*.py"), *ROOT.glob("bench/*")]
+             *ROOT.glob("tests/**/*.py"), *ROOT.glob("bench/*")]
     for path in files:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if CITATION.search(line):

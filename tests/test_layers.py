@@ -106,3 +106,13 @@ def test_the_graph_sees_imports_of_every_form(graph):
     assert "diffi.table.scalars" in edges["diffi.table.tensors"]   # from .scalars import …
     assert "diffi.directives.check" in edges["diffi.directives"]   # from . import check
     assert "diffi" in edges["diffi.frontends.cli"]                 # from .. import __version__
+
+
+def test_the_tests_folders_are_the_layers_folders():
+    # tests/ mirrors the package (docs/architecture.md, Tests): one folder per layer
+    # folder of diffi/, each a package so that its files' names cannot collide
+    layers = {p.name for p in (ROOT / "diffi").iterdir() if (p / "__init__.py").is_file()}
+    folders = {p.name for p in (ROOT / "tests").iterdir()
+               if p.is_dir() and any(p.glob("test_*.py"))}
+    assert folders == layers
+    assert all((ROOT / "tests" / f / "__init__.py").is_file() for f in folders)

@@ -120,7 +120,7 @@ ERRORS = [
     (M + "(W @ W)'", "for the transpose write transpose(W @ W)", 2, 8),
     (M + "W[0]'", "for the transpose write transpose(W[0])", 2, 5),
     (M + "W.sum()", "diffi has no methods: write sum(W)", 2, 2),
-    # strings in single quotes (prime notation g'(2) is read: tests/test_curves.py)
+    # strings in single quotes (prime notation g'(2) is read: tests/directives/test_curves.py)
     ("print('hi')", 'strings are written in double quotes: "hi"', 1, 7),
     # calls and products side by side
     ("sin x", "a function's argument goes in parentheses: write sin(x)", 1, 5),

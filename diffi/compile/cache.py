@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from itertools import chain
 
 from .. import table
 from ..core.graph import Node
@@ -23,6 +24,8 @@ from ..core.tape import Tape, replay
 from ..core.values import Function
 from ..errors import DiffiError
 from .functions import Fallback, Group, Study
+from .orders import (Check, Hessian, Jacobian, Taylor, check, components_tape, hessian,
+                     jacobian, taylor_derivative)
 from .scalar import Compiled, Warned, compile_function, reads_hold
 from .writers import NotCompilable, Retrace
 
@@ -55,6 +58,9 @@ class Cache:
     """Compiled code per function; a function's tape is compiled on its second call."""
 
     MAX_VARIANTS = 8  # tapes per function (one per pattern of `if` branches)
+    # what a directive may ask of `expression` besides a gradient or a tangent (the
+    # directives reach the compiler only through the cache, which the evaluator loads)
+    Taylor, Hessian, Jacobian, Check = Taylor, Hessian, Jacobian, Check
 
     def __init__(self):
         # weak, so that a function no longer reachable (a closure made by a call) takes
@@ -121,48 +127,74 @@ class Cache:
         result = _attempt(compiled, args, gradient)
         return None if result is None else self._served(ev, compiled, result)
 
-    def expression(self, ev, key: tuple, expr, args: tuple, gradient, trace):
+    def expression(self, ev, key: tuple, expr, args: tuple, gradient, trace,
+                   reading: bool = False, free: tuple = ()):
         """A directive's value over an expression by compiled code: `trace()` gives the
         expression's Traced (every input, in args' order) when a tape is to be made (the
         caller asks from the second time the directive runs). None: the directive computes
-        it as it would.
+        it as it would. `used` is then the code that gave it.
 
-        Served only when the tape reads no variable outside its inputs (its result then
-        depends on nothing else) and every global name it read is bound as it was."""
+        Served only while every global name the tape read is bound as it was; and, unless
+        `reading` (the caller makes the result part of the graph from the code's tape),
+        only when the tape reads no variable outside its inputs (its result then depends
+        on nothing else). `free`: names the tapes take as arguments, whose bindings they
+        need not guard. A point where a tape traced there could not serve is not traced
+        again while the tapes hold."""
         entry = self.expressions.get(key)
         if entry is None or entry.expr is not expr:
             if len(self.expressions) >= 256:
                 self.expressions.clear()
             entry = self.expressions[key] = Expression(expr)
-        if entry.disabled:
-            return None
-        entry.variants = [c for c in entry.variants if c.valid(ev.globals.vars)]
+        if entry.disabled or ev.point is not None:
+            return None  # (an enclosing directive's point rebinds names: the tapes read them)
+        valid = [c for c in entry.variants if c.valid(ev.globals.vars)]
+        if len(valid) < len(entry.variants):
+            entry.variants, entry.refused = valid, set()
+        asked = (args, gradient if type(gradient) in (bool, tuple) else type(gradient))
+        if asked in entry.refused:
+            return None  # (a tape traced at this very point could not serve it)
         for compiled in entry.variants:
             result = _attempt(compiled, args, gradient)
             if result is not None:
+                self.used = compiled
                 return result
         if len(entry.variants) >= self.MAX_VARIANTS:
             return None
-        saved = ev.recording, ev.warn, ev.warned
+        saved = ev.recording, ev.warn, ev.warned, ev.compiled_calls
         ev.recording, warned = {}, []
+        ev.compiled_calls = False  # (the calls it makes are inlined)
         ev.warn = lambda message, span: warned.append(message)
         ev.warned = False  # (a statement's first warning may have been given, or be muted)
+        start = Node(table.CONST, (), 0.0).id  # (nodes made by the trace come after it)
         try:
             traced = trace()
-            compiled = Compiled(traced.tape, ev.recording)
+            tape = components_tape(traced) if isinstance(gradient, Jacobian) else traced.tape
+            if type(tape.outputs[0].value) is not float:
+                raise NotCompilable("the expression's value is not a number")
+            compiled = Compiled(tape, ev.recording)
+            compiled.result = traced.output  # (a jacobian's tape has its elements instead)
+            if all(step.id > start for step in tape.steps):
+                for name in free:  # (else a global's graph moves with an input: `y = x*2`
+                    compiled.reads.pop(name, None)  # then `d/dx x*y` guards x's binding)
         except (NotCompilable, RecursionError, DiffiError):
             entry.disabled = True
             return None
         finally:
-            ev.recording, ev.warn, ev.warned = saved
+            ev.recording, ev.warn, ev.warned, ev.compiled_calls = saved
         if warned:  # (the directive warns as it computes the value itself)
+            entry.refuse(asked)
             return None
-        if compiled.outside or not all(b is None or isinstance(b.node.value, Function)
-                                       for b in compiled.reads.values()):
+        if not reading and (compiled.outside or not all(
+                b is None or isinstance(b.node.value, Function) for b in compiled.reads.values())):
             entry.disabled = True  # (its result depends on variables: the directive says how)
             return None
         entry.variants.append(compiled)
-        return _attempt(compiled, args, gradient)
+        result = _attempt(compiled, args, gradient)
+        if result is None:  # (not a branch: the tape was traced here; a kink, say)
+            entry.refuse(asked)
+        else:
+            self.used = compiled
+        return result
 
     def _served(self, ev, code, result):
         """A result of compiled code, if the point a directive evaluates at (if any)
@@ -212,12 +244,20 @@ class Expression:
     """What the cache knows of one directive's expression: its tapes (one per pattern of
     `if` branches)."""
 
-    __slots__ = ("expr", "variants", "disabled")
+    __slots__ = ("expr", "variants", "disabled", "refused")
 
     def __init__(self, expr):
         self.expr = expr  # (held: the key is its id)
         self.variants: list[Compiled] = []
         self.disabled = False
+        # (point, what was asked) where a tape traced at that point could not serve: not
+        # traced again there while the tapes hold (a check at a kink, asked again)
+        self.refused: set = set()
+
+    def refuse(self, asked: tuple) -> None:
+        if len(self.refused) >= 64:
+            self.refused.clear()
+        self.refused.add(asked)
 
 
 def _unchanged(point, reads: dict) -> bool:
@@ -293,7 +333,19 @@ def _attempt(compiled: Compiled, args: tuple, gradient):
     """The compiled result, or None when a guard fails or a float exception (or a
     non-finite result, which the interpreter must warn about) happens."""
     try:
-        if gradient is True:
+        if isinstance(gradient, Taylor):
+            result = taylor_derivative(compiled, args, gradient)
+            if result is None:
+                return None
+            total = result[0] + result[1]
+        elif isinstance(gradient, Check):
+            result = check(compiled, args)
+            total = result[0] + math.fsum(chain(*result[1]))
+        elif isinstance(gradient, (Hessian, Jacobian)):
+            result = hessian(compiled, args) if isinstance(gradient, Hessian) \
+                else jacobian(compiled, args, gradient)
+            total = result[0] + math.fsum(result[1].ravel())
+        elif gradient is True:
             result = compiled.value_and_grad(*args)
             total = result[0] + math.fsum(result[1])
         elif gradient:

@@ -28,8 +28,10 @@ from .. import calls, table
 from ..table import reader
 from ..core.graph import Node
 from ..core.tape import Tape, is_variable, outside
-from . import bytecode
-from .writers import ONE, TEMPLATES, CodeWriter, NotCompilable, PerKey, Retrace
+from ..errors import DiffiError
+from . import bytecode, orders
+from .writers import (ONE, TEMPLATES, Call, CodeWriter, NotCompilable, PerKey, Retrace,
+                      mark_read)
 
 
 def reads_hold(reads: dict, globals_: dict) -> bool:
@@ -58,6 +60,12 @@ class Compiled:
         self._names = _variable_names(tape)
         self._params = [self._names[n.id] for n in tape.inputs]
         self._seeds = [f"d{name[1:]}" for name in self._params]
+        self.result = None  # the expression's own result node, when not the tape's output
+        self._taylors: dict = {}  # (moving, order) -> Taylor sweep (None: not compilable)
+        self._moving: dict = {}   # moving -> how many steps move
+        self._by: dict = {}       # variables' positions -> the tape from them
+        self._gradient_tangents = self._tangents = self._gtape = None
+        self._gradient_values = self._term_scale = None
         _check(tape)  # now, so that NotCompilable shows up before any code is written
 
     @property
@@ -116,6 +124,100 @@ class Compiled:
                                              out_dot, self._seeds)
         return self.value_and_tangent(*args)
 
+    @property
+    def names(self) -> dict[int, str]:
+        """The code's name of each active node's value, by node id."""
+        return self._names
+
+    def tape_by(self, positions: list) -> tuple[Tape, list]:
+        """The tape from the inputs at `positions` only (a directive's variables: the
+        others are then read from outside it, as its own trace would make them), and the
+        variables outside it that its steps read (core.tape.outside)."""
+        key = tuple(positions)
+        found = self._by.get(key)
+        if found is None:
+            if len(self._by) >= 8:
+                self._by.clear()
+            tape = Tape([self.result or self._tape.outputs[0]],
+                        [self._tape.inputs[k] for k in positions])
+            found = self._by[key] = (tape, outside(tape))
+        return found
+
+    def moving_steps(self, moving: tuple) -> int:
+        """How many steps move with the inputs `moving` marks (Taylor mode's cost)."""
+        count = self._moving.get(moving)
+        if count is None:
+            count = self._moving[moving] = orders.moving_steps(self._tape, moving)
+        return count
+
+    def taylor_code(self, moving: tuple, order: int):
+        """The compiled Taylor sweep along the inputs `moving` marks (orders.py)."""
+        key = (moving, order)
+        if key in self._taylors:
+            code = self._taylors[key]
+        else:
+            params = self._params + ["_scale"]
+            writer = scalar_writer(params)
+            try:
+                lines, out = orders.taylor_lines(self, writer, moving, order)
+            except NotCompilable:
+                self._taylors[key] = code = None
+            else:
+                forward, _ = _fused_lines(self._tape, self._names, writer)
+                code = self._taylors[key] = (lambda *args: None) if out is None else \
+                    writer.function("taylor", params, forward + lines, out)
+        if code is None:
+            raise NotCompilable("no Taylor series")
+        return code
+
+    def _gradient_tape(self) -> Tape:
+        """The gradient's formulas as a tape, one output per input (orders.py)."""
+        if self._gtape is None:
+            try:
+                gtape = orders.gradient_tape(self._tape)
+            except DiffiError as error:  # (symbolic mode has no rule: it says so itself)
+                raise NotCompilable(str(error)) from None
+            _check(gtape)
+            self._gtape = gtape
+        return self._gtape
+
+    def gradient_tangents(self):
+        """(*args, *seeds) -> the tangents of every gradient component (a hessian)."""
+        if self._gradient_tangents is None:
+            self._gradient_tangents = _tangents_function(self._gradient_tape())
+        return self._gradient_tangents
+
+    def gradient_values(self):
+        """(*args) -> the values of the gradient's formulas (symbolic mode's gradient)."""
+        if self._gradient_values is None:
+            gtape = self._gradient_tape()
+            names = _variable_names(gtape)
+            params = [names[n.id] for n in gtape.inputs]
+            writer = scalar_writer(params)
+            lines, _ = _fused_lines(gtape, names, writer)
+            self._gradient_values = writer.function(
+                "gradient_values", params, lines,
+                writer.pack(*[names.get(g.id) or g.value for g in gtape.outputs]))
+        return self._gradient_values
+
+    def term_scale(self):
+        """(*args) -> per input, the sum of the magnitudes of the terms reverse mode adds
+        into its adjoint (check's scale); raises Retrace where an operation is evaluated
+        at a point where it is not differentiable (check then says so, interpreted)."""
+        if self._term_scale is None:
+            writer = self.writer()
+            lines, sums = _term_lines(self._tape, self._names, writer)
+            forward, _ = _fused_lines(self._tape, self._names, writer)
+            self._term_scale = writer.function("term_scale", self._params, forward + lines,
+                                               writer.pack(*sums))
+        return self._term_scale
+
+    def tangents(self):
+        """(*args, *seeds) -> the tangents of every output of the tape."""
+        if self._tangents is None:
+            self._tangents = _tangents_function(self._tape)
+        return self._tangents
+
     def _build(self, writer, name, extra_lines, result, extra_params=()):
         """Compile one function: the value's lines (fused except the values that
         `extra_lines`, written first, read), then `extra_lines`, then `return value,
@@ -123,6 +225,18 @@ class Compiled:
         forward, out = _fused_lines(self._tape, self._names, writer)
         return writer.function(name, self._params + list(extra_params),
                                forward + extra_lines, writer.pack(out, result))
+
+
+def _tangents_function(tape: Tape):
+    """(*inputs, *seeds) -> the tangent of each of the tape's outputs along the seeds."""
+    names = _variable_names(tape)
+    params = [names[n.id] for n in tape.inputs]
+    seeds = [f"d{name[1:]}" for name in params]
+    writer = scalar_writer(params + seeds)
+    tangent, dots = _tangent_lines(tape, names, writer)
+    forward, _ = _fused_lines(tape, names, writer)
+    return writer.function("tangents", params + seeds, forward + tangent,
+                           writer.pack(*[dots.get(out.id, 0.0) for out in tape.outputs]))
 
 
 def _variable_names(tape: Tape) -> dict[int, str]:
@@ -174,8 +288,9 @@ def _fused_lines(tape: Tape, names: dict, writer):
     uses = Counter([i.id for node in tape.steps for i in node.inputs])
     for node in [n for n in tape.steps if n.op is table.SELECT]:
         uses[node.inputs[0].id] = uses[node.id] = 2  # an `if` keeps its guard and test
+    for output in tape.outputs:  # (every output is read: a hessian's gradient has n)
+        uses[output.id] += 2
     output = tape.outputs[0]
-    uses[output.id] += 2
     code: dict = {n.id: writer.arg(names[n.id]) for n in tape.inputs}
     depth: dict[int, int] = {}  # of the fused expressions
     lines = []
@@ -241,10 +356,10 @@ def _tangent_lines(tape: Tape, names: dict, writer) -> tuple[list, dict]:
 
 
 def _differentiated(tape: Tape) -> set:
-    """The ids of the steps the output's derivative goes through: those reached back
-    from the output through rules with partials (the rest cannot change the result,
+    """The ids of the steps the outputs' derivatives go through: those reached back
+    from the outputs through rules with partials (the rest cannot change the result,
     and their partials could only raise)."""
-    needed = {tape.outputs[0].id}
+    needed = {output.id for output in tape.outputs}
     for node in reversed(tape.steps):
         if node.id in needed and reader.differentiable(node.op):
             needed.update(i.id for i in node.inputs)
@@ -298,6 +413,54 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
                 lines.append(writer.assign(own, writer.ap(table.ADD, target, term)))
         live[g] -= 1  # (g is still this node's: only its inputs' adjoints changed)
     return lines, [adjoint.get(n.id, 0.0) for n in tape.inputs]
+
+
+def _term_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
+    """A reverse sweep as check's _term_scale makes it (each adjoint the sum of its
+    parts; each input's magnitudes summed as they come), after a guard per operation
+    that has a kink, refusing a point exactly at one; and per input, its sum's code."""
+    lines = []
+    for node in tape.steps:
+        kink = node.op.kink
+        if kink is not None:
+            args = [names.get(i.id) or writer.literal(i.value) for i in node.inputs]
+            mark_read(writer, args)
+            test = writer.ap(Call(f"k{node.id}", kink.test), *args)
+            lines.append(writer.guard(test, True))
+    output = tape.outputs[0]
+    if output.id not in tape.active:
+        return lines, [0.0 for _ in tape.inputs]
+    adjoint, sums = {output.id: "g_out"}, {}
+    inputs = {n.id for n in tape.inputs}
+    lines.append(writer.assign("g_out", 1.0))
+    rules = _rules(writer)
+    for node in calls.checked(reversed(tape.steps)):
+        g = adjoint.get(node.id)
+        if g is None:
+            continue
+        args = None
+        for inp, term in zip(node.inputs, rules[node.op]):
+            if term is None or inp.id not in tape.active:
+                continue
+            if term is not ONE:
+                args = args or _arguments(node, names, writer)
+                term = term(*args, g)
+            else:
+                term = g
+            part = "p" + names[inp.id]
+            lines.append(writer.assign(part, term))
+            if inp.id in adjoint:
+                lines.append(writer.add_to(adjoint[inp.id], part))
+            else:
+                adjoint[inp.id] = "g" + names[inp.id]
+                lines.append(writer.assign(adjoint[inp.id], part))
+            if inp.id in inputs:
+                size = writer.ap(table.ABS, part)
+                if inp.id in sums:
+                    size = writer.ap(table.ADD, size, sums[inp.id])
+                sums[inp.id] = "a" + names[inp.id]
+                lines.append(writer.assign(sums[inp.id], size))
+    return lines, [sums.get(n.id, 0.0) for n in tape.inputs]
 
 
 def _rules(writer) -> PerKey:

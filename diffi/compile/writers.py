@@ -30,6 +30,24 @@ TEMPLATES = {table.ADD: "({0} + {1})", table.SUB: "({0} - {1})", table.MUL: "({0
              table.NOT: "(not {0})", table.ALIAS: "{0}", table.SELECT: "{1}"}
 
 
+class Call:
+    """A function that code calls as the writers call a primitive's scalar function
+    (`ap(Call(name, fn), *args)` writes `fn(*args)`): a series rule, a kink's test."""
+
+    __slots__ = ("name", "scalar")
+
+    def __init__(self, name: str, function):
+        self.name, self.scalar = name, function
+
+
+def mark_read(writer, names) -> None:
+    """Tell a writer that code written so far reads these locals (so that the value's
+    code keeps them, not fusing them away): CodeWriter keeps the set; BytecodeWriter
+    knows every local its code loads already."""
+    if isinstance(writer.used, set):
+        writer.used.update(name for name in names if isinstance(name, str))
+
+
 class PerKey(dict):
     """A dict that makes a missing value with `make(key)` (once per key)."""
 

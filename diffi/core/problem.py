@@ -164,12 +164,7 @@ def _function_problem(ev, ast, scope, fn) -> Problem:
     if point is None:
         return Problem(ev, ast, scope, fn, params, variables, None)
     if point.positional is not None:
-        nodes = _positional(ev, point.positional, scope)
-        if len(nodes) != len(params):
-            raise ArityError(f"{fn.name} takes {len(params)} argument"
-                             f"{'s' if len(params) != 1 else ''}, the point gives "
-                             f"{len(nodes)}", point.span)
-        points = dict(zip(params, nodes))
+        points = _by_position(ev, point, scope, params, f"parameter{{s}} of {fn.name}")
     else:
         points = _named(ev, point, scope)
         missing = [p for p in params if p not in points]
@@ -198,12 +193,7 @@ def _expression_problem(ev, ast, scope) -> Problem:
                              ast.span)
     names = list(named) + [v for v in variables if v not in named] if named else variables
     if point is not None and point.positional is not None:
-        nodes = _positional(ev, point.positional, scope)
-        if len(nodes) != len(variables):
-            raise ArityError(f"the point gives {len(nodes)} value"
-                             f"{'s' if len(nodes) != 1 else ''} for {len(variables)} "
-                             f"variable{'s' if len(variables) != 1 else ''}", point.span)
-        points = dict(zip(variables, nodes))
+        points = _by_position(ev, point, scope, variables, "variable{s}")
         return Problem(ev, ast, scope, None, names, variables, _values(points), points=points)
     values = _values(named)
     free = [n for n in _free_names(ast.expr, scope) if n not in names]
@@ -252,6 +242,21 @@ def _named(ev, point, scope) -> dict:
         _number(node.value, k.name, k.span)
         out[k.name] = node
     return out
+
+
+def _counted(count: int, words: str) -> str:
+    """`2 values`, `1 value`: words with {s} where a plural takes its s."""
+    return f"{count} " + words.format(s="" if count == 1 else "s")
+
+
+def _by_position(ev, point, scope, names: list, what: str) -> dict:
+    """A point given by position, one value for each of `names` (`what` they are, for
+    the message when the counts differ: `variable{s}`, `parameter{s} of f`)."""
+    nodes = _positional(ev, point.positional, scope)
+    if len(nodes) != len(names):
+        raise ArityError(f"the point gives {_counted(len(nodes), 'value{s}')} for "
+                         f"{_counted(len(names), what)} ({', '.join(names)})", point.span)
+    return dict(zip(names, nodes))
 
 
 def _positional(ev, expr, scope) -> list:

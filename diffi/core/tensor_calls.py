@@ -239,29 +239,29 @@ def _eye(evaluator, args, span):
     return out
 
 
-def _linspace(evaluator, args, span):
-    start = _number(args[0], span, "linspace's start")
-    stop = _number(args[1], span, "linspace's end")
-    count = _whole(args[2], span) if len(args) > 2 else 50
-    evaluator.reserve(count, span)
-    return np().linspace(start, stop, count)
+def _end(node, evaluator, span, what: str):
+    """An end of linspace as a number node: a one-element tensor reshaped to its number
+    (so a derivative still passes), a truth value as a constant; a formula's variable
+    (no value yet) as it is."""
+    value = node.value
+    if value is None or type(value) is float:
+        return node
+    number = _number(node, span, what)
+    if is_array(value):
+        return evaluator.record(table.RESHAPE, (node,), number, span, params=())
+    return evaluator.record(table.CONST, (), number, span)
 
 
 def linspace_call(evaluator, args, keywords, span):
-    """linspace(a, b, n): NumPy's numbers, recorded as a + (b - a)*t with t the fixed
-    fractions 0 … 1, so a derivative by a or b sees them (a constant would lose that)."""
+    """linspace(a, b, n): NumPy's numbers as one LINSPACE node, differentiable in a and
+    b; n sets the shape, so it must be known even in a formula."""
     _no_keywords(keywords, "linspace", span)
-    needs_values("linspace", args, span)
-    spaced = _linspace(evaluator, args, span)
-    start, stop = args[0], args[1]
-    if type(start.value) is not float or type(stop.value) is not float:
-        return evaluator.record(table.CONST, (), spaced, span)  # (one-element tensors)
-    count = len(spaced)
-    fractions = evaluator.record(table.CONST, (), np().linspace(0.0, 1.0, count), span)
-    width = evaluator.record(table.SUB, (stop, start), stop.value - start.value, span)
-    steps = evaluator.record(table.MUL, (width, fractions), width.value * fractions.value,
-                             span)
-    return evaluator.record(table.ADD, (start, steps), spaced, span)
+    needs_values("linspace", args[2:], span)  # (a formula's count has no value)
+    start = _end(args[0], evaluator, span, "linspace's start")
+    stop = _end(args[1], evaluator, span, "linspace's end")
+    count = _whole(args[2], span) if len(args) > 2 else 50
+    evaluator.reserve(count, span)
+    return record(evaluator, table.LINSPACE, (start, stop), count, span)
 
 
 def _onehot(evaluator, args, span):

@@ -19,11 +19,12 @@ from ..core.problem import build
 from ..core.values import (GAP, display_width, format_value, number_data, pad,
                            summary_indices)
 from ..errors import DiffiError, DiffiTypeError, LimitError
+from ..language.vocabulary import MODES
 from ..modes import numeric
 from ..table import reader
 from ..table.reader import NUMBERS
 from .context import Context, Report, _require_scalar, numeric_estimate, pack
-from .derivatives import gradient
+from .derivatives import asked_before, compilable_point, free, gradient
 from .tables import kinks
 
 TOLERANCE = 1e-6
@@ -39,12 +40,17 @@ def check(ev, ast, scope):
     if problem.symbolic or problem.formula:  # (a formula: inside a directive without a point)
         raise DiffiTypeError("check needs a point: give one with at", ast.span)
     ctx = Context(ev, ast)
-    tape = problem.tape().tape  # (traced first: a mode a limit stops needs no more work)
-    _require_scalar(tape.outputs[0], ast)  # (each mode would say so, or misread an empty one)
-    gradients, results, estimates = _results(ctx, problem)
-    if all(isinstance(results[m], DiffiError) for m in REQUIRED):
-        raise results["forward"]  # nothing to compare: the reason, as an error
-    floors = _floors(tape, results, estimates)
+    served = compiled_check(ev, problem)
+    if served is not None:
+        (gradients, results, estimates, floors), found = served, []
+    else:
+        tape = problem.tape().tape  # (traced first: a mode a limit stops needs no more work)
+        _require_scalar(tape.outputs[0], ast)  # (each mode would say so, or misread an empty one)
+        gradients, results, estimates = _results(ctx, problem)
+        if all(isinstance(results[m], DiffiError) for m in REQUIRED):
+            raise results["forward"]  # nothing to compare: the reason, as an error
+        floors = _floors(tape, results, estimates)
+        found = kinks(tape)
     worst, pair = _largest_difference(results, floors)
     missing = _missing(results)
     ok = worst <= TOLERANCE and not missing
@@ -54,7 +60,6 @@ def check(ev, ast, scope):
     lines.append(f"largest relative difference: {worst:.1e} ({pair}): {verdict} "
                  f"(tolerance {TOLERANCE:g})")
     verdict_line = len(lines) - 1
-    found = kinks(tape)
     cause = note = None
     if not ok and not missing:
         cause = _likely_cause(found, results, floors, estimates)
@@ -78,6 +83,42 @@ def check(ev, ast, scope):
     report.labels = _check_labels(problem)
     report.pair, report.cause, report.note = pair, cause, note
     return report
+
+
+def compiled_check(ev, problem):
+    """Asked again at a point of literal numbers, where every input is a variable: the
+    exact modes and the scale of the terms by compiled code (compile/orders.py), numeric
+    mode as always (it evaluates compiled calls) — (gradients, results, estimates,
+    floors) when the modes agree and no operation is at a kink; else None, and check
+    traces (a disagreement's likely cause reads the trace)."""
+    if problem.scope is not ev.globals or not compilable_point(problem) \
+            or list(problem.names) != list(problem.variables):
+        return None
+    args = tuple(problem.values[n] for n in problem.names)
+    if not all(type(a) is float for a in args):
+        return None
+    expr = problem.function if problem.function is not None else problem.ast.expr
+    key = ("check", id(expr), tuple(problem.names))
+    if not asked_before(ev, key, expr):
+        return None
+    result = ev.compiled.expression(ev, key, expr, args, ev.compiled.Check(),
+                                    lambda: problem.tape(every_input=True), True,
+                                    free(problem))
+    if result is None:
+        return None
+    forward_parts, reverse_parts, symbolic_parts, terms = result[1]
+    gradients = {"forward": pack(forward_parts, problem),
+                 "reverse": pack(reverse_parts, problem)}
+    estimates = [numeric_estimate(problem, v, 1, {"method": "richardson"}, notes=False)
+                 for v in problem.variables]
+    gradients["numeric"] = pack([e.value for e in estimates], problem)
+    gradients["symbolic"] = pack(symbolic_parts, problem)
+    results = {m: _flat(g) for m, g in gradients.items()}
+    noise = [numeric.NOISE * e.noise / TOLERANCE for e in estimates]
+    floors = {"exact": terms, "numeric": [max(t, n) for t, n in zip(terms, noise)]}
+    if _largest_difference(results, floors)[0] > TOLERANCE:
+        return None  # (the interpreter finds the likely cause)
+    return gradients, results, estimates, floors
 
 
 class CheckReport(Report):
@@ -118,7 +159,7 @@ def _results(ctx, problem) -> tuple[dict, dict, list]:
     that made it unavailable; and numeric mode's estimates (one per variable), whose
     error estimates the cause may quote."""
     gradients, results, estimates = {}, {}, []
-    for mode in ("forward", "reverse", "numeric", "symbolic"):
+    for mode in MODES:
         try:
             if mode == "numeric":
                 estimates = [numeric_estimate(problem, v, 1, {"method": "richardson"},

@@ -274,45 +274,93 @@ def compiled_gradient(ev, problem: Problem, mode: str = "reverse"):
 
 def compiled_expression(ev, problem: Problem, mode: str | None, order: int,
                         gradient: bool = False):
-    """d/dx (or with `gradient`, grad) of an expression at a point of numbers written at
-    top level (`d/dt t^2*sin(t) at t = 0.5`, asked again) by a compiled tape of the
-    expression, on the terms of compile.cache.Cache.expression; else None."""
-    if order != 1 or mode not in (None, "forward", "reverse") \
+    """d/dx, dn/dxn (or with `gradient`, grad) of an expression at a point of numbers
+    written at top level (`d/dt t^2*sin(t) at t = 0.5`, or `d/dx c(x)` by a global x,
+    asked again) by a compiled tape of the expression, on the terms of
+    compile.cache.Cache.expression; else None. A tape that reads a variable (`d/dx
+    c(x)^2 + y at x = 0.5`) gives the directive's result as part of the graph, as
+    derived.settle makes it."""
+    if mode not in (None, "forward", "reverse") or (order > 1 and mode == "reverse") \
             or problem.function is not None or problem.scope is not ev.globals \
-            or not _literal_point(problem):
+            or not compilable_point(problem):
         return None
     args = tuple(problem.values[n] for n in problem.names)
     if not all(type(a) is float for a in args):
         return None
     expr, names = problem.ast.expr, problem.names
-    key = (id(expr), tuple(names), tuple(problem.variables), gradient)
-    asked = _ASKED.setdefault(ev, {})
-    if asked.get(key) is not expr:  # the first time: no compiler yet (start-up stays lazy)
-        if len(asked) >= 256:
-            asked.clear()
-        asked[key] = expr
+    key = (id(expr), tuple(names), tuple(problem.variables), gradient, order)
+    if not asked_before(ev, key, expr):  # the first time: no compiler yet (lazy start-up)
         return None
     trace = lambda: problem.tape(every_input=True)
     parts = []
-    if mode == "reverse" or (gradient and mode is None):
-        result = ev.compiled.expression(ev, key, expr, args, True, trace)
+    if order > 1:
+        moving = tuple(n == problem.variables[0] for n in names)
+        ask = ev.compiled.Taylor(order, moving, ROUNDING_WARNING)
+        result = ev.compiled.expression(ev, key, expr, args, ask, trace, True, free(problem))
+        if result is None:
+            return None
+        parts = [result[1]]
+    elif mode == "reverse" or (gradient and mode is None):
+        result = ev.compiled.expression(ev, key, expr, args, True, trace, True, free(problem))
         if result is None:
             return None
         parts = [result[1][names.index(v)] for v in problem.variables]
     else:
         for var in problem.variables:
             seeds = tuple(1.0 if n == var else 0.0 for n in names)
-            result = ev.compiled.expression(ev, key, expr, args, seeds, trace)
+            result = ev.compiled.expression(ev, key, expr, args, seeds, trace, True,
+                                            free(problem))
             if result is None:
                 return None
             parts.append(result[1])
-    return pack(parts, problem) if gradient else parts[0]
+    value = pack(parts, problem) if gradient else parts[0]
+    return settled(ev, problem, value, gradient_graph if gradient else derivative_graph(order))
+
+
+def asked_before(ev, key: tuple, expr) -> bool:
+    """Whether the directive over expr has run before (keyed as `key`): the first time,
+    it is not compiled (a script that asks once loads no compiler)."""
+    asked = _ASKED.setdefault(ev, {})
+    if asked.get(key) is expr:
+        return True
+    if len(asked) >= 256:
+        asked.clear()
+    asked[key] = expr
+    return False
+
+
+def settled(ev, problem: Problem, value, make):
+    """A compiled directive's result: its value, or (when it depends on a variable: one
+    the tape just used reads, or a global the directive differentiates by) the DERIVED
+    node that derived.settle makes of the code's tape, over the nodes the variables
+    stand for now."""
+    compiled = ev.compiled.used
+    if problem.direct is None and compiled.result is compiled.tape.outputs[0] \
+            and not compiled.outside and _reads_no_variable(ev):
+        return value
+    positions = [problem.names.index(v) for v in problem.variables]
+    tape, read = compiled.tape_by(positions)
+    xs = tape.inputs if problem.direct is None else [problem.direct[k] for k in positions]
+    return settle(ev, problem.ast, tape, problem.actual(xs), value, make, read)
+
+
+def compilable_point(problem: Problem) -> bool:
+    """A point compiled code can take: every input a literal number of the point's, or
+    (no point given) every input a global's value, taken as it is now."""
+    return literal_point(problem) or (problem.direct is not None
+                                      and problem.values is not None)
+
+
+def free(problem: Problem) -> tuple:
+    """The names whose bindings a compiled tape need not guard: the inputs, which it
+    takes as arguments (a global by which a directive differentiates, rebound)."""
+    return tuple(problem.names) if problem.direct is not None else ()
 
 
 _ASKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # evaluator -> key -> expr
 
 
-def _literal_point(problem: Problem) -> bool:
+def literal_point(problem: Problem) -> bool:
     """Every input of the problem given by its point, as a literal number."""
     points = problem.points
     return problem.values is not None and all(n in points for n in problem.names) \
@@ -324,7 +372,7 @@ def _compiled_call(problem: Problem):
     the problem is a user function at a point whose values are literal numbers: `f` at
     a point, or an expression that is only a call of one on the problem's names, each
     variable among them (`d/dx f(x) at x = 0.5`); else None."""
-    if not _literal_point(problem):
+    if not literal_point(problem):
         return None
     fn = problem.function
     if fn is not None:

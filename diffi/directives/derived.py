@@ -45,16 +45,16 @@ class Derived:
                          self.ast.span)
 
 
-def frontier(tape: Tape, actual: list[Node]) -> list[Node]:
+def frontier(tape: Tape, actual: list[Node], read=None) -> list[Node]:
     """The outside nodes a derivative along the tape depends on: the nodes the variables
     stand for, and the values the active steps read from outside the tape's active part
-    (literal constants left out), in graph order."""
+    (literal constants left out; `read`: those, when known already), in graph order."""
     # A variable's own node (no point given: the node its name is bound to, perhaps an
     # argument's literal inside a function body) is always part of it: an enclosing
     # directive may be differentiating by that very node.
     inputs = {node.id for node in tape.inputs}
     found = {node.id: node for node in actual if is_variable(node) or node.id in inputs}
-    for node in outside(tape):
+    for node in outside(tape) if read is None else read:
         found.setdefault(node.id, node)
     return [found[k] for k in sorted(found)]
 
@@ -77,10 +77,11 @@ def over(tape: Tape, actual: list[Node], make) -> Node:
     return replay(result, {s.id: a for s, a in zip(symbols, actual)}, {})
 
 
-def settle(ev, ast, tape: Tape, actual: list[Node], value, make):
+def settle(ev, ast, tape: Tape, actual: list[Node], value, make, read=None):
     """The directive's result: its value, as a DERIVED node over its frontier when it
-    depends on the graph outside the directive (else the value alone)."""
-    outside = frontier(tape, actual)
+    depends on the graph outside the directive (else the value alone). `read`: what
+    the tape's steps read from outside it, when known (compiled code keeps it)."""
+    outside = frontier(tape, actual, read)
     if not outside:
         return value
     return ev.record(table.DERIVED, tuple(outside), value, ast.span,

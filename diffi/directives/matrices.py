@@ -14,7 +14,7 @@ from ..modes import forward, numeric, reverse, symbolic
 from .context import (NUMERIC_MAX_ELEMENTS, Context, _numeric_output, _require_scalar,
                       check_numeric_size, formula_function, mode_of, numeric_along,
                       numeric_estimate, unit_seeds)
-from .derivatives import jacobian_node
+from .derivatives import asked_before, compilable_point, free, jacobian_node, settled
 from .derived import formula, over, settle
 
 
@@ -24,6 +24,10 @@ def hessian(ev, ast, scope):
     mode, options = mode_of(ev, ast, scope)
     if problem.symbolic:
         return _symbolic_hessian_function(problem)
+    if mode in (None, "forward", "reverse") and not problem.formula:
+        fast = compiled_hessian(ev, problem)
+        if fast is not None:
+            return fast
     traced = problem.tape()
     _require_scalar(traced.output, ast)
     if problem.formula:
@@ -35,6 +39,26 @@ def hessian(ev, ast, scope):
     else:
         value = _forward_over_reverse(Context(ev, ast), traced)
     return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, hessian_graph)
+
+
+def compiled_hessian(ev, problem):
+    """The hessian at a point of literal numbers by compiled code, asked again (its
+    expression's tape compiled, then one compiled tangent sweep of the gradient's code per
+    variable: compile/orders.py), when every input is a variable; else None."""
+    if problem.scope is not ev.globals or not compilable_point(problem) \
+            or list(problem.names) != list(problem.variables):
+        return None
+    args = tuple(problem.values[n] for n in problem.names)
+    if not all(type(a) is float for a in args):
+        return None
+    expr = problem.function if problem.function is not None else problem.ast.expr
+    key = ("hessian", id(expr), tuple(problem.names))
+    if not asked_before(ev, key, expr):
+        return None
+    trace = lambda: problem.tape(every_input=True)
+    result = ev.compiled.expression(ev, key, expr, args, ev.compiled.Hessian(), trace, True,
+                                    free(problem))
+    return None if result is None else settled(ev, problem, result[1], hessian_graph)
 
 
 def _forward_over_reverse(ctx, traced):
@@ -127,11 +151,35 @@ def jacobian(ev, ast, scope):
     mode, options = mode_of(ev, ast, scope)
     if problem.symbolic:
         raise DiffiTypeError("jacobian needs a point: give one with at", ast.span)
+    if mode in (None, "forward", "reverse") and not problem.formula:
+        fast = compiled_jacobian(ev, problem)
+        if fast is not None:
+            return fast
     traced = problem.tape()
     if problem.formula:
         return over(traced.tape, problem.actual(traced.xs), jacobian_graph)
     value = _jacobian_value(ast, problem, traced, mode, options)
     return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, jacobian_graph)
+
+
+def compiled_jacobian(ev, problem):
+    """The jacobian of a vector of numbers at a point of literal numbers by compiled code,
+    asked again: one compiled tangent sweep of every element per variable; else None."""
+    if problem.scope is not ev.globals or problem.function is not None \
+            or not compilable_point(problem):
+        return None
+    args = tuple(problem.values[n] for n in problem.names)
+    if not all(type(a) is float for a in args):
+        return None
+    expr, names = problem.ast.expr, problem.names
+    key = ("jacobian", id(expr), tuple(names), tuple(problem.variables))
+    if not asked_before(ev, key, expr):
+        return None
+    ask = ev.compiled.Jacobian(tuple(names.index(v) for v in problem.variables))
+    result = ev.compiled.expression(ev, key, expr, args, ask,
+                                    lambda: problem.tape(every_input=True), True,
+                                    free(problem))
+    return None if result is None else settled(ev, problem, result[1], jacobian_graph)
 
 
 def _jacobian_value(ast, problem, traced, mode, options):

@@ -240,7 +240,8 @@ def _adjoint_text(consumer, k, texts, symbols, bars) -> str:
     inputs = [name(i) for i in consumer.inputs]
     template = texts[min(k, len(texts) - 1)]
     return template.format(g=bars[consumer.id].name, y=name(consumer), k=k,
-                           a=inputs[0], b=inputs[1] if len(inputs) > 1 else "")
+                           a=inputs[0], b=inputs[1] if len(inputs) > 1 else "",
+                           p=consumer.params)
 
 
 def tangent_table(tape: Tape, tangent: dict, x: Node, precision: int,

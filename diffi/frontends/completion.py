@@ -10,15 +10,14 @@ from functools import partial
 
 from ..core.library import BUILTINS
 from ..core.values import PRECISION, Builtin, Function, format_value, kind_of
-from ..language.vocabulary import (DERIVATIVE, LEIBNIZ, MODES, NAME, NAME_CHAR, OPTIMIZERS,
-                                   RESERVED)
+from ..language.vocabulary import (DERIVATIVE, DERIVATIVE_TYPED, DIRECTIVES, LEIBNIZ, MODES,
+                                   NAME, OPTIMIZERS, RESERVED)
 from . import topics
 
 # A derivative being typed (`d/d`, `d2/dx`, `∂/∂`) or a name, ending at the cursor.
-WORD = re.compile(rf"(?<![\w/])(?:(?:d[\d^]*|∂)/[d∂]{NAME_CHAR}*|{NAME})$")
+WORD = re.compile(rf"(?<![\w/])(?:{DERIVATIVE_TYPED}|{NAME})$")
 TOKEN = re.compile(rf"(?<![\w/])(?:{LEIBNIZ}|{DERIVATIVE}|{NAME})")
 MODE_SLOT = re.compile(r"\busing\s+\w*$")
-DIRECTIVES = {t.name for t in topics.DIRECTIVES}
 META_WIDTH = 50
 CLOSE = {")": "(", "]": "[", "}": "{"}
 

@@ -3,7 +3,7 @@
 Built-in topics are derived from the built-ins' own signature and doc, so a new built-in
 gets help (and a tested example) without an edit here. Examples are diffi source or `:`
 command lines; commands.py runs them to show their real output, and
-tests/test_topics.py runs every one of them.
+tests/frontends/test_topics.py runs every one of them.
 """
 from __future__ import annotations
 
@@ -78,7 +78,8 @@ DIRECTIVES = [
            "the computation graph of E: text here, Graphviz DOT (or SVG/PNG) in a file",
            ["a = 2; b = a*3 + 1", "graph b"]),
     _topic("minimize", "directive",
-           "minimize L wrt W, V using gd(rate = 0.1, steps = 1000) | adam(…)",
+           "minimize L wrt W, V using "
+           + " | ".join(f"{name}(…)" for name in vocabulary.OPTIMIZERS),
            "trains: updates the named variables in place by reverse-mode gradients",
            ["w = 0", "minimize (w - 3)^2 wrt w using gd(rate = 0.1, steps = 100)", "w"],
            "Ctrl-C stops it early and keeps the weights of the last completed step."),
@@ -119,12 +120,12 @@ KEYWORDS = [
     _topic("wrt", "keyword", "… wrt x, y",
            "the variables to differentiate with respect to, in the result's order",
            ["grad x*y^2 wrt y, x at x = 1, y = 2"]),
-    _topic("using", "keyword", "… using forward | reverse | numeric | symbolic",
+    _topic("using", "keyword", "… using " + " | ".join(vocabulary.MODES),
            "how a directive differentiates",
            ["d/dx exp(x) at x = 1 using symbolic",
             'd/dx exp(x) at x = 1 using numeric(method = "richardson")'],
-           'numeric takes options: step = 1e-6, method = "forward" | "central" | '
-           '"richardson".'),
+           "numeric takes options: step = 1e-6, method = "
+           + " | ".join(f'"{m}"' for m in vocabulary.NUMERIC_METHODS) + "."),
     _topic("if", "keyword", "if C then A else B",
            "an expression; its derivative is that of the branch taken",
            ["relu2(x) = if x > 0 then x^2 else 0", "d/dx relu2(x) at x = 3"]),

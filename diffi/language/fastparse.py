@@ -6,7 +6,7 @@ rules on every reduction and hashes rules in Python for each lookup; diffi has t
 precedence tiers). This module reads Lark internals (`ParserState`, `parse_conf`, the
 lexers' `scanner._mres`), so it runs only on the Lark versions it was tested on
 (`TESTED`, the same range pyproject.toml pins); on any other, `fast_parse` hands the
-text to Lark's own loop. tests/test_parser.py holds both to the same trees, spans and
+text to Lark's own loop. tests/language/test_parser.py holds both to the same trees, spans and
 errors on every example, every docs snippet and random programs: a Lark release that
 changes the internals fails there first.
 """

@@ -520,11 +520,9 @@ TERMINAL_NAMES = {
     "COMMA": "','", "EQUAL": "'='", "ADD": "'+' or '-'", "MUL": "'*', '/' or '@'",
     "POW": "'^'", "COMPARE": "a comparison", "SEMI": "';'", "_NL": "a new line",
     "$END": "the end of the input", "COLON": "':'", "DERIV": "a derivative d/dx",
-    "THEN": "'then'", "ELSE": "'else'", "AT": "'at'", "WRT": "'wrt'",
-    "USING": "'using'", "TO": "'to'", "LEIBNIZ": "a derivative ∂f/∂x",
-    "PRIMED": "a derivative f'(x)", "ORDER": "'order'", "FROM": "'from'",
+    "LEIBNIZ": "a derivative ∂f/∂x", "PRIMED": "a derivative f'(x)",
     "SUPERSCRIPT": "a power x²",
-}
+}  # (a keyword's terminal, THEN or ORDER, is named by its word: 'then', 'order')
 NOT_AFTER_KEYWORD = {"EQUAL", "COMMA", "RPAR", "RSQB", "MUL", "POW", "COMPARE", "SEMI"}
 OPERATORS = {"ADD", "MUL", "POW", "COMPARE", "AND", "OR", "LPAR", "LSQB", "SUPERSCRIPT"}
 EXPRESSION_STARTS = {"PRIMED", "NAME", "NUMBER", "LPAR", "LSQB", "LBRACE", "STRING", "ADD",

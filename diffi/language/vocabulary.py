@@ -20,6 +20,7 @@ KEYWORDS = ("at", "wrt", "using", "if", "then", "else", "and", "or", "not", "to"
 CONTEXTUAL = ("order", "from")
 RESERVED = frozenset(DIRECTIVES + KEYWORDS)
 MODES = ("forward", "reverse", "numeric", "symbolic")  # `using MODE` on a derivative
+NUMERIC_METHODS = ("central", "forward", "richardson")  # `using numeric(method = "…")`
 OPTIMIZERS = ("gd", "adam")                             # `using OPTIMIZER(…)` on minimize
 
 # Operators by grammar terminal. The symbols diffi's tables print (and the board uses)
@@ -69,6 +70,8 @@ _PARTIALS = rf"(?:∂{NAME}{_POWER}?)+"
 _BEFORE_A_POINT = r"(?=[ \t]+(?:at|using)(?!\w))"
 
 DERIVATIVE = rf"d{_ORDER}?/d{NAME}{_POWER}?|∂{_ORDER}?/{_PARTIALS}"
+# A derivative operator being typed, up to the cursor: `d/d`, `d2/dx`, `∂/∂` (completion).
+DERIVATIVE_TYPED = rf"(?:d{_ORDER}?|∂{_ORDER}?)/[d∂]{NAME_CHAR}*"
 LEIBNIZ = (rf"∂{_ORDER}?{NAME}/{_PARTIALS}"
            rf"|d{_POWER}{NAME}/d{NAME}{_POWER}?"
            rf"|d\d*{NAME}/d{NAME}{_BEFORE_A_POINT}")
@@ -91,7 +94,9 @@ def __getattr__(attribute: str):
 
 
 def grammar_terminals() -> str:
-    """The terminals grammar/diffi.lark leaves to this module, in Lark's notation."""
+    """The terminals grammar/diffi.lark leaves to this module, in Lark's notation: the
+    derivative tokens, names, numbers, operators, and a terminal for each directive and
+    contextual keyword (GRAD: "grad", ORDER: "order"), which the grammar's rules use."""
     lines = [f"DERIV.3: /{_lark(DERIVATIVE)}/",
              f"LEIBNIZ.3: /{_lark(LEIBNIZ)}/",
              f"PRIMED.3: /{_lark(PRIMED)}/",
@@ -101,6 +106,7 @@ def grammar_terminals() -> str:
     for terminal, symbols in OPERATORS.items():
         priority = ".2" if terminal == "POW" else ""  # ** before *
         lines.append(f"{terminal}{priority}: " + " | ".join(f'"{s}"' for s in symbols))
+    lines += [f'{word.upper()}: "{word}"' for word in DIRECTIVES + CONTEXTUAL]
     return "\n".join(lines) + "\n"
 
 

@@ -82,7 +82,7 @@ def _value(node):
 MAX_ORDER = 10_000  # Taylor mode costs order^2 per operation
 
 
-def derivative_of_order(tape: Tape, variable, output, order: int):
+def derivative_of_order(tape: Tape, variable, output, order: int, sweep=None):
     """(f^(n)(x0), its relative spread) by Taylor mode, for any n whose result float64
     holds.
 
@@ -95,24 +95,30 @@ def derivative_of_order(tape: Tape, variable, output, order: int):
 
     Sums of high-order coefficients can cancel (sin(x)·exp(x) loses about n/2 bits at
     order n), so the series is taken at a second scale too, whose rounding falls
-    differently: the spread between the two says how many digits are left."""
-    coefficients = taylor(tape, variable, order).get(output.id)
+    differently: the spread between the two says how many digits are left.
+
+    sweep(scale): the output's series at a scale, or None when it does not move (compiled
+    code gives it; by default a Taylor sweep along the tape)."""
+    if sweep is None:
+        def sweep(scale):
+            return taylor(tape, variable, order, scale).get(output.id)
+    coefficients = sweep(1.0)
     if coefficients is None:
         return zero_like(output.value), 0.0
     scale = 1.0
     if not _usable(coefficients[order]) and _finite_below(coefficients, order):
         scale = _scale(coefficients, order)
-    first = _at_scale(tape, variable, output, order, scale, coefficients)
-    second = _at_scale(tape, variable, output, order, scale * SECOND_SCALE)
+    first = _at_scale(sweep, order, scale, coefficients)
+    second = _at_scale(sweep, order, scale * SECOND_SCALE)
     return first, _spread(first, second)
 
 
 SECOND_SCALE = 1.1875  # (not a power of 2: its products round differently)
 
 
-def _at_scale(tape, variable, output, order, scale, coefficients=None):
+def _at_scale(sweep, order, scale, coefficients=None):
     if coefficients is None or scale != 1.0:
-        coefficients = taylor(tape, variable, order, scale)[output.id]
+        coefficients = sweep(scale)
     top = coefficients[order]
     if not _all_finite(top) and _all_finite(coefficients[0]):
         raise OrderTooHigh(order)  # (a function that is nan or inf gives nan, as IEEE does)

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 
 from ..arrays import finite, np
 from ..errors import DiffiTypeError
+from ..language.vocabulary import NUMERIC_METHODS
 
 EPS = 2.0 ** -52
-METHODS = ("central", "forward", "richardson")
+METHODS = NUMERIC_METHODS  # (the words are the vocabulary's: help and messages read them)
 FLOOR = 1e-3      # below |x| = FLOOR the step stops shrinking with x (a floor near 0)
 RELATIVE = 1e-12  # richardson's target, relative to the result
 NOISE = 10.0      # richardson's estimates may carry this many times the round-off

@@ -739,4 +739,7 @@ _PRINTERS = {
     table.INDEX: _index_syntax,
     table.BROADCAST: _spread_syntax,
     table.EXPAND: _spread_syntax,
+    # (linspace's count is its params: printed, the call reads back the same)
+    table.LINSPACE: lambda node, args: S.Call(S.Name(node.op.name),
+                                              [*args, S.Num(float(node.params))]),
 }

@@ -18,8 +18,8 @@ from .scalars import (ABS, ACOS, ADD, ALIASES, ASIN, ATAN, ATAN2, CBRT, CEIL, CO
                       TANH)
 from .structure import (ALIAS, CONST, DERIVED, IFELSE, INDEX, LOGIC, PART, REPORT, SCATTER,
                         SELECT, TUPLE, VECTOR)
-from .tensors import (BROADCAST, CONCAT, DOT, EXPAND, LOGSUMEXP, MATMUL, MAXIMUM, MEAN,
-                      MINIMUM, NORM, RESHAPE, SOFTMAX, SUM, SUM_TO, TRANSPOSE, WEIGHTS)
+from .tensors import (BROADCAST, CONCAT, DOT, EXPAND, LINSPACE, LOGSUMEXP, MATMUL, MAXIMUM,
+                      MEAN, MINIMUM, NORM, RESHAPE, SOFTMAX, SUM, SUM_TO, TRANSPOSE, WEIGHTS)
 
 BINARY = {"+": ADD, "-": SUB, "*": MUL, "/": DIV, "^": POW, "@": MATMUL,
           "<": LT, "<=": LE, ">": GT, ">=": GE, "==": EQ, "!=": NE}
@@ -34,5 +34,6 @@ __all__ = ["TABLE", "Kink", "Primitive", "ap_value", "compute", "define", "struc
            "SOFTPLUS", "SQRT", "SUB", "TAN", "TANH",
            "ALIAS", "CONST", "DERIVED", "IFELSE", "INDEX", "LOGIC", "PART", "REPORT",
            "SCATTER", "SELECT", "TUPLE", "VECTOR",
-           "BROADCAST", "CONCAT", "DOT", "EXPAND", "LOGSUMEXP", "MATMUL", "MAXIMUM", "MEAN",
-           "MINIMUM", "NORM", "RESHAPE", "SOFTMAX", "SUM", "SUM_TO", "TRANSPOSE", "WEIGHTS"]
+           "BROADCAST", "CONCAT", "DOT", "EXPAND", "LINSPACE", "LOGSUMEXP", "MATMUL", "MAXIMUM",
+           "MEAN", "MINIMUM", "NORM", "RESHAPE", "SOFTMAX", "SUM", "SUM_TO", "TRANSPOSE",
+           "WEIGHTS"]

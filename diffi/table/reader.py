@@ -183,6 +183,22 @@ def series(node, inputs: list, order: int) -> list:
     return rule.taylor(node.value, *inputs)
 
 
+def series_rule(node, order: int):
+    """`series` for code that runs the node's rule at other points: a function of the
+    node's value there and its inputs' series (the compiled Taylor sweep)."""
+    rule, op, params = node.op.rule, node.op, node.params
+    kind = rule.kind
+    if kind is ZERO_KIND:
+        return lambda value, *inputs: T.constant(value, order)
+    if kind is LINEAR:
+        compute, orders = op.compute, range(1, order + 1)
+        return lambda value, *inputs: [value] + [compute([s[k] for s in inputs], params)
+                                                 for k in orders]
+    if rule.taylor is None or kind not in (PARTIALS, CUSTOM):
+        raise missing(node, f"derivatives of order {order}")
+    return rule.taylor
+
+
 def has_series(prim) -> bool:
     """Whether Taylor mode can go through the operation (else: differentiate again)."""
     kind = prim.rule.kind

@@ -39,10 +39,12 @@ class Rule:
     jvp: Callable | None = None        # jvp(ap, tangents, inputs, output, params)
     vjp: Callable | None = None        # vjp(ap, g, inputs, output, params, needs)
     taylor: Callable | None = None     # taylor(output, *series) -> the output's series
-    adjoint_texts: tuple | Callable = ()  # how backprop's table writes each input's
-    # adjoint; or a function of the input values giving them (words that depend on ranks)
+    # How backprop's table writes each input's adjoint, or a function of the input values
+    # giving them (words that depend on ranks): {g} the output's adjoint, {y} the output,
+    # {a} and {b} the inputs, {k} the input's position, {p} the parameters.
+    adjoint_texts: tuple | Callable = ()
     # The same jvp and vjp specialised for numbers (NumPy without the `ap` layers), where
-    # speed matters; tests/test_table.py holds them equal to the general ones.
+    # speed matters; tests/table/test_reader.py holds them equal to the general ones.
     fast_jvp: Callable | None = None
     fast_vjp: Callable | None = None
 

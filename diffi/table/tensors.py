@@ -188,6 +188,28 @@ def _norm_vjp(ap, g, x, y, p, needs):
 NORM = structural("norm", 1, lambda v, p: float(np().linalg.norm(_array(v[0]))),
                   rule=custom(_norm_jvp, _norm_vjp, adjoint_texts=("{g}·{a}/{y}",)))
 
+# Spacing ------------------------------------------------------------------------------
+
+def _linspace(values, count):
+    return as_value(np().linspace(values[0], values[1], count))
+
+
+def _linspace_transpose(ap, g, x, y, count, needs):
+    """linspace(a, b, n) = a·(1 − t) + b·t with t = linspace(0, 1, n): a gets
+    sum(g·(1 − t)) and b gets sum(g·t), the weights themselves spaced by linspace."""
+    def weighted(start, stop):
+        return ap(SUM, ap(MUL, g, ap(LINSPACE, start, stop, params=count)))
+    return (weighted(1.0, 0.0) if needs[0] else None), \
+        (weighted(0.0, 1.0) if needs[1] else None)
+
+
+# LINSPACE(a, b, n): n evenly spaced numbers from a to b, NumPy's own; linear in a and b
+# (n, the count, is a parameter: not differentiated).
+LINSPACE = structural("linspace", 2, _linspace,
+                      rule=linear(_linspace_transpose, ("sum({g}·linspace(1, 0, {p}))",
+                                                        "sum({g}·linspace(0, 1, {p}))")))
+
+
 # Shape --------------------------------------------------------------------------------
 
 

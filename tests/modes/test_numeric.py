@@ -21,12 +21,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import diffi
-from test_directives import Session  # (tests/ is on the path: pytest puts it there)
+from directives.test_directives import Session  # (tests/ is on the path: pytest puts it there)
 from diffi.directives import check as check_module
 from diffi.modes import numeric
 from diffi.frontends.session import make_session
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EPS = 2.0 ** -52
 TINY = -199 * math.exp(-100)  # d/dx x*exp(-x^2) at x = 10: (1 - 2x^2) exp(-x^2)
 LOGISTIC = "c(n, x) = if n == 0 then x else c(n - 1, 3.7*x*(1 - x))"

@@ -11,7 +11,7 @@ import pytest
 import diffi
 from diffi.frontends.notebook import graph_layout, report_html
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 L = 'style="text-align: left"'  # a table cell's style
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from diffi.frontends.json_output import JsonConsole, make_json_interpreter, run_json
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def bar(name: str) -> str:

@@ -14,7 +14,7 @@ from diffi.core.values import Builtin
 from diffi.frontends.lexer import DiffiLexer
 from diffi.language.syntax import RESERVED
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def tokens(source: str) -> list[tuple]:

@@ -15,7 +15,7 @@ from diffi.language import syntax as S
 from diffi.language.parser import is_incomplete, parse, parse_prefix, start_of
 from diffi.language.syntax import RESERVED, dump, number_literal
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DOCUMENTED_RESERVED = ("at wrt using if then else and or not grad backprop hessian jacobian "
                        "check graph explain minimize to latex taylor tangent plot").split()
 

@@ -78,7 +78,7 @@ def test_numbers_print_as_values_do():
 
 
 def test_format_latex_shows_results_as_latex():
-    from test_commands import command  # (tests/ is on the path: pytest puts it there)
+    from frontends.test_commands import command  # (tests/ is on the path: pytest puts it there)
     shown: list[str] = []
     it = diffi.Interpreter(output=shown.append)
     assert command(":format", it) == ["format: text"]
@@ -93,6 +93,6 @@ def test_format_latex_shows_results_as_latex():
 
 
 def test_format_takes_only_text_or_latex():
-    from test_commands import command
+    from frontends.test_commands import command
     with pytest.raises(diffi.DiffiError, match="^:format takes text or latex$"):
         command(":format html")

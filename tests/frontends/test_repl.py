@@ -25,7 +25,7 @@ from diffi.frontends.repl import (ErrorMarker, SourceCompleter, SourceValidator,
                                   toolbar_text)
 from diffi.frontends.session import make_session
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ENTER, TAB, CTRL_C, CTRL_D = "\r", "\t", "\x03", "\x04"
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import diffi
 from diffi.frontends.session import make_session
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def last(source: str):
@@ -281,12 +281,47 @@ def test_linspace_is_differentiable_in_its_ends(mode):
         pytest.approx(1.5, rel=tolerance)
     assert last(f"g(x) = d/dx sum(linspace(x, 2*x, 3)){mode}\ng(2)") == \
         pytest.approx(4.5, rel=tolerance)
+    # a tangent for each element: ȧ·(1 − t) + ḃ·t with ȧ = 1, ḃ = 2x = 4, t = 0, ½, 1
+    np.testing.assert_allclose(last(f"d/dx linspace(x, x^2, 3) at x = 2{mode}"),
+                               [1, 2.5, 4], rtol=tolerance)
     assert last("linspace(0, 1, 5)").tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
 
 
-def test_linspace_in_a_formula_asks_for_a_point():
-    with pytest.raises(diffi.DiffiError, match=r"a derivative through linspace needs values: give a point with at"):
-        last("d/dx sum(linspace(0, x, 3))")
+@pytest.mark.parametrize("mode", MODES)
+def test_linspace_gives_each_end_its_weighted_sum(mode):
+    # a gets sum(w·(1 − t)) = 1 + 2·⅔ + 3·⅓ = 10/3, b gets sum(w·t) = 2·⅓ + 3·⅔ + 4 = 20/3
+    tolerance = 1e-6 if "numeric" in mode else 1e-12
+    gradient = last(f"grad sum(linspace(a, b, 4)*[1, 2, 3, 4]) at a = 0.5, b = 3{mode}")
+    np.testing.assert_allclose(gradient, [10 / 3, 20 / 3], rtol=tolerance)
+
+
+@pytest.mark.parametrize("source, exact", [
+    ("d2/dx2 sum(linspace(x, x^3, 3)) at x = 2", 18.0),   # 1.5·(x + x³)'' = 9x
+    ("d2/dx2 linspace(x^2, x^3, 3) at x = 2", [2.0, 7.0, 12.0]),
+    ("d3/dx3 linspace(x^2, x^3, 3) at x = 2", [0.0, 3.0, 6.0]),
+    ("d2/dx2 linspace(x^2, x^3, 3) at x = 2 using symbolic", [2.0, 7.0, 12.0]),
+])
+def test_linspace_has_taylor_series(source, exact):
+    np.testing.assert_allclose(last(source), exact, rtol=1e-12)
+
+
+def test_linspace_in_a_formula_gives_a_formula_when_its_count_is_known():
+    assert str(last("d/dx sum(linspace(0, x^2, 3))")) == "sum(linspace(0, 2*x, 3))"
+    assert last("f = d/dx sum(linspace(0, x^2, 3))\nf(2)") == 6.0
+    assert str(last("d/dx linspace(x, 3*x, 3)")) == "[1, 2, 3]"
+
+
+def test_linspace_by_its_count_is_zero_and_a_one_element_end_still_moves():
+    np.testing.assert_allclose(last("d/dn linspace(0, 2, n) at n = 3"), [0, 0, 0])
+    assert last("d/dx sum(linspace([x], 1, 3)) at x = 1") == 1.5
+    assert last("d/dx sum(linspace(true, x, 3)) at x = 1") == 1.5
+
+
+def test_linspace_in_a_formula_asks_for_a_point_when_its_count_is_unknown():
+    with pytest.raises(diffi.DiffiError, match=r"a derivative through linspace needs values: "
+                                               r"give a point with at") as error:
+        last("d/dx sum(linspace(0, x, x))")
+    assert (error.value.span.line, error.value.span.column) == (1, 10)
 
 
 def test_a_formula_through_misfit_shapes_is_a_shape_error():

@@ -18,7 +18,7 @@ import pytest
 from diffi import LimitError, DiffiError, Interpreter
 from diffi.directives import training
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 QUADRATIC = "t = [1, -2, 3]\nw = [0, 0, 0]\nL(w) = sum((w - t)^2)"
 T = np.array([1.0, -2.0, 3.0])
 

@@ -16,7 +16,7 @@ import diffi
 from diffi import DiffiError, DiffiTypeError, Interpreter, LimitError, ShapeError, calls
 from diffi.core.limits import broadcast_shape, matmul_shape
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def quiet(**options) -> Interpreter:

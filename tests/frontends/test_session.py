@@ -213,7 +213,7 @@ def test_error_styles():
 
 def transcripts():
     """The REPL sessions shown in docs/repl.md (```text blocks of `diffi>` lines)."""
-    text = (Path(__file__).resolve().parent.parent / "docs" / "repl.md").read_text("utf-8")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "repl.md").read_text("utf-8")
     for block in re.findall(r"^```text\n(.*?)^```", text, re.S | re.M):
         if "diffi> " in block and "^C" not in block:
             yield block[block.index("diffi> "):]

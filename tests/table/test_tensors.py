@@ -27,7 +27,7 @@ from diffi.table import reader
 from diffi import table
 from diffi.table import tensors
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 EXACT = 1e-13    # forward vs reverse: both exact up to rounding
 NUMERIC = 1e-10  # Richardson differences vs reverse (about 1e-12 on smooth functions)
@@ -87,6 +87,8 @@ CASES = [
      "concat"),
     ("vstack", "vstack(A, B)", {"A": (2, 3), "B": (1, 3)}, lambda A, B: np.vstack([A, B]),
      "concat"),
+    ("linspace", "linspace(a, b, 5)", {"a": (), "b": ()}, lambda a, b: np.linspace(a, b, 5),
+     "linspace"),
     # products
     ("dot-vectors", "dot(a, b)", {"a": (4,), "b": (4,)}, lambda a, b: np.dot(a, b), "dot"),
     ("dot-matrix-vector", "dot(A, b)", {"A": S, "b": (4,)}, lambda A, b: np.dot(A, b), "dot"),
@@ -120,7 +122,7 @@ CASES = [
     ("slice-both", "A[:2, 1:]", {"A": S}, lambda A: A[:2, 1:], "index"),
 ]
 # every tensor rule in the table (the structure that builds vectors and tuples aside)
-# (the entries that only rules are written with are walked by tests/test_table.py)
+# (the entries that only rules are written with are walked by tests/table/test_scalars.py)
 RULE_HELPERS = (table.VECTOR, table.TUPLE, table.EXPAND, table.BROADCAST, table.SUM_TO,
                 table.SCATTER, table.PART)
 TENSOR_PRIMITIVES = [p for p in table.TABLE.values() if p.rule.kind in ("linear", "custom")

@@ -11,7 +11,7 @@ import pytest
 
 import diffi
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_diffi(tmp_path, *args, stdin: str | None = None, merge: bool = False):

@@ -25,7 +25,7 @@ from diffi.table import reader
 from diffi.table import series as T
 from diffi.table.reader import NUMBERS, Numbers
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RNG = np.random.default_rng(7)
 
 
@@ -51,7 +51,7 @@ POINTS = {
     "dot": ((_a(3), _a(3)), None), "matmul": ((_a(2, 3), _a(3, 2)), None),
     "softmax": ((_a(2, 3),), None), "logsumexp": ((_a(2, 3),), None),
     "expand": ((_a(2),), (1, (2, 3))), "broadcast": ((_a(3),), (2, 3)),
-    "sum_to": ((_a(2, 3),), (3,)),
+    "sum_to": ((_a(2, 3),), (3,)), "linspace": ((0.3, 0.7), 4),
 }
 # entries without a derivative to walk: constants, truth values, a directive's result
 NOT_WALKED = {"const", "logic", "weights", "derived"}
@@ -257,6 +257,27 @@ def test_a_vectors_tangent_is_a_vector_and_sums_tangent_is_a_sum():
     dot = "\u0307"  # (the tables mark a tangent with a combining dot)
     assert f"  v{dot}2 = [x{dot}, v{dot}1] = [1, 2]\n" in text
     assert f"  v{dot}3 = sum(v{dot}2) = 3\n" in text
+
+
+def test_linspace_is_one_row_in_explain_and_backprop():
+    dot, bar = "\u0307", "\u0304"  # (a tangent's and an adjoint's combining marks)
+    [explained] = _shown("explain d/dx sum(linspace(0, x, 3)) at x = 0.7")
+    assert explained.splitlines() == [
+        "forward pass",
+        "  x  = 0.7",
+        "  v1 = linspace(0, x, 3) = [0, 0.35, 0.7]",
+        "  v2 = sum(v1)           = 1.05",
+        "tangents (d/dx)",
+        f"  x{dot}  = 1",
+        f"  v{dot}1 = linspace(0, x{dot}, 3) = [0, 0.5, 1]",
+        f"  v{dot}2 = sum(v{dot}1)           = 1.5",
+        "d/dx = 1.5"]
+    [trace] = _shown("backprop sum(linspace(x, 2*x, 3)) at x = 0.7")
+    assert trace.splitlines()[-4:] == [
+        f"  v{bar}2 = v{bar}3·ones(3)                       = [1, 1, 1]",
+        f"  v{bar}1 = sum(v{bar}2·linspace(0, 1, 3))        = 1.5",
+        f"  x{bar}  = 2·v{bar}1 + sum(v{bar}2·linspace(1, 0, 3)) = 4.5",
+        "gradient: [4.5]"]
 
 
 def test_norms_tangent_is_its_rule():

@@ -18,7 +18,7 @@ from diffi.directives import training
 from diffi.language.parser import parse
 from diffi.table import tensors
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ("seed(3); X = randn(7, 3); Y = onehot([0, 1, 2, 1, 0, 2, 2], 3); "
         "W = randn(3, 4); V = randn(4, 3); c = randn(4); b = 0.7")
 WEIGHTS = ["W", "V", "c", "b"]

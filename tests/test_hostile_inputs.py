@@ -191,3 +191,13 @@ def test_a_message_quoting_a_huge_source_is_cut_at_2000_characters():
     assert reworded.message.startswith('a function\'s argument goes in parentheses: write '
                                        'sqrt("sss')
     assert len(reworded.message) == 2000 and len(str(reworded)) < 2100
+
+
+@pytest.mark.parametrize("mode", ["", " using forward", " using reverse", " using symbolic"])
+def test_a_jacobian_of_a_tuple_by_tensors_is_the_same_in_every_mode(mode):
+    # (found by the long fuzz run: with a tuple of numbers for E, symbolic mode reshaped
+    # its seeds as if E were one number — an internal error)
+    it = quiet()
+    it.run("w = []; W = [[1]]; v = [1, 2]")
+    assert it.eval(f"jacobian (v[0]*2, v[1]^2) wrt v{mode}").tolist() == [[2.0, 0.0], [0.0, 4.0]]
+    assert it.eval(f"jacobian (1e300, -2.0) wrt W, w{mode}").tolist() == [[0.0], [0.0]]

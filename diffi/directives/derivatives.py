@@ -194,12 +194,15 @@ def jacobian_node(b, tape, rebuilt, x):
     shape(E) + shape(x): reverse mode over formulas, once per element of E."""
     np = arrays.np()
     output = tape.outputs[0]
-    out_shape = np.shape(output.value)
+    value = output.value
+    if isinstance(value, tuple):  # (a tuple of numbers is a vector here, as jacobian reads it)
+        value = np.asarray(value, dtype=float)
+    out_shape = np.shape(value)
     if not out_shape:
         adjoint = symbolic.reverse_derivatives(tape, rebuilt, b)
         return adjoint.get(x.id) or b.zeros(rebuilt[x.id])
     rows = []
-    for seed in unit_seeds(output.value):
+    for seed in unit_seeds(value):
         adjoint = symbolic.reverse_derivatives(tape, rebuilt, b, seed=seed)
         rows.append(adjoint.get(x.id) or b.zeros(rebuilt[x.id]))
     return b.ap(table.RESHAPE, b.ap(table.VECTOR, *rows),

@@ -2,7 +2,8 @@
 thread with a deep stack, and the process-wide settings it borrows and gives back.
 
 A call (`run`, `eval`, a directive method, a diffi function called from Python) runs
-on a thread of its own whose stack is large (STACK_BYTES), with Python's recursion
+on a thread of diffi's whose stack is large (STACK_BYTES; a short call's thread is
+kept for the next call, _Worker), with Python's recursion
 limit raised to RECURSION_LIMIT, which that stack holds whatever the frames are: so
 input nested 20,000 deep gives a value or a LimitError, never a crash, on any thread
 of the host. The recursion limit and the garbage collector's thresholds are
@@ -235,29 +236,72 @@ class _Call:
         self.value = None
         self.error: BaseException | None = None
         self.running = True
+        self.worker: _Worker | None = None
         # released when the work is over; the caller's thread waits on it (not on
         # Thread.join, which a KeyboardInterrupt in 3.11 leaves believing it is done)
         self.done = threading.Lock()
         self.done.acquire()
 
-    def __call__(self) -> None:
-        try:
-            self._run()
-        except KeyboardInterrupt:  # a forced Ctrl-C that came after the work was over
-            pass
-
-    def _run(self) -> None:
+    def _run(self, worker: "_Worker") -> None:
         _local.budget = self.budget
+        started = time.perf_counter()
         try:
             self.value = self.work()
         except BaseException as error:  # handed to the caller's thread, which raises it
             self.error = error
         finally:
             try:
-                self.running = False
                 _local.budget = None
+                worker.finished(self, time.perf_counter() - started)
             finally:
                 self.done.release()
+
+
+# Starting a thread with a deep stack costs about as much as a short statement (tens of
+# microseconds): a thread whose call was short waits for the next call instead of
+# ending. Only a short call's thread is kept: a long one may have grown its stack deep,
+# and memory it touched would stay held by an idle thread.
+SHORT_CALL = 0.002  # seconds
+IDLE_WORKERS = 2
+_idle: list = []
+_idle_lock = threading.Lock()  # guards _idle, and a call's end against a forced Ctrl-C
+
+
+class _Worker:
+    """A thread with a deep stack that runs calls, one at a time, while they are short."""
+
+    def __init__(self):
+        self.calls: list = []
+        self.ready = threading.Lock()
+        self.ready.acquire()
+        self.retired = False  # a forced Ctrl-C was sent to it: it ends after its call
+        self.thread = threading.Thread(target=self._loop, name="diffi call", daemon=True)
+
+    def give(self, call: _Call) -> None:
+        call.worker = self
+        self.calls.append(call)
+        self.ready.release()
+
+    def _loop(self) -> None:
+        try:
+            while True:
+                self.ready.acquire()
+                call = self.calls.pop()
+                call._run(self)
+                if self.retired or call.worker is None:
+                    return
+        except KeyboardInterrupt:  # a forced Ctrl-C that came after the work was over
+            return
+
+    def finished(self, call: _Call, seconds: float) -> None:
+        """The call's end, under the lock a forced Ctrl-C takes: a worker that may still
+        receive one, or whose call was long, is not kept."""
+        with _idle_lock:
+            call.running = False
+            if self.retired or seconds > SHORT_CALL or len(_idle) >= IDLE_WORKERS:
+                call.worker = None  # (the loop ends after this call)
+            else:
+                _idle.append(self)
 
 
 def run(work, budget: Budget, relax_collector: bool = True):
@@ -299,18 +343,25 @@ def _release_locals(error: BaseException) -> None:
 
 
 def _start(call: _Call) -> threading.Thread:
-    thread = threading.Thread(target=call, name="diffi call", daemon=True)
+    """The call handed to an idle worker, or to a new one on a new deep-stack thread."""
+    with _idle_lock:
+        worker = _idle.pop() if _idle else None
+    if worker is not None:
+        worker.give(call)
+        return worker.thread
+    worker = _Worker()
     with _thread_lock:
         saved = threading.stack_size()
         try:
             threading.stack_size(STACK_BYTES)
-            thread.start()
+            worker.thread.start()
         except (RuntimeError, ValueError, MemoryError):
             raise LimitError("out of memory: no thread with a deep stack could be "
                              "started for the call") from None
         finally:
             threading.stack_size(saved)
-    return thread
+    worker.give(call)
+    return worker.thread
 
 
 def _wait(thread: threading.Thread, call: _Call) -> None:
@@ -323,12 +374,17 @@ def _wait(thread: threading.Thread, call: _Call) -> None:
         except KeyboardInterrupt:
             interrupts += 1
             call.budget.interrupted = True
-            if interrupts > 1 and call.running:
-                _raise_in(thread)
+            if interrupts > 1:
+                _raise_in(thread, call)
 
 
-def _raise_in(thread: threading.Thread) -> None:
-    """KeyboardInterrupt in `thread` at its next bytecode (CPython's async exception)."""
+def _raise_in(thread: threading.Thread, call: _Call) -> None:
+    """KeyboardInterrupt in `thread` at its next bytecode (CPython's async exception),
+    while its call runs; the worker is retired, never given another call."""
     import ctypes  # only on a second Ctrl-C
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident),
-                                               ctypes.py_object(KeyboardInterrupt))
+    with _idle_lock:
+        if not call.running:
+            return
+        call.worker.retired = True
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident),
+                                                   ctypes.py_object(KeyboardInterrupt))

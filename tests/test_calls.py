@@ -371,3 +371,25 @@ def test_randn_in_chunks_gives_the_numbers_of_one_draw(monkeypatch):
     whole = quiet().eval("seed(5); randn(50, 3)")
     monkeypatch.setattr(tensor_calls, "FILL_CHUNK", 4)
     assert (quiet().eval("seed(5); randn(50, 3)") == whole).all()
+
+
+def test_short_calls_reuse_a_deep_stack_thread_and_long_ones_do_not():
+    """Starting a deep-stack thread costs as much as a short statement (it.run("1") took
+    about 100 µs, nearly all of it the thread's start): a short call's thread waits for
+    the next call. A long call's may have grown its stack, so it ends with its call."""
+    def short():
+        return threading.current_thread()
+
+    def long():
+        time.sleep(calls.SHORT_CALL * 5)
+        return threading.current_thread()
+
+    first = calls.run(short, calls.Budget())
+    assert first is not threading.current_thread() and first.name == "diffi call"
+    assert all(calls.run(short, calls.Budget()) is first for _ in range(5))
+    assert calls.run(long, calls.Budget()) is first   # (the kept one takes it, then ends)
+    first.join(timeout=5)
+    assert not first.is_alive()
+    after = calls.run(short, calls.Budget())
+    assert after is not first and after.is_alive() and len(calls._idle) <= calls.IDLE_WORKERS
+    assert quiet().run("f(n) = if n < 1 then 0 else 1 + f(n - 1)\nf(10)") == [10.0]

@@ -201,3 +201,14 @@ def test_a_jacobian_of_a_tuple_by_tensors_is_the_same_in_every_mode(mode):
     it.run("w = []; W = [[1]]; v = [1, 2]")
     assert it.eval(f"jacobian (v[0]*2, v[1]^2) wrt v{mode}").tolist() == [[2.0, 0.0], [0.0, 4.0]]
     assert it.eval(f"jacobian (1e300, -2.0) wrt W, w{mode}").tolist() == [[0.0], [0.0]]
+
+
+@pytest.mark.parametrize("source", [
+    "explain d/dW ([], z) at y = 0.5, z = 1, t = 1E+4 using numeric",
+    "grad if b then ([[0], [3]], x, [[1, 4, 1.5], [1e-3, 5.0, 0]]) else y wrt x, y",
+])
+def test_a_tuple_of_unlike_parts_in_a_formula_is_a_diffi_error(source):
+    # (found by the long fuzz run: a formula's shape of a tuple whose parts differ in
+    # shape was asked of NumPy — an internal error)
+    error = error_of(source)
+    assert "internal error" not in error.message and error.line == 1

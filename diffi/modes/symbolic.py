@@ -133,6 +133,8 @@ class Builder:
     def known_shape(self, x):
         """x's shape: its value's, or a formula node's as rebuild learned it; else None."""
         value = self.value(x)
+        if isinstance(value, tuple) or isinstance(value, str):
+            return None  # (a tuple's parts may differ in shape: it has no one shape)
         if value is not None:
             return np().shape(value)
         return self.shapes.get(x.id) if isinstance(x, Node) else None

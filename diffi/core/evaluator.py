@@ -610,29 +610,24 @@ class Evaluator:
         error here, as they are with values (`d/dx sum([x, 1] + [1, 2, 3])` printed 1)."""
         node = self.record(op, tuple(inputs), None, span, params=params)
         shapes = [self.shape_of(i) for i in inputs]
-        if compute is None or None in shapes or sum(map(_count, shapes)) > PROBE_ELEMENTS:
+        if compute is None or None in shapes:
             return node
-        if elementwise and not any(shapes):  # (numbers in, a number out: no probe)
-            self.formula_shapes[node.id] = ()
-            return node
-        numpy = arrays.np()
-        probes = [numpy.zeros(s) for s in shapes]  # (0-d arrays: NumPy's rules, not math's)
         try:  # (checked in the order the operation on values checks: before_operation)
             operation_size(op, shapes, params)
         except ValueError:
-            raise ShapeError(shape_message(op, probes), span) from None
+            raise ShapeError(shape_message(op, _zeros(shapes)), span) from None
         try:
-            with numpy.errstate(all="ignore"):
-                value = compute(probes)
+            shape = probe_shape(op, shapes, compute, elementwise)
         except ValueError as error:  # (worded as the same operation on values words it)
+            probes = _zeros(shapes)
             message = misfit(probes, error) if misfit else shape_message(op, probes)
             raise ShapeError(message, span) from None
         except IndexError as error:
             raise DiffiTypeError(f"bad index: {error}", span) from None
         except Exception:  # (an operation zeros cannot run: its shape stays unknown)
             return node
-        if not isinstance(value, tuple):  # (a tuple has no one shape)
-            self.formula_shapes[node.id] = numpy.shape(value)
+        if shape is not None:
+            self.formula_shapes[node.id] = shape
         return node
 
     def shape_of(self, node: Node):
@@ -676,6 +671,26 @@ PROBE_ELEMENTS = 100_000  # formula shapes are checked on zeros up to this many 
 
 def _count(shape) -> int:
     return math.prod(shape)
+
+
+def _zeros(shapes) -> list:
+    return [arrays.np().zeros(s) for s in shapes]  # (0-d arrays: NumPy's rules, not math's)
+
+
+def probe_shape(op, shapes, compute, elementwise: bool):
+    """The shape of op's result on inputs of these shapes, found by running compute on
+    zeros of them (numbers through an elementwise operation give a number, unrun);
+    None when too large to try or a tuple. Shapes that do not fit raise as the
+    operation does (ValueError, IndexError): the evaluator reports it, a formula
+    builder takes it as unknown. One mechanism for both."""
+    if sum(map(_count, shapes)) > PROBE_ELEMENTS:
+        return None
+    if elementwise and not any(shapes):
+        return ()
+    numpy = arrays.np()
+    with numpy.errstate(all="ignore"):
+        value = compute(_zeros(shapes))
+    return None if isinstance(value, tuple) else numpy.shape(value)
 
 
 def rows_message(shapes) -> str:

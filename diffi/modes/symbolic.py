@@ -12,7 +12,7 @@ import math
 
 from .. import calls, table
 from ..arrays import as_value, is_array, np, zero_like
-from ..core.evaluator import PROBE_ELEMENTS, shape_message
+from ..core.evaluator import probe_shape, shape_message
 from ..core.library import BUILTINS
 from ..core.graph import Node, ancestors
 from ..core.tape import Tape
@@ -108,19 +108,14 @@ class Builder:
         shapes = [self.known_shape(i) for i in node.inputs]
         if None in shapes:
             return
-        if node.op.numeric and node.op is not table.MATMUL and not any(shapes):
-            self.shapes[node.id] = ()
-            return
-        if sum(math.prod(s) for s in shapes) > PROBE_ELEMENTS:
-            return
-        numpy = np()
+        op = node.op
         try:
-            with numpy.errstate(all="ignore"):
-                value = node.op.compute([numpy.zeros(s) for s in shapes], node.params)
+            shape = probe_shape(op, shapes, lambda zeros: op.compute(zeros, node.params),
+                                elementwise=op.numeric and op is not table.MATMUL)
         except Exception:  # (shapes that do not fit: the evaluator has said so already)
             return
-        if not isinstance(value, tuple):  # (a tuple has no one shape)
-            self.shapes[node.id] = numpy.shape(value)
+        if shape is not None:
+            self.shapes[node.id] = shape
 
     # The backend that the table's rules run with (diffi.table.rules) ---------------------
     def __call__(self, prim, *args, params=None) -> Node:

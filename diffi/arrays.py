@@ -52,7 +52,10 @@ def _scalar(x):
 
 
 def zero_like(value):
-    """0 in the shape of a value: 0.0 for numbers (and formulas), zeros for a tensor."""
+    """0 in the shape of a value: 0.0 for numbers (and formulas), zeros for a tensor, a
+    tuple of its parts' zeros for a tuple."""
+    if type(value) is tuple:
+        return tuple(zero_like(v) for v in value)
     return np().zeros_like(value, dtype=float) if is_array(value) else 0.0
 
 

@@ -108,14 +108,28 @@ ROUNDING_WARNING = 1e-12  # (a Taylor derivative whose two scales differ more: s
 
 
 def _reverse_derivative(ctx, traced: Traced):
-    """dE/dx by reverse mode: one sweep, or one per element of a tensor E."""
+    """dE/dx by reverse mode: one sweep, or one per element of a tensor E; for a tuple E,
+    the sweeps of each part (seeded there, zeros in the other parts), as a tuple."""
     x, output = traced.xs[0], traced.output
-    if not is_array(output.value):
-        return reverse.adjoints(traced.tape, output, 1.0, ctx.on_partial).get(x.id, 0.0)
-    np = arrays.np()
-    parts = [reverse.adjoints(traced.tape, output, seed, ctx.on_partial).get(x.id, 0.0)
-             for seed in unit_seeds(output.value)]
-    return np.array(parts, dtype=float).reshape(output.value.shape)
+
+    def sweeps(value, place):
+        if type(value) is tuple:
+            return tuple(sweeps(v, place + (k,)) for k, v in enumerate(value))
+        answers = [reverse.adjoints(traced.tape, output, _seed_at(output.value, place, seed),
+                                    ctx.on_partial).get(x.id, 0.0)
+                   for seed in unit_seeds(value)]
+        if not is_array(value):
+            return answers[0]
+        return arrays.np().array(answers, dtype=float).reshape(value.shape)
+    return sweeps(output.value, ())
+
+
+def _seed_at(value, place: tuple, seed):
+    """A cotangent for value: seed at the place (a path of tuple positions), 0 elsewhere."""
+    if not place:
+        return seed
+    return tuple(_seed_at(v, place[1:], seed) if k == place[0] else zero_like(v)
+                 for k, v in enumerate(value))
 
 
 def _by_tensor(ctx, problem, traced: Traced, mode, options, order):

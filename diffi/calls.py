@@ -6,7 +6,9 @@ on a thread of diffi's whose stack is large (STACK_BYTES; a short call's thread 
 kept for the next call, _Worker), with Python's recursion
 limit raised to RECURSION_LIMIT, which that stack holds whatever the frames are: so
 input nested 20,000 deep gives a value or a LimitError, never a crash, on any thread
-of the host. The recursion limit and the garbage collector's thresholds are
+of the host (a host with no room for that stack gets a smaller one, SMALL_STACK_BYTES,
+and the lower limit it holds while the call runs). The recursion limit and the
+garbage collector's thresholds are
 process-wide: they are changed when the first call starts and given back when the
 last one running ends (calls on several threads share the change).
 
@@ -33,6 +35,7 @@ from .errors import LimitError
 # stack in CPython 3.11, so 1,600 bytes a frame leaves a margin of three.
 STACK_BYTES = 256 * 1024 * 1024
 RECURSION_LIMIT = STACK_BYTES // 1600
+SMALL_STACK_BYTES = 32 * 1024 * 1024  # (when the host has no room for STACK_BYTES)
 
 # Speeds, to refuse work that cannot finish in the time left: an estimate errs on the
 # fast side, so that no work that could finish is refused. Simple Python steps (one
@@ -350,18 +353,33 @@ def _start(call: _Call) -> threading.Thread:
         worker.give(call)
         return worker.thread
     worker = _Worker()
+    if not _started(worker, STACK_BYTES):
+        # (under a cap on address space a host that grew may have no room for the deep
+        # stack: a smaller one, with the recursion limit it holds until the last call
+        # running ends; its thread is not kept)
+        if not _started(worker, SMALL_STACK_BYTES):
+            raise LimitError("out of memory: no thread with a deep stack could be "
+                             "started for the call")
+        worker.retired = True
+        with _settings_lock:
+            sys.setrecursionlimit(min(sys.getrecursionlimit(), SMALL_STACK_BYTES // 1600))
+    worker.give(call)
+    return worker.thread
+
+
+def _started(worker: _Worker, stack_bytes: int) -> bool:
     with _thread_lock:
         saved = threading.stack_size()
         try:
-            threading.stack_size(STACK_BYTES)
+            threading.stack_size(stack_bytes)
             worker.thread.start()
+            return True
         except (RuntimeError, ValueError, MemoryError):
-            raise LimitError("out of memory: no thread with a deep stack could be "
-                             "started for the call") from None
+            worker.thread = threading.Thread(target=worker._loop, name="diffi call",
+                                             daemon=True)  # (a thread starts once)
+            return False
         finally:
             threading.stack_size(saved)
-    worker.give(call)
-    return worker.thread
 
 
 def _wait(thread: threading.Thread, call: _Call) -> None:

@@ -393,3 +393,42 @@ def test_short_calls_reuse_a_deep_stack_thread_and_long_ones_do_not():
     after = calls.run(short, calls.Budget())
     assert after is not first and after.is_alive() and len(calls._idle) <= calls.IDLE_WORKERS
     assert quiet().run("f(n) = if n < 1 then 0 else 1 + f(n - 1)\nf(10)") == [10.0]
+
+
+
+def test_with_no_room_for_the_deep_stack_a_call_runs_on_a_smaller_one(monkeypatch):
+    """Under a cap on address space a host that grew may not fit a 256 MB stack: the call
+    runs on a smaller one, with a recursion limit that stack holds (deep input is then a
+    LimitError sooner, never a crash), and the host's limit comes back after. Only when
+    not even that starts is the call refused."""
+    real_start = threading.Thread.start
+
+    def start(thread):
+        if thread.name == "diffi call" and threading.stack_size() > calls.SMALL_STACK_BYTES:
+            raise RuntimeError("can't start new thread")
+        return real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    with calls._idle_lock:  # (no kept thread: every call needs a new one)
+        calls._idle.clear()
+    host = sys.getrecursionlimit()
+    seen = calls.run(lambda: (threading.current_thread(), sys.getrecursionlimit()),
+                     calls.Budget())
+    assert seen[0].name == "diffi call" and seen[1] <= calls.SMALL_STACK_BYTES // 1600
+    assert sys.getrecursionlimit() == host and not calls._idle  # (its thread not kept)
+    it = quiet(timeout=None)
+    it.run("x = " + "(2, " * 2000 + "1" + ")" * 2000)
+    assert it.eval("x[1][1][0]") == 2.0
+    depth = calls.SMALL_STACK_BYTES // 1600  # (each level takes more than one frame)
+    with pytest.raises(LimitError, match="nested too deeply") as info:
+        it.run("y = " + "(2, " * depth + "1" + ")" * depth)
+    assert info.value.line == 1 and sys.getrecursionlimit() == host
+    assert "y" not in it
+
+    def never(thread):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", never)
+    with pytest.raises(LimitError, match="no thread with a deep stack"):
+        calls.run(lambda: 1, calls.Budget())
+    assert sys.getrecursionlimit() == host

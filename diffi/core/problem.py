@@ -7,6 +7,7 @@ at the point, so numeric mode sees the branch taken at every perturbed point.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from .. import calls, table
@@ -15,7 +16,7 @@ from ..errors import ArityError, DiffiNameError, DiffiTypeError
 from ..language import syntax as S
 from .graph import Binding, Node, Scope
 from .library import BUILTINS
-from .tape import Overrides, Tape
+from .tape import Overrides, Tape, is_variable
 from .values import Builtin, Function, UserFunction, kind_of
 
 
@@ -53,6 +54,16 @@ class Problem:
     def symbolic(self) -> bool:
         return self.values is None
 
+    @functools.cached_property
+    def numbers(self) -> tuple | None:
+        """The point's values in `names` order when every one is a number (what compiled
+        code can be called with), else None; worked out once (a numeric gradient asks
+        for it once per variable)."""
+        if self.values is None:
+            return None
+        args = tuple(self.values.get(n) for n in self.names)
+        return args if all(type(a) is float for a in args) else None
+
     @property
     def formula(self) -> bool:
         """Inside a formula (an enclosing directive without a point): the inputs are
@@ -71,6 +82,18 @@ class Problem:
     def actual(self, xs: list[Node]) -> list[Node]:
         """The node each variable stands for: the point's expression, else itself."""
         return [self.points.get(v, x) for v, x in zip(self.variables, xs)]
+
+    def others(self, inputs: list[Node]) -> dict:
+        """The inputs (of a trace, in `names` order) that the point set to an expression
+        that can change — a parameter, a variable — other than the variables: input
+        node id -> that expression's node. A result that reads such an input depends on
+        the expression (`d/dx x*y at x = p, y = q` in a function's body depends on q)."""
+        found = {}
+        for name, node in zip(self.names, inputs):
+            point = self.points.get(name)
+            if point is not None and name not in self.variables and is_variable(point):
+                found[node.id] = point
+        return found
 
     def variable_nodes(self, inputs: list[Node]) -> list[Node]:
         by_name = dict(zip(self.names, inputs))

@@ -139,11 +139,9 @@ def _numeric_function(problem: Problem, var: str):
     def traced(t):
         return _numeric_output(problem, problem.with_variable(var, t))
     fn, ev = problem.function, problem.ev
-    if type(fn) is not UserFunction or var not in problem.names:
+    if type(fn) is not UserFunction or var not in problem.names or problem.numbers is None:
         return traced
-    args = [problem.values.get(n) for n in problem.names]
-    if not all(type(a) is float for a in args):
-        return traced
+    args = list(problem.numbers)
     k = problem.names.index(var)
 
     def compiled(t):

@@ -7,7 +7,8 @@ of the result, or as small as round-off allows; starts are compared relative to 
 results). Higher orders use central differences
 of order n with step ε^(1/(n+2))·max(|x|, FLOOR). Central and forward differences
 measure their error with a second quotient of step 2h, and try one more step when
-that error is large: wider when it is round-off, narrower when it is truncation.
+that error is large: wider when it is round-off (if that can cut it WIDER-fold),
+narrower when it is truncation.
 
 Every Estimate carries an error estimate, and notes for the user when the step could
 not stay inside the function's domain, or when no step gave a trustworthy estimate.
@@ -32,6 +33,9 @@ GOOD = 1e-9       # a central or forward estimate this accurate (relatively) is 
 UNCERTAIN = 1e-6  # an estimate less accurate than this (relatively) gets a note
 DOMAIN_TRIES = 8  # steps tried, each 10 times smaller, to keep x ± h where f is finite
 ATTEMPTS = 10     # richardson's starting steps, each 10 times smaller
+WIDER = 4.0       # a wider step (which divides round-off by (how much wider)^order)
+                  # is tried only when it can cut the error this much: less is not
+                  # worth its evaluations (a gradient would take 6 per element, not 4)
 
 
 @dataclass
@@ -129,7 +133,7 @@ def _second_step(estimate: Estimate, x: float, order: int, method: str) -> float
     h, noise = estimate.step, estimate.noise
     if estimate.error <= 4 * noise:
         wide = default_step(x, method, order, floor=1.0)
-        return wide if wide > h else None
+        return wide if (wide / h) ** order >= WIDER else None  # (round-off ∝ h^-order)
     power = (2 if method == "central" else 1) + order  # truncation ∝ h^p, round-off ∝ h^-n
     return max(h * (noise / (estimate.error - noise)) ** (1.0 / power), h / 1000)
 

@@ -19,6 +19,7 @@ import weakref
 from itertools import chain
 
 from .. import table
+from ..core.evaluator import OUTER_READ
 from ..core.graph import Node
 from ..core.tape import Tape, replay
 from ..core.values import Function
@@ -128,7 +129,7 @@ class Cache:
         return None if result is None else self._served(ev, compiled, result)
 
     def expression(self, ev, key: tuple, expr, args: tuple, gradient, trace,
-                   reading: bool = False, free: tuple = ()):
+                   reading: bool = False, free: tuple = (), outer: frozenset = frozenset()):
         """A directive's value over an expression by compiled code: `trace()` gives the
         expression's Traced (every input, in args' order) when a tape is to be made (the
         caller asks from the second time the directive runs). None: the directive computes
@@ -138,8 +139,10 @@ class Cache:
         `reading` (the caller makes the result part of the graph from the code's tape),
         only when the tape reads no variable outside its inputs (its result then depends
         on nothing else). `free`: names the tapes take as arguments, whose bindings they
-        need not guard. A point where a tape traced there could not serve is not traced
-        again while the tapes hold."""
+        need not guard. `outer`: bindings around a directive in a block or a function's
+        body that are not its inputs; a tape that reads one is not kept (it would keep
+        that binding's value of this call). A point where a tape traced there could not
+        serve is not traced again while the tapes hold."""
         entry = self.expressions.get(key)
         if entry is None or entry.expr is not expr:
             if len(self.expressions) >= 256:
@@ -160,14 +163,16 @@ class Cache:
                 return result
         if len(entry.variants) >= self.MAX_VARIANTS:
             return None
-        saved = ev.recording, ev.warn, ev.warned, ev.compiled_calls
-        ev.recording, warned = {}, []
+        saved = ev.recording, ev.warn, ev.warned, ev.compiled_calls, ev.outer
+        ev.recording, warned, ev.outer = {}, [], outer
         ev.compiled_calls = False  # (the calls it makes are inlined)
         ev.warn = lambda message, span: warned.append(message)
         ev.warned = False  # (a statement's first warning may have been given, or be muted)
         start = Node(table.CONST, (), 0.0).id  # (nodes made by the trace come after it)
         try:
             traced = trace()
+            if OUTER_READ in ev.recording:
+                raise NotCompilable("the directive reads a name of the scope around it")
             tape = components_tape(traced) if isinstance(gradient, Jacobian) else traced.tape
             if type(tape.outputs[0].value) is not float:
                 raise NotCompilable("the expression's value is not a number")
@@ -180,7 +185,7 @@ class Cache:
             entry.disabled = True
             return None
         finally:
-            ev.recording, ev.warn, ev.warned, ev.compiled_calls = saved
+            ev.recording, ev.warn, ev.warned, ev.compiled_calls, ev.outer = saved
         if warned:  # (the directive warns as it computes the value itself)
             entry.refuse(asked)
             return None

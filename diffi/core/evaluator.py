@@ -27,6 +27,9 @@ from .values import (PRECISION, SUMMARY_THRESHOLD, Function, UserFunction, forma
 from ..table import ALIAS, IFELSE, INDEX, LOGIC, SELECT, TUPLE, VECTOR  # noqa: E402
 
 NUMERIC_TYPES = (float, bool)
+# The name under which a trace being compiled records that it read one of `outer`'s
+# bindings (no diffi name has a space): such a tape cannot be kept (see Evaluator.outer).
+OUTER_READ = " outer"
 _RANDOM, _CHECKS = object(), object()  # undo entries of the random generator, the checks
 
 
@@ -58,6 +61,10 @@ class Evaluator:
         self.failed_checks = 0        # `check` directives that found modes disagreeing
         self.last_gradient = {}       # node id -> adjoint of the last reverse pass (graph)
         self.recording = None         # global name -> Binding read, while compiling
+        # bindings of the scopes around a directive being compiled (a function's
+        # parameters, a block's names) that are not its inputs: its tape would keep the
+        # value one of them has now, which the next call may not share
+        self.outer = frozenset()
         self.compiled_calls = True    # may a call run compiled code (not while tracing it)
         self.called_once = weakref.WeakSet()  # functions called before the compiler loaded
         self.progress = None          # minimize's progress report (diffi.directives.training)
@@ -199,8 +206,11 @@ class Evaluator:
     def eval_name(self, ast, scope):
         binding = scope.lookup(ast.id)
         if binding is not None:
-            if self.recording is not None and self.globals.vars.get(ast.id) is binding:
-                self.recording[ast.id] = binding
+            if self.recording is not None:
+                if self.globals.vars.get(ast.id) is binding:
+                    self.recording[ast.id] = binding
+                elif binding in self.outer:
+                    self.recording[OUTER_READ] = binding
             if self.point is not None:
                 return self.point.resolve(binding)
             return binding.node

@@ -39,7 +39,8 @@ def derivative(ev, ast, scope):
     make = derivative_graph(ast.order)
     if problem.formula:
         traced = problem.tape()
-        return over(traced.tape, problem.actual(traced.xs), make)
+        return over(traced.tape, problem.actual(traced.xs), make,
+                    problem.others(traced.inputs))
     fast = compiled_derivative(ev, problem, mode, ast.order)
     if fast is None:
         fast = compiled_expression(ev, problem, mode, ast.order)
@@ -47,7 +48,8 @@ def derivative(ev, ast, scope):
         return fast
     traced = problem.tape()
     value = derivative_value(Context(ev, ast), problem, mode, options, ast.order, traced)
-    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, make)
+    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, make,
+                  others=problem.others(traced.inputs))
 
 
 def _symbolic_only(mode, ast):
@@ -330,16 +332,17 @@ def compiled_expression(ev, problem: Problem, mode: str | None, order: int,
 def compiled_request(ev, problem: Problem, kind, every_input_a_variable: bool = False,
                      expression_only: bool = False):
     """(expr, args, key) when a directive of this kind over the problem may run compiled
-    code: written at top level, at a point compiled code can take (compilable_point) of
-    numbers, asked before (the first time loads no compiler: lazy start-up), and, as
-    asked, with every input a variable or on an expression rather than a function;
-    else None."""
-    if problem.scope is not ev.globals or not compilable_point(problem) \
+    code: wherever it is written (top level, a block, a function's body), at a point
+    compiled code can take (compilable_point) of numbers, asked before (the first time
+    loads no compiler: lazy start-up), and, as asked, with every input a variable or on
+    an expression rather than a function; else None. (A tape that reads a name of the
+    scope around it, other than its inputs, is not kept: run_compiled.)"""
+    if not compilable_point(problem) \
             or expression_only and problem.function is not None \
             or every_input_a_variable and list(problem.names) != list(problem.variables):
         return None
-    args = tuple(problem.values[n] for n in problem.names)
-    if not all(type(a) is float for a in args):
+    args = problem.numbers
+    if args is None:
         return None
     expr = problem.function if problem.function is not None else problem.ast.expr
     key = (kind, id(expr), tuple(problem.names), tuple(problem.variables))
@@ -351,7 +354,23 @@ def run_compiled(ev, problem: Problem, request, ask):
     Cache.expression), or None where the code cannot serve."""
     expr, args, key = request
     return ev.compiled.expression(ev, key, expr, args, ask,
-                                  lambda: problem.tape(every_input=True), True, free(problem))
+                                  lambda: problem.tape(every_input=True), True, free(problem),
+                                  _outer_locals(ev, problem))
+
+
+def _outer_locals(ev, problem: Problem) -> frozenset:
+    """The bindings of the scopes around the directive below the globals (a function's
+    parameters, a block's names), other than its inputs': what its compiled tape must
+    not read, since it would keep their values of this call for the next."""
+    scope = problem.scope
+    if scope is ev.globals:
+        return frozenset()
+    inputs = {scope.lookup(n) for n in problem.names}
+    found = set()
+    while scope is not None and scope is not ev.globals:
+        found.update(b for b in scope.vars.values() if b not in inputs)
+        scope = scope.parent
+    return frozenset(found)
 
 
 def asked_before(ev, key: tuple, expr) -> bool:
@@ -373,19 +392,21 @@ def settled(ev, problem: Problem, value, make):
     stand for now."""
     compiled = ev.compiled.used
     if problem.direct is None and compiled.result is compiled.tape.outputs[0] \
-            and not compiled.outside and _reads_no_variable(ev):
+            and not compiled.outside and _reads_no_variable(ev) and literal_point(problem):
         return value
     positions = [problem.names.index(v) for v in problem.variables]
     tape, read = compiled.tape_by(positions)
     xs = tape.inputs if problem.direct is None else [problem.direct[k] for k in positions]
-    return settle(ev, problem.ast, tape, problem.actual(xs), value, make, read)
+    return settle(ev, problem.ast, tape, problem.actual(xs), value, make, read,
+                  problem.others(compiled.tape.inputs))
 
 
 def compilable_point(problem: Problem) -> bool:
-    """A point compiled code can take: every input a literal number of the point's, or
-    (no point given) every input a global's value, taken as it is now."""
-    return literal_point(problem) or (problem.direct is not None
-                                      and problem.values is not None)
+    """A point compiled code can take: every input given a value by the point (a literal
+    number, or an expression: a parameter, a variable, whose node the result is then
+    over), or (no point given) every input a variable's value, taken as it is now."""
+    return problem.values is not None and (
+        problem.direct is not None or all(n in problem.points for n in problem.names))
 
 
 def free(problem: Problem) -> tuple:
@@ -459,7 +480,8 @@ def grad(ev, ast, scope):
         return symbolic_gradient_function(problem)
     if problem.formula:
         traced = problem.tape()
-        return over(traced.tape, problem.actual(traced.xs), gradient_graph)
+        return over(traced.tape, problem.actual(traced.xs), gradient_graph,
+                    problem.others(traced.inputs))
     if mode in (None, "reverse", "forward"):
         fast = compiled_gradient(ev, problem, mode or "reverse")
         if fast is None:
@@ -468,7 +490,8 @@ def grad(ev, ast, scope):
             return fast
     traced = problem.tape()
     value = gradient(Context(ev, ast), problem, mode or "reverse", options, traced)
-    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, gradient_graph)
+    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, gradient_graph,
+                  others=problem.others(traced.inputs))
 
 
 def gradient(ctx, problem: Problem, mode: str, options: dict, traced: Traced | None = None):
@@ -546,7 +569,8 @@ def backprop(ev, ast, scope):
     adj, value = reverse_pass(Context(ev, ast), problem, traced)
     trace = backprop_table(traced.tape, adj, traced.xs, ev.precision, value,
                            labels=traced.labels)
-    value = settle(ev, ast, traced.tape, problem.actual(traced.xs), value, gradient_graph)
+    value = settle(ev, ast, traced.tape, problem.actual(traced.xs), value, gradient_graph,
+                  others=problem.others(traced.inputs))
     return Report(value, str(trace), detail=trace)
 
 

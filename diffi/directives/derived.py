@@ -45,16 +45,18 @@ class Derived:
                          self.ast.span)
 
 
-def frontier(tape: Tape, actual: list[Node], read=None) -> list[Node]:
+def frontier(tape: Tape, actual: list[Node], read=None, others=None) -> list[Node]:
     """The outside nodes a derivative along the tape depends on: the nodes the variables
     stand for, and the values the active steps read from outside the tape's active part
-    (literal constants left out; `read`: those, when known already), in graph order."""
+    (literal constants left out; `read`: those, when known already; an input the point
+    set to an expression, the expression's node: `others`), in graph order."""
     # A variable's own node (no point given: the node its name is bound to, perhaps an
     # argument's literal inside a function body) is always part of it: an enclosing
     # directive may be differentiating by that very node.
     inputs = {node.id for node in tape.inputs}
     found = {node.id: node for node in actual if is_variable(node) or node.id in inputs}
     for node in outside(tape) if read is None else read:
+        node = others.get(node.id, node) if others else node
         found.setdefault(node.id, node)
     return [found[k] for k in sorted(found)]
 
@@ -70,19 +72,24 @@ def formula(tape: Tape, make) -> tuple[Node, list[Node]]:
     return make(b, tape, rebuilt, symbols), symbols
 
 
-def over(tape: Tape, actual: list[Node], make) -> Node:
+def over(tape: Tape, actual: list[Node], make, others=None) -> Node:
     """make's formula with each symbol replaced by the node its input stands for
-    (`actual`: a point's expression, or the input itself): part of the graph."""
+    (`actual`: a point's expression, or the input itself), and each other input the
+    point set to an expression by that expression's node (`others`, by input id, as
+    Problem.others gives them): part of the graph."""
     result, symbols = formula(tape, make)
-    return replay(result, {s.id: a for s, a in zip(symbols, actual)}, {})
+    substitute = dict(others) if others else {}
+    substitute.update((s.id, a) for s, a in zip(symbols, actual))
+    return replay(result, substitute, {})
 
 
-def settle(ev, ast, tape: Tape, actual: list[Node], value, make, read=None):
+def settle(ev, ast, tape: Tape, actual: list[Node], value, make, read=None, others=None):
     """The directive's result: its value, as a DERIVED node over its frontier when it
     depends on the graph outside the directive (else the value alone). `read`: what
-    the tape's steps read from outside it, when known (compiled code keeps it)."""
-    outside = frontier(tape, actual, read)
+    the tape's steps read from outside it, when known (compiled code keeps it);
+    `others`: as for over()."""
+    outside = frontier(tape, actual, read, others)
     if not outside:
         return value
     return ev.record(table.DERIVED, tuple(outside), value, ast.span,
-                     params=Derived(lambda: over(tape, actual, make), ast))
+                     params=Derived(lambda: over(tape, actual, make, others), ast))

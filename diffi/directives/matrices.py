@@ -31,14 +31,16 @@ def hessian(ev, ast, scope):
     traced = problem.tape()
     _require_scalar(traced.output, ast)
     if problem.formula:
-        return over(traced.tape, problem.actual(traced.xs), hessian_graph)
+        return over(traced.tape, problem.actual(traced.xs), hessian_graph,
+                    problem.others(traced.inputs))
     if mode == "symbolic":
         value = formula(traced.tape, hessian_graph)[0].value
     elif mode == "numeric":
         value = _numeric_hessian(problem, options)
     else:
         value = _forward_over_reverse(Context(ev, ast), traced)
-    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, hessian_graph)
+    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, hessian_graph,
+                  others=problem.others(traced.inputs))
 
 
 def compiled_hessian(ev, problem):
@@ -148,9 +150,11 @@ def jacobian(ev, ast, scope):
             return fast
     traced = problem.tape()
     if problem.formula:
-        return over(traced.tape, problem.actual(traced.xs), jacobian_graph)
+        return over(traced.tape, problem.actual(traced.xs), jacobian_graph,
+                    problem.others(traced.inputs))
     value = _jacobian_value(ast, problem, traced, mode, options)
-    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, jacobian_graph)
+    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, jacobian_graph,
+                  others=problem.others(traced.inputs))
 
 
 def compiled_jacobian(ev, problem):

@@ -396,3 +396,75 @@ def test_a_script_that_calls_no_function_twice_loads_no_compiler():
     twice = subprocess.run([sys.executable, "-c", code, "f(x) = x^2\nf(3) + f(4)"],
                            cwd=root, capture_output=True, text=True, timeout=60)
     assert twice.stdout.split("\n")[:2] == ["[25.0]", "True"]
+
+
+# One meaning wherever a directive is written: top level, a block, a function's body, a
+# block in a body. Each directive kind, asked at changing points and with the names
+# around it changing, runs compiled code in every place from its second time (no trace),
+# and every answer is the interpreter's; a tape that would keep a value of the scope
+# around it (a parameter that is not one of its variables) is never kept.
+_DIRECTIVES = {  # kind: (directive over x and y, by parameters p and q)
+    "d/dx": "d/dx c(x)*y", "d2/dx2": "d2/dx2 c(x)*y", "grad": "grad c(x)*y wrt x, y",
+    "grad forward": "grad c(x)*y wrt x, y using forward", "hessian": "hessian c(x)*y wrt x, y",
+    "jacobian": "jacobian [c(x)*y, x - y] wrt x, y", "check": "check c(x)*y wrt x, y",
+}
+
+
+def _placed(directive: str, where: str, k: int) -> tuple[list, list]:
+    """(definitions, statements) asking the directive in one place, at changing points."""
+    at = directive.replace("c(x)*y", "c(x)*y").split(" using ")
+    point = "at x = {x}, y = {y}"
+    text = f"{at[0]} {point}" + (f" using {at[1]}" if len(at) > 1 else "")
+    points = [dict(x=0.5, y=2.0), dict(x=0.25, y=-1.5), dict(x=1.5, y=0.75)]
+    if where == "top":
+        return [], [text.format(**p) for p in points]
+    if where == "block":
+        return [], ["{ t = 1; " + text.format(**p) + " }" for p in points]
+    body = text.format(x="p", y="q")
+    if where == "body":
+        return [f"b{k}(p, q) = {body}"], [f"b{k}({p['x']}, {p['y']})" for p in points]
+    return ([f"b{k}(p, q) = {{ s = p; {body} }}"],  # (a block in a body)
+            [f"b{k}({p['x']}, {p['y']})" for p in points])
+
+
+@pytest.mark.parametrize("where", ["top", "block", "body", "block in body"])
+def test_a_directive_runs_compiled_code_wherever_it_is_written(where, monkeypatch):
+    run, reference = Run(True), Run(False)
+    definitions = ["c(t) = sin(t)*t + exp(t/3)"]
+    asks = []
+    for k, directive in enumerate(_DIRECTIVES.values()):
+        more, statements = _placed(directive, where, k)
+        definitions += more
+        asks += statements
+    for source in definitions + asks * 2:
+        assert _same(run(source), reference(source)), source
+    traces = []
+    original = Problem.tape
+    monkeypatch.setattr(Problem, "tape", lambda self, *a, **k: traces.append(1)
+                        or original(self, *a, **k))
+    for source in asks:
+        got = run(source)
+        assert traces == [], source  # served by compiled code
+        assert _same(got, reference(source)), source
+        traces[:] = []
+    assert run.warnings == reference.warnings and run.printed == reference.printed
+
+
+@pytest.mark.parametrize("body", [
+    "b(p, q) = grad c(p)*q wrt p",             # q: a parameter the tape would keep
+    "b(p, q) = { r = q*2; d/dp c(p)*r }",      # r: a block's name, made from q
+    "b(p, q) = hessian c(p)*q*p wrt p",
+    "b(p, q) = jacobian [c(p)*q, p] wrt p",
+    "b(p, q) = check c(p)*q wrt p",
+    # a point set to parameters: the result is over q too (a compiled b kept the q of
+    # the call it was traced at: a silent wrong answer)
+    "b(p, q) = d/dx c(x)*y at x = p, y = q",
+    "b(p, q) = d2/dx2 c(x)*y at x = p, y = q",
+    "b(p, q) = (grad c(x)*y*x wrt x at x = p, y = q)[0]",
+    "b(p, q) = (hessian c(x)*y*x wrt x at x = p, y = q)[0][0]",
+    "b(p, q) = (jacobian [c(x)*y, x] wrt x at x = p, y = -q)[0][0]",
+])
+def test_a_directive_never_keeps_a_value_of_the_scope_around_it(body):
+    program = ["c(t) = sin(t)*t + exp(t/3)", body]
+    program += [f"b({p}, {q})" for p, q in [(0.5, 2), (0.5, 3), (0.25, -1), (0.5, 2), (0.5, 7)]] * 2
+    both("\n".join(program))

@@ -28,6 +28,7 @@ from .functions import Fallback, Group, Study
 from .orders import (Check, Hessian, Jacobian, Taylor, check, components_tape, hessian,
                      jacobian, taylor_derivative)
 from .scalar import Compiled, Warned, compile_function, reads_hold
+from .tensor import TensorTape
 from .writers import NotCompilable, Retrace
 
 
@@ -153,10 +154,14 @@ class Cache:
         valid = [c for c in entry.variants if c.valid(ev.globals.vars)]
         if len(valid) < len(entry.variants):
             entry.variants, entry.refused = valid, set()
-        asked = (args, gradient if type(gradient) in (bool, tuple) else type(gradient))
+        tensors = any(type(a) is not float for a in args)  # (a TensorTape's to serve)
+        asked = None if tensors else (
+            args, gradient if type(gradient) in (bool, tuple) else type(gradient))
         if asked in entry.refused:
             return None  # (a tape traced at this very point could not serve it)
         for compiled in entry.variants:
+            if isinstance(compiled, TensorTape) is not tensors:
+                continue
             result = _attempt(compiled, args, gradient)
             if result is not None:
                 self.used = compiled
@@ -176,7 +181,7 @@ class Cache:
             tape = components_tape(traced) if isinstance(gradient, Jacobian) else traced.tape
             if type(tape.outputs[0].value) is not float:
                 raise NotCompilable("the expression's value is not a number")
-            compiled = Compiled(tape, ev.recording)
+            compiled = (TensorTape if tensors else Compiled)(tape, ev.recording)
             compiled.result = traced.output  # (a jacobian's tape has its elements instead)
             if all(step.id > start for step in tape.steps):
                 for name in free:  # (else a global's graph moves with an input: `y = x*2`
@@ -249,7 +254,7 @@ class Expression:
     """What the cache knows of one directive's expression: its tapes (one per pattern of
     `if` branches)."""
 
-    __slots__ = ("expr", "variants", "disabled", "refused")
+    __slots__ = ("expr", "variants", "disabled", "refused", "misses")
 
     def __init__(self, expr):
         self.expr = expr  # (held: the key is its id)
@@ -258,8 +263,13 @@ class Expression:
         # (point, what was asked) where a tape traced at that point could not serve: not
         # traced again there while the tapes hold (a check at a kink, asked again)
         self.refused: set = set()
+        self.misses = 0  # tensor points (not kept: no key) where a fresh tape failed
 
-    def refuse(self, asked: tuple) -> None:
+    def refuse(self, asked: tuple | None) -> None:
+        if asked is None:  # (a point with tensors: after three, no more tapes)
+            self.misses += 1
+            self.disabled = self.misses >= 3
+            return
         if len(self.refused) >= 64:
             self.refused.clear()
         self.refused.add(asked)
@@ -352,7 +362,8 @@ def _attempt(compiled: Compiled, args: tuple, gradient):
             total = result[0] + math.fsum(result[1].ravel())
         elif gradient is True:
             result = compiled.value_and_grad(*args)
-            total = result[0] + math.fsum(result[1])
+            total = result[0] + math.fsum(  # (a TensorTape checks its tensors itself)
+                g for g in result[1] if type(g) is float)
         elif gradient:
             result = compiled.value_and_tangent(*args, *gradient)
             total = result[0] + result[1]

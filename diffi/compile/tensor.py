@@ -1,5 +1,6 @@
 """Tensor tapes: NumPy calls in straight-line code, for the value and gradient of the
-loss that `minimize` runs at every step (compile_problem).
+loss that `minimize` runs at every step (compile_problem), and of a `grad` directive
+over tensors asked again (TensorTape, which the cache keeps as it keeps scalar tapes).
 
 The code is written as a careful hand would write it. Structural operations call their
 table kernels (NumPy's own functions, without the checks that the interpreter's
@@ -24,7 +25,7 @@ from ..table import reader
 from ..arrays import single_number, sum_to_shape
 from ..core.graph import Node
 from ..core.tape import Tape
-from .scalar import _guard, _variable_names
+from .scalar import Compiled, _guard, _variable_names
 from .writers import TEMPLATES, CodeWriter, NotCompilable, Retrace
 
 
@@ -162,6 +163,7 @@ class TensorCompiled:
             out = f"float({out})"
         self.value_and_grad = writer.function("value_and_grad", params, lines + backward,
                                               f"{out}, [{', '.join(grads)}]")
+        self.constants = tuple(writer.constants.values())  # (a gradient may be one)
 
 
 def _operands(node: Node, code: dict, writer) -> list:
@@ -414,3 +416,52 @@ def _same_kind(gradient, weight) -> bool:
         return type(gradient) is float
     return type(gradient) is type(weight) and gradient.dtype.char == "d" \
         and gradient.shape == weight.shape
+
+
+class TensorTape(Compiled):
+    """A directive's tape whose inputs include tensors, for the expression cache: its
+    value and gradient as NumPy code (TensorCompiled), served while the inputs keep the
+    shapes it was traced with. A float error (overflow, division by zero, an invalid
+    operation) or a result that is not finite is left to the interpreter, which warns
+    as it does; every other ask (tangents, Taylor, hessian) is not compilable here."""
+
+    def __init__(self, tape: Tape, reads: dict):  # (not Compiled's: no scalar checks)
+        self.reads = reads
+        self._tape = tape
+        self.result = None
+        self._by: dict = {}
+        self._shapes = tuple(_kind(n.value) for n in tape.inputs)
+        if None in self._shapes:
+            raise NotCompilable("an input that is neither a number nor a float tensor")
+        self._code = TensorCompiled(tape)
+
+    def value_and_grad(self, *args):
+        if tuple(map(_kind, args)) != self._shapes:
+            raise Retrace()
+        np = arrays.np()
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            loss, grads = self._code.value_and_grad(*args)
+        loss = single_number(loss)
+        if loss is None or loss - loss != 0 or not all(
+                g - g == 0 if type(g) is float else np.isfinite(g).all() for g in grads):
+            raise Retrace()  # (not finite: the interpreter warns)
+        held = args + self._code.constants
+        return loss, [g.copy() if type(g) is not float and any(g is h for h in held) else g
+                      for g in grads]  # (one the caller may keep without sharing it)
+
+    def _scalar_only(self, *args):
+        raise NotCompilable("tensor tapes compile values and gradients only")
+
+    value = value_and_tangent = _scalar_only
+    tangents = gradient_tangents = gradient_values = term_scale = _scalar_only
+    taylor_code = moving_steps = _scalar_only
+
+
+def _kind(value):
+    """What a TensorTape's input must keep: () for a number, a float tensor's shape."""
+    if type(value) is float:
+        return ()
+    if type(value) is arrays.np().ndarray and value.dtype.char == "d":
+        return value.shape
+    return None
+

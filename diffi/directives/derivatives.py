@@ -294,14 +294,15 @@ def compiled_gradient(ev, problem: Problem, mode: str = "reverse"):
 def compiled_expression(ev, problem: Problem, mode: str | None, order: int,
                         gradient: bool = False):
     """d/dx, dn/dxn (or with `gradient`, grad) of an expression at a point of numbers
-    written at top level (`d/dt t^2*sin(t) at t = 0.5`, or `d/dx c(x)` by a global x,
-    asked again) by a compiled tape of the expression, on the terms of
-    compile.cache.Cache.expression; else None. A tape that reads a variable (`d/dx
-    c(x)^2 + y at x = 0.5`) gives the directive's result as part of the graph, as
-    derived.settle makes it."""
+    (`d/dt t^2*sin(t) at t = 0.5`, or `d/dx c(x)` by a global x, asked again; for a
+    reverse-mode grad, tensors too: `grad L(W, V) wrt W, V`) by a compiled tape of the
+    expression, on the terms of compile.cache.Cache.expression; else None. A tape that
+    reads a variable (`d/dx c(x)^2 + y at x = 0.5`) gives the directive's result as part
+    of the graph, as derived.settle makes it."""
     if mode not in (None, "forward", "reverse") or (order > 1 and mode == "reverse"):
         return None
-    request = compiled_request(ev, problem, ("d", gradient, order), expression_only=True)
+    request = compiled_request(ev, problem, ("d", gradient, order), expression_only=True,
+                               tensors=gradient and mode in (None, "reverse"))
     if request is None:
         return None
     names = problem.names
@@ -330,18 +331,24 @@ def compiled_expression(ev, problem: Problem, mode: str | None, order: int,
 
 
 def compiled_request(ev, problem: Problem, kind, every_input_a_variable: bool = False,
-                     expression_only: bool = False):
+                     expression_only: bool = False, tensors: bool = False):
     """(expr, args, key) when a directive of this kind over the problem may run compiled
     code: wherever it is written (top level, a block, a function's body), at a point
     compiled code can take (compilable_point) of numbers, asked before (the first time
     loads no compiler: lazy start-up), and, as asked, with every input a variable or on
     an expression rather than a function; else None. (A tape that reads a name of the
-    scope around it, other than its inputs, is not kept: run_compiled.)"""
+    scope around it, other than its inputs, is not kept: run_compiled.) With `tensors`,
+    a point may give float tensors too (compile.tensor.TensorTape serves it)."""
     if not compilable_point(problem) \
             or expression_only and problem.function is not None \
             or every_input_a_variable and list(problem.names) != list(problem.variables):
         return None
     args = problem.numbers
+    if args is None and tensors:
+        args = tuple(problem.values.get(n) for n in problem.names)
+        if not all(type(a) is float or type(a) is arrays.np().ndarray and a.dtype.char == "d"
+                   for a in args):
+            return None
     if args is None:
         return None
     expr = problem.function if problem.function is not None else problem.ast.expr
@@ -411,8 +418,9 @@ def compilable_point(problem: Problem) -> bool:
 
 def free(problem: Problem) -> tuple:
     """The names whose bindings a compiled tape need not guard: the inputs, which it
-    takes as arguments (a global by which a directive differentiates, rebound)."""
-    return tuple(problem.names) if problem.direct is not None else ()
+    takes as arguments (a global by which a directive differentiates, rebound; a
+    global of the name a point gives a value, `at W = W * 2`, rebound)."""
+    return tuple(problem.names)
 
 
 _ASKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # evaluator -> key -> expr

@@ -468,3 +468,50 @@ def test_a_directive_never_keeps_a_value_of_the_scope_around_it(body):
     program = ["c(t) = sin(t)*t + exp(t/3)", body]
     program += [f"b({p}, {q})" for p, q in [(0.5, 2), (0.5, 3), (0.25, -1), (0.5, 2), (0.5, 7)]] * 2
     both("\n".join(program))
+
+
+# grad over tensors (a loss by its weights) asked again runs its compiled NumPy code
+_TENSOR_DATA = ["seed(3)", "X = randn(7, 3)", "Y = onehot([0, 1, 2, 1, 0, 2, 2], 3)",
+                "W = randn(3, 4)", "V = randn(4, 3)", "c = randn(4)", "b = 0.7"]
+
+
+@pytest.mark.parametrize("loss", [
+    "{ Z = sigmoid(X @ W); U = Z @ V; -mean(sum(U*Y, 1) - logsumexp(U)) }",
+    "sum((X @ W) * b) + mean(sum(W, 0) * c) + b^2 + sum(V)",
+    "dot(c, c) + sum(W @ c) + sum(softmax(X @ W @ V) * Y) + b",
+    "if sum(W) > 0 then sum(W^2) + sum(V*b) + sum(c) else sum(W^3) + sum(V) - sum(c*b)",
+])
+def test_grad_over_tensors_asked_again_runs_compiled_code(loss, monkeypatch):
+    run, reference = Run(True), Run(False)
+    asks = ["grad L(W, V, c, b) wrt W, V, c, b", "g(W, V) = grad L(W, V, c, b) wrt W, V",
+            "g(W, V)", "grad L(W, V, c, b) wrt W at W = W * 2"]
+    steps = ["W = W - 0.3", "W = -W", "W = W * 0.5"]  # (W: an input of every ask)
+    program = _TENSOR_DATA + [f"L(W, V, c, b) = {loss}"]
+    for source in program + asks * 2:
+        assert _same(run(source), reference(source)), source
+    traces = []
+    original = Problem.tape
+    monkeypatch.setattr(Problem, "tape", lambda self, *a, **k: traces.append(1)
+                        or original(self, *a, **k))
+    for step in steps:
+        assert _same(run(step), reference(step))
+        for source in asks:
+            traces[:] = []
+            got = run(source)
+            if not source.startswith("g(W, V) ="):  # (a definition: nothing to serve)
+                assert len(traces) <= (1 if "if" in loss else 0), source
+            assert _same(got, reference(source)), source
+    for source in ["b = b + 1"] + asks * 2:  # (a global the tapes read: traced again)
+        assert _same(run(source), reference(source)), source
+    assert run.warnings == reference.warnings
+
+
+def test_a_tensor_grad_keeps_to_the_shapes_and_results_it_was_compiled_for():
+    # a weight that changes shape, a loss that overflows (the interpreter warns), and a
+    # gradient that is the input itself (sum(W*W)/2 by W is W: a copy, never W's array)
+    asks = ["grad sum(W*W)/2 wrt W", "grad sum(exp(W*k)) wrt W", "G = grad sum(W*W)/2 wrt W"]
+    program = ["W = [[1, 2], [3, 4]]", "k = 1"] + asks * 2 + [
+        "W = [1, 2, 3]"] + asks * 2 + ["k = 1000"] + asks * 2 + ["W = [[1, 2]]"] + asks + [
+        "G", "W"]
+    run, reference = both("\n".join(program))
+    assert run.it["G"] is not run.it["W"]

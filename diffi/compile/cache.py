@@ -25,8 +25,8 @@ from ..core.tape import Tape, replay
 from ..core.values import Function
 from ..errors import DiffiError
 from .functions import Fallback, Group, Study
-from .orders import (Check, Hessian, Jacobian, Taylor, check, components_tape, hessian,
-                     jacobian, taylor_derivative)
+from .orders import (Check, Hessian, Jacobian, Symbolic, Taylor, check, components_tape,
+                     hessian, jacobian, symbolic_values, taylor_derivative)
 from .scalar import Compiled, Warned, compile_function, reads_hold
 from .tensor import TensorTape
 from .writers import NotCompilable, Retrace
@@ -62,7 +62,7 @@ class Cache:
     MAX_VARIANTS = 8  # tapes per function (one per pattern of `if` branches)
     # what a directive may ask of `expression` besides a gradient or a tangent (the
     # directives reach the compiler only through the cache, which the evaluator loads)
-    Taylor, Hessian, Jacobian, Check = Taylor, Hessian, Jacobian, Check
+    Taylor, Hessian, Jacobian, Check, Symbolic = Taylor, Hessian, Jacobian, Check, Symbolic
 
     def __init__(self):
         # weak, so that a function no longer reachable (a closure made by a call) takes
@@ -205,6 +205,25 @@ class Cache:
         else:
             self.used = compiled
         return result
+
+    def value_function(self, ev, fn, args: tuple):
+        """fn's compiled value code that serves args now, as a function of a tuple of
+        numbers giving a finite float or None (a guard that fails, a float error, a
+        result not finite: the caller then runs the call itself); None when no code
+        serves args. For a run of calls in which no binding can change (numeric mode's
+        evaluations of one directive): the per-call checks of `run` are made once."""
+        if ev.point is not None or self.run(ev, fn, args, gradient=False) is None \
+                or not isinstance(self.used, Compiled):
+            return None
+        code = self.used.value
+
+        def value(point: tuple):
+            try:
+                result = code(*point)
+            except (Retrace, ArithmeticError, ValueError):
+                return None
+            return result if type(result) is float and result - result == 0 else None
+        return value
 
     def _served(self, ev, code, result):
         """A result of compiled code, if the point a directive evaluates at (if any)
@@ -353,6 +372,9 @@ def _attempt(compiled: Compiled, args: tuple, gradient):
             if result is None:
                 return None
             total = result[0] + result[1]
+        elif isinstance(gradient, Symbolic):
+            result = symbolic_values(compiled, args)
+            total = result[0] + math.fsum(result[1])
         elif isinstance(gradient, Check):
             result = check(compiled, args)
             total = result[0] + math.fsum(chain(*result[1]))

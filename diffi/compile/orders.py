@@ -55,6 +55,23 @@ class Check:
     __slots__ = ()
 
 
+class Symbolic:
+    """What symbolic mode asks of a compiled tape at a point: the values of the
+    gradient's formulas by every input (compiled as for hessian and check)."""
+
+    __slots__ = ()
+
+
+def symbolic_values(compiled, args: tuple):
+    """(value, the gradient formulas' values): the tape's value first, whose guards say
+    whether every `if` takes the branch the formulas were made on."""
+    value = compiled.value(*args)
+    parts = list(compiled.gradient_values()(*args))
+    if type(value) is not float or not all(type(p) is float for p in parts):
+        raise NotCompilable("a part that is not a number")
+    return value, parts
+
+
 def check(compiled, args: tuple):
     """(value, (forward, reverse, symbolic, terms)): forward mode by one compiled tangent
     sweep per variable, reverse mode by the compiled gradient, symbolic mode's values by

@@ -24,7 +24,8 @@ from ..modes import numeric
 from ..table import reader
 from ..table.reader import NUMBERS
 from .context import Context, Report, _require_scalar, numeric_estimate, pack
-from .derivatives import compiled_request, gradient, run_compiled
+from .compiled import compiled_request, run_compiled
+from .derivatives import gradient
 from .tables import kinks
 
 TOLERANCE = 1e-6

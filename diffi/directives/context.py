@@ -17,6 +17,7 @@ from ..errors import DiffiNameError, DiffiTypeError
 from ..language import syntax as S
 from ..language.vocabulary import MODES
 from ..modes import numeric, symbolic
+from .compiled import compiled_values
 
 
 class Formula(UserFunction):
@@ -139,7 +140,20 @@ def _numeric_function(problem: Problem, var: str):
     def traced(t):
         return _numeric_output(problem, problem.with_variable(var, t))
     fn, ev = problem.function, problem.ev
-    if type(fn) is not UserFunction or var not in problem.names or problem.numbers is None:
+    if var not in problem.names or problem.numbers is None:
+        return traced
+    if type(fn) is UserFunction:
+        code = ev.compiled.value_function(ev, fn, problem.numbers)
+
+        def values(point):
+            value = code(point) if code is not None else None
+            return value if value is not None else ev.compiled.run(ev, fn, point,
+                                                                   gradient=False)
+    elif fn is None:  # an expression: its compiled tape, from its second time
+        values = compiled_values(ev, problem)
+        if values is None:
+            return traced
+    else:
         return traced
     args = list(problem.numbers)
     k = problem.names.index(var)
@@ -149,7 +163,7 @@ def _numeric_function(problem: Problem, var: str):
             return traced(t)
         calls.check(problem.ast.span)  # (each evaluation may be short: the timeout holds)
         args[k] = t
-        value = ev.compiled.run(ev, fn, tuple(args), gradient=False)
+        value = values(tuple(args))
         return traced(t) if value is None else value
     return compiled
 

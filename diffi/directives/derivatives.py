@@ -7,13 +7,12 @@ means the same thing at top level, in a function body, in a block and nested in 
 from __future__ import annotations
 
 import math
-import weakref
 
 from .. import arrays, table
 from ..arrays import finite, is_array, zero_like
 from ..core.problem import Problem, Traced, build
 from ..core.tape import Tape
-from ..core.values import Function, UserFunction, kind_of
+from ..core.values import UserFunction, kind_of
 from ..errors import DiffiTypeError, LimitError
 from ..language import syntax as S
 from ..modes import forward, reverse, symbolic
@@ -22,7 +21,9 @@ from .context import (NUMERIC_MAX_ELEMENTS, Context, Formula, Report, _require_s
                       formula_seed,
                       check_numeric_size, formula_function, mode_of, note_unused,
                       numeric_along, numeric_estimate, pack, unit_seeds)
-from .derived import formula, is_variable, over, settle
+from .compiled import (_reads_no_variable, compiled_request, literal_point, run_compiled,
+                       settled)
+from .derived import formula, over, settle
 from .tables import backprop_table
 
 
@@ -44,6 +45,9 @@ def derivative(ev, ast, scope):
     fast = compiled_derivative(ev, problem, mode, ast.order)
     if fast is None:
         fast = compiled_expression(ev, problem, mode, ast.order)
+    if fast is None and mode == "numeric":
+        fast = compiled_numeric(ev, problem, lambda: numeric_estimate(
+            problem, problem.variables[0], ast.order, options).value, make)
     if fast is not None:
         return fast
     traced = problem.tape()
@@ -299,15 +303,22 @@ def compiled_expression(ev, problem: Problem, mode: str | None, order: int,
     expression, on the terms of compile.cache.Cache.expression; else None. A tape that
     reads a variable (`d/dx c(x)^2 + y at x = 0.5`) gives the directive's result as part
     of the graph, as derived.settle makes it."""
-    if mode not in (None, "forward", "reverse") or (order > 1 and mode == "reverse"):
+    if mode not in (None, "forward", "reverse", "symbolic") \
+            or (order > 1 and mode in ("reverse", "symbolic")):
         return None
-    request = compiled_request(ev, problem, ("d", gradient, order), expression_only=True,
+    request = compiled_request(ev, problem, ("d", gradient, order),
+                               expression_only=mode != "symbolic",  # (functions: Cache.run)
                                tensors=gradient and mode in (None, "reverse"))
     if request is None:
         return None
     names = problem.names
     parts = []
-    if order > 1:
+    if mode == "symbolic":
+        result = run_compiled(ev, problem, request, ev.compiled.Symbolic())
+        if result is None:
+            return None
+        parts = [result[1][names.index(v)] for v in problem.variables]
+    elif order > 1:
         moving = tuple(n == problem.variables[0] for n in names)
         result = run_compiled(ev, problem, request,
                               ev.compiled.Taylor(order, moving, ROUNDING_WARNING))
@@ -328,109 +339,6 @@ def compiled_expression(ev, problem: Problem, mode: str | None, order: int,
             parts.append(result[1])
     value = pack(parts, problem) if gradient else parts[0]
     return settled(ev, problem, value, gradient_graph if gradient else derivative_graph(order))
-
-
-def compiled_request(ev, problem: Problem, kind, every_input_a_variable: bool = False,
-                     expression_only: bool = False, tensors: bool = False):
-    """(expr, args, key) when a directive of this kind over the problem may run compiled
-    code: wherever it is written (top level, a block, a function's body), at a point
-    compiled code can take (compilable_point) of numbers, asked before (the first time
-    loads no compiler: lazy start-up), and, as asked, with every input a variable or on
-    an expression rather than a function; else None. (A tape that reads a name of the
-    scope around it, other than its inputs, is not kept: run_compiled.) With `tensors`,
-    a point may give float tensors too (compile.tensor.TensorTape serves it)."""
-    if not compilable_point(problem) \
-            or expression_only and problem.function is not None \
-            or every_input_a_variable and list(problem.names) != list(problem.variables):
-        return None
-    args = problem.numbers
-    if args is None and tensors:
-        args = tuple(problem.values.get(n) for n in problem.names)
-        if not all(type(a) is float or type(a) is arrays.np().ndarray and a.dtype.char == "d"
-                   for a in args):
-            return None
-    if args is None:
-        return None
-    expr = problem.function if problem.function is not None else problem.ast.expr
-    key = (kind, id(expr), tuple(problem.names), tuple(problem.variables))
-    return (expr, args, key) if asked_before(ev, key, expr) else None
-
-
-def run_compiled(ev, problem: Problem, request, ask):
-    """The compiled answer to `ask` at the request's point (compile.cache's
-    Cache.expression), or None where the code cannot serve."""
-    expr, args, key = request
-    return ev.compiled.expression(ev, key, expr, args, ask,
-                                  lambda: problem.tape(every_input=True), True, free(problem),
-                                  _outer_locals(ev, problem))
-
-
-def _outer_locals(ev, problem: Problem) -> frozenset:
-    """The bindings of the scopes around the directive below the globals (a function's
-    parameters, a block's names), other than its inputs': what its compiled tape must
-    not read, since it would keep their values of this call for the next."""
-    scope = problem.scope
-    if scope is ev.globals:
-        return frozenset()
-    inputs = {scope.lookup(n) for n in problem.names}
-    found = set()
-    while scope is not None and scope is not ev.globals:
-        found.update(b for b in scope.vars.values() if b not in inputs)
-        scope = scope.parent
-    return frozenset(found)
-
-
-def asked_before(ev, key: tuple, expr) -> bool:
-    """Whether the directive over expr has run before (keyed as `key`): the first time,
-    it is not compiled (a script that asks once loads no compiler)."""
-    asked = _ASKED.setdefault(ev, {})
-    if asked.get(key) is expr:
-        return True
-    if len(asked) >= 256:
-        asked.clear()
-    asked[key] = expr
-    return False
-
-
-def settled(ev, problem: Problem, value, make):
-    """A compiled directive's result: its value, or (when it depends on a variable: one
-    the tape just used reads, or a global the directive differentiates by) the DERIVED
-    node that derived.settle makes of the code's tape, over the nodes the variables
-    stand for now."""
-    compiled = ev.compiled.used
-    if problem.direct is None and compiled.result is compiled.tape.outputs[0] \
-            and not compiled.outside and _reads_no_variable(ev) and literal_point(problem):
-        return value
-    positions = [problem.names.index(v) for v in problem.variables]
-    tape, read = compiled.tape_by(positions)
-    xs = tape.inputs if problem.direct is None else [problem.direct[k] for k in positions]
-    return settle(ev, problem.ast, tape, problem.actual(xs), value, make, read,
-                  problem.others(compiled.tape.inputs))
-
-
-def compilable_point(problem: Problem) -> bool:
-    """A point compiled code can take: every input given a value by the point (a literal
-    number, or an expression: a parameter, a variable, whose node the result is then
-    over), or (no point given) every input a variable's value, taken as it is now."""
-    return problem.values is not None and (
-        problem.direct is not None or all(n in problem.points for n in problem.names))
-
-
-def free(problem: Problem) -> tuple:
-    """The names whose bindings a compiled tape need not guard: the inputs, which it
-    takes as arguments (a global by which a directive differentiates, rebound; a
-    global of the name a point gives a value, `at W = W * 2`, rebound)."""
-    return tuple(problem.names)
-
-
-_ASKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # evaluator -> key -> expr
-
-
-def literal_point(problem: Problem) -> bool:
-    """Every input of the problem given by its point, as a literal number."""
-    points = problem.points
-    return problem.values is not None and all(n in points for n in problem.names) \
-        and not any(is_variable(node) for node in points.values())
 
 
 def _compiled_call(problem: Problem):
@@ -470,10 +378,23 @@ def _called(problem: Problem):
     return fn, [a.id for a in expr.args]
 
 
-def _reads_no_variable(ev) -> bool:
-    """The compiled tape just used read only functions (no variable's value)."""
-    reads = ev.compiled.used.reads
-    return all(b is None or isinstance(b.node.value, Function) for b in reads.values())
+def compiled_numeric(ev, problem: Problem, compute, make):
+    """Numeric mode over an expression at a point of numbers, without a trace of its own:
+    compute() gives the estimate (its evaluations reach the expression's compiled values,
+    compiled.compiled_values), and the result joins the graph through the compiled tape
+    (settled), as the other modes' compiled results do; None when no compiled tape
+    serves the point itself (the directive then traces)."""
+    if problem.numbers is None:
+        return None
+    request = compiled_request(ev, problem, "value")
+    if request is None or run_compiled(ev, problem, request, False) is None:
+        return None
+    value = compute()
+    if run_compiled(ev, problem, request, False) is not None:  # (the tape `settled` reads)
+        return settled(ev, problem, value, make)
+    traced = problem.tape()
+    return settle(ev, problem.ast, traced.tape, problem.actual(traced.xs), value, make,
+                  others=problem.others(traced.inputs))
 
 
 # grad and backprop ---------------------------------------------------------------------
@@ -490,10 +411,15 @@ def grad(ev, ast, scope):
         traced = problem.tape()
         return over(traced.tape, problem.actual(traced.xs), gradient_graph,
                     problem.others(traced.inputs))
-    if mode in (None, "reverse", "forward"):
-        fast = compiled_gradient(ev, problem, mode or "reverse")
+    if mode in (None, "reverse", "forward", "symbolic"):
+        fast = compiled_gradient(ev, problem, mode or "reverse") if mode != "symbolic" else None
         if fast is None:
             fast = compiled_expression(ev, problem, mode, 1, gradient=True)
+        if fast is not None:
+            return fast
+    elif mode == "numeric":
+        fast = compiled_numeric(ev, problem, lambda: gradient(
+            Context(ev, ast), problem, mode, options), gradient_graph)
         if fast is not None:
             return fast
     traced = problem.tape()

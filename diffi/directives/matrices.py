@@ -14,7 +14,8 @@ from ..modes import forward, numeric, reverse, symbolic
 from .context import (NUMERIC_MAX_ELEMENTS, Context, _numeric_output, _require_scalar,
                       check_numeric_size, formula_function, mode_of, numeric_along,
                       numeric_estimate, unit_seeds)
-from .derivatives import compiled_request, jacobian_node, run_compiled, settled
+from .compiled import compiled_request, run_compiled, settled
+from .derivatives import jacobian_node
 from .derived import formula, over, settle
 
 

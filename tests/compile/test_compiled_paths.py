@@ -407,12 +407,17 @@ _DIRECTIVES = {  # kind: (directive over x and y, by parameters p and q)
     "d/dx": "d/dx c(x)*y", "d2/dx2": "d2/dx2 c(x)*y", "grad": "grad c(x)*y wrt x, y",
     "grad forward": "grad c(x)*y wrt x, y using forward", "hessian": "hessian c(x)*y wrt x, y",
     "jacobian": "jacobian [c(x)*y, x - y] wrt x, y", "check": "check c(x)*y wrt x, y",
+    "d/dx symbolic": "d/dx c(x)*y using symbolic",
+    "grad symbolic": "grad c(x)*y wrt x, y using symbolic",
+    "d/dx numeric": "d/dx c(x)*y using numeric",
+    "grad numeric": "grad c(x)*y wrt x, y using numeric",
+    "d/dx richardson": "d/dx c(x)*y using numeric(method = \"richardson\")",
 }
 
 
 def _placed(directive: str, where: str, k: int) -> tuple[list, list]:
     """(definitions, statements) asking the directive in one place, at changing points."""
-    at = directive.replace("c(x)*y", "c(x)*y").split(" using ")
+    at = directive.split(" using ")
     point = "at x = {x}, y = {y}"
     text = f"{at[0]} {point}" + (f" using {at[1]}" if len(at) > 1 else "")
     points = [dict(x=0.5, y=2.0), dict(x=0.25, y=-1.5), dict(x=1.5, y=0.75)]
@@ -515,3 +520,15 @@ def test_a_tensor_grad_keeps_to_the_shapes_and_results_it_was_compiled_for():
         "G", "W"]
     run, reference = both("\n".join(program))
     assert run.it["G"] is not run.it["W"]
+
+
+
+def test_numeric_and_symbolic_results_over_a_variable_are_nodes_over_it():
+    # compiled values serve numeric mode's evaluations and symbolic mode's formulas, and
+    # the result still depends on the global it reads (d/da of it is not 0)
+    asks = ["v = d/dx c(x) at x = 0.5 using numeric", "d/da v",
+            "w = grad c(x)*x wrt x at x = 0.5 using symbolic", "d/da w",
+            "u = grad f at (0.5, 2) using symbolic", "d/da u", "grad f at (0.5, 2) using numeric"]
+    run, reference = both("\n".join(["a = 0.7", "c(t) = sin(t)*a + t^2",
+                                      "f(p, q) = c(p)*q"] + asks * 3 + ["a = 2"] + asks * 2))
+    assert run.it.globals["v"].node.op is table.DERIVED

@@ -28,7 +28,7 @@ from .functions import Fallback, Group, Study
 from .orders import (Check, Hessian, Jacobian, Symbolic, Taylor, check, components_tape,
                      hessian, jacobian, symbolic_values, taylor_derivative)
 from .scalar import Compiled, Warned, compile_function, reads_hold
-from .tensor import TensorTape
+from .tensor import TensorTape, _kind
 from .writers import NotCompilable, Retrace
 
 
@@ -72,6 +72,8 @@ class Cache:
         self.used = None  # the Compiled (or Group) of the last result run gave
         # a directive's expression (not a call) at a point of numbers: key -> Expression
         self.expressions: dict = {}
+        # a minimize statement's loss: key -> (expr, shapes, reads, its training code)
+        self.training: dict = {}
 
     def seen(self, fn) -> None:
         """fn was called once before the cache was made (its second call compiles)."""
@@ -205,6 +207,39 @@ class Cache:
         else:
             self.used = compiled
         return result
+
+    def training_code(self, ev, key: tuple, expr, weights: tuple, make, free: tuple,
+                      outer: frozenset):
+        """The loss-and-gradient code of a `minimize` statement (make() traces the loss
+        at the weights and compiles it: compile.tensor.compile_problem), kept for the
+        next statement over the same expression while the weights keep their shapes and
+        every other global name the trace read is bound as it was (the weights, which
+        the code takes as arguments and each run rebinds, are not guarded; a loss that
+        reads a name of the scope around the statement is compiled every time)."""
+        shapes = tuple(map(_kind, weights))
+        kept = self.training.get(key)
+        if kept is not None and kept[0] is expr and kept[1] == shapes \
+                and reads_hold(kept[2], ev.globals.vars):
+            return kept[3]
+        saved = ev.recording, ev.outer
+        ev.recording, ev.outer = {}, outer
+        start = Node(table.CONST, (), 0.0).id  # (nodes made by the trace come after it)
+        try:
+            code = make()
+            reads = ev.recording
+        finally:
+            ev.recording, ev.outer = saved
+        if OUTER_READ not in reads and all(step.id > start for step in code.tape.steps):
+            for name in free:  # (else a global's graph moves with a weight: guard it)
+                reads.pop(name, None)
+            if len(self.training) >= 64:
+                self.training.clear()
+            self.training[key] = (expr, shapes, reads, code)
+        return code
+
+    def forget_training(self, key: tuple) -> None:
+        """A kept training code that could not serve (another branch): trace again."""
+        self.training.pop(key, None)
 
     def value_function(self, ev, fn, args: tuple):
         """fn's compiled value code that serves args now, as a function of a tuple of

@@ -149,6 +149,7 @@ class TensorCompiled:
     weight's shape, so the code need not check them.)"""
 
     def __init__(self, tape: Tape):
+        self.tape = tape
         writer = ArrayWriter()
         writer.namespace["_unb"] = sum_to_shape
         names = _variable_names(tape)

@@ -46,10 +46,10 @@ def run_compiled(ev, problem: Problem, request, ask, args: tuple | None = None):
     expr, point, key = request
     return ev.compiled.expression(ev, key, expr, args or point, ask,
                                   lambda: problem.tape(every_input=True), True, free(problem),
-                                  _outer_locals(ev, problem))
+                                  outer_locals(ev, problem))
 
 
-def _outer_locals(ev, problem: Problem) -> frozenset:
+def outer_locals(ev, problem: Problem) -> frozenset:
     """The bindings of the scopes around the directive below the globals (a function's
     parameters, a block's names), other than its inputs': what its compiled tape must
     not read, since it would keep their values of this call for the next."""

@@ -18,6 +18,7 @@ from ..core.problem import Problem
 from ..core.values import kind_of
 from ..errors import DiffiError, DiffiTypeError
 from ..modes import reverse
+from .compiled import outer_locals
 
 OPTIMIZERS = {  # name -> its options' defaults (the class is filled in below)
     "gd": {"rate": 0.01, "steps": 100},
@@ -92,7 +93,7 @@ def minimize(ev, ast, scope):
                 _rebind_all(ev, scope, values)
         finally:
             progress.finish(interrupted)
-    final = _scalar(problem.output_at(values), ast)
+    final = step_of.final_loss(values)
     # (changes the statement takes back if it fails later: minimize commits with it)
     ev.rebind(ev.globals, "losses", Binding("losses", constant(_history(history), "losses")),
               progress=True)
@@ -117,6 +118,7 @@ class Stepper:
 
     def __init__(self, ev, ast, problem):
         self.ev, self.ast, self.problem = ev, ast, problem
+        self.key = ("minimize", id(ast.expr), tuple(problem.names))
         self.compiled = None
         self.failed = False
         self.fallbacks = 0
@@ -143,15 +145,35 @@ class Stepper:
             except (Retrace, ArithmeticError, ValueError):
                 pass
             self.compiled = None  # another branch, or a float error: trace again
+            self.ev.compiled.forget_training(self.key)
             self.fallbacks += 1
             self.failed = self.fallbacks > 3  # diverging: stop recompiling every step
         return loss_and_gradient(self.ev, self.ast, self.problem, values)
 
+    def final_loss(self, values: dict) -> float:
+        """The loss at the final weights: by the compiled code while it serves (without a
+        trace: a `minimize … steps 1` statement in a loop costs a step), else traced."""
+        if self.compiled is not None:
+            try:
+                with arrays.np().errstate(all="ignore"):
+                    loss, _ = self.compiled.value_and_grad(
+                        *[values[n] for n in self.problem.names])
+                loss = single_number(as_value(loss))
+                if loss is not None and loss - loss == 0:
+                    return loss
+            except (Retrace, ArithmeticError, ValueError):
+                pass
+        return _scalar(self.problem.output_at(values), self.ast)
+
     def _compiled(self, values):
         if self.failed:
             return None
+        problem = self.problem
         try:
-            self.compiled = compile_problem(self.problem, values)
+            self.compiled = self.ev.compiled.training_code(
+                self.ev, self.key, problem.ast.expr, tuple(values[n] for n in problem.names),
+                lambda: compile_problem(problem, values), tuple(problem.names),
+                outer_locals(self.ev, problem))
         except NotCompilable:
             self.failed = True
             self.compiled = None

@@ -169,3 +169,50 @@ def test_the_iris_run_follows_hand_derived_gradient_descent():
     np.testing.assert_allclose(it.losses, losses, rtol=1e-13)
     np.testing.assert_allclose(it["W"], W, rtol=1e-12)
     np.testing.assert_allclose(it["V"], V, rtol=1e-12)
+
+
+def test_the_training_code_is_kept_for_the_next_minimize_statement(monkeypatch):
+    """`minimize … steps 1` in a loop compiled its loss every statement (1.2 ms against a
+    40 µs step): the code is kept while the weights keep their shapes and the globals the
+    loss read stay bound; rebinding one (X), a weight of another shape, or a branch that
+    changes compiles again, and every run follows the traced one."""
+    made = []
+    original = training.compile_problem
+    monkeypatch.setattr(training, "compile_problem",
+                        lambda problem, values: made.append(1) or original(problem, values))
+    program = [DATA, "L(W, V, c, b) = if sum(W) > -100 then "
+               "{ Z = tanh(X @ W + c) * b; mean(logsumexp(Z @ V) - sum((Z @ V) * Y, 1)) } "
+               "else sum(W^2) + sum(V) + sum(c) + b"]
+    step = "minimize L(W, V, c, b) wrt W, V, c, b using gd(rate = 0.05, steps = 2)"
+    script = [step] * 3 + ["X = X * 2"] + [step] * 2 + ["W = W - 1000"] + [step] * 2 + [
+        "W = randn(3, 4)", "c = randn(4)"] + [step] * 2
+
+    def run(compiled: bool):
+        it = Interpreter()
+        for line in program:
+            it.run(line)
+        finals = []
+        for line in script:
+            if not compiled:
+                it.evaluator.compiled.training.clear()
+                monkeypatch.setattr(training, "compile_problem", _refuse)
+            value = it.run(line)
+            finals += value
+            if line == step:
+                finals += list(it.losses)
+        return finals, [it[n] for n in WEIGHTS]
+
+    finals, weights = run(True)
+    # compiled at the first statement, after X was rebound, after the branch changed
+    # (its first step falls back to tracing and forgets the code), and for new shapes
+    # (W's and c's), once each
+    assert len(made) == 4, made
+    monkeypatch.setattr(training, "compile_problem", _refuse)
+    finals_t, weights_t = run(False)
+    np.testing.assert_allclose(finals, finals_t, rtol=1e-12)
+    for w, w_t in zip(weights, weights_t):
+        np.testing.assert_allclose(w, w_t, rtol=1e-12, atol=1e-15)
+
+
+def _refuse(problem, values):
+    raise NotCompilable("the test traces every step")

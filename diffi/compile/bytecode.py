@@ -77,6 +77,8 @@ class BytecodeWriter:
         self._literals: dict = {}
         self.emitters = PerKey(self._emitter)  # per primitive, the function writing it
         self._add_to = instruction("BINARY_OP", _NB["NB_INPLACE_ADD"])
+        # a ** b (the value's code, for a whole-number constant b: see scalar._fused_lines)
+        self.power = _binary(instruction("BINARY_OP", _NB["NB_POWER"]), self._convert)
         for name in params:
             self.arg(name)
 

@@ -281,6 +281,9 @@ _TAKES_BOOLEANS = {table.LT, table.LE, table.GT, table.GE, table.EQ, table.NE, t
 FUSE_DEPTH = 12  # operations per fused expression (bounds Python's parser, and copying)
 
 
+POW = table.POW
+
+
 def _fused_lines(tape: Tape, names: dict, writer):
     """The value's code with each single-use result written into its one consumer
     (unless the code the writer has already written, a derivative's, reads it): a
@@ -301,11 +304,20 @@ def _fused_lines(tape: Tape, names: dict, writer):
         if len(inputs) == 2:  # (a comprehension is a function call in Python 3.11)
             a, b = inputs
             args = (get_code(a.id) or literal(a.value), get_code(b.id) or literal(b.value))
+            if node.op is POW and type(b.value) is float and b.value.is_integer() \
+                    and get_code(b.id) is None:
+                # x^2 as x ** 2.0, an operator, not a call of math.pow: the same C pow()
+                # (float ** an integer never makes a complex number), and any error
+                # either raises sends the call back to the interpreter
+                expr = writer.power(*args)
+            else:
+                expr = emitters[node.op](*args)
         elif len(inputs) == 1:
             args = (get_code(inputs[0].id) or literal(inputs[0].value),)
+            expr = emitters[node.op](*args)
         else:
             args = [get_code(i.id) or literal(i.value) for i in inputs]
-        expr = emitters[node.op](*args)
+            expr = emitters[node.op](*args)
         if uses.get(nid) == 1 and names[nid] not in used:
             height = 1
             for i in node.inputs:

@@ -69,6 +69,8 @@ class CodeWriter:
         self.functions: dict = {}
         self.used: set = set()  # the locals that templates' code reads (see BytecodeWriter)
         self.emitters = PerKey(lambda prim: partial(self.ap, prim))
+        # a ** b (the value's code, for a whole-number constant b: see scalar._fused_lines)
+        self.power = lambda a, b: f"({self.arg(a)} ** {self.arg(b)})"
 
     def literal(self, value) -> str:
         if type(value) is bool:

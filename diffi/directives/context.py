@@ -5,6 +5,7 @@ their options, numeric estimates, and partials packed into a gradient.
 from __future__ import annotations
 
 import math
+import weakref
 
 from .. import arrays, calls
 from ..arrays import finite, is_array, single_number
@@ -139,21 +140,12 @@ def _numeric_function(problem: Problem, var: str):
     problem, by tracing the output at each point)."""
     def traced(t):
         return _numeric_output(problem, problem.with_variable(var, t))
-    fn, ev = problem.function, problem.ev
     if var not in problem.names or problem.numbers is None:
         return traced
-    if type(fn) is UserFunction:
-        code = ev.compiled.value_function(ev, fn, problem.numbers)
-
-        def values(point):
-            value = code(point) if code is not None else None
-            return value if value is not None else ev.compiled.run(ev, fn, point,
-                                                                   gradient=False)
-    elif fn is None:  # an expression: its compiled tape, from its second time
-        values = compiled_values(ev, problem)
-        if values is None:
-            return traced
-    else:
+    values = _VALUES.get(problem)  # (one for all of a gradient's variables)
+    if values is None:
+        values = _VALUES[problem] = _compiled_values(problem) or False
+    if values is False:
         return traced
     args = list(problem.numbers)
     k = problem.names.index(var)
@@ -166,6 +158,27 @@ def _numeric_function(problem: Problem, var: str):
         value = values(tuple(args))
         return traced(t) if value is None else value
     return compiled
+
+
+_VALUES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # problem -> values
+
+
+def _compiled_values(problem: Problem):
+    """The output as a function of a tuple of every input's number, by compiled code
+    (giving None where it cannot serve), or None: a user function's compiled value
+    (the code found once, then called directly), or an expression's compiled tape."""
+    fn, ev = problem.function, problem.ev
+    if type(fn) is UserFunction:
+        code = ev.compiled.value_function(ev, fn, problem.numbers)
+
+        def values(point):
+            value = code(point) if code is not None else None
+            return value if value is not None else ev.compiled.run(ev, fn, point,
+                                                                   gradient=False)
+        return values
+    if fn is None:  # an expression: its compiled tape, from its second time
+        return compiled_values(ev, problem)
+    return None
 
 
 def quietly(ev, f):

@@ -532,3 +532,17 @@ def test_numeric_and_symbolic_results_over_a_variable_are_nodes_over_it():
     run, reference = both("\n".join(["a = 0.7", "c(t) = sin(t)*a + t^2",
                                       "f(p, q) = c(p)*q"] + asks * 3 + ["a = 2"] + asks * 2))
     assert run.it.globals["v"].node.op is table.DERIVED
+
+
+def test_whole_number_powers_are_written_as_an_operator_with_the_interpreters_values():
+    # x^2 is x ** 2.0 in the value's code (the same C pow() as math.pow, without a call);
+    # negative bases, 0 to a negative power (the interpreter's warning), overflow, and
+    # a fractional power (still math.pow) give the interpreter's values bit for bit
+    program = ["p(x) = x^2 + x^3 - x^-1 + (x - 1)^4 + x^0 + x^-3", "q(x) = abs(x)^1.5 + x^2"]
+    points = [0.3, -2.5, 7.25, -1e-3, 0, 1e103, -1e200, 3]
+    calls = [f"{f}({x})" for x in points for f in ("p", "q")] * 3
+    run, reference = both("\n".join(program + calls))
+    for source in calls:
+        got, expected = run(source), reference(source)
+        assert len(got) == len(expected) == 1, source
+        assert got[0] == expected[0] or got[0] != got[0] and expected[0] != expected[0], source

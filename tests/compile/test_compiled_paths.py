@@ -55,6 +55,16 @@ class Run:
         return results
 
 
+def counting_traces(monkeypatch) -> list:
+    """A list that gets an item for each trace a directive makes from now on (a call of
+    Problem.tape): empty while compiled code serves everything."""
+    traces: list = []
+    original = Problem.tape
+    monkeypatch.setattr(Problem, "tape", lambda self, *a, **k: traces.append(1)
+                        or original(self, *a, **k))
+    return traces
+
+
 def both(source: str, **limits) -> tuple[Run, Run]:
     compiled, reference = Run(True, **limits), Run(False, **limits)
     assert _same(compiled(source), reference(source))
@@ -243,10 +253,7 @@ def test_higher_orders_and_hessians_asked_again_trace_nothing(monkeypatch):
             "check f(a, b) * y at a = 0.5, b = 2"]
     for source in program + asks + asks:
         assert _same(run(source), reference(source)), source
-    traces = []
-    original = Problem.tape
-    monkeypatch.setattr(Problem, "tape", lambda self, *a, **k: traces.append(1)
-                        or original(self, *a, **k))
+    traces = counting_traces(monkeypatch)
     for source in asks:
         got = run(source)
         assert traces == [], source  # the compiled code served it: no trace
@@ -270,10 +277,7 @@ def test_directives_by_globals_take_their_values_as_arguments(monkeypatch):
         + ["x = 0.9"] + asks + ["x = 1.9", "a = 2"] + asks
     for source in program:
         assert _same(run(source), reference(source)), source
-    traces = []
-    original = Problem.tape
-    monkeypatch.setattr(Problem, "tape", lambda self, *a, **k: traces.append(1)
-                        or original(self, *a, **k))
+    traces = counting_traces(monkeypatch)
     assert _same(run("x = 1.25"), reference("x = 1.25"))  # (z, a constant to some, stays)
     for source in [s for s in asks if not s.startswith("d/d")]:
         got = run(source)
@@ -363,10 +367,7 @@ def test_a_directive_over_an_expression_asked_again_runs_its_compiled_tape(monke
                        "a = 2", a_reads_a_variable, "grad s*sin(t) at s = 0.5, t = 2",
                        "grad s*sin(t) wrt t at s = 0.5, t = 2 using forward"):
             assert _same(run(source), reference(source))
-    traces = []
-    original = Problem.tape
-    monkeypatch.setattr(Problem, "tape", lambda self, *a, **k: traces.append(1)
-                        or original(self, *a, **k))
+    traces = counting_traces(monkeypatch)
     assert run("d/dt t^2*sin(t) at t = 0.5") == reference("d/dt t^2*sin(t) at t = 0.5")
     assert run("d/dt t^2*sin(t) at t = 0.25 using reverse") \
         == reference("d/dt t^2*sin(t) at t = 0.25 using reverse")
@@ -443,10 +444,7 @@ def test_a_directive_runs_compiled_code_wherever_it_is_written(where, monkeypatc
         asks += statements
     for source in definitions + asks * 2:
         assert _same(run(source), reference(source)), source
-    traces = []
-    original = Problem.tape
-    monkeypatch.setattr(Problem, "tape", lambda self, *a, **k: traces.append(1)
-                        or original(self, *a, **k))
+    traces = counting_traces(monkeypatch)
     for source in asks:
         got = run(source)
         assert traces == [], source  # served by compiled code
@@ -494,10 +492,7 @@ def test_grad_over_tensors_asked_again_runs_compiled_code(loss, monkeypatch):
     program = _TENSOR_DATA + [f"L(W, V, c, b) = {loss}"]
     for source in program + asks * 2:
         assert _same(run(source), reference(source)), source
-    traces = []
-    original = Problem.tape
-    monkeypatch.setattr(Problem, "tape", lambda self, *a, **k: traces.append(1)
-                        or original(self, *a, **k))
+    traces = counting_traces(monkeypatch)
     for step in steps:
         assert _same(run(step), reference(step))
         for source in asks:

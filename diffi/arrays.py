@@ -51,6 +51,11 @@ def _scalar(x):
     return float(x)
 
 
+def is_float_tensor(value) -> bool:
+    """A float64 NumPy array (what compiled tensor code takes and gives)."""
+    return _numpy is not None and type(value) is _numpy.ndarray and value.dtype.char == "d"
+
+
 def zero_like(value):
     """0 in the shape of a value: 0.0 for numbers (and formulas), zeros for a tensor, a
     tuple of its parts' zeros for a tuple."""

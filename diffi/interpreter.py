@@ -372,10 +372,16 @@ class Interpreter:
             return None
         values = tuple(float(a) if type(a) is float or type(a) is int and abs(a) < 2 ** 53
                        else a for a in at)  # at=(3, 0) too
-        if not all(type(a) is float for a in values):
+        if all(type(a) is float for a in values):
+            result = self._compiled(fn, values, gradient=True)
+            return None if result is None else arrays.np().array(result[1])
+        if not all(type(a) is float or arrays.is_float_tensor(a) for a in values):
             return None
         result = self._compiled(fn, values, gradient=True)
-        return None if result is None else arrays.np().array(result[1])
+        if result is None:
+            return None
+        grads = result[1]  # (packed as `grad` packs them: one tensor's alone, else a tuple)
+        return grads[0] if len(grads) == 1 else tuple(grads)
 
     def _compiled(self, fn, values, gradient):
         """fn's compiled tape run on the caller's thread, if one is compiled (or None)."""

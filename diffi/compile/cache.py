@@ -19,6 +19,7 @@ import weakref
 from itertools import chain
 
 from .. import table
+from ..arrays import is_float_tensor
 from ..core.evaluator import OUTER_READ
 from ..core.graph import Node
 from ..core.tape import Tape, replay
@@ -27,7 +28,7 @@ from ..errors import DiffiError
 from .functions import Fallback, Group, Study
 from .orders import (Check, Hessian, Jacobian, Symbolic, Taylor, check, components_tape,
                      hessian, jacobian, symbolic_values, taylor_derivative)
-from .scalar import Compiled, Warned, compile_function, reads_hold
+from .scalar import Compiled, Warned, compile_function, reads_hold, trace
 from .tensor import TensorTape, _kind
 from .writers import NotCompilable, Retrace
 
@@ -35,11 +36,15 @@ from .writers import NotCompilable, Retrace
 _FLOATS = {float}  # (the types of arguments compiled code takes: a set test is C-speed)
 
 
+def _tensor_or_number(value) -> bool:
+    return type(value) is float or is_float_tensor(value)
+
+
 class Entry:
     """What the cache knows of one function: calls so far, its tapes (one per pattern
     of `if` branches), its group (when it recurses), and whether it recurses."""
 
-    __slots__ = ("calls", "variants", "group", "study", "disabled")
+    __slots__ = ("calls", "variants", "group", "study", "disabled", "no_tensors")
 
     def __init__(self):
         self.calls = 0
@@ -47,6 +52,7 @@ class Entry:
         self.group: Group | None = None
         self.study: Study | None = None
         self.disabled = False  # not compilable: never tried again
+        self.no_tensors = False  # with tensor arguments, not compilable (numbers may be)
 
     def studied(self, fn, globals_: dict) -> Study:
         """What fn's syntax says (functions.Study), read again when a name it read is
@@ -97,8 +103,15 @@ class Cache:
         gave it. With compile=False only code compiled already is tried (nothing is
         traced or compiled, and the call is not counted).
         """
-        if fn.scope is not None or (args and set(map(type, args)) != _FLOATS):
+        if fn.scope is not None:
             return None  # (a closure's captured names are not guarded: never compiled)
+        tensors = False
+        if args and set(map(type, args)) != _FLOATS:
+            # tensors (float64) among numbers: NumPy code (a TensorTape), values and
+            # reverse-mode gradients only
+            if gradient not in (False, True) or not all(map(_tensor_or_number, args)):
+                return None
+            tensors = True
         entry = self.entries.get(fn)
         if entry is None:
             if not compile:
@@ -106,26 +119,34 @@ class Cache:
             entry = self.entries[fn] = Entry()
         entry.calls += compile
         study = entry.studied(fn, ev.globals.vars)
-        if entry.disabled or study.effects:
-            return None
+        if study.effects or (entry.no_tensors or study.recursive if tensors else entry.disabled):
+            return None  # (numbers and tensors: each kind of code may fail on its own)
         if gradient is False and study.recursive:
             return self._group_value(ev, fn, entry, args) if compile else None
         entry.variants = [c for c in entry.variants if c.valid(ev.globals.vars)]
         for compiled in entry.variants:
+            if isinstance(compiled, TensorTape) is not tensors:
+                continue
             result = _attempt(compiled, args, gradient)
             if result is not None:
                 return self._served(ev, compiled, result)
         if not compile or entry.calls < 2 or len(entry.variants) >= self.MAX_VARIANTS:
             return None
         try:
-            pending = self.pending.pop(id(fn), None)
+            pending = None if tensors else self.pending.pop(id(fn), None)
             compiled = Compiled(*pending) if pending and reads_hold(pending[1], ev.globals.vars) \
                 else None
-            compiled = compiled or compile_function(ev, fn, args)
+            compiled = compiled or (
+                TensorTape(*trace(ev, fn, args, tensors=True)).prepare(gradient) if tensors
+                else compile_function(ev, fn, args))
         except Warned:
             return None
         except (NotCompilable, RecursionError):
-            entry.variants, entry.disabled = [], True
+            if tensors:
+                entry.no_tensors = True
+            else:
+                entry.disabled = True  # (numbers; its tensor code may serve on)
+                entry.variants = [c for c in entry.variants if isinstance(c, TensorTape)]
             return None
         entry.variants.append(compiled)
         result = _attempt(compiled, args, gradient)
@@ -183,7 +204,8 @@ class Cache:
             tape = components_tape(traced) if isinstance(gradient, Jacobian) else traced.tape
             if type(tape.outputs[0].value) is not float:
                 raise NotCompilable("the expression's value is not a number")
-            compiled = (TensorTape if tensors else Compiled)(tape, ev.recording)
+            compiled = TensorTape(tape, ev.recording).prepare(True) if tensors \
+                else Compiled(tape, ev.recording)
             compiled.result = traced.output  # (a jacobian's tape has its elements instead)
             if all(step.id > start for step in tape.steps):
                 for name in free:  # (else a global's graph moves with an input: `y = x*2`
@@ -426,6 +448,8 @@ def _attempt(compiled: Compiled, args: tuple, gradient):
             total = result[0] + result[1]
         else:
             result = total = compiled.value(*args)
+            if type(total) is not float and isinstance(compiled, TensorTape):
+                total = 0.0  # (a tensor: the tape checked it is finite)
     except (Retrace, ArithmeticError, ValueError, NotCompilable):
         return None
     if type(total) is not float or total - total != 0:  # non-finite: the interpreter warns

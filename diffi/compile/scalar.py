@@ -24,7 +24,7 @@ import functools
 from collections import Counter
 from itertools import chain
 
-from .. import calls, table
+from .. import arrays, calls, table
 from ..table import reader
 from ..core.graph import Node
 from ..core.tape import Tape, is_variable, outside
@@ -499,9 +499,11 @@ def _arguments(node: Node, names: dict, writer) -> list:
     return args
 
 
-def trace(ev, fn, args: tuple) -> tuple[Tape, dict]:
-    """fn's tape at args, and the global names it read (raises NotCompilable)."""
-    inputs = [Node(table.CONST, (), float(a), None, p) for p, a in zip(fn.params, args)]
+def trace(ev, fn, args: tuple, tensors: bool = False) -> tuple[Tape, dict]:
+    """fn's tape at args, and the global names it read (raises NotCompilable). With
+    `tensors`, args may be tensors, and so may the value."""
+    inputs = [Node(table.CONST, (), a if tensors else float(a), None, p)
+              for p, a in zip(fn.params, args)]
     saved = ev.recording, ev.compiled_calls, ev.warn, ev.warned
     ev.recording, ev.compiled_calls = {}, False  # (the calls it makes are inlined)
     warned = []  # (the interpreter, which then runs the call, gives the warnings once)
@@ -514,7 +516,9 @@ def trace(ev, fn, args: tuple) -> tuple[Tape, dict]:
         ev.recording, ev.compiled_calls, ev.warn, ev.warned = saved
     if warned:
         raise Warned(warned[0])
-    if type(output.value) is not float:
+    if type(output.value) is not float and not (
+            tensors and type(output.value) is arrays.np().ndarray
+            and output.value.dtype.char == "d"):
         raise NotCompilable("the function's value is not a number")
     return Tape([output], inputs), reads
 

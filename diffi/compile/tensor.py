@@ -22,7 +22,7 @@ import math
 
 from .. import arrays, table
 from ..table import reader
-from ..arrays import single_number, sum_to_shape
+from ..arrays import as_value, single_number, sum_to_shape
 from ..core.graph import Node
 from ..core.tape import Tape
 from .scalar import Compiled, _guard, _variable_names
@@ -434,11 +434,38 @@ class TensorTape(Compiled):
         self._shapes = tuple(_kind(n.value) for n in tape.inputs)
         if None in self._shapes:
             raise NotCompilable("an input that is neither a number nor a float tensor")
-        self._code = TensorCompiled(tape)
+        self._code = self._value = None  # (each written when first asked for)
+
+    def prepare(self, gradient: bool) -> "TensorTape":
+        """Write the code that `value` (or, with gradient, `value_and_grad`) runs, now:
+        NotCompilable if it cannot be written (a tuple inside, a loss not a number)."""
+        if gradient and self._code is None:
+            self._code = TensorCompiled(self._tape)
+        if not gradient and self._value is None:
+            self._value = _value_function(self._tape)
+        return self
+
+    def value(self, *args):
+        """The tape's value at args (a float, or a float tensor)."""
+        if tuple(map(_kind, args)) != self._shapes:
+            raise Retrace()
+        self.prepare(False)
+        np = arrays.np()
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            result = self._value(*args)
+        if type(result) is not float:
+            result = as_value(result)
+            if not (type(result) is float or type(result) is np.ndarray
+                    and result.dtype.char == "d"):
+                raise Retrace()  # (a truth value, say: the interpreter gives it)
+        if not (result - result == 0 if type(result) is float else np.isfinite(result).all()):
+            raise Retrace()  # (not finite: the interpreter warns)
+        return result.copy() if any(result is a for a in args) else result
 
     def value_and_grad(self, *args):
         if tuple(map(_kind, args)) != self._shapes:
             raise Retrace()
+        self.prepare(True)
         np = arrays.np()
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             loss, grads = self._code.value_and_grad(*args)
@@ -453,9 +480,21 @@ class TensorTape(Compiled):
     def _scalar_only(self, *args):
         raise NotCompilable("tensor tapes compile values and gradients only")
 
-    value = value_and_tangent = _scalar_only
+    value_and_tangent = _scalar_only
     tangents = gradient_tangents = gradient_values = term_scale = _scalar_only
     taylor_code = moving_steps = _scalar_only
+
+
+def _value_function(tape: Tape):
+    """The tape's forward pass alone as NumPy code: f(*inputs) -> the output's value."""
+    writer = ArrayWriter()
+    names = _variable_names(tape)
+    for node in tape.inputs:
+        writer.name_shape(names[node.id], node.value)
+    lines = _tensor_forward(tape, names, writer)
+    output = tape.outputs[0]
+    return writer.function("value", [names[n.id] for n in tape.inputs], lines,
+                           names.get(output.id) or writer.literal(output.value))
 
 
 def _kind(value):

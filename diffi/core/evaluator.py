@@ -12,7 +12,7 @@ import time
 import weakref
 
 from .. import arrays, calls, table
-from ..arrays import as_value, finite, is_array
+from ..arrays import as_value, finite, is_array, is_float_tensor
 from ..errors import (ArityError, DiffiError, DiffiNameError, DiffiTypeError, LimitError,
                       NamedSpan, ShapeError, Span, needs_point)
 from ..language import hints
@@ -407,7 +407,8 @@ class Evaluator:
                              f"missing {missing}", span)
         if compiled and self.compiled_calls and fn.scope is None:
             nodes = [bound[p] for p in params]
-            if all(type(n.value) is float for n in nodes) and self._compiler_wanted(fn):
+            if all(type(n.value) is float or is_float_tensor(n.value) for n in nodes) \
+                    and self._compiler_wanted(fn):
                 node = self.compiled.call(self, fn, nodes, span)
                 if node is not None:
                     return node

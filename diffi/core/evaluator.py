@@ -479,7 +479,11 @@ class Evaluator:
             raise DiffiTypeError(f"index {i} is out of range for a tuple of "
                                  f"{len(parts)}", start_of(ast.items[0]))
         part = parts[i]
-        return part if isinstance(part, Node) else constant(part, span=ast.span)
+        if isinstance(part, Node):
+            return part
+        # (a tuple made some other way, shape(A) say: its part stays over it, so it is
+        # made again where the graph is evaluated at another point)
+        return self.record(table.PART, (target,), part, ast.span, params=i % len(parts))
 
     def index_item(self, item, scope):
         if isinstance(item, S.Slice):

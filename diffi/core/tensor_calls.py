@@ -9,6 +9,7 @@ from ..arrays import as_value, is_array, np
 from ..errors import DiffiTypeError, LimitError, ShapeError, needs_point
 from ..table.tensors import _array
 from . import data
+from .graph import Node
 from .limits import elements_of
 from .values import NOTHING, Builtin, format_value, kind_of
 
@@ -194,12 +195,37 @@ def _ones(evaluator, args, span):
     return _filled(evaluator, args, span, lambda part: part.fill(1.0))
 
 
-def constant_call(make, name):
+def constant_call(make, name, pure: bool = False):
+    """A built-in whose value is made from its arguments' values, with no derivative.
+    A pure one (its value decided by them alone) is a VALUE node over its arguments,
+    made again from their values where the graph is evaluated at another point (the
+    others — randn, seed, load, save — are constants)."""
     def call(evaluator, args, keywords, span):
         _no_keywords(keywords, name, span)
         needs_values(name, args, span)
-        return evaluator.record(table.CONST, (), make(evaluator, args, span), span)
+        value = make(evaluator, args, span)
+        if not pure or not args:
+            return evaluator.record(table.CONST, (), value, span)
+        return evaluator.record(table.VALUE, tuple(args), value, span, params=Recompute(
+            name, lambda values: make(evaluator, [Node(table.CONST, (), v) for v in values],
+                                      span)))
     return call
+
+
+class Recompute:
+    """A VALUE node's params: the built-in's name, and how its value is made from its
+    arguments' values."""
+
+    __slots__ = ("name", "make")
+
+    def __init__(self, name: str, make):
+        self.name, self.make = name, make
+
+    def compute(self, values):
+        return self.make(values)
+
+    def __repr__(self) -> str:
+        return self.name
 
 
 def needs_values(name: str, args, span) -> None:
@@ -284,8 +310,14 @@ def _argmax(evaluator, args, keywords, span):
     if x.size == 0:
         raise ShapeError("argmax of an empty tensor", span)
     axis = _axis(args, dict(keywords), span)
-    return evaluator.record(table.CONST, (), as_value(np().argmax(x, axis=axis).astype(float)),
-                            span)
+    return evaluator.record(table.VALUE, (args[0],), _argmax_of(x, axis), span,
+                            params=Recompute("argmax", lambda values: _argmax_of(
+                                _numbers(Node(table.CONST, (), values[0]), span, "argmax"),
+                                axis)))
+
+
+def _argmax_of(x, axis):
+    return as_value(np().argmax(x, axis=axis).astype(float))
 
 
 def _measured(node, span, name: str):
@@ -330,11 +362,12 @@ def builtin_functions():
         ("vstack", "vstack(a, b, …)", "join rows (axis 0)", concat_call(0), 1, -1),
         ("hstack", "hstack(a, b, …)", "join columns (the last axis)", concat_call(-1), 1, -1),
         ("zeros", "zeros(m, n)", "a tensor of zeros",
-         constant_call(lambda ev, a, s: np().zeros(_dims(ev, a, s)), "zeros"), 1, -1),
+         constant_call(lambda ev, a, s: np().zeros(_dims(ev, a, s)), "zeros", pure=True),
+         1, -1),
         ("ones", "ones(m, n)", "a tensor of ones",
-         constant_call(_ones, "ones"), 1, -1),
+         constant_call(_ones, "ones", pure=True), 1, -1),
         ("eye", "eye(n)", "the n × n identity matrix",
-         constant_call(_eye, "eye"), 1, 1),
+         constant_call(_eye, "eye", pure=True), 1, 1),
         ("linspace", "linspace(a, b, n)", "n evenly spaced numbers from a to b",
          linspace_call, 2, 3),
         ("randn", "randn(m, n)", "standard normal samples (reproducible: seed(k))",
@@ -344,9 +377,11 @@ def builtin_functions():
         ("argmax", "argmax(A, axis)", "index of the largest element (along an axis)",
          _argmax, 1, 2),
         ("onehot", "onehot(labels, classes)", "rows of the identity picked by labels",
-         constant_call(_onehot, "onehot"), 2, 2),
-        ("shape", "shape(A)", "the shape of A as a tuple", constant_call(_shape, "shape"), 1, 1),
-        ("size", "size(A)", "the number of elements of A", constant_call(_size, "size"), 1, 1),
+         constant_call(_onehot, "onehot", pure=True), 2, 2),
+        ("shape", "shape(A)", "the shape of A as a tuple",
+         constant_call(_shape, "shape", pure=True), 1, 1),
+        ("size", "size(A)", "the number of elements of A",
+         constant_call(_size, "size", pure=True), 1, 1),
         ("load", "load(\"file.csv\")",
          "the numbers of a CSV file as a matrix (a header line is detected and left out)",
          constant_call(data.load, "load"), 1, 1),

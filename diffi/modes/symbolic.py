@@ -726,6 +726,9 @@ def _spread_syntax(node, args):
 
 
 _PRINTERS = {
+    # (a built-in's value, argmax or size, say: its derivative is 0, and it prints as
+    # the value it holds, as a constant does)
+    table.VALUE: lambda node, args: _constant_syntax(node.value),
     table.ALIAS: lambda node, args: args[0],
     table.SELECT: lambda node, args: args[1],
     table.IFELSE: lambda node, args: S.IfElse(*args),

@@ -17,7 +17,7 @@ from .scalars import (ABS, ACOS, ADD, ALIASES, ASIN, ATAN, ATAN2, CBRT, CEIL, CO
                       SCALAR_FUNCTIONS, SIGMOID, SIGN, SIN, SINH, SOFTPLUS, SQRT, SUB, TAN,
                       TANH)
 from .structure import (ALIAS, CONST, DERIVED, IFELSE, INDEX, LOGIC, PART, REPORT, SCATTER,
-                        SELECT, TUPLE, VECTOR)
+                        SELECT, TUPLE, VALUE, VECTOR)
 from .tensors import (BROADCAST, CONCAT, DOT, EXPAND, LINSPACE, LOGSUMEXP, MATMUL, MAXIMUM,
                       MEAN, MINIMUM, NORM, RESHAPE, SOFTMAX, SUM, SUM_TO, TRANSPOSE, WEIGHTS)
 
@@ -33,7 +33,7 @@ __all__ = ["TABLE", "Kink", "Primitive", "ap_value", "compute", "define", "struc
            "POS", "POW", "RELU", "SCALAR_FUNCTIONS", "SIGMOID", "SIGN", "SIN", "SINH",
            "SOFTPLUS", "SQRT", "SUB", "TAN", "TANH",
            "ALIAS", "CONST", "DERIVED", "IFELSE", "INDEX", "LOGIC", "PART", "REPORT",
-           "SCATTER", "SELECT", "TUPLE", "VECTOR",
+           "SCATTER", "SELECT", "TUPLE", "VALUE", "VECTOR",
            "BROADCAST", "CONCAT", "DOT", "EXPAND", "LINSPACE", "LOGSUMEXP", "MATMUL", "MAXIMUM",
            "MEAN", "MINIMUM", "NORM", "RESHAPE", "SOFTMAX", "SUM", "SUM_TO", "TRANSPOSE",
            "WEIGHTS"]

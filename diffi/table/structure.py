@@ -10,6 +10,10 @@ from .primitives import structural
 from .rules import EXPANDS, ZERO, linear, partials
 
 CONST = structural("const", 0, lambda values, params: params, rule=ZERO)
+# A built-in's value that its arguments' values decide, with no derivative (argmax,
+# onehot, size, shape, zeros(n), …): recomputed from them where the graph is evaluated
+# at another point or compiled (params: an object with `name` and compute(values)).
+VALUE = structural("value", -1, lambda values, params: params.compute(values), rule=ZERO)
 ALIAS = structural("alias", 1, lambda values, params: values[0],
                    rule=partials(lambda ap, x, y: (1.0,), taylor=lambda y, x: list(x)))
 # if C then A else B, as recorded: (condition, branch taken); params: "then" or "else".

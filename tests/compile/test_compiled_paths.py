@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import diffi
 from diffi import table
-from diffi.compile import bytecode, scalar
+from diffi.compile import bytecode, scalar, tensor
 from diffi.core.graph import ancestors
 from diffi.core.problem import Problem
 from diffi.interpreter import to_python
@@ -541,3 +543,87 @@ def test_whole_number_powers_are_written_as_an_operator_with_the_interpreters_va
         got, expected = run(source), reference(source)
         assert len(got) == len(expected) == 1, source
         assert got[0] == expected[0] or got[0] != got[0] and expected[0] != expected[0], source
+
+
+def test_calls_with_tensors_run_compiled_numpy_code_with_the_interpreters_results(
+        monkeypatch):
+    # a loss, a tensor-valued function, a derivative through a compiled tensor call, a
+    # function called with numbers and with tensors, one whose tensor code cannot be
+    # written (a tuple), rebinding a global it reads, a weight of another shape
+    program = _TENSOR_DATA + [
+        "L(W, V) = { Z = sigmoid(X @ W); U = Z @ V; -mean(sum(U*Y, 1) - logsumexp(U)) }",
+        "F(W) = tanh(X @ W) * b", "s(x) = x^2 + b", "t(W) = (W, sum(W))"]
+    calls = ["L(W, V)", "F(W)", "d/dW sum(F(W))", "s(W)", "s(1.5)", "t(W)", "t(2.5)",
+             "G = F(W * 2)", "d/dW sum(G)"]
+    steps = ["W = W - 0.3", "X = X * 2", "W = randn(3, 5)", "V = randn(5, 3)"]
+    script = program + calls * 3
+    for step in steps:
+        script += [step] + calls * 2
+    run, reference = both("\n".join(script))
+    entries = run.it.evaluator.compiled.entries
+    by_name = {fn.name: entry for fn, entry in entries.items()}
+    assert any(isinstance(c, tensor.TensorTape) for c in by_name["L"].variants)
+    assert any(isinstance(c, tensor.TensorTape) for c in by_name["s"].variants)
+    assert any(not isinstance(c, tensor.TensorTape) for c in by_name["s"].variants)
+    assert by_name["t"].no_tensors  # (its value is a tuple: no tensor code, interpreted)
+
+
+def test_the_apis_grad_of_a_function_of_tensors_is_the_directives():
+    program = _TENSOR_DATA + [
+        "L(W, V, b) = { Z = sigmoid(X @ W); U = Z @ V; -mean(sum(U*Y, 1) - logsumexp(U)) * b }",
+        "N(W) = sum(W*W) / 2"]
+    compiled, reference = Run(True), Run(False)
+    for run in (compiled, reference):
+        for line in program:
+            run.it.run(line)
+    for _ in range(4):
+        W, V = compiled.it["W"], compiled.it["V"]
+        got = compiled.it.grad("L", at=(W, V, 2))
+        expected = reference.it.grad("L", at=(W, V, 2))
+        assert type(got) is tuple and len(got) == 3 and type(got[2]) is float
+        assert _same(got, expected)
+        alone = compiled.it.grad("N", at=(W,))
+        assert alone.shape == W.shape and _same(alone, reference.it.grad("N", at=(W,)))
+        assert alone is not W and not np.shares_memory(alone, W)
+        for run in (compiled, reference):
+            run.it.run("W = W - 0.1")
+
+
+# A built-in whose value its arguments decide, with no derivative (argmax, onehot, size,
+# shape, zeros(n), ones(n), eye(n)), was a constant in the graph: compiled code kept the
+# value of the call it was traced at (f(2) of f(k) = sum(onehot(k, 3) * [10, 20, 30])
+# gave 20), and a bound name re-evaluated at a point kept it too.
+_VALUE_CALLS = {
+    "argmax": ("g(x) = argmax([x, 1, 2]) + x", [(0.5, 2.5), (5, 5), (1.5, 3.5)]),
+    "onehot": ("g(x) = sum(onehot(x, 3) * [10, 20, 30])", [(0, 10), (1, 20), (2, 30)]),
+    "size": ("g(x) = size(zeros(x)) + x", [(2, 4), (3, 6), (4, 8)]),
+    "shape": ("g(x) = shape(ones(x, 2))[0] * x", [(2, 4), (3, 9), (1, 1)]),
+    "eye": ("g(x) = sum(eye(x)) - x", [(2, 0), (3, 0), (5, 0)]),
+    "argmax of a tensor": ("g(x) = argmax([[x, 1], [2, 3]], axis = 1)[0] + x",
+                           [(0.5, 1.5), (5, 5), (0.5, 1.5)]),
+}
+
+
+@pytest.mark.parametrize("name", list(_VALUE_CALLS))
+def test_a_value_a_built_in_makes_from_its_arguments_is_made_again_at_every_call(name):
+    definition, cases = _VALUE_CALLS[name]
+    calls = [f"g({x})" for x, _ in cases] * 3
+    run, _ = both("\n".join([definition] + calls))
+    for x, expected in cases * 2:
+        assert run(f"g({x})") == [expected]
+
+
+@pytest.mark.parametrize("name, mode", [
+    (name, mode) for name in _VALUE_CALLS for mode in ("forward", "reverse", "symbolic")
+] + [(name, "numeric") for name in _VALUE_CALLS if name.startswith("argmax")])
+def test_a_bound_name_re_evaluated_at_a_point_makes_the_value_again(name, mode):
+    # y = g(x) bound at x = 1, then d/dx y*x at each a: y re-evaluated at a, so the
+    # product rule gives g(a) + a·g'(a), as the directives on g itself say (numeric
+    # mode where g takes any number: onehot, zeros and eye take whole numbers)
+    definition, cases = _VALUE_CALLS[name]
+    run, _ = both("\n".join([definition, "x = 1", "y = g(x)"] + [
+        f"d/dx y*x at x = {a} using {mode}" for a, _ in cases] * 2))
+    for a, value in cases:
+        slope = run(f"d/dx g(x) at x = {a}")[0]
+        got = run(f"d/dx y*x at x = {a} using {mode}")[0]
+        assert got == pytest.approx(value + a * slope, rel=1e-6, abs=1e-6), (a, got)

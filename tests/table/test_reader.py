@@ -20,6 +20,7 @@ import pytest
 import diffi
 from diffi import table
 from diffi.core.graph import Node
+from diffi.core.tensor_calls import Recompute
 from diffi.modes import symbolic
 from diffi.table import reader
 from diffi.table import series as T
@@ -52,6 +53,9 @@ POINTS = {
     "softmax": ((_a(2, 3),), None), "logsumexp": ((_a(2, 3),), None),
     "expand": ((_a(2),), (1, (2, 3))), "broadcast": ((_a(3),), (2, 3)),
     "sum_to": ((_a(2, 3),), (3,)), "linspace": ((0.3, 0.7), 4),
+    # a built-in's value from its arguments' (argmax along axis 1): derivative 0
+    "value": ((_a(2, 3),), Recompute("argmax", lambda values: np.argmax(
+        values[0], axis=1).astype(float))),
 }
 # entries without a derivative to walk: constants, truth values, a directive's result
 NOT_WALKED = {"const", "logic", "weights", "derived"}

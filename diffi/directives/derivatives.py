@@ -94,7 +94,9 @@ def _taylor_derivative(ctx, traced: Traced, order: int):
     left few digits); else by differentiating the derivative's formula again (rules
     written with the table's operations)."""
     tape, x, output = traced.tape, traced.xs[0], traced.output
-    if not all(reader.has_series(step.op) for step in tape.steps):
+    if type(output.value) is tuple or not all(reader.has_series(step.op)
+                                               for step in tape.steps):
+        # (a tuple: each part's, as the formula gives them, as for first derivatives)
         return formula(tape, derivative_graph(order))[0].value
     if order > forward.MAX_ORDER:
         raise LimitError(f"derivatives of order above {forward.MAX_ORDER} are not computed "

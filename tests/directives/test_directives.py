@@ -315,6 +315,20 @@ def test_the_derivative_of_a_tuple_is_a_tuple_of_its_parts_derivatives_in_every_
     assert _same_structure(got, want), got
 
 
+@pytest.mark.parametrize("mode", ["forward", "symbolic"])
+@pytest.mark.parametrize("expr, want", [
+    ("(x,)", (0.0,)), ("(x^3, x)", (3.0, 0.0)), ("(x^3, [x^2, 1])", (3.0, [2.0, 0.0])),
+    ("(x^3, (x^2, 1))", (3.0, (2.0, 0.0))),
+])
+def test_higher_derivatives_of_a_tuple_are_a_tuple_in_every_mode(s, mode, expr, want):
+    """d2/dx2 of a tuple, part by part (Taylor mode's sweep was an internal error)."""
+    assert _same_structure(s.eval(f"d2/dx2 {expr} at x = 0.5 using {mode}"), want)
+    assert _same_structure(s.eval(f"d5/dx5 {expr} at x = 0.5 using {mode}"),
+                           tuple(0.0 if not isinstance(w, (list, tuple)) else
+                                 ([0.0] * len(w) if isinstance(w, list) else (0.0, 0.0))
+                                 for w in want))
+
+
 @pytest.mark.parametrize("mode", ["", "using forward", "using reverse", "using symbolic"])
 def test_the_jacobian_of_a_constant_tuple_is_zeros_of_its_shape(s, mode):
     assert np.array_equal(s.eval(f"jacobian (1, 0,) wrt z at z = 0.5 {mode}"), [[0], [0]])

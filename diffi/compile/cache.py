@@ -20,7 +20,7 @@ from itertools import chain
 
 from .. import table
 from ..arrays import is_float_tensor
-from ..core.evaluator import OUTER_READ
+from ..core.evaluator import MOVED_READ, OUTER_READ
 from ..core.graph import Node
 from ..core.tape import Tape, replay
 from ..core.values import Function
@@ -182,13 +182,13 @@ class Cache:
             args, gradient if type(gradient) in (bool, tuple) else type(gradient))
         if asked in entry.refused:
             return None  # (a tape traced at this very point could not serve it)
+        enclosing = ev.recording  # (a function's trace this directive is part of)
         for compiled in entry.variants:
             if isinstance(compiled, TensorTape) is not tensors:
                 continue
             result = _attempt(compiled, args, gradient)
             if result is not None:
-                self.used = compiled
-                return result
+                return self._served_expression(compiled, result, enclosing)
         if len(entry.variants) >= self.MAX_VARIANTS:
             return None
         saved = ev.recording, ev.warn, ev.warned, ev.compiled_calls, ev.outer
@@ -207,7 +207,8 @@ class Cache:
             compiled = TensorTape(tape, ev.recording).prepare(True) if tensors \
                 else Compiled(tape, ev.recording)
             compiled.result = traced.output  # (a jacobian's tape has its elements instead)
-            if all(step.id > start for step in tape.steps):
+            moved = compiled.reads.pop(MOVED_READ, False) is None
+            if not moved and all(step.id > start for step in tape.steps):
                 for name in free:  # (else a global's graph moves with an input: `y = x*2`
                     compiled.reads.pop(name, None)  # then `d/dx x*y` guards x's binding)
         except (NotCompilable, RecursionError, DiffiError):
@@ -226,8 +227,15 @@ class Cache:
         result = _attempt(compiled, args, gradient)
         if result is None:  # (not a branch: the tape was traced here; a kink, say)
             entry.refuse(asked)
-        else:
-            self.used = compiled
+            return None
+        return self._served_expression(compiled, result, enclosing)
+
+    def _served_expression(self, compiled, result, enclosing):
+        """A directive's compiled result; the names its tape read are read by the trace
+        of a function the directive is part of too (its code must guard them)."""
+        self.used = compiled
+        if enclosing is not None:
+            enclosing.update(compiled.reads)
         return result
 
     def training_code(self, ev, key: tuple, expr, weights: tuple, make, free: tuple,
@@ -251,7 +259,9 @@ class Cache:
             reads = ev.recording
         finally:
             ev.recording, ev.outer = saved
-        if OUTER_READ not in reads and all(step.id > start for step in code.tape.steps):
+        code.moved = reads.pop(MOVED_READ, False) is None  # (then not kept: see evaluator)
+        if OUTER_READ not in reads and not code.moved \
+                and all(step.id > start for step in code.tape.steps):
             for name in free:  # (else a global's graph moves with a weight: guard it)
                 reads.pop(name, None)
             if len(self.training) >= 64:

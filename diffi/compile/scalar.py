@@ -26,6 +26,7 @@ from itertools import chain
 
 from .. import arrays, calls, table
 from ..table import reader
+from ..core.evaluator import MOVED_READ
 from ..core.graph import Node
 from ..core.tape import Tape, is_variable, outside
 from ..errors import DiffiError
@@ -247,6 +248,8 @@ def _variable_names(tape: Tape) -> dict[int, str]:
 def _check(tape: Tape) -> None:
     """Raise NotCompilable unless every operation is one the scalar writers handle, on
     numbers (an `and`/`or` short-circuit has no guard yet)."""
+    if tape.decided:
+        raise NotCompilable("a directive inside took an if branch its result cannot test")
     operations = set()
     for node in tape.steps:
         operations.add(node.op)
@@ -512,6 +515,7 @@ def trace(ev, fn, args: tuple, tensors: bool = False) -> tuple[Tape, dict]:
     try:
         output = ev.call(fn, inputs, {}, None)
         reads = ev.recording
+        reads.pop(MOVED_READ, None)  # (a call takes its arguments as they are)
     finally:
         ev.recording, ev.compiled_calls, ev.warn, ev.warned = saved
     if warned:

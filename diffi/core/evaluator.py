@@ -30,6 +30,10 @@ NUMERIC_TYPES = (float, bool)
 # The name under which a trace being compiled records that it read one of `outer`'s
 # bindings (no diffi name has a space): such a tape cannot be kept (see Evaluator.outer).
 OUTER_READ = " outer"
+# ... and that it read a binding the trace's point re-evaluated along its graph (`v = w*2`
+# read at a point that sets w): the inputs' own bindings must then stay guarded, since
+# once w is bound anew, v no longer moves with it.
+MOVED_READ = " moved"
 _RANDOM, _CHECKS = object(), object()  # undo entries of the random generator, the checks
 
 
@@ -212,7 +216,11 @@ class Evaluator:
                 elif binding in self.outer:
                     self.recording[OUTER_READ] = binding
             if self.point is not None:
-                return self.point.resolve(binding)
+                node = self.point.resolve(binding)
+                if self.recording is not None and node is not binding.node \
+                        and binding not in self.point.replaced:
+                    self.recording[MOVED_READ] = None
+                return node
             return binding.node
         node = BUILTINS.get(ast.id)
         if node is None:

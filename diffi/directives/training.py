@@ -153,7 +153,9 @@ class Stepper:
     def final_loss(self, values: dict) -> float:
         """The loss at the final weights: by the compiled code while it serves (without a
         trace: a `minimize … steps 1` statement in a loop costs a step), else traced."""
-        if self.compiled is not None:
+        if self.compiled is not None and not self.compiled.moved:
+            # (a loss that read a name moving with the weights, v = w*2, is evaluated
+            # after the statement as it then is: v no longer moves with the new w)
             try:
                 with arrays.np().errstate(all="ignore"):
                     loss, _ = self.compiled.value_and_grad(

@@ -150,6 +150,7 @@ class TensorCompiled:
 
     def __init__(self, tape: Tape):
         self.tape = tape
+        self.moved = False  # (the loss read a name that moves with the weights: cache.py)
         writer = ArrayWriter()
         writer.namespace["_unb"] = sum_to_shape
         names = _variable_names(tape)
@@ -398,6 +399,8 @@ def compile_problem(problem, values: dict) -> TensorCompiled:
     traced = problem.tape(values)
     if single_number(traced.output.value) is None:  # the interpreter explains what is wrong
         raise NotCompilable("the loss is not a number")
+    if traced.tape.decided:
+        raise NotCompilable("a directive inside took an if branch its result cannot test")
     compiled = TensorCompiled(traced.tape)
     # Shapes hold at every step, so one run here shows that each gradient has its
     # weight's kind at every step (minimize relies on it and does not convert them).
@@ -432,6 +435,8 @@ class TensorTape(Compiled):
         self.result = None
         self._by: dict = {}
         self._shapes = tuple(_kind(n.value) for n in tape.inputs)
+        if tape.decided:
+            raise NotCompilable("a directive inside took an if branch its result cannot test")
         if None in self._shapes:
             raise NotCompilable("an input that is neither a number nor a float tensor")
         self._code = self._value = None  # (each written when first asked for)

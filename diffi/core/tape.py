@@ -27,6 +27,9 @@ class Tape:
     def __init__(self, outputs: list[Node], inputs: list[Node]):
         self.inputs = inputs
         input_ids = {n.id for n in inputs}
+        # whether a directive's result it expanded took an `if` branch its formula keeps
+        # no test of (compiled code over this tape could not check it: not compiled)
+        decided = False
         while True:
             self.nodes = ancestors(*outputs, *inputs, stop=input_ids)
             active = set(input_ids)
@@ -41,6 +44,7 @@ class Tape:
                         steps.append(node)
                         if node.op is table.DERIVED:
                             expanded[node.id] = node.params.expand(node)
+                            decided = decided or getattr(node.params, "decided", False)
                         break
             if not expanded:
                 break
@@ -51,6 +55,7 @@ class Tape:
         self.outputs = outputs
         self.active = active
         self.steps = steps
+        self.decided = decided
 
 
 _NUMERIC_TYPES = (float, bool, tuple)

@@ -26,12 +26,15 @@ from ..modes import symbolic
 class Derived:
     """The params of a DERIVED node: how to build the graph it stands for (once)."""
 
-    __slots__ = ("_build", "ast", "_graph")
+    __slots__ = ("_build", "ast", "_graph", "decided")
 
-    def __init__(self, build, ast):
+    def __init__(self, build, ast, decided: bool = False):
         self._build = build
         self.ast = ast        # the directive (its source, for tables and graphs)
         self._graph = None
+        # the directive's trace took an `if` branch (or decided an and/or): the graph,
+        # a formula of the branch taken, holds no test of it
+        self.decided = decided
 
     def expand(self, node: Node) -> Node:
         """The graph that computes the node's value from its inputs."""
@@ -92,4 +95,12 @@ def settle(ev, ast, tape: Tape, actual: list[Node], value, make, read=None, othe
     if not outside:
         return value
     return ev.record(table.DERIVED, tuple(outside), value, ast.span,
-                     params=Derived(lambda: over(tape, actual, make, others), ast))
+                     params=Derived(lambda: over(tape, actual, make, others), ast,
+                                    _decides(tape)))
+
+
+def _decides(tape: Tape) -> bool:
+    """Whether a tape took a branch: an `if` or an and/or on it, or a directive's result
+    inside it whose own trace did."""
+    return tape.decided or any(step.op is table.SELECT or step.op is table.LOGIC
+                               for step in tape.steps)

@@ -627,3 +627,58 @@ def test_a_bound_name_re_evaluated_at_a_point_makes_the_value_again(name, mode):
         slope = run(f"d/dx g(x) at x = {a}")[0]
         got = run(f"d/dx y*x at x = {a} using {mode}")[0]
         assert got == pytest.approx(value + a * slope, rel=1e-6, abs=1e-6), (a, got)
+
+
+# What a compiled directive's tape read, and what moved with its inputs, stays guarded
+@pytest.mark.parametrize("program", [
+    # a directive in a function's body, served by its tape while the function is
+    # traced: the function's code must guard what the directive read (a, c)
+    ["a = 2", "b(p) = d/dx a*x^2 at x = p"] + ["b(1)"] * 3 + ["a = 3", "b(1)", "b(2)"],
+    ["c(t) = t^2", "b(p) = d/dx c(x) at x = p"] + ["b(1)"] * 3 + ["c(t) = t^3", "b(1)"],
+    ["a = 2", "b(p) = d/dx a*sin(x) at x = p"] + ["b(1)"] * 3 + ["a = 3", "d/da b(1)"],
+    ["a = 2", "b(p) = grad a*x^2*y wrt x, y at x = p, y = 1"] + ["b(1)"] * 3 + [
+        "a = 5", "b(1)"],
+    # a global that moved with a point's variable when traced (V = W*2 read at W = …)
+    # does not once W is bound anew: the tape keeps W's guard
+    ["W = [1, 2]", "V = W*2"] + ["grad sum(W*V) wrt W at W = [1, 1]"] * 3 + [
+        "W = [3, 4]"] + ["grad sum(W*V) wrt W at W = [1, 1]"] * 2,
+    ["x = 1", "y = x*2"] + ["d/dx x*y at x = 0.5"] * 3 + ["x = 3"] + ["d/dx x*y at x = 0.5"] * 2,
+])
+def test_a_compiled_directive_keeps_the_guards_of_what_it_read(program):
+    both("\n".join(program))
+
+
+def test_a_kept_training_code_keeps_the_guard_of_a_name_moving_with_a_weight(monkeypatch):
+    # v = w*2 moves with w while minimize runs; after it, w is bound anew and v does not
+    # move with it: the next minimize traces again, and each final loss is the one the
+    # loss's expression then has (as the interpreter computes it)
+    program = ["w = [1, 2]", "v = w * 2"] + [
+        "minimize sum((w - v)^2) wrt w using gd(rate = 0.25, steps = 1)"] * 3 + ["w", "v"]
+    compiled = Run(True)
+    got = [compiled(line) for line in program]
+    monkeypatch.setattr(__import__("diffi.directives.training", fromlist=["x"]),
+                        "compile_problem", _no_training_code)
+    reference = Run(False)
+    expected = [reference(line) for line in program]
+    assert all(_same(g, e) for g, e in zip(got, expected)), (got, expected)
+
+
+def _no_training_code(problem, values):
+    from diffi.compile.writers import NotCompilable
+    raise NotCompilable("the reference traces every step")
+
+
+@pytest.mark.parametrize("program", [
+    # a directive in a body took an `if` branch: its result (a formula of the branch
+    # taken) cannot test it, so the function is not compiled (it kept the branch)
+    ["b(p) = d/dx if x > 0 then x else -x^3 at x = p"] + [
+        f"b({p})" for p in (0.5, 0.6, -0.3, 0.5, -2)] * 2,
+    ["b(p) = d/dx if x > 0 then x^2 else -x^3 at x = p"] + [
+        f"d/dq b(q) at q = {q}" for q in (1, 1, 1, -1, 2, -1)],
+    ["b(p) = grad (if x > 0 and y > 0 then x*y else x - y) wrt x, y at x = p, y = 1"] + [
+        f"b({p})" for p in (1, 2, -1, 3, -2)] * 2,
+    ["W = [1, -2]", "b(V) = sum(grad sum(if sum(W) > 0 then W*V else W^2*V) wrt W)"] + [
+        f"b({v})" for v in (1, 2, 3)] + ["W = [2, 1]"] + [f"b({v})" for v in (1, 2, 3)],
+])
+def test_a_directive_that_took_a_branch_is_never_compiled_into_its_caller(program):
+    both("\n".join(program))

@@ -109,6 +109,9 @@ def replay(node: Node, substitute: dict[int, Node], memo: dict[int, Node]) -> No
             memo[old.id] = old
             continue
         if old.op is table.DERIVED:  # a directive's result: its graph, at the new point
+            guard = getattr(old.params, "guard", None)
+            if guard is not None:  # (the branches its trace took must hold there too)
+                replay(guard(), substitute, memo)
             memo[old.id] = replay(old.params.expand(old), substitute, memo)
             continue
         args = [i.value for i in inputs]

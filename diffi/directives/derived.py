@@ -26,15 +26,22 @@ from ..modes import symbolic
 class Derived:
     """The params of a DERIVED node: how to build the graph it stands for (once)."""
 
-    __slots__ = ("_build", "ast", "_graph", "decided")
+    __slots__ = ("_build", "ast", "_graph", "decided", "_guard")
 
-    def __init__(self, build, ast, decided: bool = False):
+    def __init__(self, build, ast, guard=None):
         self._build = build
         self.ast = ast        # the directive (its source, for tables and graphs)
         self._graph = None
         # the directive's trace took an `if` branch (or decided an and/or): the graph,
-        # a formula of the branch taken, holds no test of it
-        self.decided = decided
+        # a formula of the branch taken, holds no test of it; guard() builds the trace's
+        # own value over the same inputs, whose replay at another point says whether
+        # every branch still holds there (core.tape.replay)
+        self.decided = guard is not None
+        self._guard = guard
+
+    @property
+    def guard(self):
+        return self._guard
 
     def expand(self, node: Node) -> Node:
         """The graph that computes the node's value from its inputs."""
@@ -94,9 +101,14 @@ def settle(ev, ast, tape: Tape, actual: list[Node], value, make, read=None, othe
     outside = frontier(tape, actual, read, others)
     if not outside:
         return value
+    guard = None
+    if _decides(tape):
+        def guard():
+            substitute = dict(others) if others else {}
+            substitute.update((x.id, a) for x, a in zip(tape.inputs, actual))
+            return replay(tape.outputs[0], substitute, {})
     return ev.record(table.DERIVED, tuple(outside), value, ast.span,
-                     params=Derived(lambda: over(tape, actual, make, others), ast,
-                                    _decides(tape)))
+                     params=Derived(lambda: over(tape, actual, make, others), ast, guard))
 
 
 def _decides(tape: Tape) -> bool:

@@ -508,3 +508,22 @@ def test_a_tangent_through_broadcasting_has_its_outputs_shape(expr, exact, mode)
     # (the tangent of x + [1, 2] by x was the number 1, not [1, 1]: forward mode gave
     # d/dx sum(x + [1, 2]) = 1, and an index, reshape or concat after it failed)
     assert last(f"d/dx {expr} at x = 0{mode}") == pytest.approx(exact, rel=1e-9)
+
+
+@pytest.mark.parametrize("directive", [
+    "d/dt (if t > 0 then t^2 else -t^3) at t = x",
+    "(grad (if t > 0 and s > 0 then t^2*s else -t^3) wrt t at t = x, s = 1)[0]",
+    "d2/dt2 (if t > 0 then t^3 else -t^4) at t = x using symbolic",
+])
+def test_a_directive_result_re_evaluated_where_its_branch_flips_says_so(directive):
+    """A directive's result is a formula of the branch its trace took; re-evaluated at a
+    point where that branch no longer holds, it says so, as a bound `if` does (it gave
+    the other branch's derivative: d/dx z at x = -1 was 2, exactly 6)."""
+    it = diffi.Interpreter(warn=lambda message, span: None)
+    it.run(f"x = 0.5\nz = {directive}")
+    same_side = it.run("d/dx z at x = 2")[0]
+    near = it.run("d/dx z at x = 2.001")[0]
+    assert same_side == pytest.approx(near, rel=1e-2)
+    with pytest.raises(diffi.DiffiError, match="takes the other branch"):
+        it.run("d/dx z at x = -1")
+    assert it.run("d/dx z at x = 2")[0] == same_side  # (nothing changed)

@@ -65,6 +65,15 @@ def frontier(tape: Tape, actual: list[Node], read=None, others=None) -> list[Nod
     # directive may be differentiating by that very node.
     inputs = {node.id for node in tape.inputs}
     found = {node.id: node for node in actual if is_variable(node) or node.id in inputs}
+    moving = [node for node in tape.nodes if node.id in others] if others else []
+    if moving:
+        # the point's other inputs the result reads (y = q in `d/dx x^2*y^3 at x = p,
+        # y = q`): their expressions' nodes, and what is read outside the steps that
+        # move with them too (y^3 is one such step, not a value from outside)
+        for node in moving:
+            point = others[node.id]
+            found.setdefault(point.id, point)
+        tape, read = Tape(tape.outputs, list(tape.inputs) + moving), None
     for node in outside(tape) if read is None else read:
         node = others.get(node.id, node) if others else node
         found.setdefault(node.id, node)

@@ -527,3 +527,20 @@ def test_a_directive_result_re_evaluated_where_its_branch_flips_says_so(directiv
     with pytest.raises(diffi.DiffiError, match="takes the other branch"):
         it.run("d/dx z at x = -1")
     assert it.run("d/dx z at x = 2")[0] == same_side  # (nothing changed)
+
+
+@pytest.mark.parametrize("program, expected", [
+    # the point sets y to q, and the result reads y through y^3 (a step of its own
+    # trace): it depends on q (it gave 0, and said "does not depend on q")
+    (["q = 2", "r = d/dx x^2*y^3 at x = 0.7, y = q", "d/dq r"], 16.8),
+    (["d/ds (d/dx x^2*y^3 at x = 0.7, y = s) at s = 2"], 16.8),
+    (["q = 2", "d/dq (grad x^2*y^3 wrt x at x = 0.7, y = q)[0]"], 16.8),
+    (["q = 2", "d/dq (d2/dx2 x^3*exp(y) at x = 0.5, y = q)"], 3 * math.exp(2)),
+    (["b(p, q) = d/dx x^2*y^3 at x = p, y = q", "b(1, 1)", "b(1, 1)", "b(1, 1)",
+      "d/ds b(0.7, s) at s = 2"], 16.8),
+])
+def test_a_result_depends_on_a_point_expression_it_reads_through_any_step(program, expected):
+    it = diffi.Interpreter(warn=lambda message, span: pytest.fail(message))
+    for line in program[:-1]:
+        it.run(line)
+    assert it.run(program[-1])[0] == pytest.approx(expected, rel=1e-12)

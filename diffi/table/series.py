@@ -129,10 +129,15 @@ def power(x: list, p: float, value) -> list:
         if type(p) is float and p == int(p) and p >= 0:  # exact, elementwise too
             return _whole_power(x, int(p))
         if not hasattr(x[0], "shape"):  # a number at 0: the recurrence would divide by it
-            return [value] + [math.nan] * (n - 1)
+            if not hasattr(p, "shape"):
+                return [value] + [math.nan] * (n - 1)
+            spread = np().zeros(np().shape(p))  # (to tensor powers: element by element)
+            x = [c + spread for c in x]
     y = [value]
-    for k in range(1, n):
-        y.append(sum((p * j - (k - j)) * x[j] * y[k - j] for j in range(1, k + 1)) / (k * x[0]))
+    with np().errstate(divide="ignore", invalid="ignore"):  # (x0 = 0: fixed just below)
+        for k in range(1, n):
+            y.append(sum((p * j - (k - j)) * x[j] * y[k - j] for j in range(1, k + 1))
+                     / (k * x[0]))
     if hasattr(p, "shape") and _has_zero(x[0]):
         y = _whole_powers_at_zero(x, p, y)
     return y
@@ -150,11 +155,23 @@ def _whole_powers_at_zero(x: list, p, y: list) -> list:
 
 
 def _whole_power(x: list, p: int) -> list:
-    """x^p for a whole p >= 0 by repeated products (exact where x0 = 0)."""
+    """x^p for a whole p >= 0 by repeated products (exact where x0 = 0): one by one up
+    to SQUARING, else by squaring (x^1e20 took 1e20 products)."""
     out = constant(1.0 + 0.0 * x[0], len(x) - 1)
-    for _ in range(p):
-        out = mul(out, x)
+    if p <= SQUARING:
+        for _ in range(p):
+            out = mul(out, x)
+        return out
+    while p:
+        if p & 1:
+            out = mul(out, x)
+        p >>= 1
+        if p:
+            x = mul(x, x)
     return out
+
+
+SQUARING = 64
 
 
 def sqrt(x: list, value) -> list:

@@ -450,14 +450,21 @@ class TensorTape(Compiled):
             self._value = _value_function(self._tape)
         return self
 
-    def value(self, *args):
-        """The tape's value at args (a float, or a float tensor)."""
+    def _run(self, gradient: bool, args: tuple):
+        """The code's result at args, which must have the traced shapes; a float error
+        raises (the interpreter then warns of it as it computes)."""
         if tuple(map(_kind, args)) != self._shapes:
             raise Retrace()
-        self.prepare(False)
+        self.prepare(gradient)
+        code = self._code.value_and_grad if gradient else self._value
+        with arrays.np().errstate(over="raise", divide="raise", invalid="raise",
+                                  under="ignore"):
+            return code(*args)
+
+    def value(self, *args):
+        """The tape's value at args (a float, or a float tensor)."""
+        result = self._run(False, args)
         np = arrays.np()
-        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-            result = self._value(*args)
         if type(result) is not float:
             result = as_value(result)
             if not (type(result) is float or type(result) is np.ndarray
@@ -468,12 +475,8 @@ class TensorTape(Compiled):
         return result.copy() if any(result is a for a in args) else result
 
     def value_and_grad(self, *args):
-        if tuple(map(_kind, args)) != self._shapes:
-            raise Retrace()
-        self.prepare(True)
+        loss, grads = self._run(True, args)
         np = arrays.np()
-        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-            loss, grads = self._code.value_and_grad(*args)
         loss = single_number(loss)
         if loss is None or loss - loss != 0 or not all(
                 g - g == 0 if type(g) is float else np.isfinite(g).all() for g in grads):

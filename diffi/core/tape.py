@@ -11,6 +11,8 @@ inputs, and a replay that must recompute one, first put that graph in its place.
 """
 from __future__ import annotations
 
+import functools
+
 from .. import calls, table
 from ..arrays import is_array
 from ..errors import DiffiError
@@ -56,6 +58,13 @@ class Tape:
         self.active = active
         self.steps = steps
         self.decided = decided
+
+    @functools.cached_property
+    def branched(self) -> bool:
+        """Whether the trace took a branch: an `if` or an and/or among its steps, or
+        inside a directive's result it expanded (worked out once per tape)."""
+        return self.decided or any(step.op is table.SELECT or step.op is table.LOGIC
+                                   for step in self.steps)
 
 
 _NUMERIC_TYPES = (float, bool, tuple)

@@ -110,18 +110,16 @@ def settle(ev, ast, tape: Tape, actual: list[Node], value, make, read=None, othe
     outside = frontier(tape, actual, read, others)
     if not outside:
         return value
-    guard = None
-    if _decides(tape):
-        def guard():
-            substitute = dict(others) if others else {}
-            substitute.update((x.id, a) for x, a in zip(tape.inputs, actual))
-            return replay(tape.outputs[0], substitute, {})
+    guard = _guard(tape, actual, others) if tape.branched else None
     return ev.record(table.DERIVED, tuple(outside), value, ast.span,
                      params=Derived(lambda: over(tape, actual, make, others), ast, guard))
 
 
-def _decides(tape: Tape) -> bool:
-    """Whether a tape took a branch: an `if` or an and/or on it, or a directive's result
-    inside it whose own trace did."""
-    return tape.decided or any(step.op is table.SELECT or step.op is table.LOGIC
-                               for step in tape.steps)
+def _guard(tape: Tape, actual: list[Node], others):
+    """What builds the trace's own value over the nodes the result stands over: its `if`
+    steps, replayed at another point, say whether each branch still holds there."""
+    def guard() -> Node:
+        substitute = dict(others) if others else {}
+        substitute.update((x.id, a) for x, a in zip(tape.inputs, actual))
+        return replay(tape.outputs[0], substitute, {})
+    return guard

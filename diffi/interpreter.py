@@ -377,13 +377,13 @@ class Interpreter:
             return None if result is None else arrays.np().array(result[1])
         if not all(type(a) is float or arrays.is_float_tensor(a) for a in values):
             return None
-        result = self._compiled(fn, values, gradient=True)
+        result = self._compiled(fn, values, gradient=True, tensors=True)
         if result is None:
             return None
         grads = result[1]  # (packed as `grad` packs them: one tensor's alone, else a tuple)
         return grads[0] if len(grads) == 1 else tuple(grads)
 
-    def _compiled(self, fn, values, gradient):
+    def _compiled(self, fn, values, gradient, tensors: bool = False):
         """fn's compiled tape run on the caller's thread, if one is compiled (or None)."""
         if calls.current().owner is self:
             return None
@@ -392,7 +392,7 @@ class Interpreter:
             evaluator.begin_statement()
             with internal_errors():
                 return evaluator.compiled.run(evaluator, fn, values, gradient=gradient,
-                                              compile=False)
+                                              compile=False, tensors=tensors)
 
     def backprop(self, expr: str, wrt: Names = None, at: Point = None) -> Trace:
         """The gradient's Trace: rows of the forward and backward passes (str() prints it)."""

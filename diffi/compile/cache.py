@@ -29,7 +29,7 @@ from .functions import Fallback, Group, Study
 from .orders import (Check, Hessian, Jacobian, Symbolic, Taylor, check, components_tape,
                      hessian, jacobian, symbolic_values, taylor_derivative)
 from .scalar import Compiled, Warned, compile_function, reads_hold, trace
-from .tensor import TensorTape, _kind
+from .tensor import TensorTape, shape_kind
 from .writers import NotCompilable, Retrace
 
 
@@ -95,23 +95,24 @@ class Cache:
                 and type(output.value) is float:
             self.pending = {id(fn): (Tape([output], inputs), reads)}
 
-    def run(self, ev, fn, args: tuple, gradient, compile: bool = True):
+    def run(self, ev, fn, args: tuple, gradient, compile: bool = True,
+            tensors: bool = False):
         """fn's value at args by compiled code, or None to interpret instead.
 
         gradient: False (the value), True (value and gradient), or a tuple of seeds
         (value and the tangent along them: forward mode). `used` is then the code that
         gave it. With compile=False only code compiled already is tried (nothing is
-        traced or compiled, and the call is not counted).
+        traced or compiled, and the call is not counted). With `tensors`, args may hold
+        float tensors (a TensorTape then serves a value or a value and its gradient);
+        else every argument must be a number.
         """
         if fn.scope is not None:
             return None  # (a closure's captured names are not guarded: never compiled)
-        tensors = False
-        if args and set(map(type, args)) != _FLOATS:
-            # tensors (float64) among numbers: NumPy code (a TensorTape), values and
-            # reverse-mode gradients only
-            if gradient not in (False, True) or not all(map(_tensor_or_number, args)):
-                return None
-            tensors = True
+        if not args or set(map(type, args)) == _FLOATS:
+            tensors = False
+        elif not tensors or gradient not in (False, True) \
+                or not all(map(_tensor_or_number, args)):
+            return None  # (tensors: NumPy code, values and reverse-mode gradients only)
         entry = self.entries.get(fn)
         if entry is None:
             if not compile:
@@ -188,9 +189,9 @@ class Cache:
                 continue
             result = _attempt(compiled, args, gradient)
             if result is not None:
-                return self._served_expression(compiled, result, enclosing)
-        if len(entry.variants) >= self.MAX_VARIANTS:
-            return None
+                return self._served_expression(ev, compiled, result, enclosing)
+        if trace is None or len(entry.variants) >= self.MAX_VARIANTS:
+            return None  # (no trace given: only the tapes kept may serve)
         saved = ev.recording, ev.warn, ev.warned, ev.compiled_calls, ev.outer
         ev.recording, warned, ev.outer = {}, [], outer
         ev.compiled_calls = False  # (the calls it makes are inlined)
@@ -208,6 +209,9 @@ class Cache:
                 else Compiled(tape, ev.recording)
             compiled.result = traced.output  # (a jacobian's tape has its elements instead)
             moved = compiled.reads.pop(MOVED_READ, False) is None
+            # (the globals the tape takes as inputs: a function's trace this directive is
+            # part of must still guard them, though the tape need not)
+            compiled.input_reads = tuple(name for name in free if name in compiled.reads)
             if not moved and all(step.id > start for step in tape.steps):
                 for name in free:  # (else a global's graph moves with an input: `y = x*2`
                     compiled.reads.pop(name, None)  # then `d/dx x*y` guards x's binding)
@@ -228,14 +232,17 @@ class Cache:
         if result is None:  # (not a branch: the tape was traced here; a kink, say)
             entry.refuse(asked)
             return None
-        return self._served_expression(compiled, result, enclosing)
+        return self._served_expression(ev, compiled, result, enclosing)
 
-    def _served_expression(self, compiled, result, enclosing):
-        """A directive's compiled result; the names its tape read are read by the trace
-        of a function the directive is part of too (its code must guard them)."""
+    def _served_expression(self, ev, compiled, result, enclosing):
+        """A directive's compiled result; the names its tape read, and the globals it
+        took as inputs, are read by the trace of a function the directive is part of
+        too (that function's code must guard them as they are bound now)."""
         self.used = compiled
         if enclosing is not None:
             enclosing.update(compiled.reads)
+            for name in compiled.input_reads:
+                enclosing[name] = ev.globals.vars.get(name)
         return result
 
     def training_code(self, ev, key: tuple, expr, weights: tuple, make, free: tuple,
@@ -243,10 +250,12 @@ class Cache:
         """The loss-and-gradient code of a `minimize` statement (make() traces the loss
         at the weights and compiles it: compile.tensor.compile_problem), kept for the
         next statement over the same expression while the weights keep their shapes and
-        every other global name the trace read is bound as it was (the weights, which
-        the code takes as arguments and each run rebinds, are not guarded; a loss that
-        reads a name of the scope around the statement is compiled every time)."""
-        shapes = tuple(map(_kind, weights))
+        every other global name the trace read is bound as it is now. The weights are
+        not guarded (the code takes them as arguments, and each run rebinds them),
+        unless a name the loss read moved with them (`code.moved`); code for a loss that
+        reads a name of the scope around the statement, or whose names moved, is not
+        kept."""
+        shapes = tuple(map(shape_kind, weights))
         kept = self.training.get(key)
         if kept is not None and kept[0] is expr and kept[1] == shapes \
                 and reads_hold(kept[2], ev.globals.vars):
@@ -320,7 +329,7 @@ class Cache:
         """fn(*nodes) by compiled code, recorded as one node that stands for the call's
         graph (see the module's docstring); None: the caller interprets."""
         args = tuple(n.value for n in nodes)
-        value = self.run(ev, fn, args, gradient=False)
+        value = self.run(ev, fn, args, gradient=False, tensors=True)
         if value is None:
             return None
         code = self.used

@@ -24,7 +24,8 @@ import functools
 from collections import Counter
 from itertools import chain
 
-from .. import arrays, calls, table
+from .. import calls, table
+from ..arrays import is_float_tensor
 from ..table import reader
 from ..core.evaluator import MOVED_READ
 from ..core.graph import Node
@@ -54,6 +55,8 @@ def scalar_writer(params: list[str]):
 class Compiled:
     """A traced function as Python code: value(*args), value_and_grad(*args) and
     value_and_tangent(*args, *seeds), each generated and compiled on first use."""
+
+    input_reads: tuple = ()  # a directive's tape: the globals it takes as inputs (cache.py)
 
     def __init__(self, tape: Tape, reads: dict):
         self.reads = reads            # global name -> Binding it read when traced
@@ -284,9 +287,6 @@ _TAKES_BOOLEANS = {table.LT, table.LE, table.GT, table.GE, table.EQ, table.NE, t
 FUSE_DEPTH = 12  # operations per fused expression (bounds Python's parser, and copying)
 
 
-POW = table.POW
-
-
 def _fused_lines(tape: Tape, names: dict, writer):
     """The value's code with each single-use result written into its one consumer
     (unless the code the writer has already written, a derivative's, reads it): a
@@ -304,23 +304,21 @@ def _fused_lines(tape: Tape, names: dict, writer):
         writer.literal, code.get, depth.get, writer.used, writer.emitters
     for node in calls.checked(tape.steps):
         nid, inputs = node.id, node.inputs
+        emit = emitters[node.op]
         if len(inputs) == 2:  # (a comprehension is a function call in Python 3.11)
             a, b = inputs
             args = (get_code(a.id) or literal(a.value), get_code(b.id) or literal(b.value))
-            if node.op is POW and type(b.value) is float and b.value.is_integer() \
+            if node.op is table.POW and type(b.value) is float and b.value.is_integer() \
                     and get_code(b.id) is None:
                 # x^2 as x ** 2.0, an operator, not a call of math.pow: the same C pow()
                 # (float ** an integer never makes a complex number), and any error
                 # either raises sends the call back to the interpreter
-                expr = writer.power(*args)
-            else:
-                expr = emitters[node.op](*args)
+                emit = writer.power
         elif len(inputs) == 1:
             args = (get_code(inputs[0].id) or literal(inputs[0].value),)
-            expr = emitters[node.op](*args)
         else:
             args = [get_code(i.id) or literal(i.value) for i in inputs]
-            expr = emitters[node.op](*args)
+        expr = emit(*args)
         if uses.get(nid) == 1 and names[nid] not in used:
             height = 1
             for i in node.inputs:
@@ -520,9 +518,7 @@ def trace(ev, fn, args: tuple, tensors: bool = False) -> tuple[Tape, dict]:
         ev.recording, ev.compiled_calls, ev.warn, ev.warned = saved
     if warned:
         raise Warned(warned[0])
-    if type(output.value) is not float and not (
-            tensors and type(output.value) is arrays.np().ndarray
-            and output.value.dtype.char == "d"):
+    if type(output.value) is not float and not (tensors and is_float_tensor(output.value)):
         raise NotCompilable("the function's value is not a number")
     return Tape([output], inputs), reads
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import weakref
 
-from .. import arrays
+from ..arrays import is_float_tensor
 from ..core.problem import Problem
 from ..core.values import Function
 from .derived import is_variable, settle
@@ -30,8 +30,7 @@ def compiled_request(ev, problem: Problem, kind, every_input_a_variable: bool = 
     args = problem.numbers
     if args is None and tensors:
         args = tuple(problem.values.get(n) for n in problem.names)
-        if not all(type(a) is float or type(a) is arrays.np().ndarray and a.dtype.char == "d"
-                   for a in args):
+        if not all(type(a) is float or is_float_tensor(a) for a in args):
             return None
     if args is None:
         return None
@@ -44,9 +43,11 @@ def run_compiled(ev, problem: Problem, request, ask, args: tuple | None = None):
     """The compiled answer to `ask` at the request's point, or at `args` (compile.cache's
     Cache.expression), or None where the code cannot serve."""
     expr, point, key = request
-    return ev.compiled.expression(ev, key, expr, args or point, ask,
-                                  lambda: problem.tape(every_input=True), True, free(problem),
-                                  outer_locals(ev, problem))
+    # (at another point than the problem's, only the tapes kept may serve: a trace there
+    # would be at the problem's point again, and serve nothing new)
+    trace = None if args is not None else (lambda: problem.tape(every_input=True))
+    return ev.compiled.expression(ev, key, expr, args or point, ask, trace, True,
+                                  free(problem), outer_locals(ev, problem))
 
 
 def outer_locals(ev, problem: Problem) -> frozenset:
@@ -83,7 +84,7 @@ def settled(ev, problem: Problem, value, make):
     stand for now."""
     compiled = ev.compiled.used
     if problem.direct is None and compiled.result is compiled.tape.outputs[0] \
-            and not compiled.outside and _reads_no_variable(ev) and literal_point(problem):
+            and not compiled.outside and reads_no_variable(ev) and literal_point(problem):
         return value
     positions = [problem.names.index(v) for v in problem.variables]
     tape, read = compiled.tape_by(positions)
@@ -101,9 +102,11 @@ def compilable_point(problem: Problem) -> bool:
 
 
 def free(problem: Problem) -> tuple:
-    """The names whose bindings a compiled tape need not guard: the inputs, which it
-    takes as arguments (a global by which a directive differentiates, rebound; a
-    global of the name a point gives a value, `at W = W * 2`, rebound)."""
+    """The names whose bindings a compiled tape need not guard: every input, since the
+    tape takes each as an argument (a global by which a directive differentiates, or one
+    of the name a point gives a value, `at W = W * 2`, rebound). The cache still guards
+    them where a name's graph moved with an input, and a function whose trace the
+    directive is part of guards the globals among them (Cache.expression)."""
     return tuple(problem.names)
 
 
@@ -117,7 +120,7 @@ def literal_point(problem: Problem) -> bool:
         and not any(is_variable(node) for node in points.values())
 
 
-def _reads_no_variable(ev) -> bool:
+def reads_no_variable(ev) -> bool:
     """The compiled tape just used read only functions (no variable's value)."""
     reads = ev.compiled.used.reads
     return all(b is None or isinstance(b.node.value, Function) for b in reads.values())

@@ -21,7 +21,7 @@ from .context import (NUMERIC_MAX_ELEMENTS, Context, Formula, Report, _require_s
                       formula_seed,
                       check_numeric_size, formula_function, mode_of, note_unused,
                       numeric_along, numeric_estimate, pack, unit_seeds)
-from .compiled import (_reads_no_variable, compiled_request, literal_point, run_compiled,
+from .compiled import (reads_no_variable, compiled_request, literal_point, run_compiled,
                        settled)
 from .derived import formula, over, settle
 from .tables import backprop_table
@@ -268,7 +268,7 @@ def compiled_derivative(ev, problem: Problem, mode: str | None, order: int):
         seeds = tuple(1.0 if n == var else 0.0 for n in names)
         result = ev.compiled.run(ev, fn, args, gradient=seeds)
         part = None if result is None else result[1]
-    return part if part is not None and _reads_no_variable(ev) else None
+    return part if part is not None and reads_no_variable(ev) else None
 
 
 def compiled_gradient(ev, problem: Problem, mode: str = "reverse"):
@@ -285,12 +285,12 @@ def compiled_gradient(ev, problem: Problem, mode: str = "reverse"):
         for var in problem.variables:
             seeds = tuple(1.0 if n == var else 0.0 for n in names)
             result = ev.compiled.run(ev, fn, args, gradient=seeds)
-            if result is None or not _reads_no_variable(ev):
+            if result is None or not reads_no_variable(ev):
                 return None
             grads[var] = result[1]
     else:
         result = ev.compiled.run(ev, fn, args, gradient=True)
-        if result is None or not _reads_no_variable(ev):
+        if result is None or not reads_no_variable(ev):
             return None
         for var in problem.variables:
             grads[var] = math.fsum(g for n, g in zip(names, result[1]) if n == var)

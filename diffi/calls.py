@@ -253,6 +253,7 @@ class _Call:
         except BaseException as error:  # handed to the caller's thread, which raises it
             self.error = error
         finally:
+            self.work = None  # (its closure holds the interpreter that made the call)
             try:
                 _local.budget = None
                 worker.finished(self, time.perf_counter() - started)
@@ -277,7 +278,9 @@ class _Worker:
         self.calls: list = []
         self.ready = threading.Lock()
         self.ready.acquire()
-        self.retired = False  # a forced Ctrl-C was sent to it: it ends after its call
+        # it ends after its call: a forced Ctrl-C was sent to it, or its stack is the
+        # smaller one (a thread kept idle holds the deep stack only)
+        self.retired = False
         self.thread = threading.Thread(target=self._loop, name="diffi call", daemon=True)
 
     def give(self, call: _Call) -> None:
@@ -291,7 +294,9 @@ class _Worker:
                 self.ready.acquire()
                 call = self.calls.pop()
                 call._run(self)
-                if self.retired or call.worker is None:
+                done = self.retired or call.worker is None
+                call = None  # (an idle worker holds no call: its work holds its caller)
+                if done:
                     return
         except KeyboardInterrupt:  # a forced Ctrl-C that came after the work was over
             return

@@ -22,7 +22,7 @@ import math
 
 from .. import arrays, table
 from ..table import reader
-from ..arrays import as_value, single_number, sum_to_shape
+from ..arrays import as_value, is_float_tensor, single_number, sum_to_shape
 from ..core.graph import Node
 from ..core.tape import Tape
 from .scalar import Compiled, _guard, _variable_names
@@ -434,7 +434,7 @@ class TensorTape(Compiled):
         self._tape = tape
         self.result = None
         self._by: dict = {}
-        self._shapes = tuple(_kind(n.value) for n in tape.inputs)
+        self._shapes = tuple(shape_kind(n.value) for n in tape.inputs)
         if tape.decided:
             raise NotCompilable("a directive inside took an if branch its result cannot test")
         if None in self._shapes:
@@ -453,7 +453,7 @@ class TensorTape(Compiled):
     def _run(self, gradient: bool, args: tuple):
         """The code's result at args, which must have the traced shapes; a float error
         raises (the interpreter then warns of it as it computes)."""
-        if tuple(map(_kind, args)) != self._shapes:
+        if tuple(map(shape_kind, args)) != self._shapes:
             raise Retrace()
         self.prepare(gradient)
         code = self._code.value_and_grad if gradient else self._value
@@ -488,9 +488,10 @@ class TensorTape(Compiled):
     def _scalar_only(self, *args):
         raise NotCompilable("tensor tapes compile values and gradients only")
 
-    value_and_tangent = _scalar_only
+    value_and_tangent = writer = _scalar_only
     tangents = gradient_tangents = gradient_values = term_scale = _scalar_only
     taylor_code = moving_steps = _scalar_only
+    names = property(_scalar_only)
 
 
 def _value_function(tape: Tape):
@@ -505,11 +506,9 @@ def _value_function(tape: Tape):
                            names.get(output.id) or writer.literal(output.value))
 
 
-def _kind(value):
+def shape_kind(value):
     """What a TensorTape's input must keep: () for a number, a float tensor's shape."""
     if type(value) is float:
         return ()
-    if type(value) is arrays.np().ndarray and value.dtype.char == "d":
-        return value.shape
-    return None
+    return value.shape if is_float_tensor(value) else None
 

@@ -49,6 +49,7 @@ class Problem:
         self.values = values          # name -> value; None: symbolic (no point)
         self.direct = direct          # existing nodes to differentiate by, if no re-trace
         self.points = points or {}    # name -> the node whose value the point gave it
+        self.memo: dict = {}          # what the layers above work out once per problem
 
     @property
     def symbolic(self) -> bool:

@@ -5,7 +5,6 @@ their options, numeric estimates, and partials packed into a gradient.
 from __future__ import annotations
 
 import math
-import weakref
 
 from .. import arrays, calls
 from ..arrays import finite, is_array, single_number
@@ -142,9 +141,9 @@ def _numeric_function(problem: Problem, var: str):
         return _numeric_output(problem, problem.with_variable(var, t))
     if var not in problem.names or problem.numbers is None:
         return traced
-    values = _VALUES.get(problem)  # (one for all of a gradient's variables)
+    values = problem.memo.get("numeric values")  # (one for all of a gradient's variables)
     if values is None:
-        values = _VALUES[problem] = _compiled_values(problem) or False
+        values = problem.memo["numeric values"] = _compiled_values(problem) or False
     if values is False:
         return traced
     args = list(problem.numbers)
@@ -158,9 +157,6 @@ def _numeric_function(problem: Problem, var: str):
         value = values(tuple(args))
         return traced(t) if value is None else value
     return compiled
-
-
-_VALUES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # problem -> values
 
 
 def _compiled_values(problem: Problem):

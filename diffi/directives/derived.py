@@ -26,22 +26,22 @@ from ..modes import symbolic
 class Derived:
     """The params of a DERIVED node: how to build the graph it stands for (once)."""
 
-    __slots__ = ("_build", "ast", "_graph", "decided", "_guard")
+    __slots__ = ("_build", "ast", "_graph", "guard")
 
     def __init__(self, build, ast, guard=None):
         self._build = build
         self.ast = ast        # the directive (its source, for tables and graphs)
         self._graph = None
-        # the directive's trace took an `if` branch (or decided an and/or): the graph,
-        # a formula of the branch taken, holds no test of it; guard() builds the trace's
-        # own value over the same inputs, whose replay at another point says whether
-        # every branch still holds there (core.tape.replay)
-        self.decided = guard is not None
-        self._guard = guard
+        # when the directive's trace took an `if` branch (or decided an and/or), whose
+        # test the graph, a formula of the branch taken, does not hold: guard() builds
+        # the trace's own value over the same inputs, whose replay at another point
+        # says whether every branch still holds there (core.tape.replay)
+        self.guard = guard
 
     @property
-    def guard(self):
-        return self._guard
+    def decided(self) -> bool:
+        """Whether the directive's trace took a branch (its graph cannot test it)."""
+        return self.guard is not None
 
     def expand(self, node: Node) -> Node:
         """The graph that computes the node's value from its inputs."""

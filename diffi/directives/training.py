@@ -151,11 +151,11 @@ class Stepper:
         return loss_and_gradient(self.ev, self.ast, self.problem, values)
 
     def final_loss(self, values: dict) -> float:
-        """The loss at the final weights: by the compiled code while it serves (without a
-        trace: a `minimize … steps 1` statement in a loop costs a step), else traced."""
+        """The loss at the final weights: by the compiled code while it serves, as each
+        step's loss is (a `minimize … steps 1` statement in a loop then costs a step and
+        no trace), else traced. A loss that read a name moving with the weights (v = w*2)
+        is traced: once the weights are bound anew, v no longer moves with them."""
         if self.compiled is not None and not self.compiled.moved:
-            # (a loss that read a name moving with the weights, v = w*2, is evaluated
-            # after the statement as it then is: v no longer moves with the new w)
             try:
                 with arrays.np().errstate(all="ignore"):
                     loss, _ = self.compiled.value_and_grad(

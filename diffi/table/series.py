@@ -134,13 +134,17 @@ def power(x: list, p: float, value) -> list:
             spread = np().zeros(np().shape(p))  # (to tensor powers: element by element)
             x = [c + spread for c in x]
     y = [value]
-    with np().errstate(divide="ignore", invalid="ignore"):  # (x0 = 0: fixed just below)
-        for k in range(1, n):
-            y.append(sum((p * j - (k - j)) * x[j] * y[k - j] for j in range(1, k + 1))
-                     / (k * x[0]))
-    if hasattr(p, "shape") and _has_zero(x[0]):
-        y = _whole_powers_at_zero(x, p, y)
+    if hasattr(p, "shape") and _has_zero(x[0]):  # (tensors: 0 where x0 = 0, fixed below)
+        with np().errstate(divide="ignore", invalid="ignore"):
+            _power_recurrence(x, p, y)
+        return _whole_powers_at_zero(x, p, y)
+    _power_recurrence(x, p, y)
     return y
+
+
+def _power_recurrence(x: list, p, y: list) -> None:
+    for k in range(1, len(x)):
+        y.append(sum((p * j - (k - j)) * x[j] * y[k - j] for j in range(1, k + 1)) / (k * x[0]))
 
 
 def _whole_powers_at_zero(x: list, p, y: list) -> list:
@@ -152,6 +156,9 @@ def _whole_powers_at_zero(x: list, p, y: list) -> list:
         exact = _whole_power(x, int(q))
         y = [numpy.where(at_zero & (p == q), e, c) for e, c in zip(exact, y)]
     return y
+
+
+SQUARING = 64  # whole powers above this are taken by squaring
 
 
 def _whole_power(x: list, p: int) -> list:
@@ -169,9 +176,6 @@ def _whole_power(x: list, p: int) -> list:
         if p:
             x = mul(x, x)
     return out
-
-
-SQUARING = 64
 
 
 def sqrt(x: list, value) -> list:

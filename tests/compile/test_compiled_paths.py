@@ -682,3 +682,47 @@ def _no_training_code(problem, values):
 ])
 def test_a_directive_that_took_a_branch_is_never_compiled_into_its_caller(program):
     both("\n".join(program))
+
+
+@pytest.mark.parametrize("program", [
+    # a directive by a global, inside a function's body: the function's code guards the
+    # global (the directive's own tape takes it as an argument)
+    ["x = 2", "b(p) = p * (d/dx x^3)"] + ["b(1)"] * 4 + ["x = 3", "b(1)", "b(2)"],
+    ["x = 2", "b(p) = p * (d/dx x^3 using symbolic)"] + ["b(1)"] * 4 + ["x = 3", "b(1)"],
+    ["x = 2", "y = 1", "b(p) = p * (grad x^3*y wrt x, y)[0]"] + ["b(1)"] * 4 + [
+        "x = 3", "b(1)", "y = 2", "b(1)"],
+])
+def test_a_function_guards_the_globals_its_directive_differentiates_by(program):
+    both("\n".join(program))
+
+
+def test_the_apis_tensor_grad_at_a_new_shape_is_the_directives():
+    # the API's compiled gradient misses at a new shape; the directive it falls back to
+    # gets numbers only from the function cache (it summed tensors as numbers: an
+    # internal error)
+    compiled, reference = Run(True), Run(False)
+    for run in (compiled, reference):
+        run.it.run("g(W) = sum(W)^2")
+    for shape in [(2,), (2,), (2,), (3,), (3,), (2, 2)]:
+        W = np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape)
+        got, expected = compiled.it.grad("g", at=(W,)), reference.it.grad("g", at=(W,))
+        assert got.shape == W.shape and _same(got, expected)
+
+
+def test_numeric_mode_keeps_no_problem_and_traces_only_at_its_point(monkeypatch):
+    import gc
+    import weakref
+    it = diffi.Interpreter(warn=lambda m, s: None)
+    for _ in range(5):
+        it.run("d/dx x^2*sin(x) at x = 0.5 using numeric")
+    ref = weakref.ref(it)
+    del it
+    gc.collect()
+    assert ref() is None  # (a module's cache kept the problem, and so the interpreter)
+    run = Run(True)
+    run("d/dx (if x > 1 then x^3 else x^2) at x = 1 using numeric")
+    traces = counting_traces(monkeypatch)
+    run("d/dx (if x > 1 then x^3 else x^2) at x = 1 using numeric")
+    assert len(traces) <= 2  # (one at the point; none for each perturbed point)
+    entries = run.it.evaluator.compiled.expressions.values()
+    assert all(len(e.variants) <= 1 for e in entries)

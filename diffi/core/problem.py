@@ -84,15 +84,18 @@ class Problem:
         """The node each variable stands for: the point's expression, else itself."""
         return [self.points.get(v, x) for v, x in zip(self.variables, xs)]
 
-    def others(self, inputs: list[Node]) -> dict:
+    def others(self, inputs: list[Node], every: bool = False) -> dict:
         """The inputs (of a trace, in `names` order) that the point set to an expression
         that can change — a parameter, a variable — other than the variables: input
         node id -> that expression's node. A result that reads such an input depends on
-        the expression (`d/dx x*y at x = p, y = q` in a function's body depends on q)."""
+        the expression (`d/dx x*y at x = p, y = q` in a function's body depends on q).
+        With `every`, literal numbers' too: a compiled tape's inputs hold the values it
+        was traced at, not this point's."""
         found = {}
         for name, node in zip(self.names, inputs):
             point = self.points.get(name)
-            if point is not None and name not in self.variables and is_variable(point):
+            if point is not None and name not in self.variables \
+                    and (every or is_variable(point)):
                 found[node.id] = point
         return found
 

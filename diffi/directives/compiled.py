@@ -90,7 +90,7 @@ def settled(ev, problem: Problem, value, make):
     tape, read = compiled.tape_by(positions)
     xs = tape.inputs if problem.direct is None else [problem.direct[k] for k in positions]
     return settle(ev, problem.ast, tape, problem.actual(xs), value, make, read,
-                  problem.others(compiled.tape.inputs))
+                  problem.others(compiled.tape.inputs, every=True))
 
 
 def compilable_point(problem: Problem) -> bool:

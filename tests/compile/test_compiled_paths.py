@@ -643,6 +643,11 @@ def test_a_bound_name_re_evaluated_at_a_point_makes_the_value_again(name, mode):
     ["W = [1, 2]", "V = W*2"] + ["grad sum(W*V) wrt W at W = [1, 1]"] * 3 + [
         "W = [3, 4]"] + ["grad sum(W*V) wrt W at W = [1, 1]"] * 2,
     ["x = 1", "y = x*2"] + ["d/dx x*y at x = 0.5"] * 3 + ["x = 3"] + ["d/dx x*y at x = 0.5"] * 2,
+    # in a body that is not compiled itself (its directive took a branch), the result
+    # of the directive's tape stands over this call's point, not the one it was traced
+    # at (d/da b(0.7, 2) used y = 1 from b(1, 1): half the answer)
+    ["a = 2", "b(p, q) = d/dx if x > 0 then x^3*y*a else -x*y^2 at x = p, y = q"] + [
+        "b(1, 1)"] * 3 + ["d/da b(0.7, 2)", "r = b(0.7, 2)", "d/da r", "d/dq b(0.7, q) at q = 3"],
 ])
 def test_a_compiled_directive_keeps_the_guards_of_what_it_read(program):
     both("\n".join(program))

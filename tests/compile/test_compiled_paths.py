@@ -731,3 +731,60 @@ def test_numeric_mode_keeps_no_problem_and_traces_only_at_its_point(monkeypatch)
     assert len(traces) <= 2  # (one at the point; none for each perturbed point)
     entries = run.it.evaluator.compiled.expressions.values()
     assert all(len(e.variants) <= 1 for e in entries)
+
+
+# Every directive × mode × expression, asked at a point of global expressions at top
+# level and at a point of parameters in a body, with the globals rebound between asks
+# and derivatives of the results taken after: each value is the interpreter's.
+_MATRIX_DIRECTIVES = [
+    "d/dx {E} at x = {P}, y = {Q}{M}", "grad {E} wrt x, y at x = {P}, y = {Q}{M}",
+    "grad {E} wrt x at x = {P}, y = {Q}{M}", "d2/dx2 {E} at x = {P}, y = {Q}",
+    "d3/dx3 {E} at x = {P}, y = {Q}", "hessian {E} wrt x, y at x = {P}, y = {Q}",
+    "jacobian [{E}, x*y, sin(x)*a] wrt x, y at x = {P}, y = {Q}",
+    "check {E} wrt x, y at x = {P}, y = {Q}"]
+_MATRIX_MODES = ["", " using reverse", " using forward", " using symbolic", " using numeric"]
+_MATRIX_EXPRESSIONS = ["c(x)*y + a*x", "x^2*y^3 - a", "sin(x*y)*a + y^2",
+                       "if x > 0 then x^3*y*a else -x*y^2"]
+
+
+def _matrix_cases():
+    for directive in _MATRIX_DIRECTIVES:
+        for mode in _MATRIX_MODES if "{M}" in directive else [""]:
+            yield directive.replace("{M}", mode)
+
+
+@pytest.mark.parametrize("directive", list(_matrix_cases()))
+def test_every_directive_and_mode_at_a_point_of_expressions_is_the_interpreters(directive):
+    for expr in _MATRIX_EXPRESSIONS:
+        d = directive.replace("{E}", expr)
+        top = ["a = 2", "c(t) = sin(t)*a + t^2", "p = 0.5", "q = -1.5"]
+        for step in ["", "a = 3", "q = 2\np = -0.3"]:
+            top += ([step] if step else []) + ["r = " + d.format(P="p", Q="q"), "r",
+                                               "d/da r", "d/dq r", "d/dp r"]
+        top += ["r = " + d.format(P="-p", Q="q*2"), "d/da r", "d/dq r", "d/dp r"] * 3
+        body = ["a = 2", "c(t) = sin(t)*a + t^2", "b(p, q) = " + d.format(P="p", Q="q"),
+                "b(0.5, -1.5)", "b(0.5, 2)", "b(-0.3, 2)", "b(-0.3, 1.5)", "a = 3",
+                "b(-0.3, 1.5)", "b(1, 1)", "d/ds b(s, 2) at s = 0.7",
+                "d/ds b(0.7, s) at s = 2", "d/da b(0.7, 2)", "d/ds b(s, 2) at s = 0.7",
+                "d/ds b(0.7, s) at s = 3"]
+        for program in (top, body):
+            compiled, reference = Run(True), Run(False)
+            for line in program:
+                got, expected = compiled(line), reference(line)
+                assert _close(got, expected), (program, line, got, expected)
+
+
+def _close(got, expected) -> bool:
+    """Equal values to 1e-10 relative (the modes sum in different orders), NaN to NaN;
+    errors word for word."""
+    if isinstance(got, str) or isinstance(expected, str):
+        return got == expected
+    got, expected = np.asarray(got, dtype=object), np.asarray(expected, dtype=object)
+    flat = [np.asarray(v, dtype=float).ravel() if not isinstance(v, str) else v
+            for v in (got.tolist(), expected.tolist())]
+    if any(isinstance(v, str) for v in flat):
+        return str(got) == str(expected)
+    a, b = flat
+    return a.shape == b.shape and bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))
+                                              | (np.abs(a - b) <= 1e-10 * np.maximum(
+                                                  np.abs(b), 1.0))))

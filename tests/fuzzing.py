@@ -13,6 +13,9 @@ It has three parts:
   (RLIMIT_AS) and a wall-clock watchdog, and sort the outcome into a class (`CLASSES`).
   A worker that crashes, hangs or runs out of memory is replaced. With `fresh=True`
   every case gets a new worker, whose peak memory (ru_maxrss) is then the case's own.
+  A long-lived worker whose capped address space has no room left for the harness's
+  own watchdog thread is spent: its case runs again in a fresh worker, and counts
+  only by what happens there.
 - `minimise(pool, case, outcome)`: deletes tokens while the failure stays the same.
 
 Outcome classes (the contract in docs/python.md):
@@ -1227,10 +1230,11 @@ class Pool:
         """Yield (case, outcome) for every case, in the order they finish."""
         pending = list(cases)[::-1]
         busy: dict[int, Worker] = {}
+        retried: set = set()  # cases sent again after a worker was spent
         while pending or busy:
             while pending and len(busy) < self.jobs:
                 case = pending.pop()
-                w = self.worker()
+                w = Worker(self.memory, self.workdir) if id(case) in retried else self.worker()
                 w.send(case, self.limit or watchdog(case, self.margin))
                 busy[w.from_child] = w
             now = time.monotonic()
@@ -1242,7 +1246,18 @@ class Pool:
                 if result is False:
                     continue
                 del busy[fd]
-                if result is None:  # the worker died
+                if result is not None and result.get("spent"):
+                    # a long-lived worker's address space (its cap) has no room left for
+                    # the harness's own thread: the case is not at fault, and runs again
+                    # in a fresh worker (a fresh one that is spent too is a finding)
+                    w.stop()
+                    if id(w.case) not in retried:
+                        retried.add(id(w.case))
+                        pending.append(w.case)
+                        continue
+                    outcome = Outcome("memory", "RuntimeError",
+                                      "a fresh worker had no room for its watchdog thread")
+                elif result is None:  # the worker died
                     outcome = self.died(w)
                 else:
                     restart = result.pop("restart", False)
@@ -1283,6 +1298,18 @@ class Pool:
 # ---------------------------------------------------------------------------------------
 # The worker side (runs in the child process)
 
+def _spend_once() -> None:
+    """(For the harness's own test: the worker whose DIFFI_FUZZ_SPEND file exists, the
+    first one to see it, behaves as one with no room for its watchdog thread.)"""
+    marker = os.environ.get("DIFFI_FUZZ_SPEND")
+    if marker:
+        try:
+            os.remove(marker)
+        except FileNotFoundError:
+            return
+        raise RuntimeError("unable to start watchdog thread")
+
+
 def _worker_main(fd_in: int, fd_out: int, memory: int) -> None:
     import faulthandler
     import gc
@@ -1306,7 +1333,14 @@ def _worker_main(fd_in: int, fd_out: int, memory: int) -> None:
         data = json.loads(line)
         os.ftruncate(2, 0)
         os.lseek(2, 0, os.SEEK_SET)
-        faulthandler.dump_traceback_later(max(0.2, data.pop("watchdog") - 0.2), exit=False)
+        try:
+            _spend_once()
+            faulthandler.dump_traceback_later(max(0.2, data.pop("watchdog") - 0.2),
+                                              exit=False)
+        except RuntimeError:  # no room left for the watchdog's thread: a spent worker
+            writer.write(json.dumps({"spent": True}) + "\n")  # (the case runs elsewhere)
+            writer.flush()
+            return
         sys.setrecursionlimit(recursion)
         gc.set_threshold(*thresholds)
         started = time.perf_counter()

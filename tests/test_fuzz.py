@@ -115,6 +115,20 @@ def test_the_checker_sorts_outcomes():
         assert leak.cls == "file-leak", leak
 
 
+def test_a_spent_worker_sends_its_case_to_a_fresh_one(monkeypatch):
+    """A long-lived worker under its address-space cap may have no room left for the
+    harness's own watchdog thread (the second one-hour run counted that as a crash of
+    `jacobian { c = f\nt }^x at …`, a plain type error in a fresh process): the case
+    runs again in a fresh worker, and only what fails there counts."""
+    with fuzzing.Pool(jobs=1, margin=MARGIN) as pool:
+        marker = os.path.join(pool.workdir, "spend")  # (inside the workers' sandbox)
+        open(marker, "w").close()
+        monkeypatch.setenv("DIFFI_FUZZ_SPEND", marker)
+        outcome = pool.check(fuzzing.Case("self", ["1 + 1"], {"timeout": 1.0}, api=None))
+    assert outcome.cls in ("ok", "global-state"), outcome
+    assert not os.path.exists(marker)  # (the first worker saw it, and was spent)
+
+
 def test_the_workers_cannot_change_files_outside_their_folder():
     """Workers may run as root, and with files=True `graph x to "/etc/passwd"`
     must be refused (an early version of the fuzzer overwrote /etc/passwd and /bin/sh)."""

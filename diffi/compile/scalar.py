@@ -394,7 +394,38 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
         return [], [0.0 for _ in tape.inputs]
     adjoint: dict[int, str] = {output.id: "g_out"}
     live: dict[str, int] = {"g_out": 1}  # variable -> sharers not yet swept past
-    lines, rules, active = [writer.assign("g_out", 1.0)], _rules(writer), tape.active
+    lines = [writer.assign("g_out", 1.0)]
+    for inp, term, g in _backward_terms(tape, names, writer, adjoint):
+        if inp is None:  # (node swept past: g is still its, only its inputs' changed)
+            live[g] -= 1
+            continue
+        target = adjoint.get(inp.id)
+        if term is ONE:
+            if target is None:
+                adjoint[inp.id] = g
+                live[g] += 1
+                continue
+            term = g
+        if target is None:
+            target = adjoint[inp.id] = "g" + names[inp.id]
+            live[target] = 1
+            lines.append(writer.assign(target, term))
+        elif live[target] == 1:
+            lines.append(writer.add_to(target, term))
+        else:
+            live[target] -= 1
+            own = adjoint[inp.id] = "g" + names[inp.id]
+            live[own] = 1
+            lines.append(writer.assign(own, writer.ap(table.ADD, target, term)))
+    return lines, [adjoint.get(n.id, 0.0) for n in tape.inputs]
+
+
+def _backward_terms(tape: Tape, names: dict, writer, adjoint: dict):
+    """The reverse sweep's walk, for the writers of its code: for each node whose adjoint
+    `adjoint` holds by the time the walk reaches it (the caller fills it in as terms
+    come), (input, term, g) per active input with a partial — term is ONE (the adjoint
+    g itself) or the code of g · ∂node/∂input — then (None, None, g) when it is past."""
+    rules, active = _rules(writer), tape.active
     for node in calls.checked(reversed(tape.steps)):
         g = adjoint.get(node.id)
         if g is None:
@@ -403,29 +434,11 @@ def _backward_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
         for inp, term in zip(node.inputs, rules[node.op]):
             if term is None or inp.id not in active:
                 continue
-            target = adjoint.get(inp.id)
-            if term is ONE:
-                if target is None:
-                    adjoint[inp.id] = g
-                    live[g] += 1
-                    continue
-                term = g
-            else:
+            if term is not ONE:
                 args = args or _arguments(node, names, writer)
                 term = term(*args, g)
-            if target is None:
-                target = adjoint[inp.id] = "g" + names[inp.id]
-                live[target] = 1
-                lines.append(writer.assign(target, term))
-            elif live[target] == 1:
-                lines.append(writer.add_to(target, term))
-            else:
-                live[target] -= 1
-                own = adjoint[inp.id] = "g" + names[inp.id]
-                live[own] = 1
-                lines.append(writer.assign(own, writer.ap(table.ADD, target, term)))
-        live[g] -= 1  # (g is still this node's: only its inputs' adjoints changed)
-    return lines, [adjoint.get(n.id, 0.0) for n in tape.inputs]
+            yield inp, term, g
+        yield None, None, g
 
 
 def _term_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
@@ -446,33 +459,22 @@ def _term_lines(tape: Tape, names: dict, writer) -> tuple[list, list]:
     adjoint, sums = {output.id: "g_out"}, {}
     inputs = {n.id for n in tape.inputs}
     lines.append(writer.assign("g_out", 1.0))
-    rules = _rules(writer)
-    for node in calls.checked(reversed(tape.steps)):
-        g = adjoint.get(node.id)
-        if g is None:
+    for inp, term, g in _backward_terms(tape, names, writer, adjoint):
+        if inp is None:
             continue
-        args = None
-        for inp, term in zip(node.inputs, rules[node.op]):
-            if term is None or inp.id not in tape.active:
-                continue
-            if term is not ONE:
-                args = args or _arguments(node, names, writer)
-                term = term(*args, g)
-            else:
-                term = g
-            part = "p" + names[inp.id]
-            lines.append(writer.assign(part, term))
-            if inp.id in adjoint:
-                lines.append(writer.add_to(adjoint[inp.id], part))
-            else:
-                adjoint[inp.id] = "g" + names[inp.id]
-                lines.append(writer.assign(adjoint[inp.id], part))
-            if inp.id in inputs:
-                size = writer.ap(table.ABS, part)
-                if inp.id in sums:
-                    size = writer.ap(table.ADD, size, sums[inp.id])
-                sums[inp.id] = "a" + names[inp.id]
-                lines.append(writer.assign(sums[inp.id], size))
+        part = "p" + names[inp.id]
+        lines.append(writer.assign(part, g if term is ONE else term))
+        if inp.id in adjoint:
+            lines.append(writer.add_to(adjoint[inp.id], part))
+        else:
+            adjoint[inp.id] = "g" + names[inp.id]
+            lines.append(writer.assign(adjoint[inp.id], part))
+        if inp.id in inputs:
+            size = writer.ap(table.ABS, part)
+            if inp.id in sums:
+                size = writer.ap(table.ADD, size, sums[inp.id])
+            sums[inp.id] = "a" + names[inp.id]
+            lines.append(writer.assign(sums[inp.id], size))
     return lines, [sums.get(n.id, 0.0) for n in tape.inputs]
 
 

@@ -18,7 +18,6 @@ the branches still hold.
 from __future__ import annotations
 
 from .. import arrays, calls, table
-from ..core.graph import Node
 from ..core.tape import Tape
 from ..modes import forward, symbolic
 from ..table import reader
@@ -62,14 +61,37 @@ class Symbolic:
     __slots__ = ()
 
 
-def symbolic_values(compiled, args: tuple):
-    """(value, the gradient formulas' values): the tape's value first, whose guards say
-    whether every `if` takes the branch the formulas were made on."""
+def _value(compiled, args: tuple) -> float:
+    """The tape's value at args, run first: its guards say whether every `if` takes the
+    branch traced (the gradient's formulas, which keep that branch, have none)."""
     value = compiled.value(*args)
-    parts = list(compiled.gradient_values()(*args))
-    if type(value) is not float or not all(type(p) is float for p in parts):
+    if type(value) is not float:
+        raise NotCompilable("a truth value")
+    return value
+
+
+def _numbers(parts) -> list:
+    parts = list(parts)
+    if not all(type(p) is float for p in parts):
         raise NotCompilable("a part that is not a number")
-    return value, parts
+    return parts
+
+
+def _along_each(sweep, args: tuple, positions) -> list:
+    """sweep(*args, *seeds) along each input at `positions` in turn (a unit seed)."""
+    seeds = [0.0] * len(args)
+    found = []
+    for k in positions:
+        seeds[k] = 1.0
+        found.append(sweep(*args, *seeds))
+        seeds[k] = 0.0
+    return found
+
+
+def symbolic_values(compiled, args: tuple):
+    """(value, the gradient formulas' values)."""
+    value = _value(compiled, args)
+    return value, _numbers(compiled.gradient_values()(*args))
 
 
 def check(compiled, args: tuple):
@@ -77,21 +99,12 @@ def check(compiled, args: tuple):
     sweep per variable, reverse mode by the compiled gradient, symbolic mode's values by
     the gradient's formulas compiled (as hessian), and per variable the sum of the
     magnitudes of the terms its adjoint adds up (a reverse sweep)."""
-    value = compiled.value(*args)  # (its guards: every `if` takes the branch traced)
-    if type(value) is not float:
-        raise NotCompilable("a check of a truth value")
-    seeds = [0.0] * len(args)
-    forward_parts = []
-    for k in range(len(args)):
-        seeds[k] = 1.0
-        forward_parts.append(compiled.value_and_tangent(*args, *seeds)[1])
-        seeds[k] = 0.0
-    reverse_parts = list(compiled.value_and_grad(*args)[1])
-    symbolic_parts = list(compiled.gradient_values()(*args))
-    terms = list(compiled.term_scale()(*args))
-    parts = forward_parts + reverse_parts + symbolic_parts + terms
-    if not all(type(p) is float for p in parts):
-        raise NotCompilable("a part that is not a number")
+    value = _value(compiled, args)
+    forward_parts = _numbers(result[1] for result in _along_each(
+        compiled.value_and_tangent, args, range(len(args))))
+    reverse_parts = _numbers(compiled.value_and_grad(*args)[1])
+    symbolic_parts = _numbers(compiled.gradient_values()(*args))
+    terms = _numbers(compiled.term_scale()(*args))
     return value, (forward_parts, reverse_parts, symbolic_parts, terms)
 
 
@@ -124,9 +137,7 @@ def taylor_derivative(compiled, args: tuple, ask: Taylor):
     steps = compiled.moving_steps(ask.moving)
     if steps * (order + 1) ** 2 / calls.PYTHON_RATE > calls.current().left():
         return None  # (Taylor mode refuses it at once, and says so)
-    value = compiled.value(*args)  # (its guards: every `if` takes the branch traced)
-    if type(value) is not float:
-        return None  # (a truth value: the interpreter says what it says)
+    value = _value(compiled, args)  # (a truth value: the interpreter says what it says)
     sweep = compiled.taylor_code(ask.moving, order)
     try:
         derivative, spread = forward.derivative_of_order(
@@ -192,43 +203,22 @@ def _moving_steps(tape: Tape, moving: tuple, series: dict | None = None):
 def gradient_tape(tape: Tape) -> Tape:
     """The gradient's formulas by each input, as the interpreter's hessian builds them
     (diffi.directives.matrices): one output per input, over symbols for the inputs."""
-    b = symbolic.Builder()
-    symbols = [Node(table.CONST, (), x.value, name=x.name or "x") for x in tape.inputs]
-    rebuilt = symbolic.rebuild(tape, b, {x.id: s for x, s in zip(tape.inputs, symbols)},
-                               keep_inactive=True)
-    adjoint = symbolic.reverse_derivatives(tape, rebuilt, b)
-    return Tape([adjoint.get(x.id) or b.zeros(rebuilt[x.id]) for x in tape.inputs], symbols)
+    b, rebuilt, symbols = symbolic.over_symbols(tape)
+    return Tape(symbolic.gradient_formulas(tape, rebuilt, b), symbols)
 
 
 def hessian(compiled, args: tuple):
     """(value, the matrix) at args: n compiled tangent sweeps of the gradient's code."""
     np = arrays.np()
-    value = compiled.value(*args)  # (its guards: every `if` takes the branch traced)
-    if type(value) is not float:
-        raise NotCompilable("a hessian of a truth value")
-    sweep = compiled.gradient_tangents()
-    n = len(args)
-    seeds = [0.0] * n
-    columns = []
-    for k in range(n):
-        seeds[k] = 1.0
-        columns.append(sweep(*args, *seeds))
-        seeds[k] = 0.0
-    matrix = np.array(columns, dtype=float).T if columns else np.zeros((0, 0))
-    return value, matrix
+    value = _value(compiled, args)
+    columns = _along_each(compiled.gradient_tangents(), args, range(len(args)))
+    return value, np.array(columns, dtype=float).T if columns else np.zeros((0, 0))
 
 
 def jacobian(compiled, args: tuple, ask: Jacobian):
     """(the first component's value, the matrix): one compiled tangent sweep of every
     component per variable (forward mode: the interpreter, with more components than
     variables, sweeps back instead; the sums then differ in order only)."""
-    np = arrays.np()
     value = compiled.value(*args)  # (its guards: every `if` takes the branch traced)
-    sweep = compiled.tangents()
-    seeds = [0.0] * len(args)
-    columns = []
-    for k in ask.positions:
-        seeds[k] = 1.0
-        columns.append(sweep(*args, *seeds))
-        seeds[k] = 0.0
-    return value, np.array(columns, dtype=float).T
+    columns = _along_each(compiled.tangents(), args, ask.positions)
+    return value, arrays.np().array(columns, dtype=float).T

@@ -448,9 +448,7 @@ def gradient(ctx, problem: Problem, mode: str, options: dict, traced: Traced | N
 
 def gradient_graph(b, tape, rebuilt, symbols):
     """The gradient's formula: reverse mode over formulas, packed as `grad` packs."""
-    adjoint = symbolic.reverse_derivatives(tape, rebuilt, b)
-    parts = [adjoint.get(x.id) or b.zeros(rebuilt[x.id]) for x in tape.inputs]
-    return pack_node(b, parts)
+    return pack_node(b, symbolic.gradient_formulas(tape, rebuilt, b))
 
 
 def pack_node(b, parts: list):

@@ -84,10 +84,7 @@ def formula(tape: Tape, make) -> tuple[Node, list[Node]]:
     """make(b, tape, rebuilt, symbols): a formula built over symbols that stand for the
     tape's inputs (`rebuilt` maps the tape's nodes to formulas over them); with the
     symbols, whose values are the inputs' (symbolic mode's value is the formula's)."""
-    b = symbolic.Builder()
-    symbols = [Node(table.CONST, (), x.value, name=x.name or "x") for x in tape.inputs]
-    rebuilt = symbolic.rebuild(tape, b, {x.id: s for x, s in zip(tape.inputs, symbols)},
-                               keep_inactive=True)
+    b, rebuilt, symbols = symbolic.over_symbols(tape)
     return make(b, tape, rebuilt, symbols), symbols
 
 

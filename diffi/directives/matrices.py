@@ -82,11 +82,8 @@ def hessian_graph(b, tape, rebuilt, symbols):
     """The matrix of second derivatives as one formula (scalar variables)."""
     if any(is_array(x.value) for x in tape.inputs):
         raise DiffiTypeError("a hessian by tensors cannot be differentiated again")
-    adjoint = symbolic.reverse_derivatives(tape, rebuilt, b)
-    rows = []
-    for x in tape.inputs:
-        g = adjoint.get(x.id) or b.const(0.0)
-        rows.append(b.ap(table.VECTOR, *[_symbolic_partial(g, s, symbols, b) for s in symbols]))
+    rows = [b.ap(table.VECTOR, *[_symbolic_partial(g, s, symbols, b) for s in symbols])
+            for g in symbolic.gradient_formulas(tape, rebuilt, b)]
     return b.ap(table.VECTOR, *rows)
 
 

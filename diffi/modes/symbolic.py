@@ -441,6 +441,23 @@ def _misfit(node, b: Builder, operands: list) -> ShapeError:
     return ShapeError(shape_message(node.op, [b.value(x) for x in operands]), node.span)
 
 
+def over_symbols(tape: Tape) -> tuple[Builder, dict, list[Node]]:
+    """The tape rebuilt as formulas over symbols that stand for its inputs (each symbol
+    holding its input's value): (the builder, tape node id -> formula, the symbols)."""
+    b = Builder()
+    symbols = [Node(table.CONST, (), x.value, name=x.name or "x") for x in tape.inputs]
+    rebuilt = rebuild(tape, b, {x.id: s for x, s in zip(tape.inputs, symbols)},
+                      keep_inactive=True)
+    return b, rebuilt, symbols
+
+
+def gradient_formulas(tape: Tape, rebuilt: dict, b: Builder) -> list[Node]:
+    """Per input of the tape, the formula of its first output's derivative by it (reverse
+    mode over formulas; zeros of the input's shape where it has none)."""
+    adjoint = reverse_derivatives(tape, rebuilt, b)
+    return [adjoint.get(x.id) or b.zeros(rebuilt[x.id]) for x in tape.inputs]
+
+
 def reverse_derivatives(tape: Tape, rebuilt: dict, b: Builder, seed=None) -> dict:
     """Adjoint formulas of every active node reached, for the tape's first output
     (with adjoint `seed`, 1 by default: a scalar output)."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import weakref
-from itertools import chain
 
 from .. import table
 from ..arrays import is_float_tensor
@@ -26,8 +25,7 @@ from ..core.tape import Tape, replay
 from ..core.values import Function
 from ..errors import DiffiError
 from .functions import Fallback, Group, Study
-from .orders import (Check, Hessian, Jacobian, Symbolic, Taylor, check, components_tape,
-                     hessian, jacobian, symbolic_values, taylor_derivative)
+from .orders import Ask, Check, Hessian, Jacobian, Symbolic, Taylor, components_tape
 from .scalar import Compiled, Warned, compile_function, reads_hold, trace
 from .tensor import TensorTape, shape_kind
 from .writers import NotCompilable, Retrace
@@ -443,21 +441,11 @@ def _attempt(compiled: Compiled, args: tuple, gradient):
     """The compiled result, or None when a guard fails or a float exception (or a
     non-finite result, which the interpreter must warn about) happens."""
     try:
-        if isinstance(gradient, Taylor):
-            result = taylor_derivative(compiled, args, gradient)
-            if result is None:
+        if isinstance(gradient, Ask):
+            answered = gradient.answer(compiled, args)
+            if answered is None:
                 return None
-            total = result[0] + result[1]
-        elif isinstance(gradient, Symbolic):
-            result = symbolic_values(compiled, args)
-            total = result[0] + math.fsum(result[1])
-        elif isinstance(gradient, Check):
-            result = check(compiled, args)
-            total = result[0] + math.fsum(chain(*result[1]))
-        elif isinstance(gradient, (Hessian, Jacobian)):
-            result = hessian(compiled, args) if isinstance(gradient, Hessian) \
-                else jacobian(compiled, args, gradient)
-            total = result[0] + math.fsum(result[1].ravel())
+            result, total = answered
         elif gradient is True:
             result = compiled.value_and_grad(*args)
             total = result[0] + math.fsum(  # (a TensorTape checks its tensors itself)

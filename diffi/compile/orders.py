@@ -17,6 +17,9 @@ the branches still hold.
 """
 from __future__ import annotations
 
+import math
+from itertools import chain
+
 from .. import arrays, calls, table
 from ..core.tape import Tape
 from ..modes import forward, symbolic
@@ -27,7 +30,18 @@ from .writers import Call, NotCompilable, mark_read
 MAX_TAYLOR_ORDER = 20  # (above it the code is long and Taylor mode's own cost is order²)
 
 
-class Taylor:
+class Ask:
+    """What a directive asks of a compiled tape besides a value, a gradient or a tangent:
+    answer(compiled, args) gives (the result, a number that is finite when every part
+    of it is), or None where the interpreter must answer."""
+
+    __slots__ = ()
+
+    def answer(self, compiled, args: tuple):
+        raise NotImplementedError
+
+
+class Taylor(Ask):
     """What a directive asks of a compiled tape: d^order/dx^order along the inputs that
     `moving` marks (every input that is the variable), or None where the interpreter must
     answer (a spread of the two scales above `max_spread` warns; too little time left
@@ -38,27 +52,47 @@ class Taylor:
     def __init__(self, order: int, moving: tuple, max_spread: float):
         self.order, self.moving, self.max_spread = order, moving, max_spread
 
+    def answer(self, compiled, args: tuple):
+        result = taylor_derivative(compiled, args, self)
+        return None if result is None else (result, result[0] + result[1])
 
-class Hessian:
+
+class Hessian(Ask):
     """What a directive asks of a compiled tape: the matrix of second derivatives by every
     input (each one a variable)."""
 
     __slots__ = ()
 
+    def answer(self, compiled, args: tuple):
+        return _matrix(hessian(compiled, args))
 
-class Check:
+
+class Check(Ask):
     """What `check` asks of a compiled tape: every exact mode's gradient by every input
     (each one a variable) and the scale of the chain rule's terms; refused (Retrace) at
     a point where an operation is not differentiable."""
 
     __slots__ = ()
 
+    def answer(self, compiled, args: tuple):
+        result = check(compiled, args)
+        return result, result[0] + math.fsum(chain(*result[1]))
 
-class Symbolic:
+
+class Symbolic(Ask):
     """What symbolic mode asks of a compiled tape at a point: the values of the
     gradient's formulas by every input (compiled as for hessian and check)."""
 
     __slots__ = ()
+
+    def answer(self, compiled, args: tuple):
+        result = symbolic_values(compiled, args)
+        return result, result[0] + math.fsum(result[1])
+
+
+def _matrix(result):
+    """(value, matrix) with its check number."""
+    return result, result[0] + math.fsum(result[1].ravel())
 
 
 def _value(compiled, args: tuple) -> float:
@@ -108,7 +142,7 @@ def check(compiled, args: tuple):
     return value, (forward_parts, reverse_parts, symbolic_parts, terms)
 
 
-class Jacobian:
+class Jacobian(Ask):
     """What a directive asks of a compiled tape with an output per component: the matrix
     of their first derivatives by the inputs at `positions` (its variables)."""
 
@@ -116,6 +150,9 @@ class Jacobian:
 
     def __init__(self, positions: tuple):
         self.positions = positions
+
+    def answer(self, compiled, args: tuple):
+        return _matrix(jacobian(compiled, args, self))
 
 
 def components_tape(traced) -> Tape:

@@ -206,13 +206,10 @@ class Cache:
             compiled = TensorTape(tape, ev.recording).prepare(True) if tensors \
                 else Compiled(tape, ev.recording)
             compiled.result = traced.output  # (a jacobian's tape has its elements instead)
-            moved = compiled.reads.pop(MOVED_READ, False) is None
             # (the globals the tape takes as inputs: a function's trace this directive is
             # part of must still guard them, though the tape need not)
             compiled.input_reads = tuple(name for name in free if name in compiled.reads)
-            if not moved and all(step.id > start for step in tape.steps):
-                for name in free:  # (else a global's graph moves with an input: `y = x*2`
-                    compiled.reads.pop(name, None)  # then `d/dx x*y` guards x's binding)
+            _unguard_inputs(compiled.reads, free, tape, start)
         except (NotCompilable, RecursionError, DiffiError):
             entry.disabled = True
             return None
@@ -266,11 +263,8 @@ class Cache:
             reads = ev.recording
         finally:
             ev.recording, ev.outer = saved
-        code.moved = reads.pop(MOVED_READ, False) is None  # (then not kept: see evaluator)
-        if OUTER_READ not in reads and not code.moved \
-                and all(step.id > start for step in code.tape.steps):
-            for name in free:  # (else a global's graph moves with a weight: guard it)
-                reads.pop(name, None)
+        code.moved = _unguard_inputs(reads, free, code.tape, start)  # (moved: not kept)
+        if OUTER_READ not in reads and not code.moved:
             if len(self.training) >= 64:
                 self.training.clear()
             self.training[key] = (expr, shapes, reads, code)
@@ -366,6 +360,19 @@ class Expression:
         if len(self.refused) >= 64:
             self.refused.clear()
         self.refused.add(asked)
+
+
+def _unguard_inputs(reads: dict, free: tuple, tape: Tape, start: int) -> bool:
+    """Take the names a tape takes as inputs (`free`) out of the guards its trace
+    recorded, where that is safe: nothing it read moved with them (MOVED_READ: `v = w*2`
+    read at a point that sets w) and every step is the trace's own (`start`: the first
+    node id it could make; else a global's graph moves with an input, `y = x*2`, and
+    `d/dx x*y` keeps x's guard). Whether something moved."""
+    moved = reads.pop(MOVED_READ, False) is None
+    if not moved and all(step.id > start for step in tape.steps):
+        for name in free:
+            reads.pop(name, None)
+    return moved
 
 
 def _unchanged(point, reads: dict) -> bool:

@@ -23,7 +23,7 @@ from .context import (NUMERIC_MAX_ELEMENTS, Context, Formula, Report, _require_s
                       numeric_along, numeric_estimate, pack, unit_seeds)
 from .compiled import (reads_no_variable, compiled_request, literal_point, run_compiled,
                        settled)
-from .derived import formula, over, settle
+from .derived import formula, over_trace, settle_trace
 from .tables import backprop_table
 
 
@@ -40,8 +40,7 @@ def derivative(ev, ast, scope):
     make = derivative_graph(ast.order)
     if problem.formula:
         traced = problem.tape()
-        return over(traced.tape, problem.actual(traced.xs), make,
-                    problem.others(traced.inputs))
+        return over_trace(problem, traced, make)
     fast = compiled_derivative(ev, problem, mode, ast.order)
     if fast is None:
         fast = compiled_expression(ev, problem, mode, ast.order)
@@ -52,8 +51,7 @@ def derivative(ev, ast, scope):
         return fast
     traced = problem.tape()
     value = derivative_value(Context(ev, ast), problem, mode, options, ast.order, traced)
-    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, make,
-                  others=problem.others(traced.inputs))
+    return settle_trace(ev, problem, traced, value, make)
 
 
 def _symbolic_only(mode, ast):
@@ -395,8 +393,7 @@ def compiled_numeric(ev, problem: Problem, compute, make):
     if run_compiled(ev, problem, request, False) is not None:  # (the tape `settled` reads)
         return settled(ev, problem, value, make)
     traced = problem.tape()
-    return settle(ev, problem.ast, traced.tape, problem.actual(traced.xs), value, make,
-                  others=problem.others(traced.inputs))
+    return settle_trace(ev, problem, traced, value, make)
 
 
 # grad and backprop ---------------------------------------------------------------------
@@ -411,8 +408,7 @@ def grad(ev, ast, scope):
         return symbolic_gradient_function(problem)
     if problem.formula:
         traced = problem.tape()
-        return over(traced.tape, problem.actual(traced.xs), gradient_graph,
-                    problem.others(traced.inputs))
+        return over_trace(problem, traced, gradient_graph)
     if mode in (None, "reverse", "forward", "symbolic"):
         fast = compiled_gradient(ev, problem, mode or "reverse") if mode != "symbolic" else None
         if fast is None:
@@ -426,8 +422,7 @@ def grad(ev, ast, scope):
             return fast
     traced = problem.tape()
     value = gradient(Context(ev, ast), problem, mode or "reverse", options, traced)
-    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, gradient_graph,
-                  others=problem.others(traced.inputs))
+    return settle_trace(ev, problem, traced, value, gradient_graph)
 
 
 def gradient(ctx, problem: Problem, mode: str, options: dict, traced: Traced | None = None):
@@ -503,8 +498,7 @@ def backprop(ev, ast, scope):
     adj, value = reverse_pass(Context(ev, ast), problem, traced)
     trace = backprop_table(traced.tape, adj, traced.xs, ev.precision, value,
                            labels=traced.labels)
-    value = settle(ev, ast, traced.tape, problem.actual(traced.xs), value, gradient_graph,
-                  others=problem.others(traced.inputs))
+    value = settle_trace(ev, problem, traced, value, gradient_graph)
     return Report(value, str(trace), detail=trace)
 
 

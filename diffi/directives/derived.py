@@ -99,6 +99,18 @@ def over(tape: Tape, actual: list[Node], make, others=None) -> Node:
     return replay(result, substitute, {})
 
 
+def over_trace(problem, traced, make) -> Node:
+    """over() for a directive's own trace (core.problem.Traced): its formula over the
+    nodes its variables stand for and the point's other expressions."""
+    return over(traced.tape, problem.actual(traced.xs), make, problem.others(traced.inputs))
+
+
+def settle_trace(ev, problem, traced, value, make):
+    """settle() for a directive's own trace, as over_trace() stands it over them."""
+    return settle(ev, problem.ast, traced.tape, problem.actual(traced.xs), value, make,
+                  others=problem.others(traced.inputs))
+
+
 def settle(ev, ast, tape: Tape, actual: list[Node], value, make, read=None, others=None):
     """The directive's result: its value, as a DERIVED node over its frontier when it
     depends on the graph outside the directive (else the value alone). `read`: what

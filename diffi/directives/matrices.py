@@ -16,7 +16,7 @@ from .context import (NUMERIC_MAX_ELEMENTS, Context, _numeric_output, _require_s
                       numeric_estimate, unit_seeds)
 from .compiled import compiled_request, run_compiled, settled
 from .derivatives import jacobian_node
-from .derived import formula, over, settle
+from .derived import formula, over_trace, settle_trace
 
 
 def hessian(ev, ast, scope):
@@ -32,16 +32,14 @@ def hessian(ev, ast, scope):
     traced = problem.tape()
     _require_scalar(traced.output, ast)
     if problem.formula:
-        return over(traced.tape, problem.actual(traced.xs), hessian_graph,
-                    problem.others(traced.inputs))
+        return over_trace(problem, traced, hessian_graph)
     if mode == "symbolic":
         value = formula(traced.tape, hessian_graph)[0].value
     elif mode == "numeric":
         value = _numeric_hessian(problem, options)
     else:
         value = _forward_over_reverse(Context(ev, ast), traced)
-    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, hessian_graph,
-                  others=problem.others(traced.inputs))
+    return settle_trace(ev, problem, traced, value, hessian_graph)
 
 
 def compiled_hessian(ev, problem):
@@ -148,11 +146,9 @@ def jacobian(ev, ast, scope):
             return fast
     traced = problem.tape()
     if problem.formula:
-        return over(traced.tape, problem.actual(traced.xs), jacobian_graph,
-                    problem.others(traced.inputs))
+        return over_trace(problem, traced, jacobian_graph)
     value = _jacobian_value(ast, problem, traced, mode, options)
-    return settle(ev, ast, traced.tape, problem.actual(traced.xs), value, jacobian_graph,
-                  others=problem.others(traced.inputs))
+    return settle_trace(ev, problem, traced, value, jacobian_graph)
 
 
 def compiled_jacobian(ev, problem):

@@ -26,7 +26,7 @@ from ..core.values import Function
 from ..errors import DiffiError
 from .functions import Fallback, Group, Study
 from .orders import Ask, Check, Hessian, Jacobian, Symbolic, Taylor, components_tape
-from .scalar import Compiled, Warned, compile_function, reads_hold, trace
+from .scalar import Compiled, TapeCode, Warned, compile_function, reads_hold, trace
 from .tensor import TensorTape, shape_kind
 from .writers import NotCompilable, Retrace
 
@@ -327,11 +327,11 @@ class Cache:
         code = self.used
         if ev.recording is not None:  # a trace being compiled read what the call read
             ev.recording.update(code.reads)
-        reached = code.reached if isinstance(code, Compiled) else range(len(nodes))
+        reached = code.reached if isinstance(code, TapeCode) else range(len(nodes))
         found = {nodes[k].id: nodes[k] for k in reached}
         for node in code.outside:
             found.setdefault(node.id, node)
-        graph = ReplayedCall(code, nodes) if isinstance(code, Compiled) \
+        graph = ReplayedCall(code, nodes) if isinstance(code, TapeCode) \
             else InterpretedCall(ev, fn, code, nodes)
         return ev.record(table.DERIVED, tuple(found[k] for k in sorted(found)), value, span,
                          params=graph)
@@ -415,7 +415,7 @@ class ReplayedCall(CallGraph):
 
     __slots__ = ("compiled", "args")
 
-    def __init__(self, compiled: Compiled, args: list):
+    def __init__(self, compiled: TapeCode, args: list):
         super().__init__()
         self.compiled, self.args = compiled, tuple(args)
 

@@ -33,7 +33,7 @@ from ..core.tape import Tape, is_variable, outside
 from ..errors import DiffiError
 from . import bytecode, orders
 from .writers import (ONE, TEMPLATES, Call, CodeWriter, NotCompilable, PerKey, Retrace,
-                      mark_read)
+                      mark_read, refuse_decided)
 
 
 def reads_hold(reads: dict, globals_: dict) -> bool:
@@ -52,25 +52,18 @@ def scalar_writer(params: list[str]):
     return CodeWriter()
 
 
-class Compiled:
-    """A traced function as Python code: value(*args), value_and_grad(*args) and
-    value_and_tangent(*args, *seeds), each generated and compiled on first use."""
+class TapeCode:
+    """A traced tape that compiled code serves, as the cache keeps it (scalar code,
+    Compiled; NumPy code, tensor.TensorTape): the tape, the global names its trace read
+    (its guards), and the slices of it a directive's result stands over."""
 
     input_reads: tuple = ()  # a directive's tape: the globals it takes as inputs (cache.py)
 
     def __init__(self, tape: Tape, reads: dict):
-        self.reads = reads            # global name -> Binding it read when traced
+        self.reads = reads  # global name -> Binding it read when traced
         self._tape = tape
-        self._names = _variable_names(tape)
-        self._params = [self._names[n.id] for n in tape.inputs]
-        self._seeds = [f"d{name[1:]}" for name in self._params]
         self.result = None  # the expression's own result node, when not the tape's output
-        self._taylors: dict = {}  # (moving, order) -> Taylor sweep (None: not compilable)
-        self._moving: dict = {}   # moving -> how many steps move
-        self._by: dict = {}       # variables' positions -> the tape from them
-        self._gradient_tangents = self._tangents = self._gtape = None
-        self._gradient_values = self._term_scale = None
-        _check(tape)  # now, so that NotCompilable shows up before any code is written
+        self._by: dict = {}  # variables' positions -> the tape from them
 
     @property
     def tape(self) -> Tape:
@@ -103,6 +96,36 @@ class Compiled:
     def valid(self, globals_: dict) -> bool:
         return reads_hold(self.reads, globals_)
 
+    def tape_by(self, positions: list) -> tuple[Tape, list]:
+        """The tape from the inputs at `positions` only (a directive's variables: the
+        others are then read from outside it, as its own trace would make them), and the
+        variables outside it that its steps read (core.tape.outside)."""
+        key = tuple(positions)
+        found = self._by.get(key)
+        if found is None:
+            if len(self._by) >= 8:
+                self._by.clear()
+            tape = Tape([self.result or self._tape.outputs[0]],
+                        [self._tape.inputs[k] for k in positions])
+            found = self._by[key] = (tape, outside(tape))
+        return found
+
+
+class Compiled(TapeCode):
+    """A traced function as Python code: value(*args), value_and_grad(*args) and
+    value_and_tangent(*args, *seeds), each generated and compiled on first use."""
+
+    def __init__(self, tape: Tape, reads: dict):
+        super().__init__(tape, reads)
+        self._names = _variable_names(tape)
+        self._params = [self._names[n.id] for n in tape.inputs]
+        self._seeds = [f"d{name[1:]}" for name in self._params]
+        self._taylors: dict = {}  # (moving, order) -> Taylor sweep (None: not compilable)
+        self._moving: dict = {}   # moving -> how many steps move
+        self._gradient_tangents = self._tangents = self._gtape = None
+        self._gradient_values = self._term_scale = None
+        _check(tape)  # now, so that NotCompilable shows up before any code is written
+
     def writer(self):
         """A writer for one function (each numbers only the locals it uses)."""
         return scalar_writer(self._params + self._seeds)
@@ -132,20 +155,6 @@ class Compiled:
     def names(self) -> dict[int, str]:
         """The code's name of each active node's value, by node id."""
         return self._names
-
-    def tape_by(self, positions: list) -> tuple[Tape, list]:
-        """The tape from the inputs at `positions` only (a directive's variables: the
-        others are then read from outside it, as its own trace would make them), and the
-        variables outside it that its steps read (core.tape.outside)."""
-        key = tuple(positions)
-        found = self._by.get(key)
-        if found is None:
-            if len(self._by) >= 8:
-                self._by.clear()
-            tape = Tape([self.result or self._tape.outputs[0]],
-                        [self._tape.inputs[k] for k in positions])
-            found = self._by[key] = (tape, outside(tape))
-        return found
 
     def moving_steps(self, moving: tuple) -> int:
         """How many steps move with the inputs `moving` marks (Taylor mode's cost)."""
@@ -251,8 +260,7 @@ def _variable_names(tape: Tape) -> dict[int, str]:
 def _check(tape: Tape) -> None:
     """Raise NotCompilable unless every operation is one the scalar writers handle, on
     numbers (an `and`/`or` short-circuit has no guard yet)."""
-    if tape.decided:
-        raise NotCompilable("a directive inside took an if branch its result cannot test")
+    refuse_decided(tape)
     operations = set()
     for node in tape.steps:
         operations.add(node.op)

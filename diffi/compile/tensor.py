@@ -22,11 +22,11 @@ import math
 
 from .. import arrays, table
 from ..table import reader
-from ..arrays import as_value, is_float_tensor, single_number, sum_to_shape
+from ..arrays import as_value, finite, is_float_tensor, single_number, sum_to_shape
 from ..core.graph import Node
 from ..core.tape import Tape
-from .scalar import Compiled, _guard, _variable_names
-from .writers import TEMPLATES, CodeWriter, NotCompilable, Retrace
+from .scalar import TapeCode, _guard, _variable_names
+from .writers import TEMPLATES, CodeWriter, NotCompilable, Retrace, refuse_decided
 
 
 class ArrayWriter(CodeWriter):
@@ -151,17 +151,10 @@ class TensorCompiled:
     def __init__(self, tape: Tape):
         self.tape = tape
         self.moved = False  # (the loss read a name that moves with the weights: cache.py)
-        writer = ArrayWriter()
+        writer, names, params, lines, out = _forward(tape)
         writer.namespace["_unb"] = sum_to_shape
-        names = _variable_names(tape)
-        for node in tape.inputs:
-            writer.name_shape(names[node.id], node.value)
-        lines = _tensor_forward(tape, names, writer)
         backward, grads = Backward(tape, names, writer).sweep()
-        params = [names[n.id] for n in tape.inputs]
-        output = tape.outputs[0]
-        out = names.get(output.id) or writer.literal(output.value)
-        if type(output.value) is float:  # (a reduction's NumPy scalar, as the loss)
+        if type(tape.outputs[0].value) is float:  # (a reduction's NumPy scalar, as the loss)
             out = f"float({out})"
         self.value_and_grad = writer.function("value_and_grad", params, lines + backward,
                                               f"{out}, [{', '.join(grads)}]")
@@ -177,7 +170,21 @@ def _shape(value) -> tuple:
     return arrays.np().shape(value)
 
 
+def _forward(tape: Tape):
+    """(writer, names, parameters, the forward pass's lines, the output's code) of the
+    NumPy code for a tape over tensors."""
+    writer = ArrayWriter()
+    names = _variable_names(tape)
+    for node in tape.inputs:
+        writer.name_shape(names[node.id], node.value)
+    lines = _tensor_forward(tape, names, writer)
+    output = tape.outputs[0]
+    return (writer, names, [names[n.id] for n in tape.inputs], lines,
+            names.get(output.id) or writer.literal(output.value))
+
+
 def _tensor_forward(tape: Tape, names: dict, writer: ArrayWriter) -> list[str]:
+    refuse_decided(tape)
     lines = []
     for node in tape.steps:
         if node.op is table.LOGIC or node.value is None or isinstance(node.value, tuple):
@@ -399,8 +406,6 @@ def compile_problem(problem, values: dict) -> TensorCompiled:
     traced = problem.tape(values)
     if single_number(traced.output.value) is None:  # the interpreter explains what is wrong
         raise NotCompilable("the loss is not a number")
-    if traced.tape.decided:
-        raise NotCompilable("a directive inside took an if branch its result cannot test")
     compiled = TensorCompiled(traced.tape)
     # Shapes hold at every step, so one run here shows that each gradient has its
     # weight's kind at every step (minimize relies on it and does not convert them).
@@ -410,33 +415,22 @@ def compile_problem(problem, values: dict) -> TensorCompiled:
             _, grads = compiled.value_and_grad(*weights)
     except (Retrace, ArithmeticError, ValueError, TypeError) as error:
         raise NotCompilable(f"the code failed where it was traced: {error}") from None
-    if not all(map(_same_kind, grads, weights)):
+    if any(shape_kind(g) != shape_kind(w) for g, w in zip(grads, weights)):
         raise NotCompilable("a gradient that is not of its weight's kind")
     return compiled
 
 
-def _same_kind(gradient, weight) -> bool:
-    if type(weight) is float:
-        return type(gradient) is float
-    return type(gradient) is type(weight) and gradient.dtype.char == "d" \
-        and gradient.shape == weight.shape
-
-
-class TensorTape(Compiled):
+class TensorTape(TapeCode):
     """A directive's tape whose inputs include tensors, for the expression cache: its
     value and gradient as NumPy code (TensorCompiled), served while the inputs keep the
     shapes it was traced with. A float error (overflow, division by zero, an invalid
     operation) or a result that is not finite is left to the interpreter, which warns
-    as it does; every other ask (tangents, Taylor, hessian) is not compilable here."""
+    as it does. (The cache asks nothing else of it: tangents, Taylor series and
+    hessians are asked of numbers' code only.)"""
 
-    def __init__(self, tape: Tape, reads: dict):  # (not Compiled's: no scalar checks)
-        self.reads = reads
-        self._tape = tape
-        self.result = None
-        self._by: dict = {}
+    def __init__(self, tape: Tape, reads: dict):
+        super().__init__(tape, reads)
         self._shapes = tuple(shape_kind(n.value) for n in tape.inputs)
-        if tape.decided:
-            raise NotCompilable("a directive inside took an if branch its result cannot test")
         if None in self._shapes:
             raise NotCompilable("an input that is neither a number nor a float tensor")
         self._code = self._value = None  # (each written when first asked for)
@@ -463,47 +457,32 @@ class TensorTape(Compiled):
 
     def value(self, *args):
         """The tape's value at args (a float, or a float tensor)."""
-        result = self._run(False, args)
-        np = arrays.np()
-        if type(result) is not float:
-            result = as_value(result)
-            if not (type(result) is float or type(result) is np.ndarray
-                    and result.dtype.char == "d"):
-                raise Retrace()  # (a truth value, say: the interpreter gives it)
-        if not (result - result == 0 if type(result) is float else np.isfinite(result).all()):
+        result = as_value(self._run(False, args))
+        if shape_kind(result) is None:
+            raise Retrace()  # (a truth value, say: the interpreter gives it)
+        if not finite(result):
             raise Retrace()  # (not finite: the interpreter warns)
-        return result.copy() if any(result is a for a in args) else result
+        return _own(result, args)
 
     def value_and_grad(self, *args):
         loss, grads = self._run(True, args)
-        np = arrays.np()
         loss = single_number(loss)
-        if loss is None or loss - loss != 0 or not all(
-                g - g == 0 if type(g) is float else np.isfinite(g).all() for g in grads):
+        if loss is None or not finite(loss) or not all(map(finite, grads)):
             raise Retrace()  # (not finite: the interpreter warns)
         held = args + self._code.constants
-        return loss, [g.copy() if type(g) is not float and any(g is h for h in held) else g
-                      for g in grads]  # (one the caller may keep without sharing it)
-
-    def _scalar_only(self, *args):
-        raise NotCompilable("tensor tapes compile values and gradients only")
-
-    value_and_tangent = writer = _scalar_only
-    tangents = gradient_tangents = gradient_values = term_scale = _scalar_only
-    taylor_code = moving_steps = _scalar_only
-    names = property(_scalar_only)
+        return loss, [_own(g, held) for g in grads]
 
 
 def _value_function(tape: Tape):
     """The tape's forward pass alone as NumPy code: f(*inputs) -> the output's value."""
-    writer = ArrayWriter()
-    names = _variable_names(tape)
-    for node in tape.inputs:
-        writer.name_shape(names[node.id], node.value)
-    lines = _tensor_forward(tape, names, writer)
-    output = tape.outputs[0]
-    return writer.function("value", [names[n.id] for n in tape.inputs], lines,
-                           names.get(output.id) or writer.literal(output.value))
+    writer, _, params, lines, out = _forward(tape)
+    return writer.function("value", params, lines, out)
+
+
+def _own(value, held: tuple):
+    """value, copied if it is one of `held` (an input, a constant of the code): what the
+    caller keeps must not be shared with them."""
+    return value.copy() if any(value is h for h in held) else value
 
 
 def shape_kind(value):

@@ -132,3 +132,10 @@ class CodeWriter:
         source = f"def {name}({', '.join(params)}):\n{body}\n"
         exec(compile(source, "<diffi tape>", "exec"), self.namespace)
         return self.namespace[name]
+
+
+def refuse_decided(tape) -> None:
+    """NotCompilable when a directive's result in the tape took an `if` branch that its
+    formula keeps no test of (core.tape.Tape.decided): code over it could not check it."""
+    if tape.decided:
+        raise NotCompilable("a directive inside took an if branch its result cannot test")

@@ -40,31 +40,34 @@ def forms(seed: int, count: int):
             yield directive.format(expr)
 
 
-def outcome(source: str) -> tuple[str, str]:
+def outcome(source: str, points=POINTS, rtol: float = 1e-9) -> tuple[str, str]:
     """("formula" | "asks" | "error" | "wrong" | "internal", detail) for one directive:
-    its formula must equal the directive at each point, or it must be an error (the same
-    directive at a point may then be anything: a value, or an error of its own)."""
+    its formula must equal the directive at each point (x, y), and so must its printed
+    source read back as a function, or it must be an error (the same directive at a
+    point may then be anything: a value, or an error of its own)."""
     it = diffi.Interpreter(warn=lambda message, span: None)
     try:
         formula = it.eval(source)
     except diffi.DiffiError as error:
         kind = "internal" if "internal error" in error.message else \
-            "asks" if "needs values" in error.message else "error"
+            "asks" if "needs values: give a point with at" in error.message else "error"
         return kind, error.message
-    for x, y in POINTS:
+    params = formula.function.params if callable(formula) else ()
+    for x, y in points:
         try:
             exact = it.eval(f"{source} at x = {x}, y = {y}")
         except diffi.DiffiError as error:
             return "wrong", f"a formula where the point is an error: {error.message}"
+        given = {"x": x, "y": y}
         try:
-            if callable(formula):
-                given = {"x": x, "y": y}
-                value = formula(**{p: given[p] for p in formula.function.params})
-            else:
-                value = formula
+            values = [formula, formula] if not params else [
+                formula(**{p: given[p] for p in params}),
+                it.run(f"f({', '.join(params)}) = {formula}\n"  # (the printed source)
+                       f"f({', '.join(str(given[p]) for p in params)})")[-1]]
         except diffi.DiffiError as error:
             return "wrong", f"{formula} cannot be evaluated: {error.message}"
-        if not np.allclose(np.asarray(value, float), np.asarray(exact, float), rtol=1e-9,
-                           atol=1e-12, equal_nan=True):
-            return "wrong", f"{formula} gives {value} at ({x}, {y}), the point {exact}"
+        for value in values:
+            if not np.allclose(np.asarray(value, float), np.asarray(exact, float), rtol=rtol,
+                               atol=1e-12, equal_nan=True):
+                return "wrong", f"{formula} gives {value} at ({x}, {y}), the point {exact}"
     return "formula", str(formula)

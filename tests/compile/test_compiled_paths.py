@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import diffi
 from diffi import table
-from diffi.compile import bytecode, scalar, tensor
+from diffi.compile import tensor
 from diffi.core.graph import ancestors
 from diffi.core.problem import Problem
 from diffi.interpreter import to_python
@@ -21,11 +21,7 @@ from diffi.interpreter import to_python
 FIB = "fib(n) = if n < 2 then n else fib(n - 1) + fib(n - 2)"
 
 
-@pytest.fixture(autouse=True, params=["bytecode", "source"] if bytecode.SUPPORTED
-                else ["source"])
-def writer(request, monkeypatch):
-    monkeypatch.setattr(scalar, "FORCE_SOURCE", request.param == "source")
-    return request.param
+pytestmark = pytest.mark.usefixtures("writer")  # (each writer: conftest.py)
 
 
 class Run:

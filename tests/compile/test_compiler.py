@@ -12,7 +12,7 @@ import pytest
 import diffi
 from diffi import table
 from diffi.table import reader
-from diffi.compile import bytecode, scalar, writers
+from diffi.compile import scalar, writers
 from diffi.compile.cache import Cache
 from diffi.compile.scalar import Compiled, compile_function
 from diffi.compile.writers import NotCompilable
@@ -20,12 +20,7 @@ from diffi.compile.writers import NotCompilable
 SOURCE = "f(x, y) = x*y + sin(x) / (1 + y^2) + exp(-x^2) * atan2(y, x)"
 
 
-@pytest.fixture(autouse=True, params=["bytecode", "source"] if bytecode.SUPPORTED
-                else ["source"])
-def writer(request, monkeypatch):
-    """Every test runs with each writer this Python has (diffi/compile/bytecode.py)."""
-    monkeypatch.setattr(scalar, "FORCE_SOURCE", request.param == "source")
-    return request.param
+pytestmark = pytest.mark.usefixtures("writer")  # (each writer: conftest.py)
 
 
 @pytest.fixture()

@@ -24,7 +24,7 @@ DATA = ("seed(3); X = randn(7, 3); Y = onehot([0, 1, 2, 1, 0, 2, 2], 3); "
 WEIGHTS = ["W", "V", "c", "b"]
 
 
-def _compiled(it, loss: str, names: list):
+def compiled_loss_gradient(it, loss: str, names: list):
     """The loss and its gradients by the code compile_problem writes, and the code."""
     ev = it.evaluator
     ev.begin_statement()
@@ -50,12 +50,15 @@ def _compiled(it, loss: str, names: list):
     "dot(c, c) + sum(W @ c) + sum(softmax(X @ W @ V) * Y)",
     "norm(X @ W) + max(W @ V) + mean(max(X @ W, 1))",
     "sum(exp(X @ W * 0.1)) + sum(log(abs(V) + 1)) + mean(tanh(X @ W) @ V)",
+    # relu beside tanh, softmax through an index; a saturated sigmoid's residual
+    "{ Z = tanh(X @ W) + relu(X @ W - 0.1); sum(softmax(Z @ V) * Y) + mean(Z, 0) @ V[:, 0] }",
+    "{ s = sigmoid(X @ W * 40); sum(s^2) + logsumexp(sum(s, 1)) }",
 ])
 def test_the_compiled_gradient_is_reverse_modes(loss):
     it = Interpreter()
     it.run(DATA)
     it.run(f"L(W, V, c, b) = {loss}")
-    value, grads = _compiled(it, "L(W, V, c, b)", WEIGHTS)
+    value, grads = compiled_loss_gradient(it, "L(W, V, c, b)", WEIGHTS)
     assert float(value) == pytest.approx(it.eval("L(W, V, c, b)"), rel=1e-13)
     for name, g in zip(WEIGHTS, grads):
         expected = it.grad("L(W, V, c, b)", wrt=[name])
@@ -96,7 +99,7 @@ def _source(it, loss, names):
         return original(self, name, params, body, result)
     tensor.ArrayWriter.function = spy
     try:
-        _compiled(it, loss, names)
+        compiled_loss_gradient(it, loss, names)
     finally:
         tensor.ArrayWriter.function = original
     return "\n".join(lines)

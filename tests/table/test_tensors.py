@@ -23,6 +23,7 @@ import pytest
 
 import diffi
 from diffi import DiffiError, DiffiTypeError, Interpreter, ShapeError
+from compile.test_tensor import compiled_loss_gradient  # (tests/ is on the path)
 from diffi.table import reader
 from diffi import table
 from diffi.table import tensors
@@ -197,7 +198,7 @@ def test_gradient_reverse_forward_numeric_agree(case):
     through = _as_tuple(it.eval(f"grad F({', '.join(names)}) wrt {', '.join(names)}"),
                         len(names))
     _assert_close(through, reverse, EXACT, names)
-    loss, compiled = _compiled_training_gradient(it, objective, names)
+    loss, compiled = compiled_loss_gradient(it, objective, names)
     assert loss == pytest.approx(it.eval(objective), rel=1e-14)
     _assert_close(compiled, reverse, EXACT, names)
 
@@ -818,35 +819,6 @@ def test_logsumexp_residual_gives_the_same_value_and_vjp(u):
     softmax = z / np.sum(z, axis=-1, keepdims=True) if np.ndim(u) else z
     np.testing.assert_allclose(mine, (np.asarray(g)[..., None] if np.ndim(u) else g) * softmax,
                                rtol=1e-15, atol=1e-300)
-
-
-@pytest.mark.parametrize("loss", [
-    "{ Z = sigmoid(X @ W); U = Z @ V; -mean(sum(U*Y, 1) - logsumexp(U)) }",
-    "{ Z = tanh(X @ W) + relu(X @ W - 0.1); sum(softmax(Z @ V) * Y) + mean(Z, 0) @ V[:, 0] }",
-    "{ s = sigmoid(X @ W * 40); sum(s^2) + logsumexp(sum(s, 1)) }",
-])
-def test_compiled_training_gradient_matches_reverse_mode(loss):
-    it = Interpreter()
-    it.run("seed(3); X = randn(7, 3); Y = onehot([0, 1, 2, 1, 0, 2, 2], 3); "
-           "W = randn(3, 4); V = randn(4, 3)")
-    it.run(f"L(W, V) = {loss}")
-    fast_loss, fast = _compiled_training_gradient(it, "L(W, V)", ["W", "V"])
-    assert fast_loss == pytest.approx(it.eval("L(W, V)"), rel=1e-14)
-    for name, g in zip(["W", "V"], fast):
-        np.testing.assert_allclose(g, it.grad("L(W, V)", wrt=[name]), rtol=1e-13, atol=1e-15)
-
-
-def _compiled_training_gradient(it, loss: str, names: list):
-    """The loss and its gradients by the code compile_problem makes for minimize."""
-    from diffi.compile.tensor import compile_problem
-    from diffi.language.parser import parse
-    from diffi.core.problem import Problem
-    ev = it.evaluator
-    ev.begin_statement()
-    (stmt,) = parse(f"minimize {loss} wrt {', '.join(names)} using gd(steps = 1)")
-    values = {n: it[n] for n in names}
-    problem = Problem(ev, stmt.expr, ev.globals, None, names, names, values)
-    return compile_problem(problem, values).value_and_grad(*values.values())
 
 
 @pytest.mark.parametrize("expr", ["sum(tanh(W @ x))", "dot(W, x)"])

@@ -50,7 +50,7 @@ def check(ev, ast, scope):
         gradients, results, estimates = _results(ctx, problem)
         if all(isinstance(results[m], DiffiError) for m in REQUIRED):
             raise results["forward"]  # nothing to compare: the reason, as an error
-        floors = _floors(tape, results, estimates)
+        floors = _floors(_term_scale(tape), results, estimates)
         found = kinks(tape)
     worst, pair = _largest_difference(results, floors)
     missing = _missing(results)
@@ -101,13 +101,10 @@ def compiled_check(ev, problem):
     forward_parts, reverse_parts, symbolic_parts, terms = result[1]
     gradients = {"forward": pack(forward_parts, problem),
                  "reverse": pack(reverse_parts, problem)}
-    estimates = [numeric_estimate(problem, v, 1, {"method": "richardson"}, notes=False)
-                 for v in problem.variables]
-    gradients["numeric"] = pack([e.value for e in estimates], problem)
+    gradients["numeric"], estimates = _numeric_gradient(problem)
     gradients["symbolic"] = pack(symbolic_parts, problem)
     results = {m: _flat(g) for m, g in gradients.items()}
-    noise = [numeric.NOISE * e.noise / TOLERANCE for e in estimates]
-    floors = {"exact": terms, "numeric": [max(t, n) for t, n in zip(terms, noise)]}
+    floors = _floors(terms, results, estimates)
     if _largest_difference(results, floors)[0] > TOLERANCE:
         return None  # (the interpreter finds the likely cause)
     return gradients, results, estimates, floors
@@ -154,15 +151,21 @@ def _results(ctx, problem) -> tuple[dict, dict, list]:
     for mode in MODES:
         try:
             if mode == "numeric":
-                estimates = [numeric_estimate(problem, v, 1, {"method": "richardson"},
-                                              notes=False) for v in problem.variables]
-                gradients[mode] = pack([e.value for e in estimates], problem)
+                gradients[mode], estimates = _numeric_gradient(problem)
             else:
                 gradients[mode] = gradient(ctx, problem, mode, {})
             results[mode] = _flat(gradients[mode])
         except DiffiError as error:
             results[mode] = error
     return gradients, results, estimates
+
+
+def _numeric_gradient(problem) -> tuple:
+    """Numeric mode's gradient by Richardson extrapolation, and its estimates (one per
+    variable: the floors read their round-off, the cause their error estimates)."""
+    estimates = [numeric_estimate(problem, v, 1, {"method": "richardson"}, notes=False)
+                 for v in problem.variables]
+    return pack([e.value for e in estimates], problem), estimates
 
 
 def _missing(results) -> list[str]:
@@ -188,12 +191,12 @@ def _flat(value) -> list[float]:
 
 # The scale of a comparison -----------------------------------------------------------
 
-def _floors(tape, results, estimates) -> dict:
+def _floors(terms, results, estimates) -> dict:
     """For each pair of modes, per element: the scale below which a difference is not
-    measured relatively. Exact modes are compared with the chain rule's terms; numeric
-    mode also with NOISE times its round-off (over the tolerance, so that a difference
-    within the round-off counts as agreement)."""
-    terms = _term_scale(tape)
+    measured relatively. Exact modes are compared with the chain rule's terms (`terms`,
+    per element, or None when unknown); numeric mode also with NOISE times its
+    round-off (over the tolerance, so that a difference within the round-off counts as
+    agreement)."""
     size = len(next((r for r in results.values() if isinstance(r, list)), []))
     if terms is None or len(terms) != size:
         terms = [0.0] * size

@@ -170,22 +170,12 @@ def cotangents(node, ap, g, inputs, output, needs, on_partial=None) -> list:
 
 def series(node, inputs: list, order: int) -> list:
     """The node's Taylor series to `order` from its inputs' series (numbers)."""
-    rule = node.op.rule
-    kind = rule.kind
-    if kind is ZERO_KIND:
-        return T.constant(node.value, order)
-    if kind is LINEAR:
-        op, params = node.op, node.params
-        return [node.value] + [op.compute([s[k] for s in inputs], params)
-                               for k in range(1, order + 1)]
-    if rule.taylor is None or kind not in (PARTIALS, CUSTOM):
-        raise missing(node, f"derivatives of order {order}")
-    return rule.taylor(node.value, *inputs)
+    return series_rule(node, order)(node.value, *inputs)
 
 
 def series_rule(node, order: int):
-    """`series` for code that runs the node's rule at other points: a function of the
-    node's value there and its inputs' series (the compiled Taylor sweep)."""
+    """The node's series rule: a function of its value and its inputs' series (the
+    interpreter's Taylor sweep runs it here; the compiled sweep at other points)."""
     rule, op, params = node.op.rule, node.op, node.params
     kind = rule.kind
     if kind is ZERO_KIND:
